@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "inferbench",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "inferbench", targets: ["inferbench"]),
+        .library(name: "InferbenchCore", targets: ["InferbenchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "InferbenchCore",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            plugins: [.plugin(name: "EmbedWorker")]
+        ),
+        .executableTarget(
+            name: "inferbench",
+            dependencies: [
+                "InferbenchCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Turns python/inferbench_worker/*.py into Swift string literals so that a release
+        // binary carries its worker and runs alone beside any Python with PyTorch.
+        .executableTarget(name: "embed-worker", path: "Sources/embed-worker"),
+        .plugin(
+            name: "EmbedWorker",
+            capability: .buildTool(),
+            dependencies: ["embed-worker"]
+        ),
+        .testTarget(name: "InferbenchCoreTests", dependencies: ["InferbenchCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InferbenchCore"]),
+    ]
+)

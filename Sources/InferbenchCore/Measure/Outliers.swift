@@ -1,0 +1,54 @@
+import Foundation
+
+/// A warning attached to a cell, with the remedy in its message.
+public struct CellWarning: Codable, Sendable, Equatable {
+    public var kind: String
+    public var message: String
+
+    public init(kind: String, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// Outlier detection by the modified z-score (Iglewicz and Hoaglin):
+/// `0.6745·(x − median) / MAD`, an outlier beyond 3.5.
+public enum Outliers {
+    public static func count(_ values: [Double], threshold: Double = 3.5) -> Int {
+        let m = Statistics.median(values)
+        let mad = Statistics.mad(values)
+        guard mad > 0 else {
+            // More than half the samples are identical: anything else stands out.
+            return values.filter { $0 != m }.count > values.count / 100 ? values.filter { $0 > m * 1.5 }.count : 0
+        }
+        return values.filter { abs(0.6745 * ($0 - m) / mad) > threshold }.count
+    }
+
+    /// The warnings a latency sample set deserves.
+    public static func warnings(for samples: [Double], summary: LatencySummary, rule: StoppingRule, decision: StoppingRule.MeasureDecision) -> [CellWarning] {
+        var warnings: [CellWarning] = []
+        let n = samples.count
+        if n < 10 {
+            warnings.append(CellWarning(kind: "few_samples", message:
+                "only \(n) iterations were measured, too few for stable percentiles; raise --max-time or --iterations"))
+        } else if n < 100, summary.p99 > 0 {
+            warnings.append(CellWarning(kind: "few_samples", message:
+                "P99 from \(n) samples is an extreme value, not a percentile; raise --max-time or --iterations for tail latency"))
+        }
+        let outliers = count(samples)
+        if n >= 20, Double(outliers) / Double(n) > 0.01 {
+            let pct = String(format: "%.1f", 100 * Double(outliers) / Double(n))
+            warnings.append(CellWarning(kind: "outliers", message:
+                "\(outliers) of \(n) iterations (\(pct)%) are statistical outliers (modified z-score > 3.5); other load on the machine, a longer --warmup, or clock throttling may explain them"))
+        }
+        if decision == .maxTimeReached {
+            let got = String(format: "±%.1f%%", summary.relativeMedianHalfWidth * 100)
+            let want = String(format: "±%.1f%%", rule.targetCI * 100)
+            warnings.append(CellWarning(kind: "target_ci_not_met", message:
+                "the median's 95% interval is \(got), wider than the \(want) target, when --max-time \(fmt(rule.maxTime)) s ran out; raise --max-time or quiet the machine"))
+        }
+        return warnings
+    }
+
+    private static func fmt(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// A model: a zoo name with parameters (`bert-base:seq=512`) or a user model
+/// (`path/to/file.py:build_fn`).
+public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var params: [String: String]
+
+    public init(name: String, params: [String: String] = [:]) {
+        self.name = name
+        self.params = params
+    }
+
+    /// Parses `name[:key=value,key=value]`; a name holding `.py:` is a user model path.
+    public init(parsing text: String) throws(InferbenchError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw .badInput("--model: empty model name; see `inferbench models`") }
+        if trimmed.contains(".py:") || trimmed.hasSuffix(".pt2") {
+            self.init(name: trimmed)
+            return
+        }
+        let parts = trimmed.split(separator: ":", maxSplits: 1)
+        var params: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, !kv[0].isEmpty else {
+                    throw .badInput("--model \(text): parameter `\(pair)` is not key=value (e.g. bert-base:seq=512)")
+                }
+                params[String(kv[0])] = String(kv[1])
+            }
+        }
+        self.init(name: String(parts[0]), params: params)
+    }
+
+    public var isUserModel: Bool { name.contains(".py:") || name.hasSuffix(".pt2") }
+
+    public var description: String {
+        guard !params.isEmpty else { return name }
+        return name + ":" + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// Edit distance, for "did you mean" suggestions.
+public func levenshtein(_ a: String, _ b: String) -> Int {
+    let a = Array(a.lowercased()), b = Array(b.lowercased())
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}
+
+/// Up to three known names closest to `name`.
+public func suggestions(for name: String, among known: [String]) -> [String] {
+    let scored = known.map { ($0, levenshtein(name, $0)) }
+        .filter { $0.1 <= Swift.max(3, name.count / 2) || $0.0.hasPrefix(name) || name.hasPrefix($0.0) }
+    return scored.sorted { $0.1 < $1.1 }.prefix(3).map(\.0)
+}

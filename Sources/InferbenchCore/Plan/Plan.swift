@@ -1,0 +1,116 @@
+import Foundation
+
+/// A Python environment that runs workers, named for reports (`torch26=/opt/py/bin/python`).
+public struct PythonEnvironmentSpec: Codable, Sendable, Hashable {
+    public var name: String
+    public var python: String
+
+    public init(name: String, python: String) {
+        self.name = name
+        self.python = python
+    }
+}
+
+/// What to benchmark: the matrix of models × variants × batch sizes, and how to measure.
+public struct Plan: Codable, Sendable, Equatable {
+    public var models: [ModelSpec]
+    public var compile: [CompileMode]
+    public var precision: [Precision]
+    public var batch: [Int]
+    public var device: DeviceChoice
+    public var channelsLast: Bool
+    public var fullgraph: Bool
+    public var dynamic: Bool?
+    public var seed: Int
+    public var verify: Bool
+    public var throughput: Bool
+    public var stopping: StoppingRule
+
+    public init(
+        models: [ModelSpec], compile: [CompileMode] = [.eager], precision: [Precision] = [.fp32], batch: [Int] = [1],
+        device: DeviceChoice = .auto, channelsLast: Bool = false, fullgraph: Bool = false, dynamic: Bool? = nil,
+        seed: Int = 0, verify: Bool = true, throughput: Bool = true, stopping: StoppingRule = StoppingRule()
+    ) {
+        self.models = models
+        self.compile = compile
+        self.precision = precision
+        self.batch = batch
+        self.device = device
+        self.channelsLast = channelsLast
+        self.fullgraph = fullgraph
+        self.dynamic = dynamic
+        self.seed = seed
+        self.verify = verify
+        self.throughput = throughput
+        self.stopping = stopping
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case models, compile, precision, batch, device, seed, verify, throughput, stopping, fullgraph, dynamic
+        case channelsLast = "channels_last"
+    }
+
+    /// Checks what can be checked without a worker.
+    public func validate() throws(InferbenchError) {
+        if models.isEmpty { throw .badInput("no model given: add --model NAME (see `inferbench models`)") }
+        if batch.isEmpty { throw .badInput("--batch: give at least one batch size, e.g. --batch 1,8") }
+        for b in batch where b < 1 || b > 65536 {
+            throw .badInput("--batch \(b): a batch size must be between 1 and 65536")
+        }
+        if compile.isEmpty { throw .badInput("--compile: give at least one mode, e.g. --compile eager,default") }
+        if precision.isEmpty { throw .badInput("--precision: give at least one, e.g. --precision fp32") }
+        if stopping.targetCI <= 0 || stopping.targetCI >= 1 {
+            throw .badInput("--target-ci \(stopping.targetCI): give a fraction between 0 and 1, e.g. 0.01 for ±1%")
+        }
+        if stopping.maxTime < stopping.minTime {
+            throw .badInput("--max-time \(stopping.maxTime) is below --min-time \(stopping.minTime)")
+        }
+        if let n = stopping.iterations, n < 1 { throw .badInput("--iterations \(n): give at least 1") }
+    }
+
+    /// One cell per model × compile × precision × batch, in that nesting order, so the
+    /// cells that are compared with each other (same model and batch) run close in time.
+    public func cells(environment: String) -> [CellSpec] {
+        var cells: [CellSpec] = []
+        for model in models {
+            for precision in precision {
+                for batch in batch {
+                    for compile in compile {
+                        let variant = Variant(
+                            compile: compile, precision: precision, batchSize: batch,
+                            channelsLast: channelsLast, fullgraph: fullgraph, dynamic: dynamic)
+                        cells.append(CellSpec(model: model, environment: environment, variant: variant))
+                    }
+                }
+            }
+        }
+        return cells
+    }
+}
+
+/// One cell of the matrix, before it runs.
+public struct CellSpec: Sendable, Hashable, Codable {
+    public var model: ModelSpec
+    public var environment: String
+    public var variant: Variant
+
+    public var id: String { "\(model)|\(environment)|\(variant.label)" }
+}
+
+/// Default plans fitted to the hardware found.
+public enum DefaultPlans {
+    /// The guide's assessment on a GPU; a small, honest sweep on a CPU that finishes in minutes.
+    public static func forHardware(hasCUDA: Bool) -> Plan {
+        if hasCUDA {
+            return Plan(
+                models: [ModelSpec(name: "resnet50"), ModelSpec(name: "bert-base", params: ["seq": "128"])],
+                compile: [.eager, .default, .reduceOverhead], precision: [.fp32, .fp16], batch: [1, 8, 32])
+        }
+        var stopping = StoppingRule()
+        stopping.maxTime = 6
+        stopping.maxWarmup = 5
+        return Plan(
+            models: [ModelSpec(name: "resnet18"), ModelSpec(name: "bert-tiny")],
+            compile: [.eager, .default], precision: [.fp32], batch: [1, 8], stopping: stopping)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The summary printed to stdout at the end of a run: a pure function of the results.
+public enum TerminalReport {
+    public static func render(_ results: RunResults) -> String {
+        var out = ""
+        for env in results.environments {
+            let gpu = env.gpus.first.map { "\($0.name)" } ?? "no GPU"
+            out += "Environment \(env.name): Python \(env.pythonVersion ?? "?"), torch \(env.torch ?? "-"), CUDA \(env.cuda ?? "-"), \(gpu); device \(env.device ?? "?")\n"
+        }
+        out += "\n"
+        let multiEnv = Set(results.cells.map(\.environment)).count > 1
+        var table = TextTable(
+            headers: ["model", "variant", "n", "mean ms", "p50 ms", "95% CI", "p90 ms", "p99 ms", "min ms", "max ms", "samples/s", "speedup", "compile"],
+            leftAligned: [0, 1, 11])
+        for cell in results.cells {
+            let model = multiEnv ? "\(cell.model) [\(cell.environment)]" : cell.model
+            guard cell.status == .ok, let l = cell.latencyMS else {
+                let why = cell.error.map { "\(cell.status.rawValue.uppercased()) \($0.kind): \($0.message)" } ?? cell.status.rawValue
+                table.rows.append([model, cell.variant.label, "-", why])
+                continue
+            }
+            let speedup = results.comparisons.first { $0.candidate == cell.id }.map { c in
+                c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
+            } ?? (cell.variant.compile == .eager ? "baseline" : "-")
+            let compile = cell.variant.compile == .eager ? "-" : Format.seconds(cell.coldStart?.compileS)
+            table.rows.append([
+                model, cell.variant.label, String(l.n), Format.ms(l.mean), Format.ms(l.p50), Format.percent(l.relativeMedianHalfWidth),
+                Format.ms(l.p90), Format.ms(l.p99), Format.ms(l.min), Format.ms(l.max), Format.rate(cell.throughputPerS), speedup, compile,
+            ])
+        }
+        out += table.render()
+        let clocks = Set(results.cells.compactMap { $0.measurement?.clock })
+        out += "\nLatency per iteration (\(clocks.contains("cuda_event") ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
+        out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
+        var notes: [String] = []
+        for cell in results.cells {
+            for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
+            if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
+                let be = cs.breakevenIterations.map { "pays back after \(Int($0)) calls" } ?? "never pays back (not faster than eager)"
+                notes.append("cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS)), first call \(Format.ms(cs.firstCallMS)) ms; \(be)")
+            }
+            if let a = cell.accuracy, cell.status == .ok, cell.variant.compile != .eager || cell.variant.precision != .fp32 {
+                notes.append(String(format: "accuracy: %@ %@: max abs err %.2g, cosine %.6f vs eager fp32 (%@)", cell.model, cell.variant.label, a.maxAbsErr, a.cosine, a.withinTolerance ? "within tolerance" : "BEYOND tolerance"))
+            }
+        }
+        if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
+        let failed = results.cells.filter { $0.status != .ok }.count
+        out += "\n\(results.cells.count - failed) of \(results.cells.count) cells ok"
+        out += results.run.status == .incomplete ? " (run interrupted: incomplete)\n" : "\n"
+        return out
+    }
+}

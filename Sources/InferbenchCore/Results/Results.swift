@@ -1,0 +1,268 @@
+import Foundation
+
+/// The canonical results document, schema `inferbench.results/v1` (docs/results-schema.json).
+/// Field names are a contract: add fields freely, rename none without a new schema version.
+public struct RunResults: Codable, Sendable {
+    public static let schemaID = "inferbench.results/v1"
+
+    public var schema: String = RunResults.schemaID
+    public var run: RunInfo
+    public var environments: [EnvironmentRecord]
+    public var cells: [CellResult]
+    public var comparisons: [Comparison]
+    public var loadTests: [LoadTestResult]
+
+    public init(run: RunInfo, environments: [EnvironmentRecord] = [], cells: [CellResult] = [], comparisons: [Comparison] = [], loadTests: [LoadTestResult] = []) {
+        self.run = run
+        self.environments = environments
+        self.cells = cells
+        self.comparisons = comparisons
+        self.loadTests = loadTests
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, run, environments, cells, comparisons
+        case loadTests = "load_tests"
+    }
+}
+
+public struct HostInfo: Codable, Sendable, Equatable {
+    public var hostname: String
+    public var os: String
+    public var cpu: String
+    public var cores: Int
+    public var memoryMB: Double
+
+    enum CodingKeys: String, CodingKey {
+        case hostname, os, cpu, cores
+        case memoryMB = "memory_mb"
+    }
+}
+
+public struct RunInfo: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case complete, incomplete }
+    public var id: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status: Status
+    public var command: String
+    public var plan: Plan?
+    public var host: HostInfo
+    public var inferbenchVersion: String
+
+    public init(id: String, startedAt: Date, finishedAt: Date?, status: Status, command: String, plan: Plan?, host: HostInfo, inferbenchVersion: String) {
+        self.id = id
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.status = status
+        self.command = command
+        self.plan = plan
+        self.host = host
+        self.inferbenchVersion = inferbenchVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, command, plan, host
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case inferbenchVersion = "inferbench_version"
+    }
+}
+
+public struct EnvironmentRecord: Codable, Sendable, Equatable {
+    public struct GPU: Codable, Sendable, Equatable {
+        public var name: String
+        public var driver: String?
+        public var memoryMB: Double?
+        public var powerLimitW: Double?
+        enum CodingKeys: String, CodingKey {
+            case name, driver
+            case memoryMB = "memory_mb"
+            case powerLimitW = "power_limit_w"
+        }
+    }
+    public var name: String
+    public var python: String
+    public var pythonVersion: String?
+    public var torch: String?
+    public var cuda: String?
+    public var cudnn: String?
+    public var triton: String?
+    public var gpus: [GPU]
+    public var device: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, python, torch, cuda, cudnn, triton, gpus, device
+        case pythonVersion = "python_version"
+    }
+}
+
+public struct ColdStart: Codable, Sendable, Equatable {
+    public var loadS: Double
+    public var compileS: Double
+    public var firstCallMS: Double
+    public var breakevenIterations: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case loadS = "load_s"
+        case compileS = "compile_s"
+        case firstCallMS = "first_call_ms"
+        case breakevenIterations = "breakeven_iterations"
+    }
+}
+
+public struct MemoryFigures: Codable, Sendable, Equatable {
+    public var peakAllocated: Double?
+    public var peakReserved: Double?
+    public var deviceUsed: Double?
+    public var workerRSS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case peakAllocated = "peak_allocated"
+        case peakReserved = "peak_reserved"
+        case deviceUsed = "device_used"
+        case workerRSS = "worker_rss"
+    }
+}
+
+public struct Accuracy: Codable, Sendable, Equatable {
+    public var maxAbsErr: Double
+    public var maxRelErr: Double
+    public var cosine: Double
+    public var withinTolerance: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case cosine
+        case maxAbsErr = "max_abs_err"
+        case maxRelErr = "max_rel_err"
+        case withinTolerance = "within_tolerance"
+    }
+}
+
+public struct CompileStats: Codable, Sendable, Equatable {
+    public var graphBreaks: Int
+    public var recompiles: Int
+    public var reasons: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case recompiles, reasons
+        case graphBreaks = "graph_breaks"
+    }
+}
+
+public struct CellError: Codable, Sendable, Equatable {
+    public var kind: String
+    public var message: String
+}
+
+/// How measuring went: the clock used, warm-up and the stopping decision.
+public struct MeasurementInfo: Codable, Sendable, Equatable {
+    public var clock: String
+    public var warmupIterations: Int
+    public var warmupStable: Bool
+    public var stopReason: String
+    public var measureSeconds: Double
+    /// Median of (host time − device time): CPU launch and synchronize overhead per call.
+    public var launchOverheadMS: Double?
+    /// Latency from the host clock when the headline figures come from CUDA events.
+    public var hostLatencyMS: LatencySummary?
+
+    enum CodingKeys: String, CodingKey {
+        case clock
+        case warmupIterations = "warmup_iterations"
+        case warmupStable = "warmup_stable"
+        case stopReason = "stop_reason"
+        case measureSeconds = "measure_s"
+        case launchOverheadMS = "launch_overhead_ms"
+        case hostLatencyMS = "host_latency_ms"
+    }
+}
+
+public struct CellResult: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case ok, failed, skipped }
+    public var id: String
+    public var model: String
+    public var environment: String
+    public var status: Status
+    public var error: CellError?
+    public var variant: Variant
+    public var device: String?
+    public var latencyMS: LatencySummary?
+    public var throughputPerS: Double?
+    public var throughputCI95: Interval?
+    public var throughputSource: String?
+    public var coldStart: ColdStart?
+    public var memoryMB: MemoryFigures?
+    public var accuracy: Accuracy?
+    public var compileStats: CompileStats?
+    public var parameters: Int?
+    public var flopsPerSample: Double?
+    public var achievedTFLOPS: Double?
+    public var measurement: MeasurementInfo?
+    public var warnings: [CellWarning]
+    /// Raw per-iteration latencies in nanoseconds (for CSV and re-analysis).
+    public var samplesNS: [Int64]?
+
+    public init(spec: CellSpec, status: Status) {
+        id = spec.id
+        model = spec.model.description
+        environment = spec.environment
+        self.status = status
+        variant = spec.variant
+        warnings = []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, model, environment, status, error, variant, device, accuracy, parameters, measurement, warnings
+        case latencyMS = "latency_ms"
+        case throughputPerS = "throughput_per_s"
+        case throughputCI95 = "throughput_ci95"
+        case throughputSource = "throughput_source"
+        case coldStart = "cold_start"
+        case memoryMB = "memory_mb"
+        case compileStats = "compile_stats"
+        case flopsPerSample = "flops_per_sample"
+        case achievedTFLOPS = "achieved_tflops"
+        case samplesNS = "samples_ns"
+    }
+}
+
+public struct Comparison: Codable, Sendable, Equatable {
+    public var baseline: String
+    public var candidate: String
+    public var metric: String
+    public var ratio: Double
+    public var ci95: Interval
+    public var significant: Bool
+}
+
+public struct LoadTestResult: Codable, Sendable {
+    public var scenario: String
+}
+
+extension RunResults {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
+    /// Writes `results.json` atomically, so a reader never sees half a file.
+    public func write(to url: URL) throws {
+        let data = try Self.encoder().encode(self)
+        try data.write(to: url, options: .atomic)
+    }
+
+    public static func read(from url: URL) throws -> RunResults {
+        try decoder().decode(RunResults.self, from: Data(contentsOf: url))
+    }
+}

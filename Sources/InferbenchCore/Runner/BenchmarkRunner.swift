@@ -1,0 +1,151 @@
+import Foundation
+
+/// Runs a plan's cells on workers and collects their results.
+///
+/// A failing cell (an error reply, a crashed or hung worker) is recorded with its reason and
+/// the sweep goes on with a fresh worker. Cancellation (Ctrl-C) stops between chunks; the
+/// cells not finished are recorded as skipped and the run is marked incomplete.
+public struct BenchmarkRunner: Sendable {
+    public struct Environment: Sendable {
+        public var spec: PythonEnvironmentSpec
+        public var starter: any WorkerStarter
+
+        public init(spec: PythonEnvironmentSpec, starter: any WorkerStarter) {
+            self.spec = spec
+            self.starter = starter
+        }
+    }
+
+    public var plan: Plan
+    public var environments: [Environment]
+    public var progress: @Sendable (RunProgress) -> Void
+    /// Called with the results so far after each cell, to persist them.
+    public var checkpoint: @Sendable (RunResults) -> Void
+
+    public init(
+        plan: Plan, environments: [Environment], progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
+        checkpoint: @escaping @Sendable (RunResults) -> Void = { _ in }
+    ) {
+        self.plan = plan
+        self.environments = environments
+        self.progress = progress
+        self.checkpoint = checkpoint
+    }
+
+    /// A started worker and what it told us.
+    struct Prepared {
+        var worker: Worker
+        var hello: HelloResult
+        var device: String
+    }
+
+    /// Starts one worker per environment and checks the plan against it: PyTorch present,
+    /// the device available, every model known. Throws before any cell runs.
+    func prepare(_ environment: Environment) async throws(InferbenchError) -> Prepared {
+        let (worker, hello) = try await environment.starter.start(label: environment.spec.name)
+        do {
+            let env = hello.env
+            let needsTorch = plan.models.contains { $0.name != "synthetic" }
+            if needsTorch, env.torch == nil {
+                throw InferbenchError.environment(
+                    "PyTorch is not importable by \(environment.spec.python) (\(env.torchError ?? "no torch")): run `\(environment.spec.python) -m pip install torch torchvision transformers`, or pick another Python with --python")
+            }
+            let device = try Self.resolveDevice(plan.device, env: env, python: environment.spec.python)
+            let zoo: [ZooEntry]
+            do { zoo = try await worker.models() } catch { throw InferbenchError.worker("the worker could not list its models: \(WorkerError.describe(error))") }
+            let known = zoo.map(\.name)
+            for model in plan.models where !model.isUserModel && !known.contains(model.name) {
+                let near = suggestions(for: model.name, among: known)
+                let hint = near.isEmpty ? "" : " Did you mean \(near.joined(separator: ", "))?"
+                throw InferbenchError.badInput("unknown model `\(model.name)`.\(hint) `inferbench models` lists them all.")
+            }
+            return Prepared(worker: worker, hello: hello, device: device)
+        } catch {
+            await worker.shutdown()
+            throw error as! InferbenchError
+        }
+    }
+
+    static func resolveDevice(_ choice: DeviceChoice, env: WorkerEnvironment, python: String) throws(InferbenchError) -> String {
+        switch choice {
+        case .cpu: return "cpu"
+        case .auto: return env.cudaAvailable ? "cuda:0" : "cpu"
+        case .cuda(let index):
+            guard env.cudaAvailable, !env.gpus.isEmpty else {
+                throw .environment(
+                    "--device \(choice) asked for CUDA, but PyTorch \(env.torch ?? "?") under \(python) sees no CUDA GPU\(env.cuda == nil ? " (it is a CPU-only build)" : ""); use --device cpu or --device auto")
+            }
+            let i = index ?? 0
+            guard i < env.gpus.count else {
+                throw .environment("--device cuda:\(i): only \(env.gpus.count) GPU(s) visible (cuda:0…cuda:\(env.gpus.count - 1))")
+            }
+            return "cuda:\(i)"
+        }
+    }
+
+    /// Runs every cell. Throws only for problems found before the first cell.
+    public func run(info: RunInfo) async throws(InferbenchError) -> RunResults {
+        try plan.validate()
+        var results = RunResults(run: info)
+        var prepared: [String: Prepared] = [:]
+        for environment in environments {
+            let p = try await prepare(environment)
+            prepared[environment.spec.name] = p
+            results.environments.append(Self.record(environment.spec, p.hello, device: p.device))
+        }
+        let cells = environments.flatMap { plan.cells(environment: $0.spec.name) }
+        checkpoint(results)
+        for (index, spec) in cells.enumerated() {
+            if Task.isCancelled {
+                var skipped = CellResult(spec: spec, status: .skipped)
+                skipped.error = CellError(kind: "interrupted", message: "not run: the run was interrupted")
+                results.cells.append(skipped)
+                continue
+            }
+            let environment = environments.first { $0.spec.name == spec.environment }!
+            var current = prepared[spec.environment]
+            if current == nil {
+                progress(RunProgress(cellIndex: index, cellCount: cells.count, label: label(spec), phase: .starting, iterations: 0, elapsed: 0))
+                do {
+                    let (worker, hello) = try await environment.starter.start(label: spec.environment)
+                    let device = results.environments.first { $0.name == spec.environment }?.device ?? "cpu"
+                    current = Prepared(worker: worker, hello: hello, device: device)
+                    prepared[spec.environment] = current
+                } catch {
+                    var failed = CellResult(spec: spec, status: .failed)
+                    failed.error = CellError(kind: "worker_start", message: error.description)
+                    results.cells.append(failed)
+                    checkpoint(results)
+                    continue
+                }
+            }
+            let (cell, workerUsable) = await runCell(spec, index: index, count: cells.count, on: current!)
+            results.cells.append(cell)
+            if !workerUsable {
+                await current!.worker.kill()
+                prepared[spec.environment] = nil
+            }
+            results.comparisons = Derived.comparisons(results.cells)
+            Derived.fillBreakeven(&results.cells)
+            checkpoint(results)
+        }
+        for p in prepared.values { await p.worker.shutdown() }
+        results.run.finishedAt = Date()
+        results.run.status = results.cells.contains { $0.status == .skipped && $0.error?.kind == "interrupted" } ? .incomplete : .complete
+        checkpoint(results)
+        return results
+    }
+
+    func label(_ spec: CellSpec) -> String {
+        environments.count > 1 ? "\(spec.model) [\(spec.environment)] \(spec.variant.label)" : "\(spec.model) \(spec.variant.label)"
+    }
+
+    static func record(_ spec: PythonEnvironmentSpec, _ hello: HelloResult, device: String) -> EnvironmentRecord {
+        let env = hello.env
+        return EnvironmentRecord(
+            name: spec.name, python: env.pythonExecutable ?? spec.python, pythonVersion: env.python, torch: env.torch,
+            cuda: env.cuda, cudnn: env.cudnn, triton: env.triton,
+            gpus: env.gpus.map { .init(name: $0.name, driver: $0.driver, memoryMB: $0.memoryMB, powerLimitW: $0.powerLimitW) },
+            device: device)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Subprocess
+
+#if canImport(System)
+    import System
+#else
+    import SystemPackage
+#endif
+
+/// A worker running as a child process, spoken to over its stdin and stdout.
+///
+/// stderr goes to `logURL` (appended), and its tail is quoted when the worker dies.
+/// A non-zero exit status is data, not an error of this type: it is reported through
+/// ``WorkerFailure/exited(status:stderrTail:)`` on the next exchange.
+public actor ProcessWorkerChannel: WorkerChannel {
+    private enum State {
+        case running(pid: Int32?)
+        case exited(String)
+    }
+
+    private let mailbox = LineMailbox()
+    private let outgoing: AsyncStream<String>.Continuation
+    private var runTask: Task<String, Never>?
+    private var state: State = .running(pid: nil)
+    private let logURL: URL
+
+    /// Starts `executable arguments...` with `environment` added to this process's own.
+    public init(executable: String, arguments: [String], environment: [String: String], logURL: URL) throws(WorkerFailure) {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw .couldNotStart("no executable Python at \(executable)")
+        }
+        self.logURL = logURL
+        let (lines, continuation) = AsyncStream<String>.makeStream()
+        self.outgoing = continuation
+        let logFD: FileDescriptor
+        do {
+            try FileManager.default.createDirectory(
+                at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            logFD = try FileDescriptor.open(
+                FilePath(logURL.path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw .couldNotStart("cannot open the worker log \(logURL.path): \(error)")
+        }
+        var options = PlatformOptions()
+        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+        // Its own process group: Ctrl-C reaches inferbench alone, which then stops the
+        // worker in order instead of both dying mid-write.
+        options.processGroupID = 0
+        let mailbox = self.mailbox
+        let env = Environment.inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(rawValue: $0.key)!, Optional($0.value)) }))
+        let startedPID = AsyncStream<Int32>.makeStream()
+        runTask = Task {
+            do {
+                let result = try await Subprocess.run(
+                    .path(FilePath(executable)), arguments: Arguments(arguments), environment: env,
+                    platformOptions: options, input: .inputWriter, output: .sequence,
+                    error: .fileDescriptor(logFD, closeAfterSpawningProcess: true)
+                ) { execution in
+                    startedPID.continuation.yield(execution.processIdentifier.value)
+                    startedPID.continuation.finish()
+                    let writer = execution.standardInputWriter
+                    let writing = Task {
+                        for await line in lines {
+                            do { _ = try await writer.write(line + "\n") } catch { break }
+                        }
+                        try? await writer.finish()
+                    }
+                    do {
+                        for try await line in execution.standardOutput.strings(bufferingPolicy: .maxLineLength(256 << 20)) {
+                            await mailbox.push(line)
+                        }
+                    } catch {}
+                    await mailbox.finish()
+                    writing.cancel()
+                    continuation.finish()
+                }
+                return Self.describe(result.terminationStatus)
+            } catch {
+                startedPID.continuation.finish()
+                await mailbox.finish()
+                return "could not start: \(error)"
+            }
+        }
+        Task { [weak self] in
+            var iterator = startedPID.stream.makeAsyncIterator()
+            let pid = await iterator.next()
+            await self?.setPID(pid)
+        }
+    }
+
+    private func setPID(_ pid: Int32?) {
+        if case .running = state { state = .running(pid: pid) }
+    }
+
+    public var processID: Int32? {
+        if case .running(let pid) = state { return pid }
+        return nil
+    }
+
+    static func describe(_ status: TerminationStatus) -> String {
+        switch status {
+        case .exited(let code): return "exit status \(code)"
+        case .signaled(let signal):
+            let name = [9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 6: "SIGABRT", 2: "SIGINT"][Int(signal)] ?? "signal \(signal)"
+            return "killed by \(name)"
+        }
+    }
+
+    public func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        if case .exited(let status) = state {
+            throw .exited(status: status, stderrTail: stderrTail())
+        }
+        outgoing.yield(line)
+        switch await mailbox.next(timeout: timeout) {
+        case .line(let reply):
+            return reply
+        case .endOfStream:
+            let status = await runTask?.value ?? "unknown"
+            state = .exited(status)
+            throw .exited(status: status, stderrTail: stderrTail())
+        case .timedOut:
+            await kill()
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            throw .timedOut(operation: operation, seconds: seconds, stderrTail: stderrTail())
+        }
+    }
+
+    public func close(grace: Duration) async {
+        outgoing.finish()
+        guard let runTask else { return }
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await runTask.value; return true }
+            group.addTask { try? await Task.sleep(for: grace); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finished {
+            runTask.cancel()  // runs the teardown sequence: SIGTERM, then SIGKILL
+            if let pid = processID { _ = Foundation.kill(pid, SIGKILL) }
+        }
+        state = .exited(await runTask.value)
+    }
+
+    public func kill() async {
+        outgoing.finish()
+        if let pid = processID { _ = Foundation.kill(pid, SIGKILL) }
+        if let runTask { state = .exited(await runTask.value) }
+    }
+
+    /// The last lines the worker wrote to stderr, for error messages.
+    public func stderrTail(maxLines: Int = 8) -> String {
+        guard let data = try? Data(contentsOf: logURL), let text = String(data: data.suffix(8192), encoding: .utf8)
+        else { return "" }
+        return text.split(separator: "\n", omittingEmptySubsequences: true).suffix(maxLines).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// Either a worker's error reply or a failure of the worker itself.
+public enum WorkerError: Error, Sendable, Equatable {
+    /// The worker answered with an error and is still usable.
+    case reply(WorkerErrorPayload)
+    /// The worker is gone or unusable.
+    case failure(WorkerFailure)
+}
+
+/// Timeouts per operation. Compilation can take minutes; a measure chunk should not.
+public struct WorkerTimeouts: Sendable, Equatable {
+    public var hello: Duration = .seconds(120)
+    public var load: Duration = .seconds(1800)
+    public var measure: Duration = .seconds(600)
+    public var other: Duration = .seconds(600)
+
+    public init() {}
+
+    public init(all: Duration) {
+        hello = all
+        load = all
+        measure = all
+        other = all
+    }
+}
+
+/// Drives one Python worker: typed requests over a ``WorkerChannel``.
+public actor Worker {
+    /// Where the worker is in its life.
+    public enum State: Sendable {
+        case started
+        case ready(HelloResult)
+        case loaded(HelloResult, LoadArgs)
+        case failed(WorkerFailure)
+        case stopped
+    }
+
+    public private(set) var state: State = .started
+    private let channel: any WorkerChannel
+    private let timeouts: WorkerTimeouts
+    private var nextID = 1
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    public init(channel: any WorkerChannel, timeouts: WorkerTimeouts = WorkerTimeouts()) {
+        self.channel = channel
+        self.timeouts = timeouts
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    public var processID: Int32? { get async { await channel.processID } }
+
+    func call<Args: Encodable, Result: Decodable>(
+        _ op: WorkerOp, _ args: Args, timeout: Duration, as: Result.Type
+    ) async throws(WorkerError) -> Result {
+        if case .failed(let failure) = state { throw .failure(failure) }
+        let id = nextID
+        nextID += 1
+        let line: String
+        do {
+            line = String(decoding: try encoder.encode(WorkerRequest(id: id, op: op, args: args)), as: UTF8.self)
+        } catch {
+            throw .failure(.protocolViolation("cannot encode \(op.rawValue): \(error)"))
+        }
+        let replyLine: String
+        do {
+            replyLine = try await channel.exchange(line, timeout: timeout, operation: op.rawValue)
+        } catch {
+            state = .failed(error)
+            throw .failure(error)
+        }
+        let data = Data(replyLine.utf8)
+        let reply: WorkerReply<Result>
+        do {
+            reply = try decoder.decode(WorkerReply<Result>.self, from: data)
+        } catch {
+            // An error reply still decodes when the result type does not.
+            if let header = try? decoder.decode(WorkerReply<NoArgs>.self, from: data), let payload = header.error {
+                throw .reply(payload)
+            }
+            let failure = WorkerFailure.protocolViolation(
+                "unreadable reply to \(op.rawValue): \(replyLine.prefix(300)) (\(error))")
+            state = .failed(failure)
+            throw .failure(failure)
+        }
+        guard reply.id == id else {
+            let failure = WorkerFailure.protocolViolation("reply id \(reply.id) for request \(id)")
+            state = .failed(failure)
+            throw .failure(failure)
+        }
+        if let payload = reply.error { throw .reply(payload) }
+        guard let result = reply.result else {
+            throw .failure(.protocolViolation("reply to \(op.rawValue) has neither result nor error"))
+        }
+        return result
+    }
+
+    /// Handshake: checks the protocol version and returns the worker's environment.
+    public func hello() async throws(WorkerError) -> HelloResult {
+        let result = try await call(.hello, NoArgs(), timeout: timeouts.hello, as: HelloResult.self)
+        guard result.protocol == WorkerProtocol.version else {
+            let failure = WorkerFailure.protocolViolation(
+                "worker speaks protocol \(result.protocol), this inferbench speaks \(WorkerProtocol.version)")
+            state = .failed(failure)
+            throw .failure(failure)
+        }
+        state = .ready(result)
+        return result
+    }
+
+    public func models() async throws(WorkerError) -> [ZooEntry] {
+        try await call(.models, NoArgs(), timeout: timeouts.other, as: [ZooEntry].self)
+    }
+
+    public func load(_ args: LoadArgs) async throws(WorkerError) -> LoadResult {
+        let result = try await call(.load, args, timeout: timeouts.load, as: LoadResult.self)
+        if case .ready(let hello) = state { state = .loaded(hello, args) }
+        if case .loaded(let hello, _) = state { state = .loaded(hello, args) }
+        return result
+    }
+
+    public func measureLatency(batchSize: Int, iterations: Int) async throws(WorkerError) -> LatencyChunk {
+        try await call(
+            .measure, MeasureArgs(batchSize: batchSize, iterations: iterations, mode: .latency),
+            timeout: timeouts.measure, as: LatencyChunk.self)
+    }
+
+    public func measureThroughput(batchSize: Int, iterations: Int) async throws(WorkerError) -> ThroughputChunk {
+        try await call(
+            .measure, MeasureArgs(batchSize: batchSize, iterations: iterations, mode: .throughput),
+            timeout: timeouts.measure, as: ThroughputChunk.self)
+    }
+
+    public func infer(batchSize: Int) async throws(WorkerError) -> InferResult {
+        try await call(.infer, BatchArgs(batchSize: batchSize), timeout: timeouts.measure, as: InferResult.self)
+    }
+
+    public func verify(batchSize: Int) async throws(WorkerError) -> VerifyResult {
+        try await call(.verify, BatchArgs(batchSize: batchSize), timeout: timeouts.load, as: VerifyResult.self)
+    }
+
+    public func memory(resetPeak: Bool = false) async throws(WorkerError) -> MemoryResult {
+        try await call(.memory, MemoryArgs(resetPeak: resetPeak), timeout: timeouts.other, as: MemoryResult.self)
+    }
+
+    public func unload() async throws(WorkerError) {
+        _ = try await call(.unload, NoArgs(), timeout: timeouts.other, as: NoArgs.self)
+        if case .loaded(let hello, _) = state { state = .ready(hello) }
+    }
+
+    /// Asks the worker to exit, then makes sure it did. Never throws.
+    public func shutdown() async {
+        if case .failed = state {
+            await channel.kill()
+        } else {
+            _ = try? await call(.shutdown, NoArgs(), timeout: .seconds(10), as: NoArgs.self)
+            await channel.close(grace: .seconds(5))
+        }
+        state = .stopped
+    }
+
+    /// Kills the worker at once.
+    public func kill() async {
+        await channel.kill()
+        state = .stopped
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Why a worker could not answer a request.
+///
+/// An error *reply* from a live worker is not a `WorkerFailure`: it arrives as a
+/// ``WorkerErrorPayload`` and the worker stays usable.
+public enum WorkerFailure: Error, Sendable, Equatable {
+    /// The worker could not be started at all (missing interpreter, bad path).
+    case couldNotStart(String)
+    /// The worker closed its stdout: it crashed, was killed, or exited.
+    case exited(status: String, stderrTail: String)
+    /// No reply came within the operation's timeout; the worker was stopped.
+    case timedOut(operation: String, seconds: Double, stderrTail: String)
+    /// The worker wrote something that is not a reply to the request sent.
+    case protocolViolation(String)
+}
+
+/// A bidirectional line channel to one worker.
+///
+/// The real channel is a child process (``ProcessWorkerChannel``); tests inject fakes
+/// through ``Worker``'s initializer.
+public protocol WorkerChannel: Sendable {
+    /// Sends one request line and returns the next line the worker writes.
+    func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String
+    /// Ends the worker: closes its stdin, waits `grace`, then SIGTERM and SIGKILL.
+    func close(grace: Duration) async
+    /// Kills the worker at once (after a timeout, or on Ctrl-C).
+    func kill() async
+    /// The worker's process id, when it is a process.
+    var processID: Int32? { get async }
+}
+
+/// Lines read from a worker, handed to at most one waiter at a time.
+actor LineMailbox {
+    enum Next: Sendable { case line(String), endOfStream, timedOut }
+
+    private var buffered: [String] = []
+    private var finished = false
+    private var waiter: CheckedContinuation<Next, Never>?
+    private var waiterToken = 0
+
+    func push(_ line: String) {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: .line(line))
+        } else {
+            buffered.append(line)
+        }
+    }
+
+    func finish() {
+        finished = true
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: .endOfStream)
+        }
+    }
+
+    /// The next line, `.endOfStream` once the writer is gone, or `.timedOut`.
+    func next(timeout: Duration) async -> Next {
+        if !buffered.isEmpty { return .line(buffered.removeFirst()) }
+        if finished { return .endOfStream }
+        waiterToken += 1
+        let token = waiterToken
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.expire(token: token)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            self.waiter = continuation
+        }
+    }
+
+    private func expire(token: Int) {
+        guard token == waiterToken, let waiter else { return }
+        self.waiter = nil
+        waiter.resume(returning: .timedOut)
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+
+/// The wire protocol spoken with `python -m inferbench_worker` (see docs/protocol.md).
+///
+/// One JSON object per line. The Python mirror is `python/inferbench_worker/protocol.py`.
+public enum WorkerProtocol {
+    public static let version = 1
+}
+
+/// An operation the worker understands.
+public enum WorkerOp: String, Codable, Sendable {
+    case hello, models, load, measure, infer, verify, memory, unload, shutdown, smoke
+}
+
+/// A request envelope; `Args` is the operation's argument object.
+struct WorkerRequest<Args: Encodable>: Encodable {
+    var id: Int
+    var op: WorkerOp
+    var args: Args
+}
+
+struct NoArgs: Codable, Sendable {}
+
+/// A reply envelope. Exactly one of `result` and `error` is present.
+struct WorkerReply<Result: Decodable>: Decodable {
+    var id: Int
+    var ok: Bool
+    var result: Result?
+    var error: WorkerErrorPayload?
+}
+
+/// Only the id of a reply, read before its result type is known.
+struct WorkerReplyHeader: Decodable {
+    var id: Int
+}
+
+/// The error object a worker replies with; the worker stays alive after it.
+public struct WorkerErrorPayload: Codable, Sendable, Equatable, Error {
+    public enum Kind: String, Codable, Sendable {
+        case oom, compile, unsupported
+        case badRequest = "bad_request"
+        case missingDependency = "missing_dependency"
+        case `internal`
+    }
+    public var kind: Kind
+    public var message: String
+    public var detail: String?
+
+    public init(kind: Kind, message: String, detail: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.detail = detail
+    }
+}
+
+// MARK: - hello
+
+public struct GPUInfo: Codable, Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    public var memoryMB: Double?
+    public var capability: String?
+    public var multiprocessors: Int?
+    public var driver: String?
+    public var powerLimitW: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case index, name, capability, multiprocessors, driver
+        case memoryMB = "memory_mb"
+        case powerLimitW = "power_limit_w"
+    }
+}
+
+/// The Python side of an environment, as `hello` reports it.
+public struct WorkerEnvironment: Codable, Sendable, Equatable {
+    public var python: String
+    public var pythonExecutable: String?
+    public var platform: String?
+    public var torch: String?
+    public var torchError: String?
+    public var cuda: String?
+    public var cudnn: String?
+    public var triton: String?
+    public var cudaAvailable: Bool
+    public var gpus: [GPUInfo]
+    public var cpu: String?
+    public var cpuCount: Int?
+    public var torchThreads: Int?
+    public var cxx: String?
+    public var torchvision: String?
+    public var transformers: String?
+    public var diffusers: String?
+
+    enum CodingKeys: String, CodingKey {
+        case python, platform, torch, cuda, cudnn, triton, gpus, cpu, cxx, torchvision, transformers, diffusers
+        case pythonExecutable = "python_executable"
+        case torchError = "torch_error"
+        case cudaAvailable = "cuda_available"
+        case cpuCount = "cpu_count"
+        case torchThreads = "torch_threads"
+    }
+}
+
+public struct HelloResult: Codable, Sendable {
+    public var `protocol`: Int
+    public var workerVersion: String
+    public var pid: Int?
+    public var env: WorkerEnvironment
+
+    enum CodingKeys: String, CodingKey {
+        case `protocol`, pid, env
+        case workerVersion = "worker_version"
+    }
+}
+
+// MARK: - models
+
+public struct ZooEntry: Codable, Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var params: [String: String]
+    public var needs: [String]
+}
+
+// MARK: - load
+
+public struct LoadArgs: Codable, Sendable, Equatable {
+    public var model: String
+    public var params: [String: String]
+    public var device: String
+    public var precision: String
+    public var compile: String
+    public var batchSize: Int
+    public var seed: Int
+    public var channelsLast: Bool
+    public var fullgraph: Bool
+    public var dynamic: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case model, params, device, precision, compile, seed, fullgraph, dynamic
+        case batchSize = "batch_size"
+        case channelsLast = "channels_last"
+    }
+}
+
+public struct MemoryResult: Codable, Sendable, Equatable {
+    public var peakAllocatedMB: Double?
+    public var peakReservedMB: Double?
+    public var deviceUsedMB: Double?
+    public var rssMB: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case peakAllocatedMB = "peak_allocated_mb"
+        case peakReservedMB = "peak_reserved_mb"
+        case deviceUsedMB = "device_used_mb"
+        case rssMB = "rss_mb"
+    }
+}
+
+public struct LoadResult: Codable, Sendable {
+    public var loadS: Double
+    public var compileS: Double
+    public var firstCallMS: Double
+    public var parameters: Int?
+    public var flopsPerSample: Double?
+    public var inputDesc: String?
+    public var outputDesc: String?
+    public var memory: MemoryResult?
+    public var graphBreaks: Int?
+    public var recompiles: Int?
+    public var compileReasons: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case parameters, memory, recompiles
+        case loadS = "load_s"
+        case compileS = "compile_s"
+        case firstCallMS = "first_call_ms"
+        case flopsPerSample = "flops_per_sample"
+        case inputDesc = "input_desc"
+        case outputDesc = "output_desc"
+        case graphBreaks = "graph_breaks"
+        case compileReasons = "compile_reasons"
+    }
+}
+
+// MARK: - measure, infer, verify
+
+public enum MeasureMode: String, Codable, Sendable {
+    case latency, throughput
+}
+
+struct MeasureArgs: Codable, Sendable {
+    var batchSize: Int
+    var iterations: Int
+    var mode: MeasureMode
+
+    enum CodingKeys: String, CodingKey {
+        case iterations, mode
+        case batchSize = "batch_size"
+    }
+}
+
+/// Per-iteration times of one latency chunk.
+public struct LatencyChunk: Codable, Sendable {
+    public var deviceNS: [Int64]?
+    public var hostNS: [Int64]
+    public var clock: String
+
+    enum CodingKeys: String, CodingKey {
+        case clock
+        case deviceNS = "device_ns"
+        case hostNS = "host_ns"
+    }
+}
+
+/// One back-to-back throughput chunk.
+public struct ThroughputChunk: Codable, Sendable {
+    public var totalNS: Int64
+    public var iterations: Int
+
+    enum CodingKeys: String, CodingKey {
+        case iterations
+        case totalNS = "total_ns"
+    }
+}
+
+struct BatchArgs: Codable, Sendable {
+    var batchSize: Int
+    enum CodingKeys: String, CodingKey { case batchSize = "batch_size" }
+}
+
+public struct InferResult: Codable, Sendable {
+    public var deviceNS: Int64?
+    public var hostNS: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case deviceNS = "device_ns"
+        case hostNS = "host_ns"
+    }
+}
+
+public struct Tolerance: Codable, Sendable, Equatable {
+    public var atol: Double
+    public var rtol: Double
+}
+
+public struct VerifyResult: Codable, Sendable, Equatable {
+    public var maxAbsErr: Double
+    public var maxRelErr: Double
+    public var cosine: Double
+    public var tolerance: Tolerance?
+    public var withinTolerance: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case cosine, tolerance
+        case maxAbsErr = "max_abs_err"
+        case maxRelErr = "max_rel_err"
+        case withinTolerance = "within_tolerance"
+    }
+}
+
+struct MemoryArgs: Codable, Sendable {
+    var resetPeak: Bool
+    enum CodingKeys: String, CodingKey { case resetPeak = "reset_peak" }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import InferbenchCore
+
+/// The only place that writes to the terminal: results to stdout, the rest to stderr.
+enum Console {
+    static let stderrIsTTY = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    static let lock = NSLock()
+    nonisolated(unsafe) static var statusLineShown = false
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ message: String) {
+        clearStatus()
+        let prefix = stderrIsTTY ? "\u{1B}[1;31merror:\u{1B}[0m " : "error: "
+        FileHandle.standardError.write(Data((prefix + message + "\n").utf8))
+    }
+
+    static func note(_ message: String) {
+        clearStatus()
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Rewrites the one status line at the bottom of a terminal.
+    static func status(_ line: String) {
+        guard stderrIsTTY else { return }
+        lock.withLock {
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line.prefix(200)).utf8))
+            statusLineShown = true
+        }
+    }
+
+    static func clearStatus() {
+        lock.withLock {
+            if statusLineShown {
+                FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+                statusLineShown = false
+            }
+        }
+    }
+}
+
+/// Renders progress events: a live line on a terminal, one line per finished cell otherwise.
+final class ProgressPrinter: Sendable {
+    let quiet: Bool
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func handle(_ p: RunProgress) {
+        guard !quiet else { return }
+        let head = "[\(p.cellIndex + 1)/\(p.cellCount)] \(p.label)"
+        if Console.stderrIsTTY {
+            var line = "\(head)  \(p.phase.rawValue)"
+            if p.iterations > 0 { line += "  \(p.iterations) it" }
+            if p.elapsed > 0 { line += String(format: "  %.1f s", p.elapsed) }
+            if let r = p.remaining, r > 0.5 { line += String(format: "  ~%.0f s left", r) }
+            if p.phase == .done || p.phase == .failed {
+                Console.note("\(head)  \(p.phase.rawValue)")
+            } else {
+                Console.status(line)
+            }
+        } else if p.phase == .done || p.phase == .failed || p.phase == .load {
+            Console.note("\(head)  \(p.phase.rawValue)")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import InferbenchCore
+
+@main
+struct Inferbench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inferbench",
+        abstract: "Benchmark and stress-test PyTorch inference, with numbers you can defend.",
+        discussion: """
+            Exit codes: 0 success, 1 internal error, 2 some cells failed (results kept), 3 regression found,
+            4 environment problem (no Python/PyTorch/CUDA), 5 every cell failed in its worker, 64 bad input,
+            130 interrupted (finished cells kept).
+            """,
+        version: InferbenchInfo.version,
+        subcommands: [Run.self, Doctor.self, Models.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Prints an error line to stderr and turns it into the documented exit code.
+func failure(_ error: InferbenchError) -> ExitCode {
+    Console.error(error.description)
+    return ExitCode(error.exitStatus.rawValue)
+}
+
+/// Options shared by every command that starts a worker.
+struct PythonOptions: ParsableArguments {
+    @Option(name: .long, help: "Python interpreter with PyTorch (default: $INFERBENCH_PYTHON, the project's .venv, python3 on PATH).")
+    var python: String?
+
+    @Option(name: .long, help: "Seconds a worker may take to answer one request before it is killed (default: 1800 for load, 600 otherwise).")
+    var timeout: Double?
+
+    var timeouts: WorkerTimeouts {
+        guard let timeout else { return WorkerTimeouts() }
+        return WorkerTimeouts(all: .milliseconds(Int64(timeout * 1000)))
+    }
+
+    func launcher(logDirectory: URL) throws(InferbenchError) -> (WorkerLauncher, PythonSource) {
+        let (path, source) = try PythonLocator(flag: python).locate()
+        return (WorkerLauncher(python: path, logDirectory: logDirectory, timeouts: timeouts), source)
+    }
+}

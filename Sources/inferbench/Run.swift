@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import InferbenchCore
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the benchmark matrix (a default plan fitted to the hardware when no model is given).")
+
+    @Option(name: .long, parsing: .singleValue, help: "Model (zoo name with parameters, e.g. bert-base:seq=512, or file.py:build_fn); repeat or comma-separate.")
+    var model: [String] = []
+
+    @Option(name: .long, help: "Compile modes: eager,default,reduce-overhead,max-autotune,max-autotune-no-cudagraphs,aot-inductor.")
+    var compile: String?
+
+    @Option(name: .long, help: "Precisions: fp32,tf32,fp16,bf16,amp-fp16,amp-bf16.")
+    var precision: String?
+
+    @Option(name: .long, help: "Batch sizes, e.g. 1,8,32.")
+    var batch: String?
+
+    @Option(name: .long, help: "auto, cpu, cuda or cuda:N.")
+    var device: String = "auto"
+
+    @OptionGroup var pythonOptions: PythonOptions
+
+    @Option(name: .long, help: "Output folder (default: results/<time>-<id>).")
+    var out: String?
+
+    @Option(name: .long, help: "Minimum seconds of measurement per cell.")
+    var minTime: Double?
+    @Option(name: .long, help: "Maximum seconds of measurement per cell; the CI target is reported as not met when it runs out.")
+    var maxTime: Double?
+    @Option(name: .long, help: "Target half-width of the median's 95% interval, as a fraction (0.01 = ±1%).")
+    var targetCI: Double?
+    @Option(name: .long, help: "Fixed number of warm-up iterations (default: until chunk medians stabilise).")
+    var warmup: Int?
+    @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
+    var iterations: Int?
+    @Option(name: .long, help: "Seed for weights and inputs.")
+    var seed: Int = 0
+
+    @Flag(name: .long, help: "Convert model and 4-D inputs to channels_last.")
+    var channelsLast = false
+    @Flag(name: .long, help: "torch.compile(fullgraph=True): fail on graph breaks.")
+    var fullgraph = false
+    @Flag(name: .long, help: "torch.compile(dynamic=True).")
+    var dynamic = false
+    @Flag(name: .long, help: "Skip the output check against eager fp32.")
+    var noVerify = false
+    @Flag(name: .long, help: "Skip the back-to-back throughput measurement.")
+    var noThroughput = false
+    @Flag(name: .shortAndLong, help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if let iterations, iterations < 1 { throw ValidationError("--iterations \(iterations): give at least 1") }
+        if let warmup, warmup < 0 { throw ValidationError("--warmup \(warmup): give 0 or more") }
+        if let t = targetCI, !(t > 0 && t < 1) { throw ValidationError("--target-ci \(t): give a fraction between 0 and 1, e.g. 0.01 for ±1%") }
+        if let minTime, minTime < 0 { throw ValidationError("--min-time must be ≥ 0") }
+        if let maxTime, maxTime <= 0 { throw ValidationError("--max-time must be > 0") }
+        if let timeout = pythonOptions.timeout, timeout <= 0 { throw ValidationError("--timeout must be > 0 seconds") }
+    }
+
+    func run() async throws {
+        let status: ExitStatus
+        do {
+            status = try await execute()
+        } catch {
+            throw failure(error)
+        }
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// Parses a comma-separated list of enum values, naming the valid ones on error.
+    static func list<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws(InferbenchError) -> [T] where T.RawValue == String {
+        var values: [T] = []
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let value = T(rawValue: item) else {
+                let valid = T.allCases.map(\.rawValue)
+                let near = suggestions(for: item, among: valid)
+                throw .badInput("\(flag) \(item): not one of \(valid.joined(separator: ", "))" + (near.isEmpty ? "" : ". Did you mean \(near[0])?"))
+            }
+            values.append(value)
+        }
+        return values
+    }
+
+    static func batches(_ text: String) throws(InferbenchError) -> [Int] {
+        var values: [Int] = []
+        for item in text.split(separator: ",") {
+            guard let b = Int(item.trimmingCharacters(in: .whitespaces)), b >= 1 else {
+                throw .badInput("--batch \(item): a batch size is a whole number ≥ 1, e.g. --batch 1,8,32")
+            }
+            values.append(b)
+        }
+        return values
+    }
+
+    func makePlan(hasCUDA: Bool) throws(InferbenchError) -> Plan {
+        var plan: Plan
+        let models = try model.flatMap { $0.contains(".py:") ? [$0] : $0.split(separator: ",").map(String.init) }
+            .map { (text: String) throws(InferbenchError) in try ModelSpec(parsing: text) }
+        if models.isEmpty {
+            plan = DefaultPlans.forHardware(hasCUDA: hasCUDA)
+        } else {
+            plan = Plan(models: models)
+        }
+        if let compile { plan.compile = try Self.list(compile, flag: "--compile") }
+        if let precision { plan.precision = try Self.list(precision, flag: "--precision") }
+        if let batch { plan.batch = try Self.batches(batch) }
+        plan.device = try DeviceChoice(parsing: device)
+        plan.seed = seed
+        plan.channelsLast = channelsLast
+        plan.fullgraph = fullgraph
+        plan.dynamic = dynamic ? true : nil
+        plan.verify = !noVerify
+        plan.throughput = !noThroughput
+        if let minTime { plan.stopping.minTime = minTime }
+        if let maxTime { plan.stopping.maxTime = maxTime; plan.stopping.minTime = min(plan.stopping.minTime, maxTime) }
+        if let targetCI { plan.stopping.targetCI = targetCI }
+        if let warmup { plan.stopping.warmupIterations = warmup }
+        if let iterations { plan.stopping.iterations = iterations; plan.stopping.minIterations = min(plan.stopping.minIterations, iterations) }
+        try plan.validate()
+        return plan
+    }
+
+    func execute() async throws(InferbenchError) -> ExitStatus {
+        // Validate what needs no worker before starting one.
+        _ = try makePlan(hasCUDA: false)
+        let runID = RunID.make()
+        let outDir = URL(fileURLWithPath: out ?? "results/\(runID)")
+        do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
+            throw .badInput("--out \(outDir.path): cannot create the folder (\(error.localizedDescription))")
+        }
+        let (launcher, _) = try pythonOptions.launcher(logDirectory: outDir.appending(path: "logs"))
+        var plan = try makePlan(hasCUDA: false)
+        if model.isEmpty {
+            let (probe, hello) = try await launcher.start(label: "probe")
+            await probe.shutdown()
+            plan = try makePlan(hasCUDA: hello.env.cudaAvailable && device != "cpu")
+            if !quiet { Console.note("No --model given: running the default plan for \(hello.env.cudaAvailable ? "a GPU" : "a CPU-only machine") (\(plan.models.map(\.description).joined(separator: ", ")); \(plan.compile.map(\.rawValue).joined(separator: ",")); batch \(plan.batch.map(String.init).joined(separator: ",")))") }
+        }
+        let info = RunInfo(
+            id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete,
+            command: CommandLine.arguments.joined(separator: " "), plan: plan, host: HostProbe.current(),
+            inferbenchVersion: InferbenchInfo.version)
+        let resultsURL = outDir.appending(path: "results.json")
+        let printer = ProgressPrinter(quiet: quiet)
+        let runner = BenchmarkRunner(
+            plan: plan,
+            environments: [.init(spec: PythonEnvironmentSpec(name: "default", python: launcher.python), starter: launcher)],
+            progress: printer.handle,
+            checkpoint: { results in
+                do { try results.write(to: resultsURL) } catch { Console.error("cannot write \(resultsURL.path): \(error)") }
+            })
+        let task = Task { () throws(InferbenchError) -> RunResults in try await runner.run(info: info) }
+        let interrupt = Interrupt.install { task.cancel() }
+        defer { interrupt.cancel() }
+        let results: RunResults
+        do { results = try await task.value } catch { throw error as! InferbenchError }
+        Console.clearStatus()
+        Console.out(TerminalReport.render(results))
+        if !quiet { Console.note("Results: \(resultsURL.path)") }
+        if results.run.status == .incomplete { throw .interrupted("interrupted: finished cells were kept in \(resultsURL.path)") }
+        let failed = results.cells.filter { $0.status != .ok }
+        if !failed.isEmpty {
+            let workerKinds: Set<String> = ["worker_crash", "timeout", "worker_start", "protocol"]
+            if failed.count == results.cells.count, failed.allSatisfy({ workerKinds.contains($0.error?.kind ?? "") }) {
+                throw .worker("every cell failed in its worker (\(failed.first?.error?.message ?? "")); see the logs in \(outDir.appending(path: "logs").path)")
+            }
+            Console.error("\(failed.count) of \(results.cells.count) cells failed; the others' results are in \(resultsURL.path)")
+            return .cellsFailed
+        }
+        return .success
+    }
+}
+

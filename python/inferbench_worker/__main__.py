@@ -1,0 +1,51 @@
+"""``python -m inferbench_worker``: serve protocol requests on stdin/stdout until EOF or shutdown.
+
+Before anything else the real stdout is kept for protocol lines only, and file descriptor 1
+is pointed at stderr, so neither a ``print`` in a user model nor a C library or compiler
+subprocess writing to stdout can corrupt the channel. SIGTERM keeps its default action
+(immediate exit, even in the middle of a long C call such as a compilation).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import BinaryIO
+
+
+def _take_stdout() -> BinaryIO:
+    sys.stdout.flush()
+    channel_fd = os.dup(1)  # not inherited by child processes (PEP 446)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(channel_fd, "wb")
+
+
+def main() -> int:
+    channel = _take_stdout()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    from .protocol import encode_reply
+    from .session import Session
+
+    session = Session()
+    requests = sys.stdin.buffer
+    try:
+        while not session.stopped:
+            line = requests.readline()
+            if not line:
+                return 0  # EOF: the orchestrator is done with us
+            if not line.strip():
+                continue
+            channel.write(encode_reply(session.handle_line(line)))
+            channel.flush()
+    except BrokenPipeError:
+        return 0  # the reader went away; nobody is left to answer
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

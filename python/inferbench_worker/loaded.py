@@ -1,0 +1,308 @@
+"""A loaded PyTorch model variant: cold start, prepared inputs, measure, infer, verify.
+
+Inputs are made once per batch size on the device (``INPUT_SETS`` sets from different
+seeds, rotated by the loops) and bound to the model as zero-argument calls, so the timed
+loops do no allocation or argument handling of their own.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import shutil
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import models, outputs, timing
+from .errors import classify
+from .memory import snapshot
+from .models import ModelRef
+from .protocol import (
+    InferResult,
+    LatencyResult,
+    LoadArgs,
+    LoadResult,
+    MeasureArgs,
+    ThroughputResult,
+    VerifyResult,
+    WorkerError,
+    bad_request,
+)
+from .variants import Variant, aot_inductor, compile_stats, restore_tf32, set_tf32, tf32_state, torch_compile
+from .verify import compare, tolerance_for
+
+if TYPE_CHECKING:
+    import torch
+
+    from .zoo import Inputs
+
+INPUT_SETS = 4
+MAX_CACHED_BATCH_SIZES = 8
+
+Call = Callable[[], object]
+
+
+def _log(message: str) -> None:
+    print(f"[inferbench-worker] {message}", file=sys.stderr, flush=True)
+
+
+def resolve_device(name: str) -> torch.device:
+    import torch
+
+    device = torch.device(name)
+    if device.type != "cuda":
+        return device
+    if not torch.cuda.is_available():
+        raise WorkerError(
+            "unsupported",
+            f"device {name} asked for, but CUDA is not available to this worker's torch "
+            f"{torch.__version__} (built for CUDA {torch.version.cuda or 'none'})",
+        )
+    index = torch.cuda.current_device() if device.index is None else device.index
+    if index >= torch.cuda.device_count():
+        raise bad_request(f"device {name}: this host has {torch.cuda.device_count()} CUDA device(s)")
+    torch.cuda.set_device(index)
+    return torch.device("cuda", index)
+
+
+class TorchModel:
+    """One model variant on one device; the worker's only state while it is loaded."""
+
+    def __init__(self, ref: ModelRef, args: LoadArgs, device: torch.device, variant: Variant,
+                 module: torch.nn.Module, factory: Callable[[int, torch.device, torch.dtype], Inputs]) -> None:
+        self.ref = ref
+        self.seed = args.seed
+        self.batch_size = args.batch_size
+        self.device = device
+        self.variant = variant
+        self.module = module
+        self.factory = factory
+        self.fn: Callable[..., Any] = module
+        self.cuda = device.type == "cuda"
+        self.workdir: str | None = None
+        self._inputs: OrderedDict[int, list[Inputs]] = OrderedDict()
+        self._calls: dict[int, list[Call]] = {}
+        self._rotation = 0
+
+    # --- load -------------------------------------------------------------------------
+
+    @staticmethod
+    def load(ref: ModelRef, args: LoadArgs) -> tuple[TorchModel, LoadResult]:
+        try:
+            import torch
+        except ImportError:
+            raise models.missing_dependency("torch", f"model {ref.name!r}") from None
+        device = resolve_device(args.device)
+        variant = Variant.of(args)
+        variant.check(device)
+        set_tf32(variant.precision == "tf32")
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(device)
+
+        t0 = time.perf_counter()
+        torch.manual_seed(args.seed)
+        module, factory = models.build(ref)
+        module = variant.apply(module.to(device))
+        _sync(device)
+        load_s = time.perf_counter() - t0
+
+        model = TorchModel(ref, args, device, variant, module, factory)
+        try:
+            result = model._cold_start(load_s)
+        except BaseException:
+            model.unload()
+            raise
+        return model, result
+
+    def _cold_start(self, load_s: float) -> LoadResult:
+        calls = self._calls_for(self.batch_size, warm=False)
+        compile_s = 0.0
+        if self.variant.compiled:
+            what = self._compile_label()
+            t0 = time.perf_counter()
+            try:
+                if self.variant.compile == "aot-inductor":
+                    self.workdir = tempfile.mkdtemp(prefix="inferbench-aoti-")
+                    args, kwargs = outputs.split(self._inputs[self.batch_size][0])
+                    self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir)
+                    calls = self._bind(self.batch_size)
+                else:
+                    self.fn = torch_compile(self.module, self.variant)
+                    calls = self._bind(self.batch_size)
+                with self.variant.context(self.device):
+                    timing.timed_call(calls[0], self.cuda)
+            except WorkerError:
+                raise
+            except Exception as exc:
+                raise classify(exc, compiling=what) from exc
+            compile_s = time.perf_counter() - t0
+        with self.variant.context(self.device):
+            out, _, host_ns = timing.timed_call(calls[0], self.cuda)
+            output_desc = outputs.describe_outputs(out)
+            del out
+            if not self.variant.compiled:
+                timing.timed_call(calls[1 % len(calls)], self.cuda)  # "once more", as compiled models get
+        breaks, recompiles, reasons = compile_stats() if self.variant.compiled else (0, 0, [])
+        return {
+            "load_s": load_s,
+            "compile_s": compile_s,
+            "first_call_ms": host_ns / 1e6,  # synchronized wall time: what a request sees
+            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "flops_per_sample": self._flops_per_sample(),
+            "input_desc": outputs.describe_inputs(self._inputs[self.batch_size][0]),
+            "output_desc": output_desc,
+            "memory": snapshot(self.device, reset_peak=False),
+            "graph_breaks": breaks,
+            "recompiles": recompiles,
+            "compile_reasons": reasons,
+        }
+
+    def _compile_label(self) -> str:
+        if self.variant.compile == "aot-inductor":
+            return "AOTInductor (torch.export + aoti_compile_and_package)"
+        v = self.variant
+        return f"torch.compile(mode={v.compile}, fullgraph={v.fullgraph}, dynamic={v.dynamic})"
+
+    def _flops_per_sample(self) -> float | None:
+        """FLOPs of one eager batch-1 forward by FlopCounterMode; None if it cannot count."""
+        try:
+            from torch.utils.flop_counter import FlopCounterMode
+
+            inputs = self._make_inputs(1, count=1)[0]
+            args, kwargs = outputs.split(inputs)
+            counter = FlopCounterMode(display=False)
+            with self.variant.context(self.device), counter:
+                self.module(*args, **kwargs)
+            total = counter.get_total_flops()
+            return float(total) if total > 0 else None
+        except Exception as exc:  # a figure we can do without; never fail the load for it
+            _log(f"FLOP count failed: {type(exc).__name__}: {exc}")
+            return None
+
+    # --- inputs -----------------------------------------------------------------------
+
+    def _make_inputs(self, batch: int, count: int = INPUT_SETS) -> list[Inputs]:
+        import torch
+
+        dtype = self.variant.model_dtype()
+        sets = []
+        for k in range(count):
+            torch.manual_seed((self.seed + 1) * 1_000_003 + k)
+            raw = self.factory(batch, self.device, dtype or torch.float32)
+            sets.append(outputs.cast_inputs(raw, dtype, self.variant.channels_last))
+        return sets
+
+    def _bind(self, batch: int) -> list[Call]:
+        calls: list[Call] = []
+        for inputs in self._inputs[batch]:
+            args, kwargs = outputs.split(inputs)
+            calls.append(functools.partial(self.fn, *args, **kwargs))
+        self._calls[batch] = calls
+        return calls
+
+    def _calls_for(self, batch: int, warm: bool = True) -> list[Call]:
+        """Prepared calls for a batch size; new inputs are made (and, if ``warm``, called once,
+        untimed, which absorbs a recompile) the first time a batch size is seen."""
+        if batch in self._inputs:
+            self._inputs.move_to_end(batch)
+            return self._calls[batch]
+        if self.variant.compile == "aot-inductor" and not self.variant.dynamic and batch != self.batch_size:
+            raise WorkerError(
+                "unsupported",
+                f"the AOTInductor package was compiled for batch size {self.batch_size}, not {batch}; "
+                "load again with this batch_size, or with dynamic=true",
+            )
+        self._inputs[batch] = self._make_inputs(batch)
+        calls = self._bind(batch)
+        while len(self._inputs) > MAX_CACHED_BATCH_SIZES:
+            old, _ = self._inputs.popitem(last=False)
+            del self._calls[old]
+        if warm:
+            with self.variant.context(self.device):
+                timing.timed_call(calls[0], self.cuda)
+        return calls
+
+    # --- ops --------------------------------------------------------------------------
+
+    def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult:
+        calls = self._calls_for(args.batch_size or self.batch_size)
+        with self.variant.context(self.device):
+            if args.mode == "throughput":
+                total = timing.throughput(calls, args.iterations, sync=self._sync_fn())
+                return {"total_ns": total, "iterations": args.iterations, "recompiles": self._recompiles()}
+            if self.cuda:
+                device_ns, host_ns = timing.cuda_latency(calls, args.iterations)
+                return {"device_ns": device_ns, "host_ns": host_ns, "clock": "cuda_event",
+                        "recompiles": self._recompiles()}
+            host_ns = timing.host_latency(calls, args.iterations)
+        return {"device_ns": None, "host_ns": host_ns, "clock": "perf_counter", "recompiles": self._recompiles()}
+
+    def infer(self, batch_size: int | None) -> InferResult:
+        calls = self._calls_for(batch_size or self.batch_size)
+        self._rotation += 1
+        with self.variant.context(self.device):
+            _, device_ns, host_ns = timing.timed_call(calls[self._rotation % len(calls)], self.cuda)
+        return {"device_ns": device_ns, "host_ns": host_ns}
+
+    def verify(self, batch_size: int | None) -> VerifyResult:
+        import torch
+
+        batch = batch_size or self.batch_size
+        calls = self._calls_for(batch)
+        with self.variant.context(self.device):
+            got = [t.detach().float().clone() for t in outputs.flatten(calls[0]())]
+        inputs = outputs.cast_inputs(self._inputs[batch][0], torch.float32, channels_last=False)
+        args, kwargs = outputs.split(inputs)
+        saved = tf32_state()
+        reference: torch.nn.Module | None = None
+        try:
+            set_tf32(False)
+            torch.manual_seed(self.seed)
+            reference, _ = models.build(self.ref)
+            reference = reference.to(self.device)
+            with torch.inference_mode():
+                want = [t.detach().float() for t in outputs.flatten(reference(*args, **kwargs))]
+            return compare(got, want, tolerance_for(self.variant.precision))
+        finally:
+            restore_tf32(saved)
+            del reference
+            gc.collect()
+            if self.cuda:
+                torch.cuda.empty_cache()
+
+    def _recompiles(self) -> int:
+        return compile_stats()[1] if self.variant.compiled else 0
+
+    def _sync_fn(self) -> Callable[[], None] | None:
+        if not self.cuda:
+            return None
+        import torch
+
+        return torch.cuda.synchronize
+
+    def unload(self) -> None:
+        import torch
+
+        self._calls.clear()
+        self._inputs.clear()
+        self.fn = None  # type: ignore[assignment]
+        self.module = None  # type: ignore[assignment]
+        if self.variant.compiled:
+            torch._dynamo.reset()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+        gc.collect()
+        if self.cuda:
+            torch.cuda.empty_cache()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        import torch
+
+        torch.cuda.synchronize(device)

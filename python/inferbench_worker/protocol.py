@@ -1,0 +1,385 @@
+"""The wire protocol, version 1: the Python mirror of ``docs/protocol.md``.
+
+One JSON object per line in each direction. Requests are ``{"id", "op", "args"}``;
+replies are ``{"id", "ok": true, "result"}`` or ``{"id", "ok": false, "error"}``.
+This module holds the names, the argument parsers (which reject what the schema does
+not allow with a ``bad_request``) and the encode/decode helpers; it imports no torch.
+Change it together with ``docs/protocol.md`` and the Swift ``WorkerProtocol.swift``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, Mapping, TypedDict, get_args
+
+PROTOCOL_VERSION: Final = 1
+
+Op = Literal["hello", "models", "load", "measure", "infer", "verify", "memory", "unload", "shutdown"]
+OPS: Final[tuple[str, ...]] = get_args(Op)
+
+ErrorKind = Literal["oom", "compile", "unsupported", "bad_request", "missing_dependency", "internal"]
+ERROR_KINDS: Final[tuple[str, ...]] = get_args(ErrorKind)
+
+Precision = Literal["fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16"]
+PRECISIONS: Final[tuple[str, ...]] = get_args(Precision)
+
+CompileMode = Literal[
+    "eager", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs", "aot-inductor"
+]
+COMPILE_MODES: Final[tuple[str, ...]] = get_args(CompileMode)
+
+MeasureMode = Literal["latency", "throughput"]
+MEASURE_MODES: Final[tuple[str, ...]] = get_args(MeasureMode)
+
+
+class WorkerError(Exception):
+    """An error that becomes an error reply; the worker carries on after sending it."""
+
+    def __init__(self, kind: ErrorKind, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.detail = detail
+
+
+def bad_request(message: str) -> WorkerError:
+    return WorkerError("bad_request", message)
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A decoded request line. ``op`` is not checked here: the dispatcher answers unknown ops."""
+
+    id: int | None
+    op: str
+    args: dict[str, Any]
+
+
+def decode_request(line: bytes) -> Request:
+    """Parses one request line; raises ``WorkerError(bad_request)`` when it is not a request.
+
+    The error carries no id; the caller replies with ``"id": null`` (see protocol.md).
+    """
+    try:
+        obj = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad_request(f"request is not a JSON object line: {exc}") from None
+    if not isinstance(obj, dict):
+        raise bad_request("request must be a JSON object with 'id', 'op' and 'args'")
+    rid = obj.get("id")
+    if rid is not None and (not isinstance(rid, int) or isinstance(rid, bool)):
+        raise bad_request("request 'id' must be an integer")
+    op = obj.get("op")
+    args = obj.get("args", {})
+    if args is None:
+        args = {}
+    if not isinstance(op, str):
+        raise _BadRequestWithId(rid, "request 'op' must be a string naming an operation: " + ", ".join(OPS))
+    if not isinstance(args, dict):
+        raise _BadRequestWithId(rid, f"request 'args' of op '{op}' must be a JSON object")
+    return Request(id=rid, op=op, args=args)
+
+
+class _BadRequestWithId(WorkerError):
+    """A malformed request whose id could be read, so the reply can still echo it."""
+
+    def __init__(self, request_id: int | None, message: str) -> None:
+        super().__init__("bad_request", message)
+        self.request_id = request_id
+
+
+def request_id_of(error: WorkerError) -> int | None:
+    return error.request_id if isinstance(error, _BadRequestWithId) else None
+
+
+# --- argument parsing -----------------------------------------------------------------
+
+
+class _Args:
+    """Typed reads from a request's ``args`` object; every failure is a ``bad_request``."""
+
+    def __init__(self, op: str, args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(args) - set(allowed))
+        if unknown:
+            raise bad_request(
+                f"op '{op}' got unknown argument(s) {', '.join(unknown)}; valid: {', '.join(allowed)}"
+            )
+        self.op = op
+        self.args = args
+
+    def _fail(self, key: str, want: str) -> WorkerError:
+        return bad_request(f"op '{self.op}': argument '{key}' must be {want}, got {self.args[key]!r}")
+
+    def string(self, key: str, default: str | None = None) -> str:
+        if key not in self.args or self.args[key] is None:
+            if default is None:
+                raise bad_request(f"op '{self.op}' needs argument '{key}'")
+            return default
+        value = self.args[key]
+        if not isinstance(value, str) or not value:
+            raise self._fail(key, "a non-empty string")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.string(key, default)
+        if value not in choices:
+            raise self._fail(key, "one of " + ", ".join(choices))
+        return value
+
+    def integer(self, key: str, default: int | None, minimum: int) -> int | None:
+        value = self.args.get(key)
+        if value is None:
+            return default
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self._fail(key, f"an integer >= {minimum}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.args.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false")
+        return value
+
+    def optional_boolean(self, key: str) -> bool | None:
+        value = self.args.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise self._fail(key, "true, false or null")
+        return value
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.args.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self._fail(key, "an object of parameter names to values")
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if isinstance(v, bool):
+                out[k] = "true" if v else "false"
+            elif isinstance(v, (str, int, float)):
+                out[k] = str(v)
+            else:
+                raise bad_request(f"op '{self.op}': parameter '{k}' must be a string or number, got {v!r}")
+        return out
+
+
+@dataclass(frozen=True)
+class LoadArgs:
+    model: str
+    params: dict[str, str] = field(default_factory=dict)
+    device: str = "cpu"
+    precision: str = "fp32"
+    compile: str = "eager"
+    batch_size: int = 1
+    seed: int = 0
+    channels_last: bool = False
+    fullgraph: bool = False
+    dynamic: bool | None = None
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> LoadArgs:
+        a = _Args("load", args, ("model", "params", "device", "precision", "compile", "batch_size",
+                                 "seed", "channels_last", "fullgraph", "dynamic"))
+        device = a.string("device", "cpu")
+        if not (device == "cpu" or device == "cuda" or device.startswith("cuda:")):
+            raise bad_request(f"op 'load': device must be cpu, cuda or cuda:N, got {device!r}")
+        return LoadArgs(
+            model=a.string("model"),
+            params=a.string_map("params"),
+            device=device,
+            precision=a.choice("precision", PRECISIONS, "fp32"),
+            compile=a.choice("compile", COMPILE_MODES, "eager"),
+            batch_size=a.integer("batch_size", 1, 1) or 1,
+            seed=a.integer("seed", 0, 0) or 0,
+            channels_last=a.boolean("channels_last", False),
+            fullgraph=a.boolean("fullgraph", False),
+            dynamic=a.optional_boolean("dynamic"),
+        )
+
+
+@dataclass(frozen=True)
+class MeasureArgs:
+    batch_size: int | None
+    iterations: int
+    mode: str
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> MeasureArgs:
+        a = _Args("measure", args, ("batch_size", "iterations", "mode"))
+        return MeasureArgs(
+            batch_size=a.integer("batch_size", None, 1),
+            iterations=a.integer("iterations", 10, 1) or 10,
+            mode=a.choice("mode", MEASURE_MODES, "latency"),
+        )
+
+
+@dataclass(frozen=True)
+class BatchArgs:
+    """Arguments of ``infer`` and ``verify``: an optional batch size (default: the loaded one)."""
+
+    batch_size: int | None
+
+    @staticmethod
+    def parse(op: str, args: Mapping[str, Any]) -> BatchArgs:
+        return BatchArgs(batch_size=_Args(op, args, ("batch_size",)).integer("batch_size", None, 1))
+
+
+@dataclass(frozen=True)
+class MemoryArgs:
+    reset_peak: bool
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> MemoryArgs:
+        return MemoryArgs(reset_peak=_Args("memory", args, ("reset_peak",)).boolean("reset_peak", False))
+
+
+def parse_no_args(op: str, args: Mapping[str, Any]) -> None:
+    _Args(op, args, ())
+
+
+# --- results --------------------------------------------------------------------------
+
+
+class GpuInfo(TypedDict):
+    index: int
+    name: str
+    memory_mb: float
+    capability: str
+    multiprocessors: int
+
+
+class EnvInfo(TypedDict):
+    python: str
+    python_executable: str
+    platform: str
+    torch: str | None
+    torch_error: str | None
+    cuda: str | None
+    cudnn: str | None
+    triton: str | None
+    cuda_available: bool
+    gpus: list[GpuInfo]
+    cpu: str
+    cpu_count: int
+    torch_threads: int | None
+    cxx: str | None
+    torchvision: str | None
+    transformers: str | None
+    diffusers: str | None
+
+
+class HelloResult(TypedDict):
+    protocol: int
+    worker_version: str
+    pid: int
+    env: EnvInfo
+
+
+class ModelInfo(TypedDict):
+    name: str
+    description: str
+    params: dict[str, str]
+    needs: list[str]
+
+
+class MemoryResult(TypedDict):
+    peak_allocated_mb: float | None
+    peak_reserved_mb: float | None
+    device_used_mb: float | None
+    rss_mb: float | None
+
+
+class LoadResult(TypedDict):
+    load_s: float
+    compile_s: float
+    first_call_ms: float
+    parameters: int
+    flops_per_sample: float | None
+    input_desc: str
+    output_desc: str
+    memory: MemoryResult
+    graph_breaks: int
+    recompiles: int
+    compile_reasons: list[str]
+
+
+class LatencyResult(TypedDict):
+    device_ns: list[int] | None
+    host_ns: list[int]
+    clock: Literal["cuda_event", "perf_counter"]
+    recompiles: int
+
+
+class ThroughputResult(TypedDict):
+    total_ns: int
+    iterations: int
+    recompiles: int
+
+
+class InferResult(TypedDict):
+    device_ns: int | None
+    host_ns: int
+
+
+class Tolerance(TypedDict):
+    atol: float
+    rtol: float
+    cosine_min: float
+
+
+class VerifyResult(TypedDict):
+    max_abs_err: float | None
+    max_rel_err: float | None
+    cosine: float | None
+    tolerance: Tolerance
+    within_tolerance: bool
+
+
+class ErrorBody(TypedDict):
+    kind: ErrorKind
+    message: str
+    detail: str | None
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+def ok_reply(request_id: int | None, result: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
+    return {"id": request_id, "ok": True, "result": result}
+
+
+def error_reply(request_id: int | None, error: WorkerError) -> dict[str, Any]:
+    body: ErrorBody = {"kind": error.kind, "message": _one_line(error.message), "detail": error.detail}
+    return {"id": request_id, "ok": False, "error": body}
+
+
+def encode_reply(reply: Mapping[str, Any]) -> bytes:
+    """One reply line. Non-finite floats (NaN, inf) are sent as null: JSON has no spelling for them."""
+    return (json.dumps(_finite(reply), separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        # Lists of ints (the timings) are the bulk of the traffic: skip the walk for them.
+        if value and type(value[0]) is int and all(type(v) is int for v in value):
+            return value
+        return [_finite(v) for v in value]
+    return value
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 500 else line[:497] + "..."

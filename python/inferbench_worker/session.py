@@ -1,0 +1,141 @@
+"""The request dispatcher: one ``Session`` per worker process, holding the loaded model.
+
+``Session.handle_line`` takes one request line and returns one reply object; it never
+raises for a bad request or a failing op (those become error replies). Tests drive the
+worker in-process through it; ``__main__`` wires it to stdin/stdout.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable, Mapping, Protocol
+
+from . import models
+from .environment import hello
+from .errors import classify
+from .memory import snapshot
+from .protocol import (
+    OPS,
+    BatchArgs,
+    InferResult,
+    LatencyResult,
+    LoadArgs,
+    MeasureArgs,
+    MemoryArgs,
+    Request,
+    ThroughputResult,
+    VerifyResult,
+    WorkerError,
+    bad_request,
+    decode_request,
+    error_reply,
+    ok_reply,
+    parse_no_args,
+    request_id_of,
+)
+from .synthetic import SyntheticModel
+
+
+class LoadedModel(Protocol):
+    """What the ops need of a loaded model; a torch model variant or the synthetic model."""
+
+    def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult: ...
+    def infer(self, batch_size: int | None) -> InferResult: ...
+    def verify(self, batch_size: int | None) -> VerifyResult: ...
+    def unload(self) -> None: ...
+
+
+class Session:
+    def __init__(self) -> None:
+        self.loaded: LoadedModel | None = None
+        self.stopped = False
+        self._ops: Mapping[str, Callable[[dict[str, Any]], Any]] = {
+            "hello": self.hello,
+            "models": self.models,
+            "load": self.load,
+            "measure": self.measure,
+            "infer": self.infer,
+            "verify": self.verify,
+            "memory": self.memory,
+            "unload": self.unload,
+            "shutdown": self.shutdown,
+        }
+        assert set(self._ops) == set(OPS)
+
+    def handle_line(self, line: bytes) -> dict[str, Any]:
+        """The reply to one request line (``"id": null`` when the line is not a request)."""
+        try:
+            request = decode_request(line)
+        except WorkerError as exc:
+            return error_reply(request_id_of(exc), exc)
+        return self.handle(request)
+
+    def handle(self, request: Request) -> dict[str, Any]:
+        op = self._ops.get(request.op)
+        if op is None:
+            near = difflib.get_close_matches(request.op, OPS, n=1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            return error_reply(request.id, bad_request(f"unknown op {request.op!r}{hint} (ops: {', '.join(OPS)})"))
+        try:
+            return ok_reply(request.id, op(request.args))
+        except Exception as exc:
+            return error_reply(request.id, classify(exc))
+
+    # --- ops --------------------------------------------------------------------------
+
+    def hello(self, args: dict[str, Any]) -> Any:
+        parse_no_args("hello", args)
+        return hello()
+
+    def models(self, args: dict[str, Any]) -> Any:
+        parse_no_args("models", args)
+        return models.model_list()
+
+    def load(self, args: dict[str, Any]) -> Any:
+        load_args = LoadArgs.parse(args)
+        ref = models.resolve(load_args.model, load_args.params)
+        self._unload()
+        if ref.is_synthetic:
+            model, result = SyntheticModel.load(ref.params, load_args.batch_size, load_args.seed)
+            self.loaded = model
+            return result
+        from .loaded import TorchModel
+
+        torch_model, result = TorchModel.load(ref, load_args)
+        self.loaded = torch_model
+        return result
+
+    def _model(self, op: str) -> LoadedModel:
+        if self.loaded is None:
+            raise bad_request(f"op {op!r} needs a loaded model: send 'load' first")
+        return self.loaded
+
+    def measure(self, args: dict[str, Any]) -> Any:
+        measure_args = MeasureArgs.parse(args)
+        return self._model("measure").measure(measure_args)
+
+    def infer(self, args: dict[str, Any]) -> Any:
+        return self._model("infer").infer(BatchArgs.parse("infer", args).batch_size)
+
+    def verify(self, args: dict[str, Any]) -> Any:
+        return self._model("verify").verify(BatchArgs.parse("verify", args).batch_size)
+
+    def memory(self, args: dict[str, Any]) -> Any:
+        memory_args = MemoryArgs.parse(args)
+        device = getattr(self.loaded, "device", None)  # None: synthetic, or nothing loaded
+        return snapshot(device, memory_args.reset_peak)
+
+    def unload(self, args: dict[str, Any]) -> Any:
+        parse_no_args("unload", args)
+        self._unload()
+        return {}
+
+    def shutdown(self, args: dict[str, Any]) -> Any:
+        self.stopped = True  # exit after this reply, even if unloading fails
+        self._unload()
+        return {}
+
+    def _unload(self) -> None:
+        model, self.loaded = self.loaded, None
+        if model is not None:
+            model.unload()

@@ -1,0 +1,91 @@
+"""The measured loops. Each takes prepared zero-argument calls, so an iteration does only
+the call, its clock reads and (on CUDA) its event records and synchronize.
+
+The calls are rotated (``calls[i % len(calls)]``): callers bind each prepared input set
+to the model once, outside the loop. Contexts such as ``torch.inference_mode()`` and
+``torch.autocast`` are entered by the caller around the whole loop, not per iteration.
+Nothing here imports torch unless a CUDA loop is asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+Call = Callable[[], object]
+
+
+def host_latency(calls: Sequence[Call], iterations: int) -> list[int]:
+    """Nanoseconds of each call by ``perf_counter_ns`` (CPU models and the synthetic model)."""
+    clock = time.perf_counter_ns
+    n = len(calls)
+    out = [0] * iterations
+    for i in range(iterations):
+        call = calls[i % n]
+        t0 = clock()
+        call()
+        out[i] = clock() - t0
+    return out
+
+
+def cuda_latency(calls: Sequence[Call], iterations: int) -> tuple[list[int], list[int]]:
+    """(device_ns, host_ns) of each call: a CUDA event pair and a host clock pair around it.
+
+    Each iteration ends with the end event's synchronize, so the host time covers launch and
+    execution; the event pair covers the GPU work on the current stream.
+    """
+    import torch
+
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
+    clock = time.perf_counter_ns
+    n = len(calls)
+    host = [0] * iterations
+    torch.cuda.synchronize()
+    for i in range(iterations):
+        call = calls[i % n]
+        start = starts[i]
+        end = ends[i]
+        t0 = clock()
+        start.record()
+        call()
+        end.record()
+        end.synchronize()
+        host[i] = clock() - t0
+    device = [round(s.elapsed_time(e) * 1e6) for s, e in zip(starts, ends)]
+    return device, host
+
+
+def throughput(calls: Sequence[Call], iterations: int, sync: Callable[[], None] | None) -> int:
+    """Total nanoseconds of ``iterations`` calls back to back, with one ``sync`` at the end."""
+    clock = time.perf_counter_ns
+    n = len(calls)
+    if sync is not None:
+        sync()
+    t0 = clock()
+    for i in range(iterations):
+        calls[i % n]()
+    if sync is not None:
+        sync()
+    return clock() - t0
+
+
+def timed_call(call: Call, cuda: bool) -> tuple[object, int | None, int]:
+    """One synchronized call: (output, device_ns or None, host_ns)."""
+    clock = time.perf_counter_ns
+    if not cuda:
+        t0 = clock()
+        out = call()
+        return out, None, clock() - t0
+    import torch
+
+    start = torch.cuda.Event(enable_timing=True)
+    end = torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    t0 = clock()
+    start.record()
+    out = call()
+    end.record()
+    end.synchronize()
+    host = clock() - t0
+    return out, round(start.elapsed_time(end) * 1e6), host

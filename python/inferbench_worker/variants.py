@@ -1,0 +1,153 @@
+"""A variant's precision, memory format and compilation applied to a built model."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from .environment import cxx_compiler
+from .protocol import LoadArgs, WorkerError
+
+if TYPE_CHECKING:
+    import torch
+
+AMP_PRECISIONS = ("amp-fp16", "amp-bf16")
+
+
+@dataclass(frozen=True)
+class Variant:
+    precision: str
+    compile: str
+    channels_last: bool
+    fullgraph: bool
+    dynamic: bool | None
+
+    @staticmethod
+    def of(args: LoadArgs) -> Variant:
+        return Variant(args.precision, args.compile, args.channels_last, args.fullgraph, args.dynamic)
+
+    @property
+    def compiled(self) -> bool:
+        return self.compile != "eager"
+
+    def model_dtype(self) -> torch.dtype | None:
+        """The dtype weights and floating inputs are converted to; None keeps fp32."""
+        import torch
+
+        return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.precision)
+
+    def autocast_dtype(self) -> torch.dtype | None:
+        import torch
+
+        return {"amp-fp16": torch.float16, "amp-bf16": torch.bfloat16}.get(self.precision)
+
+    def check(self, device: torch.device) -> None:
+        """Rejects combinations this worker cannot run before anything is built."""
+        if self.precision == "tf32" and device.type != "cuda":
+            raise WorkerError("unsupported", "tf32 applies to CUDA GPUs only")
+        if self.compiled and device.type == "cpu" and cxx_compiler() is None:
+            raise WorkerError(
+                "compile",
+                f"compile={self.compile} on CPU needs a C++ compiler (g++, c++ or clang++) on PATH; "
+                "install one (e.g. apt-get install g++) or use compile=eager",
+            )
+
+    def apply(self, module: torch.nn.Module) -> torch.nn.Module:
+        """Converts weights to the variant's dtype and memory format (the module is on its device)."""
+        import torch
+
+        dtype = self.model_dtype()
+        if dtype is not None:
+            module = module.to(dtype)
+        if self.channels_last:
+            module = module.to(memory_format=torch.channels_last)
+        return module
+
+    def context(self, device: torch.device) -> contextlib.ExitStack:
+        """inference_mode, plus autocast for the AMP precisions; entered around whole loops."""
+        import torch
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        amp = self.autocast_dtype()
+        if amp is not None:
+            stack.enter_context(torch.autocast(device_type=device.type, dtype=amp))
+        return stack
+
+
+def set_tf32(enabled: bool) -> None:
+    """Sets both TF32 switches. fp32 means strict fp32, so they are off unless asked for
+    (PyTorch's own default leaves cuDNN's on)."""
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    torch.backends.cudnn.allow_tf32 = enabled
+
+
+def tf32_state() -> tuple[bool, bool]:
+    import torch
+
+    return bool(torch.backends.cuda.matmul.allow_tf32), bool(torch.backends.cudnn.allow_tf32)
+
+
+def restore_tf32(state: tuple[bool, bool]) -> None:
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = state
+
+
+def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., Any]:
+    """Wraps the module with torch.compile; compilation itself happens at the first call."""
+    import torch
+
+    torch._dynamo.reset()  # a fresh cache: no entries, guard failures or counters from earlier models
+    torch._dynamo.utils.counters.clear()
+    mode = None if variant.compile == "default" else variant.compile
+    return torch.compile(module, mode=mode, fullgraph=variant.fullgraph, dynamic=variant.dynamic)
+
+
+def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 variant: Variant, device: torch.device, workdir: str) -> Callable[..., Any]:
+    """torch.export, AOTInductor compile and package to a .pt2, then load the package.
+
+    With ``dynamic=true`` dimension 0 of every tensor input is exported as dynamic (the batch);
+    otherwise the package runs at the export batch size only.
+    """
+    import torch
+
+    torch._dynamo.utils.counters.clear()
+    dynamic_shapes: Any = None
+    if variant.dynamic:
+        def batch_dim(v: Any) -> Any:
+            return {0: torch.export.Dim.DYNAMIC} if isinstance(v, torch.Tensor) and v.dim() > 0 else None
+
+        dynamic_shapes = {k: batch_dim(v) for k, v in kwargs.items()} if kwargs else tuple(map(batch_dim, args))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.no_grad())
+        amp = variant.autocast_dtype()
+        if amp is not None:
+            stack.enter_context(torch.autocast(device_type=device.type, dtype=amp))
+        exported = torch.export.export(module, args, kwargs=kwargs or None, dynamic_shapes=dynamic_shapes)
+        path = torch._inductor.aoti_compile_and_package(exported, package_path=os.path.join(workdir, "model.pt2"))
+    index = device.index if device.type == "cuda" and device.index is not None else -1
+    return torch._inductor.aoti_load_package(path, device_index=index)
+
+
+def compile_stats() -> tuple[int, int, list[str]]:
+    """(graph breaks, recompiles, reasons) since the last torch_compile/aot_inductor call.
+
+    Graph breaks come from dynamo's ``counters["graph_break"]`` (reason -> count); recompiles
+    from ``torch._dynamo.utils.guard_failures`` (one entry per guard failure that forced a
+    recompile), since the installed torch keeps no recompile counter.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return 0, 0, []
+    utils = torch._dynamo.utils
+    breaks = utils.counters.get("graph_break", {})
+    failures = [str(r) for reasons in utils.guard_failures.values() for r in reasons]
+    reasons = [f"graph break: {k}" for k in breaks] + [f"recompile: {r}" for r in failures]
+    return int(sum(breaks.values())), len(failures), reasons
