@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+@Suite struct PlanTests {
+    @Test func parsesZooNamesWithParameters() throws {
+        let spec = try ModelSpec(parsing: "bert-base:seq=512")
+        #expect(spec.name == "bert-base")
+        #expect(spec.params == ["seq": "512"])
+        #expect(spec.description == "bert-base:seq=512")
+        let synth = try ModelSpec(parsing: "synthetic:dist=lognormal,median_ms=5,sigma=0.3")
+        #expect(synth.params.count == 3)
+        let user = try ModelSpec(parsing: "models/my.py:build")
+        #expect(user.isUserModel && user.params.isEmpty)
+    }
+
+    @Test func rejectsMalformedParameters() {
+        #expect(throws: InferbenchError.self) { try ModelSpec(parsing: "bert-base:seq") }
+        #expect(throws: InferbenchError.self) { try ModelSpec(parsing: "  ") }
+    }
+
+    @Test func suggestsNearNames() {
+        let known = ["mlp", "resnet18", "resnet50", "bert-base", "bert-tiny", "synthetic"]
+        #expect(suggestions(for: "resnet-50", among: known).first == "resnet50")
+        #expect(suggestions(for: "bert", among: known).contains("bert-base"))
+        #expect(suggestions(for: "zzzzzzzzzzzz", among: known).isEmpty)
+    }
+
+    @Test func expandsTheMatrixWithComparedCellsAdjacent() {
+        let plan = Plan(models: [ModelSpec(name: "mlp")], compile: [.eager, .default], precision: [.fp32, .fp16], batch: [1, 8])
+        let cells = plan.cells(environment: "default")
+        #expect(cells.count == 8)
+        #expect(cells[0].variant.compile == .eager && cells[1].variant.compile == .default)
+        #expect(cells[0].variant.batchSize == cells[1].variant.batchSize)
+        #expect(Set(cells.map(\.id)).count == 8)
+    }
+
+    @Test func validationNamesTheFlag() {
+        var plan = Plan(models: [ModelSpec(name: "mlp")], batch: [0])
+        #expect(throws: InferbenchError.badInput("--batch 0: a batch size must be between 1 and 65536")) { try plan.validate() }
+        plan.batch = [1]
+        plan.stopping.targetCI = 2
+        #expect(throws: InferbenchError.self) { try plan.validate() }
+        #expect(throws: InferbenchError.self) { try Plan(models: []).validate() }
+    }
+
+    @Test func deviceChoices() throws {
+        #expect(try DeviceChoice(parsing: "cuda:1") == .cuda(1))
+        #expect(try DeviceChoice(parsing: "AUTO") == .auto)
+        #expect(throws: InferbenchError.self) { try DeviceChoice(parsing: "tpu") }
+    }
+
+    @Test func defaultPlanFitsTheHardware() {
+        #expect(DefaultPlans.forHardware(hasCUDA: true).models.map(\.name).contains("resnet50"))
+        #expect(!DefaultPlans.forHardware(hasCUDA: false).models.map(\.name).contains("resnet50"))
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+/// A small seeded generator so statistical tests are deterministic.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func normal() -> Double {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let u2 = Double.random(in: 0..<1, using: &self)
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}
+
+@Suite struct StatisticsTests {
+    @Test func medianIntervalCoversTheTrueMedianOfALognormal() {
+        // Lognormal with median 5 ms, sigma 0.3: the true median is exactly 5 ms.
+        var rng = SplitMix64(state: 42)
+        var covered = 0
+        for _ in 0..<100 {
+            let samples = (0..<400).map { _ in 5_000_000 * exp(0.3 * rng.normal()) }.sorted()
+            let ci = Statistics.quantileInterval(sorted: samples, quantile: 0.5)
+            if ci.lower <= 5_000_000 && 5_000_000 <= ci.upper { covered += 1 }
+        }
+        #expect(covered >= 90, "covered \(covered) of 100")
+    }
+
+    @Test func summaryPercentilesMatchAnalyticValues() throws {
+        var rng = SplitMix64(state: 7)
+        let values = (0..<200_000).map { _ in Int64(5_000_000 * exp(0.3 * rng.normal())) }
+        let s = try #require(LatencySamples(values).summary())
+        #expect(abs(s.p50 - 5.0) / 5.0 < 0.02)
+        let p99 = 5.0 * exp(0.3 * 2.326348)
+        #expect(abs(s.p99 - p99) / p99 < 0.02)
+        #expect(s.n == 200_000)
+        #expect(s.ci95.p50[0] <= s.p50 && s.p50 <= s.ci95.p50[1] * 1.001)
+        #expect(s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.p999 && s.p999 <= s.max)
+    }
+
+    @Test func ratioIntervalIsSignificantOnlyWhenIntervalsSeparate() {
+        let fast = Statistics.ratio(10, (9.9, 10.1), over: 5, (4.95, 5.05))
+        #expect(abs(fast.ratio - 2) < 1e-9)
+        #expect(fast.lower > 1.9 && fast.upper < 2.1)
+        let same = Statistics.ratio(10, (9, 11), over: 10, (9, 11))
+        #expect(same.lower < 1 && same.upper > 1)
+    }
+
+    @Test func meanIntervalUsesStudentT() {
+        let m = Statistics.meanInterval([10, 12, 11, 9, 13])
+        #expect(m.mean == 11)
+        #expect(m.lower < 11 && m.upper > 11)
+        #expect(abs((m.upper - m.lower) / 2 - 2.776 * (2.5).squareRoot() / (5.0).squareRoot()) < 1e-6)
+    }
+
+    @Test func outliersFoundInStallsNotInCleanData() {
+        var rng = SplitMix64(state: 3)
+        let clean = (0..<1000).map { _ in 5 + 0.05 * rng.normal() }
+        #expect(Outliers.count(clean) <= 5)
+        var stalled = clean
+        for i in stride(from: 0, to: 1000, by: 50) { stalled[i] = 50 }
+        #expect(Outliers.count(stalled) >= 20)
+    }
+}
+
+@Suite struct StoppingRuleTests {
+    @Test func warmupEndsWhenConsecutiveMediansAgree() {
+        let rule = StoppingRule()
+        #expect(rule.warmupDecision(chunkMedians: [10], iterations: 10, elapsed: 0.1) == .more)
+        #expect(rule.warmupDecision(chunkMedians: [10, 5], iterations: 20, elapsed: 0.2) == .more)
+        #expect(rule.warmupDecision(chunkMedians: [10, 5, 5.05], iterations: 30, elapsed: 0.3) == .stable)
+        #expect(rule.warmupDecision(chunkMedians: [10, 5, 2.5], iterations: 30, elapsed: 11) == .cappedUnstable)
+    }
+
+    @Test func measureStopsAtTargetOnlyAfterMinimums() {
+        let rule = StoppingRule()
+        #expect(rule.measureDecision(iterations: 10, elapsed: 2, relativeHalfWidth: 0.001) == .more)
+        #expect(rule.measureDecision(iterations: 100, elapsed: 0.5, relativeHalfWidth: 0.001) == .more)
+        #expect(rule.measureDecision(iterations: 100, elapsed: 2, relativeHalfWidth: 0.001) == .targetMet)
+        #expect(rule.measureDecision(iterations: 100, elapsed: 2, relativeHalfWidth: 0.05) == .more)
+        #expect(rule.measureDecision(iterations: 100, elapsed: 10, relativeHalfWidth: 0.05) == .maxTimeReached)
+    }
+
+    @Test func fixedIterationsOverrideTheAdaptiveRule() {
+        var rule = StoppingRule()
+        rule.iterations = 50
+        #expect(rule.measureDecision(iterations: 49, elapsed: 100, relativeHalfWidth: 0) == .more)
+        #expect(rule.measureDecision(iterations: 50, elapsed: 0, relativeHalfWidth: 1) == .fixedCountDone)
+        #expect(rule.chunkSize(perIteration: 0.000001, remaining: 7) == 7)
+    }
+
+    @Test func chunksAimForAQuarterSecond() {
+        let rule = StoppingRule()
+        #expect(rule.chunkSize(perIteration: 0.001) == 250)
+        #expect(rule.chunkSize(perIteration: 2) == 1)
+        #expect(rule.chunkSize(perIteration: 1e-9) == 5000)
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+@Suite struct WorkerTests {
+    @Test func helloChecksTheProtocolVersion() async throws {
+        let worker = Worker(channel: FakeChannel { _, _, id in
+            FakeChannel.ok(id, #"{"protocol": 99, "worker_version": "x", "env": {"python": "3", "cuda_available": false, "gpus": []}}"#)
+        })
+        await #expect(throws: WorkerError.self) { try await worker.hello() }
+    }
+
+    @Test func anErrorReplyKeepsTheWorkerUsable() async throws {
+        let worker = Worker(channel: FakeChannel { op, _, id in
+            op == "load" ? FakeChannel.error(id, kind: "oom", message: "CUDA out of memory") : FakeChannel.healthy()(op, [:], id)
+        })
+        _ = try await worker.hello()
+        let args = LoadArgs(model: "mlp", params: [:], device: "cpu", precision: "fp32", compile: "eager", batchSize: 1, seed: 0, channelsLast: false, fullgraph: false, dynamic: nil)
+        await #expect(throws: WorkerError.reply(WorkerErrorPayload(kind: .oom, message: "CUDA out of memory"))) { try await worker.load(args) }
+        let memory = try await worker.memory()
+        #expect(memory.rssMB == 100)
+    }
+
+    @Test func aDeadWorkerStaysFailed() async throws {
+        let worker = Worker(channel: FakeChannel { op, _, id in
+            op == "hello" ? FakeChannel.ok(id, FakeChannel.hello) : .failure(.exited(status: "killed by SIGKILL", stderrTail: ""))
+        })
+        _ = try await worker.hello()
+        await #expect(throws: WorkerError.failure(.exited(status: "killed by SIGKILL", stderrTail: ""))) { try await worker.memory() }
+        if case .failed = await worker.state {} else { Issue.record("state should be failed") }
+    }
+
+    @Test func aReplyToAnotherRequestIsAProtocolViolation() async throws {
+        let worker = Worker(channel: FakeChannel { _, _, id in FakeChannel.ok(id + 1, FakeChannel.hello) })
+        await #expect(throws: WorkerError.self) { try await worker.hello() }
+    }
+}
+
+@Suite struct RunnerTests {
+    func info() -> RunInfo {
+        RunInfo(id: "t", startedAt: Date(), finishedAt: nil, status: .incomplete, command: "test", plan: nil, host: HostProbe.current(), inferbenchVersion: "test")
+    }
+
+    func plan(batches: [Int]) -> Plan {
+        var stopping = StoppingRule()
+        stopping.minTime = 0
+        stopping.maxTime = 0.5
+        stopping.minIterations = 10
+        return Plan(models: [ModelSpec(name: "mlp")], compile: [.eager, .default], batch: batches, stopping: stopping)
+    }
+
+    @Test func aFailingCellDoesNotSinkTheSweep() async throws {
+        let starter = FakeStarter { _ in
+            { op, args, id in
+                if op == "load", args["batch_size"] as? Int == 8 { return FakeChannel.error(id, kind: "oom", message: "out of memory at batch 8") }
+                return FakeChannel.healthy()(op, args, id)
+            }
+        }
+        let runner = BenchmarkRunner(plan: plan(batches: [1, 8]), environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
+        let results = try await runner.run(info: info())
+        #expect(results.cells.count == 4)
+        #expect(results.cells.filter { $0.status == .ok }.count == 2)
+        #expect(results.cells.filter { $0.error?.kind == "oom" }.count == 2)
+        #expect(starter.startCount == 1, "an error reply must not restart the worker")
+        #expect(results.run.status == .complete)
+        let ok = try #require(results.cells.first { $0.status == .ok })
+        #expect(ok.latencyMS?.n ?? 0 >= 10)
+        #expect(ok.throughputSource == "back_to_back")
+    }
+
+    @Test func aCrashedWorkerIsReplacedForTheNextCell() async throws {
+        let starter = FakeStarter { n in
+            { op, args, id in
+                if n == 1, op == "measure" { return .failure(.exited(status: "killed by SIGKILL", stderrTail: "")) }
+                return FakeChannel.healthy()(op, args, id)
+            }
+        }
+        let runner = BenchmarkRunner(plan: plan(batches: [1]), environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
+        let results = try await runner.run(info: info())
+        #expect(results.cells.map(\.status) == [.failed, .ok])
+        #expect(results.cells[0].error?.kind == "worker_crash")
+        #expect(starter.startCount == 2)
+    }
+
+    @Test func unknownModelsAreRejectedBeforeAnyCellWithSuggestions() async {
+        let starter = FakeStarter { _ in FakeChannel.healthy() }
+        var p = plan(batches: [1])
+        p.models = [ModelSpec(name: "mpl")]
+        let runner = BenchmarkRunner(plan: p, environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
+        await #expect(throws: InferbenchError.badInput("unknown model `mpl`. Did you mean mlp? `inferbench models` lists them all.")) {
+            try await runner.run(info: info())
+        }
+    }
+
+    @Test func cudaOnAMachineWithoutItIsAnEnvironmentError() async {
+        let starter = FakeStarter { _ in FakeChannel.healthy() }
+        var p = plan(batches: [1])
+        p.device = .cuda(nil)
+        let runner = BenchmarkRunner(plan: p, environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
+        do {
+            _ = try await runner.run(info: info())
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.exitStatus == .environment)
+            #expect(error.description.contains("--device cpu"))
+        }
+    }
+
+    @Test func comparisonsAndBreakevenAreDerived() async throws {
+        let results = RunResults(run: info(), cells: [
+            cell(compile: .eager, p50: 1.0, mean: 1.0, compileS: 0),
+            cell(compile: .default, p50: 0.5, mean: 0.5, compileS: 2.0),
+        ])
+        var cells = results.cells
+        Derived.fillBreakeven(&cells)
+        #expect(cells[1].coldStart?.breakevenIterations == 4000)
+        let comparisons = Derived.comparisons(cells)
+        #expect(comparisons.count == 1)
+        #expect(abs(comparisons[0].ratio - 2) < 1e-9)
+        #expect(comparisons[0].significant)
+    }
+
+    func cell(compile: CompileMode, p50: Double, mean: Double, compileS: Double) -> CellResult {
+        var c = CellResult(spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: compile, precision: .fp32, batchSize: 1)), status: .ok)
+        c.latencyMS = LatencySummary(n: 1000, mean: mean, stddev: 0.01, min: p50 * 0.9, p50: p50, p90: p50, p95: p50, p99: p50, p999: p50, max: p50 * 2,
+                                     ci95: .init(p50: [p50 * 0.99, p50 * 1.01], mean: [mean * 0.99, mean * 1.01]))
+        c.coldStart = ColdStart(loadS: 0.1, compileS: compileS, firstCallMS: 1)
+        return c
+    }
+}

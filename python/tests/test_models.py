@@ -1,0 +1,68 @@
+"""Model names, the zoo listing, user models and output flattening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import call, error_of, ok
+from inferbench_worker import models
+from inferbench_worker.protocol import WorkerError
+from inferbench_worker.session import Session
+
+
+def test_resolve_merges_defaults_name_params_and_extra_params() -> None:
+    ref = models.resolve("mlp:hidden=64, layers=3", {"layers": "4"})
+    assert ref.name == "mlp"
+    assert ref.params == {"in": "512", "hidden": "64", "out": "512", "layers": "4"}
+
+
+def test_unknown_model_suggests_nearest(session: Session) -> None:
+    err = error_of(call(session, "load", model="bert-bas"))
+    assert err["kind"] == "bad_request"
+    assert "bert-base" in err["message"] and "did you mean" in err["message"]
+
+
+def test_unknown_parameter_names_valid_ones() -> None:
+    with pytest.raises(WorkerError) as info:
+        models.resolve("bert-base:sequence=512")
+    assert info.value.kind == "bad_request"
+    assert "sequence" in info.value.message and "seq" in info.value.message
+
+
+def test_bad_parameter_value(session: Session) -> None:
+    err = error_of(call(session, "load", model="bert-tiny:seq=abc"))
+    assert err["kind"] == "bad_request" and "seq" in err["message"]
+    err = error_of(call(session, "load", model="bert-tiny:seq=4096"))
+    assert err["kind"] == "bad_request" and "512" in err["message"]
+
+
+def test_models_op_lists_the_zoo(session: Session) -> None:
+    listing = ok(call(session, "models"))
+    names = [m["name"] for m in listing]
+    assert names == ["mlp", "resnet18", "resnet50", "bert-base", "bert-tiny", "unet-tiny", "sd15-unet", "synthetic"]
+    bert = next(m for m in listing if m["name"] == "bert-base")
+    assert bert["params"] == {"seq": "128"} and bert["needs"] == ["torch", "transformers"]
+    assert next(m for m in listing if m["name"] == "synthetic")["needs"] == []
+
+
+def test_user_model_name_checks(tmp_path: Path) -> None:
+    with pytest.raises(WorkerError, match="not found"):
+        models.resolve(str(tmp_path / "missing.py") + ":build")
+    (tmp_path / "m.py").write_text("x = 1\n")
+    with pytest.raises(WorkerError, match="not a Python function name"):
+        models.resolve(str(tmp_path / "m.py") + ":1bad")
+
+
+def test_flatten_outputs() -> None:
+    torch = pytest.importorskip("torch")
+    from collections import OrderedDict
+
+    from inferbench_worker.outputs import describe_outputs, flatten
+
+    a, b, c = torch.zeros(1), torch.ones(2), torch.full((3,), 2.0)
+    nested = (a, {"x": b, "skip": None, "y": [c]}, 4)
+    assert [t.shape[0] for t in flatten(nested)] == [1, 2, 3]
+    assert flatten(OrderedDict(last_hidden_state=b, pooler_output=a))[0] is b
+    assert describe_outputs((a, b)) == "float32[1], float32[2]"
