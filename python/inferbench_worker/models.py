@@ -136,9 +136,13 @@ def build(ref: ModelRef) -> tuple[torch.nn.Module, Callable[[int, torch.device, 
         for package in ref.entry.needs:
             if importlib.util.find_spec(package) is None:
                 raise missing_dependency(package, f"model {ref.name!r}")
-        module, factory = ref.entry.build(ref.params)
-    else:
-        module, factory = _build_user(ref)
+    try:
+        module, factory = ref.entry.build(ref.params) if ref.entry is not None else _build_user(ref)
+    except ModuleNotFoundError as exc:
+        if not exc.name:
+            raise
+        what = f"model {ref.name!r}" if ref.entry is not None else f"user model {ref.name!r}"
+        raise missing_dependency(exc.name.split(".")[0], what) from exc
     return module.eval(), factory
 
 

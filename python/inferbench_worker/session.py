@@ -92,9 +92,9 @@ class Session:
         return models.model_list()
 
     def load(self, args: dict[str, Any]) -> Any:
+        self._unload()  # first, so that after a failed load no model is loaded
         load_args = LoadArgs.parse(args)
         ref = models.resolve(load_args.model, load_args.params)
-        self._unload()
         if ref.is_synthetic:
             model, result = SyntheticModel.load(ref.params, load_args.batch_size, load_args.seed)
             self.loaded = model

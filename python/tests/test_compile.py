@@ -1,0 +1,72 @@
+"""Compiled variants on the CPU: one torch.compile and one AOTInductor build (slow: each
+runs Inductor's C++ code generation), plus the fast failure paths."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import call, error_of, ok
+from inferbench_worker import variants
+from inferbench_worker.session import Session
+
+pytest.importorskip("torch")
+
+TINY_MLP = "mlp:in=16,hidden=32,out=8,layers=1"
+
+
+@pytest.mark.slow
+def test_torch_compile_default(session: Session) -> None:
+    load = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=2))
+    assert load["compile_s"] > 0.5  # trace + codegen + one run
+    assert load["first_call_ms"] < 1000 * load["compile_s"]
+    assert (load["graph_breaks"], load["recompiles"]) == (0, 0)
+    assert load["output_desc"] == "float32[2,8]"
+    assert len(ok(call(session, "measure", iterations=20))["host_ns"]) == 20
+    v = ok(call(session, "verify"))
+    assert v["within_tolerance"] and v["max_abs_err"] < 1e-5
+    # A new batch size makes dynamo recompile (with dynamic shapes), untimed, and it is counted.
+    again = ok(call(session, "measure", iterations=3, batch_size=3))
+    assert again["recompiles"] == 1
+
+
+@pytest.mark.slow
+def test_aot_inductor(session: Session) -> None:
+    load = ok(call(session, "load", model=TINY_MLP, compile="aot-inductor", batch_size=2))
+    assert load["compile_s"] > 0.5 and load["output_desc"] == "float32[2,8]"
+    assert len(ok(call(session, "measure", iterations=20))["host_ns"]) == 20
+    assert ok(call(session, "verify"))["within_tolerance"]
+    err = error_of(call(session, "measure", iterations=3, batch_size=3))
+    assert err["kind"] == "unsupported" and "batch size 2" in err["message"]
+
+
+GRAPH_BREAK_MODEL = '''
+import torch
+
+class M(torch.nn.Module):
+    def forward(self, x):
+        x = x + 1
+        torch._dynamo.graph_break()
+        return x * 2
+
+def build():
+    return M(), lambda batch_size, device: (torch.randn(batch_size, 4, device=device),)
+'''
+
+
+def test_fullgraph_with_a_graph_break_is_a_compile_error(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "breaks.py"
+    path.write_text(textwrap.dedent(GRAPH_BREAK_MODEL))
+    err = error_of(call(session, "load", model=f"{path}:build", compile="default", fullgraph=True))
+    assert err["kind"] == "compile" and "fullgraph=True" in err["message"], err
+    assert "Traceback" in err["detail"]
+    assert session.loaded is None
+
+
+def test_compiling_on_cpu_without_a_cxx_compiler(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(variants, "cxx_compiler", lambda: None)
+    err = error_of(call(session, "load", model=TINY_MLP, compile="max-autotune"))
+    assert err["kind"] == "compile" and "C++ compiler" in err["message"]
+    ok(call(session, "load", model=TINY_MLP))  # eager needs none
