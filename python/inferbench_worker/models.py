@@ -10,6 +10,7 @@ ones) before anything is built.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.util
 import os
 import sys
@@ -131,13 +132,15 @@ def missing_dependency(module: str, context: str) -> WorkerError:
 
 def build(ref: ModelRef) -> tuple[torch.nn.Module, Callable[[int, torch.device, torch.dtype], Inputs]]:
     """Builds the model on the CPU with the current torch seed, in eval mode."""
+    builder: Callable[[], Built] = functools.partial(_build_user, ref)
     if ref.entry is not None:
         assert ref.entry.build is not None, "the synthetic model is not built with torch"
         for package in ref.entry.needs:
             if importlib.util.find_spec(package) is None:
                 raise missing_dependency(package, f"model {ref.name!r}")
+        builder = functools.partial(ref.entry.build, ref.params)
     try:
-        module, factory = ref.entry.build(ref.params) if ref.entry is not None else _build_user(ref)
+        module, factory = builder()
     except ModuleNotFoundError as exc:
         if not exc.name:
             raise

@@ -88,7 +88,7 @@ def build_resnet50(params: Mapping[str, str]) -> Built:
     return torchvision.models.resnet50(weights=None), _image_inputs(size)
 
 
-def _bert(params: Mapping[str, str], **config: int) -> Built:
+def _bert(params: Mapping[str, str], **config: Any) -> Built:
     from transformers import BertConfig, BertModel
 
     seq = int_param(params, "seq", maximum=512)  # BertConfig's max_position_embeddings
@@ -157,7 +157,7 @@ def _unet(config: Mapping[str, Any], params: Mapping[str, str]) -> Built:
         raise bad_request(f"model parameter size must be a multiple of 8, got {size}")
     per_sample = 2 if bool_param(params, "cfg") else 1
     text_len = int_param(params, "text_len")
-    unet = UNet2DConditionModel(**{**config, "sample_size": size})
+    unet: Any = UNet2DConditionModel(**{**config, "sample_size": size})
     ctx_dim = int(config["cross_attention_dim"])
     channels = int(config["in_channels"])
 
