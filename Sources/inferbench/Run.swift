@@ -36,6 +36,10 @@ struct Run: AsyncParsableCommand {
     var warmup: Int?
     @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
     var iterations: Int?
+    @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread.")
+    var repeats: Int = 1
+    @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
+    var noInterleave = false
     @Option(name: .long, help: "Seed for weights and inputs.")
     var seed: Int = 0
 
@@ -115,6 +119,8 @@ struct Run: AsyncParsableCommand {
         plan.dynamic = dynamic ? true : nil
         plan.verify = !noVerify
         plan.throughput = !noThroughput
+        plan.repeats = repeats
+        plan.interleave = !noInterleave
         if let minTime { plan.stopping.minTime = minTime }
         if let maxTime { plan.stopping.maxTime = maxTime; plan.stopping.minTime = min(plan.stopping.minTime, maxTime) }
         if let targetCI { plan.stopping.targetCI = targetCI }

@@ -37,6 +37,13 @@ import Testing
     }
 }
 
+final class OperationLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Int] = []
+    func append(_ n: Int) { lock.withLock { items.append(n) } }
+    var values: [Int] { lock.withLock { items } }
+}
+
 @Suite struct RunnerTests {
     func info() -> RunInfo {
         RunInfo(id: "t", startedAt: Date(), finishedAt: nil, status: .incomplete, command: "test", plan: nil, host: HostProbe.current(), inferbenchVersion: "test")
@@ -57,7 +64,9 @@ import Testing
                 return FakeChannel.healthy()(op, args, id)
             }
         }
-        let runner = BenchmarkRunner(plan: plan(batches: [1, 8]), environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
+        var p = plan(batches: [1, 8])
+        p.interleave = false
+        let runner = BenchmarkRunner(plan: p, environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
         let results = try await runner.run(info: info())
         #expect(results.cells.count == 4)
         #expect(results.cells.filter { $0.status == .ok }.count == 2)
@@ -81,6 +90,30 @@ import Testing
         #expect(results.cells.map(\.status) == [.failed, .ok])
         #expect(results.cells[0].error?.kind == "worker_crash")
         #expect(starter.startCount == 2)
+    }
+
+    @Test func comparedVariantsAreMeasuredInAlternatingRounds() async throws {
+        let log = OperationLog()
+        let starter = FakeStarter { n in
+            { op, args, id in
+                if op == "measure", args["mode"] as? String == "latency" { log.append(n) }
+                return FakeChannel.healthy()(op, args, id)
+            }
+        }
+        var p = plan(batches: [1])
+        p.stopping.iterations = 400
+        p.stopping.warmupIterations = 0
+        p.repeats = 2
+        let runner = BenchmarkRunner(plan: p, environments: [.init(spec: .init(name: "default", python: "py"), starter: starter)])
+        let results = try await runner.run(info: info())
+        #expect(results.cells.allSatisfy { $0.status == .ok })
+        #expect(results.cells.allSatisfy { $0.latencyMS?.n == 800 })
+        #expect(results.cells.allSatisfy { $0.measurement?.repeatMediansMS?.count == 2 })
+        let order = log.values
+        #expect(Set(order) == [1, 2])
+        // Alternating: the workers take turns rather than one finishing before the other starts.
+        let switches = zip(order, order.dropFirst()).filter { $0 != $1 }.count
+        #expect(switches >= 3, "order: \(order)")
     }
 
     @Test func unknownModelsAreRejectedBeforeAnyCellWithSuggestions() async {

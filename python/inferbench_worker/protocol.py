@@ -339,6 +339,7 @@ class Tolerance(TypedDict):
 class VerifyResult(TypedDict):
     max_abs_err: float | None
     max_rel_err: float | None
+    ref_max_abs: float | None
     cosine: float | None
     tolerance: Tolerance
     within_tolerance: bool

@@ -188,6 +188,7 @@ class SyntheticModel:
         return {
             "max_abs_err": 0.0,
             "max_rel_err": 0.0,
+            "ref_max_abs": 0.0,
             "cosine": 1.0,
             "tolerance": {"atol": 0.0, "rtol": 0.0, "cosine_min": 1.0},
             "within_tolerance": True,

@@ -170,7 +170,8 @@ def _unet(config: Mapping[str, Any], params: Mapping[str, str]) -> Built:
 
         def forward(self, sample: torch.Tensor, timestep: torch.Tensor,
                     encoder_hidden_states: torch.Tensor) -> torch.Tensor:
-            return self.unet(sample, timestep, encoder_hidden_states, return_dict=False)[0]
+            out: torch.Tensor = self.unet(sample, timestep, encoder_hidden_states, return_dict=False)[0]
+            return out
 
     def inputs(batch: int, device: torch.device, dtype: torch.dtype) -> Inputs:
         n = batch * per_sample  # classifier-free guidance: conditional + unconditional latents

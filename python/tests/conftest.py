@@ -59,6 +59,8 @@ class Worker:
     def __init__(self, extra_path: list[Path] | None = None, cwd: Path | None = None) -> None:
         env = dict(os.environ)
         paths = [str(p) for p in (extra_path or [])] + [str(PYTHON_DIR)]
+        if env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)
         env["OMP_NUM_THREADS"] = "1"
         self.proc = subprocess.Popen(

@@ -25,6 +25,10 @@ public struct Plan: Codable, Sendable, Equatable {
     public var verify: Bool
     public var throughput: Bool
     public var stopping: StoppingRule
+    /// Measure compared variants (same model, precision, batch) in alternating rounds.
+    public var interleave: Bool = true
+    /// Whole measurements per cell, pooled; each repeat's median is reported.
+    public var repeats: Int = 1
 
     public init(
         models: [ModelSpec], compile: [CompileMode] = [.eager], precision: [Precision] = [.fp32], batch: [Int] = [1],
@@ -48,6 +52,25 @@ public struct Plan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case models, compile, precision, batch, device, seed, verify, throughput, stopping, fullgraph, dynamic
         case channelsLast = "channels_last"
+        case interleave, repeats
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(models: try c.decode([ModelSpec].self, forKey: .models))
+        compile = try c.decodeIfPresent([CompileMode].self, forKey: .compile) ?? compile
+        precision = try c.decodeIfPresent([Precision].self, forKey: .precision) ?? precision
+        batch = try c.decodeIfPresent([Int].self, forKey: .batch) ?? batch
+        device = try c.decodeIfPresent(DeviceChoice.self, forKey: .device) ?? device
+        channelsLast = try c.decodeIfPresent(Bool.self, forKey: .channelsLast) ?? channelsLast
+        fullgraph = try c.decodeIfPresent(Bool.self, forKey: .fullgraph) ?? fullgraph
+        dynamic = try c.decodeIfPresent(Bool.self, forKey: .dynamic) ?? dynamic
+        seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? seed
+        verify = try c.decodeIfPresent(Bool.self, forKey: .verify) ?? verify
+        throughput = try c.decodeIfPresent(Bool.self, forKey: .throughput) ?? throughput
+        stopping = try c.decodeIfPresent(StoppingRule.self, forKey: .stopping) ?? stopping
+        interleave = try c.decodeIfPresent(Bool.self, forKey: .interleave) ?? interleave
+        repeats = try c.decodeIfPresent(Int.self, forKey: .repeats) ?? repeats
     }
 
     /// Checks what can be checked without a worker.
@@ -66,6 +89,7 @@ public struct Plan: Codable, Sendable, Equatable {
             throw .badInput("--max-time \(stopping.maxTime) is below --min-time \(stopping.minTime)")
         }
         if let n = stopping.iterations, n < 1 { throw .badInput("--iterations \(n): give at least 1") }
+        if repeats < 1 || repeats > 100 { throw .badInput("--repeats \(repeats): give a number from 1 to 100") }
     }
 
     /// One cell per model × compile × precision × batch, in that nesting order, so the
@@ -85,6 +109,22 @@ public struct Plan: Codable, Sendable, Equatable {
             }
         }
         return cells
+    }
+}
+
+extension Plan {
+    /// Cells grouped for interleaving: the variants that are compared with each other
+    /// (same model, environment, precision, batch and memory format), in plan order.
+    public func groups(_ cells: [CellSpec]) -> [[CellSpec]] {
+        guard interleave else { return cells.map { [$0] } }
+        var order: [String] = []
+        var groups: [String: [CellSpec]] = [:]
+        for cell in cells {
+            let key = "\(cell.model)|\(cell.environment)|\(cell.variant.precision)|\(cell.variant.batchSize)|\(cell.variant.channelsLast)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(cell)
+        }
+        return order.map { groups[$0]! }
     }
 }
 

@@ -166,6 +166,11 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
     public var launchOverheadMS: Double?
     /// Latency from the host clock when the headline figures come from CUDA events.
     public var hostLatencyMS: LatencySummary?
+    /// Median of each repeat (`--repeats`), to show run-to-run spread.
+    public var repeatMediansMS: [Double]?
+    /// Monotonic seconds at which measuring began and ended (aligns with telemetry).
+    public var phaseStart: Double?
+    public var phaseEnd: Double?
 
     enum CodingKeys: String, CodingKey {
         case clock
@@ -175,6 +180,9 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
         case measureSeconds = "measure_s"
         case launchOverheadMS = "launch_overhead_ms"
         case hostLatencyMS = "host_latency_ms"
+        case repeatMediansMS = "repeat_medians_ms"
+        case phaseStart = "phase_start"
+        case phaseEnd = "phase_end"
     }
 }
 

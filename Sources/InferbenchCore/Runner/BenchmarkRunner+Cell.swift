@@ -1,151 +1,185 @@
 import Foundation
 
 extension BenchmarkRunner {
-    /// Runs one cell. Returns the result and whether the worker can be used again.
-    func runCell(_ spec: CellSpec, index: Int, count: Int, on prepared: Prepared) async -> (CellResult, Bool) {
-        let worker = prepared.worker
-        var cell = CellResult(spec: spec, status: .ok)
-        cell.device = prepared.device
+    /// A cell that loaded and warmed up, on its own worker, ready to be measured.
+    struct ActiveCell {
+        var position: Int
+        var spec: CellSpec
+        var prepared: Prepared
+        var ownsWorker: Bool
+        var cell: CellResult
+        var measurement: CellMeasurement
+    }
+
+    /// The outcome of a step that can fail: the failed cell, and whether its worker is still usable.
+    enum Step<T> {
+        case ok(T)
+        case failed(CellResult, workerUsable: Bool)
+    }
+
+    func progressReporter(_ spec: CellSpec, index: Int, count: Int) -> (RunProgress.Phase, Int, Double, Double?) -> Void {
         let cellLabel = label(spec)
-        func report(_ phase: RunProgress.Phase, _ iterations: Int, _ elapsed: Double, _ remaining: Double? = nil) {
+        return { phase, iterations, elapsed, remaining in
             progress(RunProgress(cellIndex: index, cellCount: count, label: cellLabel, phase: phase, iterations: iterations, elapsed: elapsed, remaining: remaining))
         }
-        func fail(_ error: WorkerError, during phase: String) -> (CellResult, Bool) {
-            var failed = cell
-            failed.status = .failed
-            switch error {
-            case .reply(let payload):
-                failed.error = CellError(kind: payload.kind.rawValue, message: payload.message)
-            case .failure(let failure):
-                let kind: String
-                switch failure {
-                case .timedOut: kind = "timeout"
-                case .exited: kind = "worker_crash"
-                case .couldNotStart: kind = "worker_start"
-                case .protocolViolation: kind = "protocol"
-                }
-                failed.error = CellError(kind: kind, message: "during \(phase): \(failure.summary)")
-            }
-            report(.failed, 0, 0)
-            if case .reply = error { return (failed, true) }
-            return (failed, false)
-        }
+    }
 
-        // Load and compile.
+    /// Turns a worker error into a failed cell; after Ctrl-C every failure reads as "interrupted".
+    func failed(_ base: CellResult, _ error: WorkerError, during phase: String) -> (CellResult, Bool) {
+        var cell = base
+        cell.status = .failed
+        if Task.isCancelled {
+            cell.status = .skipped
+            cell.error = CellError(kind: "interrupted", message: "interrupted during \(phase)")
+            return (cell, false)
+        }
+        switch error {
+        case .reply(let payload):
+            cell.error = CellError(kind: payload.kind.rawValue, message: payload.message)
+            return (cell, true)
+        case .failure(let failure):
+            let kind: String
+            switch failure {
+            case .timedOut: kind = "timeout"
+            case .exited: kind = "worker_crash"
+            case .couldNotStart: kind = "worker_start"
+            case .protocolViolation: kind = "protocol"
+            }
+            cell.error = CellError(kind: kind, message: "during \(phase): \(failure.summary)")
+            return (cell, false)
+        }
+    }
+
+    /// Loads, compiles and warms up one cell.
+    func prepareCell(_ spec: CellSpec, position: Int, on prepared: Prepared, ownsWorker: Bool, index: Int, count: Int) async -> Step<ActiveCell> {
+        let worker = prepared.worker
+        let report = progressReporter(spec, index: index, count: count)
+        var cell = CellResult(spec: spec, status: .ok)
+        cell.device = prepared.device
         let variant = spec.variant
         let args = LoadArgs(
             model: spec.model.name, params: spec.model.params, device: prepared.device, precision: variant.precision.rawValue,
             compile: variant.compile.rawValue, batchSize: variant.batchSize, seed: plan.seed,
             channelsLast: variant.channelsLast, fullgraph: variant.fullgraph, dynamic: variant.dynamic)
-        report(.load, 0, 0)
+        report(.load, 0, 0, nil)
         let loaded: LoadResult
-        do { loaded = try await worker.load(args) } catch { return fail(error, during: "load") }
+        do {
+            // A compile can take minutes: on Ctrl-C stop the worker instead of waiting for it.
+            loaded = try await withTaskCancellationHandler {
+                try await worker.load(args)
+            } onCancel: {
+                Task { await worker.kill() }
+            }
+        } catch {
+            let workerError = (error as? WorkerError) ?? .failure(.protocolViolation("\(error)"))
+            let (c, usable) = failed(cell, workerError, during: "load")
+            report(.failed, 0, 0, nil)
+            return .failed(c, workerUsable: usable)
+        }
         cell.coldStart = ColdStart(loadS: loaded.loadS, compileS: loaded.compileS, firstCallMS: loaded.firstCallMS)
         cell.parameters = loaded.parameters
         cell.flopsPerSample = loaded.flopsPerSample
-        if variant.compile != .eager, variant.compile != .aotInductor || loaded.graphBreaks != nil {
+        if variant.compile != .eager {
             cell.compileStats = CompileStats(graphBreaks: loaded.graphBreaks ?? 0, recompiles: loaded.recompiles ?? 0, reasons: loaded.compileReasons ?? [])
         }
+        var m = CellMeasurement(perIteration: max(loaded.firstCallMS / 1000, 1e-6))
         let rule = plan.stopping
-        var perIteration = max(loaded.firstCallMS / 1000, 1e-6)
-        let isCUDA = prepared.device.hasPrefix("cuda")
-
-        // Warm-up: until consecutive chunk medians agree.
-        var warmupMedians: [Double] = []
-        var warmupIterations = 0
-        var warmupDecision = StoppingRule.WarmupDecision.more
-        let warmStart = ContinuousClock.now
-        while warmupDecision == .more && !Task.isCancelled {
-            let remaining = rule.warmupIterations.map { max(1, $0 - warmupIterations) }
-            let size = rule.chunkSize(perIteration: perIteration, remaining: remaining)
+        var medians: [Double] = []
+        let start = Monotonic.now()
+        while m.warmupDecision == .more && !Task.isCancelled {
+            let remaining = rule.warmupIterations.map { max(1, $0 - m.warmupIterations) }
+            if rule.warmupIterations == 0 { m.warmupDecision = .stable; break }
+            let size = rule.chunkSize(perIteration: m.perIteration, remaining: remaining)
             let chunk: LatencyChunk
-            do { chunk = try await worker.measureLatency(batchSize: variant.batchSize, iterations: size) } catch { return fail(error, during: "warm-up") }
+            do { chunk = try await worker.measureLatency(batchSize: variant.batchSize, iterations: size) } catch {
+                let (c, usable) = failed(cell, error, during: "warm-up")
+                report(.failed, 0, 0, nil)
+                return .failed(c, workerUsable: usable)
+            }
             let times = (chunk.deviceNS ?? chunk.hostNS).map(Double.init)
-            warmupIterations += times.count
-            let median = Statistics.median(times)
-            warmupMedians.append(median)
-            perIteration = Statistics.median(chunk.hostNS.map(Double.init)) / 1e9
-            let elapsed = seconds(since: warmStart)
-            warmupDecision = rule.warmupDecision(chunkMedians: warmupMedians, iterations: warmupIterations, elapsed: elapsed)
-            report(.warmup, warmupIterations, elapsed, max(0, rule.maxWarmup - elapsed))
+            m.warmupIterations += times.count
+            medians.append(Statistics.median(times))
+            m.perIteration = Statistics.median(chunk.hostNS.map(Double.init)) / 1e9
+            let elapsed = Monotonic.now() - start
+            m.warmupDecision = rule.warmupDecision(chunkMedians: medians, iterations: m.warmupIterations, elapsed: elapsed)
+            report(.warmup, m.warmupIterations, elapsed, max(0, rule.maxWarmup - elapsed))
         }
+        return .ok(ActiveCell(position: position, spec: spec, prepared: prepared, ownsWorker: ownsWorker, cell: cell, measurement: m))
+    }
 
-        // Measure: until the median's interval is narrow enough.
-        var samples = LatencySamples()
-        var hostSamples = LatencySamples()
-        var overheads: [Double] = []
-        var clock = "perf_counter"
-        var decision = StoppingRule.MeasureDecision.more
-        let measureStart = ContinuousClock.now
-        while decision == .more {
-            if Task.isCancelled {
-                var skipped = cell
-                skipped.status = .skipped
-                skipped.error = CellError(kind: "interrupted", message: "interrupted while measuring")
-                return (skipped, false)
-            }
-            let remaining = rule.iterations.map { max(1, $0 - samples.count) }
-            let size = rule.chunkSize(perIteration: perIteration, remaining: remaining)
-            let chunk: LatencyChunk
-            do { chunk = try await worker.measureLatency(batchSize: variant.batchSize, iterations: size) } catch { return fail(error, during: "measure") }
-            clock = chunk.clock
-            samples.append(contentsOf: chunk.deviceNS ?? chunk.hostNS)
-            if let device = chunk.deviceNS {
-                hostSamples.append(contentsOf: chunk.hostNS)
-                overheads.append(contentsOf: zip(chunk.hostNS, device).map { Double($0 - $1) })
-            }
-            perIteration = Statistics.median(chunk.hostNS.map(Double.init)) / 1e9
-            let elapsed = seconds(since: measureStart)
-            let width = samples.count >= 2 ? (samples.summary()?.relativeMedianHalfWidth ?? .infinity) : .infinity
-            decision = rule.measureDecision(iterations: samples.count, elapsed: elapsed, relativeHalfWidth: width)
-            let eta: Double? = rule.iterations.map { Double($0 - samples.count) * perIteration } ?? max(0, min(rule.maxTime, max(rule.minTime, elapsed * pow(width / rule.targetCI, 2))) - elapsed)
-            report(.measure, samples.count, elapsed, eta)
+    /// Measures one chunk of an active cell. Returns nil on success, or the failure.
+    func measureChunk(_ active: inout ActiveCell, repeatStart: Int, index: Int, count: Int) async -> (CellResult, Bool)? {
+        let rule = plan.stopping
+        let remaining = rule.iterations.map { max(1, $0 - (active.measurement.samples.count - repeatStart)) }
+        let size = rule.chunkSize(perIteration: active.measurement.perIteration, remaining: remaining)
+        let t0 = Monotonic.now()
+        if active.measurement.phaseStart == nil { active.measurement.phaseStart = t0 }
+        let chunk: LatencyChunk
+        do { chunk = try await active.prepared.worker.measureLatency(batchSize: active.spec.variant.batchSize, iterations: size) } catch {
+            return failed(active.cell, error, during: "measure")
         }
-        guard let summary = samples.summary() else { return fail(.failure(.protocolViolation("no samples measured")), during: "measure") }
-        let measureSeconds = seconds(since: measureStart)
+        let t1 = Monotonic.now()
+        active.measurement.phaseEnd = t1
+        active.measurement.add(chunk, seconds: t1 - t0, rule: rule, repeatStart: repeatStart)
+        progressReporter(active.spec, index: index, count: count)(
+            .measure, active.measurement.samples.count, active.measurement.measuredSeconds, active.measurement.remaining(rule: rule))
+        return nil
+    }
+
+    /// Summaries, throughput, correctness and memory of a measured cell.
+    func finishCell(_ active: ActiveCell, index: Int, count: Int) async -> (CellResult, Bool) {
+        let report = progressReporter(active.spec, index: index, count: count)
+        let worker = active.prepared.worker
+        let rule = plan.stopping
+        let m = active.measurement
+        var cell = active.cell
+        let variant = active.spec.variant
+        guard let summary = m.samples.summary() else {
+            return failed(cell, .failure(.protocolViolation("no samples were measured")), during: "measure")
+        }
         cell.latencyMS = summary
-        cell.samplesNS = samples.values
+        cell.samplesNS = m.samples.values
         cell.measurement = MeasurementInfo(
-            clock: clock, warmupIterations: warmupIterations, warmupStable: warmupDecision == .stable,
-            stopReason: decision.reason, measureSeconds: measureSeconds,
-            launchOverheadMS: overheads.isEmpty ? nil : Statistics.median(overheads) / 1e6,
-            hostLatencyMS: hostSamples.summary())
-        cell.warnings = Outliers.warnings(for: samples.values.map(Double.init), summary: summary, rule: rule, decision: decision)
-        if warmupDecision == .cappedUnstable {
+            clock: m.clock, warmupIterations: m.warmupIterations, warmupStable: m.warmupDecision == .stable,
+            stopReason: m.decision.reason, measureSeconds: m.measuredSeconds,
+            launchOverheadMS: m.overheads.isEmpty ? nil : Statistics.median(m.overheads) / 1e6,
+            hostLatencyMS: m.hostSamples.summary(), repeatMediansMS: m.repeatMedians.isEmpty ? nil : m.repeatMedians,
+            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd)
+        cell.warnings = Outliers.warnings(for: m.samples.values.map(Double.init), summary: summary, rule: rule, decision: m.decision)
+        if m.warmupDecision == .cappedUnstable {
             cell.warnings.append(CellWarning(kind: "warmup_unstable", message:
-                "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes — raise --warmup"))
+                "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes; raise --warmup"))
         }
 
         // Throughput: back to back, one synchronize per chunk, as a saturated server runs.
         let batch = Double(variant.batchSize)
-        let latencyThroughput = batch / (summary.mean / 1000)
-        let latencyCI = [batch / (summary.ci95.mean[1] / 1000), batch / (summary.ci95.mean[0] / 1000)]
-        cell.throughputPerS = latencyThroughput
-        cell.throughputCI95 = latencyCI
+        cell.throughputPerS = batch / (summary.mean / 1000)
+        cell.throughputCI95 = [batch / (summary.ci95.mean[1] / 1000), batch / (summary.ci95.mean[0] / 1000)]
         cell.throughputSource = "latency_mean"
         if plan.throughput && !Task.isCancelled {
             var rates: [Double] = []
-            let tpStart = ContinuousClock.now
-            let chunks = 5
-            for i in 0..<chunks {
-                let size = max(rule.chunkSize(perIteration: perIteration), 2)
+            let start = Monotonic.now()
+            for i in 0..<5 {
+                let size = max(rule.chunkSize(perIteration: m.perIteration), 2)
                 let chunk: ThroughputChunk
-                do { chunk = try await worker.measureThroughput(batchSize: variant.batchSize, iterations: size) } catch { return fail(error, during: "throughput") }
+                do { chunk = try await worker.measureThroughput(batchSize: variant.batchSize, iterations: size) } catch {
+                    return failed(cell, error, during: "throughput")
+                }
                 if chunk.totalNS > 0 { rates.append(batch * Double(chunk.iterations) / (Double(chunk.totalNS) / 1e9)) }
-                report(.throughput, i + 1, seconds(since: tpStart))
+                report(.throughput, i + 1, Monotonic.now() - start, nil)
             }
             if rates.count >= 2 {
-                let m = Statistics.meanInterval(rates)
-                cell.throughputPerS = m.mean
-                cell.throughputCI95 = [m.lower, m.upper]
+                let t = Statistics.meanInterval(rates)
+                cell.throughputPerS = t.mean
+                cell.throughputCI95 = [t.lower, t.upper]
                 cell.throughputSource = "back_to_back"
             }
         }
         if let flops = cell.flopsPerSample, let tp = cell.throughputPerS { cell.achievedTFLOPS = flops * tp / 1e12 }
 
         // Correctness against eager fp32.
-        if plan.verify && spec.model.name != "synthetic" && !Task.isCancelled {
-            report(.verify, 0, 0)
+        if plan.verify && active.spec.model.name != "synthetic" && !Task.isCancelled {
+            report(.verify, 0, 0, nil)
             do {
                 let v = try await worker.verify(batchSize: variant.batchSize)
                 cell.accuracy = Accuracy(maxAbsErr: v.maxAbsErr, maxRelErr: v.maxRelErr, cosine: v.cosine, withinTolerance: v.withinTolerance)
@@ -155,23 +189,16 @@ extension BenchmarkRunner {
                         variant.precision.rawValue, v.maxAbsErr, v.cosine)))
                 }
             } catch {
-                if case .failure = error { return fail(error, during: "verify") }
+                if case .failure = error { return failed(cell, error, during: "verify") }
                 cell.warnings.append(CellWarning(kind: "verify_failed", message: "could not verify outputs: \(WorkerError.describe(error))"))
             }
         }
 
-        // Memory.
-        if let m = try? await worker.memory(resetPeak: true) {
-            cell.memoryMB = MemoryFigures(peakAllocated: m.peakAllocatedMB, peakReserved: m.peakReservedMB, deviceUsed: m.deviceUsedMB, workerRSS: m.rssMB)
+        if let mem = try? await worker.memory(resetPeak: true) {
+            cell.memoryMB = MemoryFigures(peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
         }
-        _ = isCUDA
-        report(.done, samples.count, measureSeconds)
+        report(.done, m.samples.count, m.measuredSeconds, nil)
         return (cell, true)
-    }
-
-    func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 

@@ -95,36 +95,11 @@ public struct BenchmarkRunner: Sendable {
         }
         let cells = environments.flatMap { plan.cells(environment: $0.spec.name) }
         checkpoint(results)
-        for (index, spec) in cells.enumerated() {
-            if Task.isCancelled {
-                var skipped = CellResult(spec: spec, status: .skipped)
-                skipped.error = CellError(kind: "interrupted", message: "not run: the run was interrupted")
-                results.cells.append(skipped)
-                continue
-            }
-            let environment = environments.first { $0.spec.name == spec.environment }!
-            var current = prepared[spec.environment]
-            if current == nil {
-                progress(RunProgress(cellIndex: index, cellCount: cells.count, label: label(spec), phase: .starting, iterations: 0, elapsed: 0))
-                do {
-                    let (worker, hello) = try await environment.starter.start(label: spec.environment)
-                    let device = results.environments.first { $0.name == spec.environment }?.device ?? "cpu"
-                    current = Prepared(worker: worker, hello: hello, device: device)
-                    prepared[spec.environment] = current
-                } catch {
-                    var failed = CellResult(spec: spec, status: .failed)
-                    failed.error = CellError(kind: "worker_start", message: error.description)
-                    results.cells.append(failed)
-                    checkpoint(results)
-                    continue
-                }
-            }
-            let (cell, workerUsable) = await runCell(spec, index: index, count: cells.count, on: current!)
-            results.cells.append(cell)
-            if !workerUsable {
-                await current!.worker.kill()
-                prepared[spec.environment] = nil
-            }
+        var done = 0
+        for group in plan.groups(cells) {
+            let groupResults = await runGroup(group, firstIndex: done, count: cells.count, prepared: &prepared, environmentRecords: results.environments)
+            done += group.count
+            results.cells.append(contentsOf: groupResults)
             results.comparisons = Derived.comparisons(results.cells)
             Derived.fillBreakeven(&results.cells)
             checkpoint(results)

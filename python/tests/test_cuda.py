@@ -1,0 +1,98 @@
+"""CUDA paths: event timing, precisions, compiled variants, memory, OOM. Skipped without a GPU."""
+
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import call, error_of, ok
+from inferbench_worker.session import Session
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def test_hello_lists_the_gpu(session: Session) -> None:
+    env = ok(call(session, "hello"))["env"]
+    assert env["cuda_available"] and env["cuda"] and env["gpus"]
+    gpu = env["gpus"][0]
+    assert gpu["memory_mb"] > 1000 and gpu["multiprocessors"] > 0 and "." in gpu["capability"]
+
+
+def test_mlp_cuda_events_memory(session: Session) -> None:
+    load = ok(call(session, "load", model="mlp", device="cuda", batch_size=8))
+    assert load["memory"]["peak_allocated_mb"] > 0 and load["memory"]["device_used_mb"] > 0
+    r = ok(call(session, "measure", iterations=50))
+    assert r["clock"] == "cuda_event" and len(r["device_ns"]) == 50 == len(r["host_ns"])
+    # each host interval encloses its event pair (allow the events' 0.5 µs resolution)
+    assert all(0 < d <= h + 1000 for d, h in zip(r["device_ns"], r["host_ns"]))
+    t = ok(call(session, "measure", iterations=50, mode="throughput"))
+    assert t["total_ns"] > 0
+    inf = ok(call(session, "infer", batch_size=3))
+    assert inf["device_ns"] > 0 and inf["host_ns"] >= inf["device_ns"] - 1000
+    assert ok(call(session, "verify"))["within_tolerance"]
+    mem = ok(call(session, "memory", reset_peak=True))
+    assert mem["peak_allocated_mb"] > 0 and mem["peak_reserved_mb"] >= mem["peak_allocated_mb"]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16"])
+def test_precisions_verify(session: Session, precision: str) -> None:
+    ok(call(session, "load", model="resnet18:size=64", device="cuda", precision=precision,
+            channels_last=True, batch_size=2))
+    v = ok(call(session, "verify"))
+    assert v["within_tolerance"], v
+    ok(call(session, "load", model="bert-tiny:seq=64", device="cuda", precision=precision, batch_size=2))
+    v = ok(call(session, "verify"))
+    assert v["within_tolerance"], v
+
+
+@pytest.mark.parametrize("model, compile, precision", [
+    ("resnet18:size=64", "default", "fp16"),
+    ("bert-tiny:seq=64", "reduce-overhead", "fp32"),
+    ("bert-tiny:seq=64", "aot-inductor", "amp-bf16"),
+    ("resnet18:size=64", "aot-inductor", "fp16"),
+])
+def test_compiled_on_cuda(session: Session, model: str, compile: str, precision: str) -> None:
+    load = ok(call(session, "load", model=model, device="cuda", compile=compile, precision=precision,
+                   batch_size=4))
+    assert load["compile_s"] > 0 and load["graph_breaks"] == 0, load
+    r = ok(call(session, "measure", iterations=30))
+    assert len(r["device_ns"]) == 30
+    v = ok(call(session, "verify"))
+    assert v["within_tolerance"], v
+
+
+@pytest.mark.skipif(importlib.util.find_spec("diffusers") is None, reason="diffusers is not installed")
+def test_sd15_unet_fp16(session: Session) -> None:
+    load = ok(call(session, "load", model="sd15-unet", device="cuda", precision="fp16", batch_size=1))
+    assert 850_000_000 < load["parameters"] < 870_000_000  # 859.5M in the published model
+    assert load["input_desc"] == "float16[2,4,64,64], int64[2], float16[2,77,768]"
+    assert load["flops_per_sample"] > 1e11
+    r = ok(call(session, "measure", iterations=5))
+    assert len(r["device_ns"]) == 5
+    v = ok(call(session, "verify"))
+    assert v["within_tolerance"], v
+
+
+OOM_MODEL = '''
+import torch
+
+class Hog(torch.nn.Module):
+    def forward(self, x):
+        return torch.empty(1 << 44, dtype=torch.uint8, device=x.device)  # 16 TiB
+
+def build():
+    return Hog(), lambda batch_size, device: (torch.zeros(batch_size, device=device),)
+'''
+
+
+def test_cuda_oom_is_a_reply(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "hog.py"
+    path.write_text(textwrap.dedent(OOM_MODEL))
+    err = error_of(call(session, "load", model=f"{path}:build", device="cuda"))
+    assert err["kind"] == "oom", err
+    ok(call(session, "load", model="mlp", device="cuda"))
+    assert ok(call(session, "verify"))["within_tolerance"]
