@@ -17,8 +17,9 @@ public struct WorkerTimeouts: Sendable, Equatable {
 
     public init() {}
 
+    /// The same limit for every request but the start-up handshake, which keeps its own
+    /// (importing PyTorch can take tens of seconds on a cold disk).
     public init(all: Duration) {
-        hello = all
         load = all
         measure = all
         other = all
