@@ -6,6 +6,12 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the benchmark matrix (a default plan fitted to the hardware when no model is given).")
 
+    @Argument(help: "A YAML plan file (see docs/cli.md); flags given on the command line override it.")
+    var planFile: String?
+
+    @Option(name: .long, parsing: .singleValue, help: "A named Python environment, NAME=PYTHON; repeat to compare environments (e.g. PyTorch versions) in one run.")
+    var env: [String] = []
+
     @Option(name: .long, parsing: .singleValue, help: "Model (zoo name with parameters, e.g. bert-base:seq=512, or file.py:build_fn); repeat or comma-separate.")
     var model: [String] = []
 
@@ -19,7 +25,7 @@ struct Run: AsyncParsableCommand {
     var batch: String?
 
     @Option(name: .long, help: "auto, cpu, cuda or cuda:N.")
-    var device: String = "auto"
+    var device: String?
 
     @OptionGroup var pythonOptions: PythonOptions
 
@@ -37,11 +43,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
     var iterations: Int?
     @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread.")
-    var repeats: Int = 1
+    var repeats: Int?
     @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
     var noInterleave = false
     @Option(name: .long, help: "Seed for weights and inputs.")
-    var seed: Int = 0
+    var seed: Int?
 
     @Flag(name: .long, help: "Convert model and 4-D inputs to channels_last.")
     var channelsLast = false
@@ -100,11 +106,21 @@ struct Run: AsyncParsableCommand {
         return values
     }
 
+    func planFromFile() throws(InferbenchError) -> PlanFile? {
+        guard let planFile else { return nil }
+        return try PlanFile.load(path: planFile)
+    }
+
     func makePlan(hasCUDA: Bool) throws(InferbenchError) -> Plan {
         var plan: Plan
-        let models = try model.flatMap { $0.contains(".py:") ? [$0] : $0.split(separator: ",").map(String.init) }
-            .map { (text: String) throws(InferbenchError) in try ModelSpec(parsing: text) }
-        if models.isEmpty {
+        var models: [ModelSpec] = []
+        for text in model.flatMap({ $0.contains(".py:") ? [$0] : $0.split(separator: ",").map(String.init) }) {
+            models.append(try ModelSpec(parsing: text))
+        }
+        if let file = try planFromFile() {
+            plan = file.plan
+            if !models.isEmpty { plan.models = models }
+        } else if models.isEmpty {
             plan = DefaultPlans.forHardware(hasCUDA: hasCUDA)
         } else {
             plan = Plan(models: models)
@@ -112,15 +128,15 @@ struct Run: AsyncParsableCommand {
         if let compile { plan.compile = try Self.list(compile, flag: "--compile") }
         if let precision { plan.precision = try Self.list(precision, flag: "--precision") }
         if let batch { plan.batch = try Self.batches(batch) }
-        plan.device = try DeviceChoice(parsing: device)
-        plan.seed = seed
-        plan.channelsLast = channelsLast
-        plan.fullgraph = fullgraph
-        plan.dynamic = dynamic ? true : nil
-        plan.verify = !noVerify
-        plan.throughput = !noThroughput
-        plan.repeats = repeats
-        plan.interleave = !noInterleave
+        if let device { plan.device = try DeviceChoice(parsing: device) }
+        if let seed { plan.seed = seed }
+        if let repeats { plan.repeats = repeats }
+        if channelsLast { plan.channelsLast = true }
+        if fullgraph { plan.fullgraph = true }
+        if dynamic { plan.dynamic = true }
+        if noVerify { plan.verify = false }
+        if noThroughput { plan.throughput = false }
+        if noInterleave { plan.interleave = false }
         if let minTime { plan.stopping.minTime = minTime }
         if let maxTime { plan.stopping.maxTime = maxTime; plan.stopping.minTime = min(plan.stopping.minTime, maxTime) }
         if let targetCI { plan.stopping.targetCI = targetCI }
@@ -128,6 +144,25 @@ struct Run: AsyncParsableCommand {
         if let iterations { plan.stopping.iterations = iterations; plan.stopping.minIterations = min(plan.stopping.minIterations, iterations) }
         try plan.validate()
         return plan
+    }
+
+    /// `--env NAME=PYTHON` flags, else the plan file's environments, else the one Python found.
+    func environmentSpecs(default launcher: WorkerLauncher) throws(InferbenchError) -> [PythonEnvironmentSpec] {
+        var specs: [PythonEnvironmentSpec] = []
+        for item in env {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw .badInput("--env \(item): expected NAME=PYTHON, e.g. --env torch26=/opt/py26/bin/python")
+            }
+            specs.append(PythonEnvironmentSpec(name: parts[0], python: try PythonLocator.checked(parts[1], what: "--env \(parts[0])")))
+        }
+        if specs.isEmpty, let file = try planFromFile() {
+            for spec in file.environments {
+                specs.append(PythonEnvironmentSpec(name: spec.name, python: try PythonLocator.checked(spec.python, what: "\(planFile!): environments: \(spec.name)")))
+            }
+        }
+        if Set(specs.map(\.name)).count != specs.count { throw .badInput("--env: each environment needs its own name") }
+        return specs.isEmpty ? [PythonEnvironmentSpec(name: "default", python: launcher.python)] : specs
     }
 
     func execute() async throws(InferbenchError) -> ExitStatus {
@@ -138,9 +173,11 @@ struct Run: AsyncParsableCommand {
         do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
             throw .badInput("--out \(outDir.path): cannot create the folder (\(error.localizedDescription))")
         }
-        let (launcher, _) = try pythonOptions.launcher(logDirectory: outDir.appending(path: "logs"))
+        let logs = outDir.appending(path: "logs")
+        let (launcher, _) = try pythonOptions.launcher(logDirectory: logs)
+        let environments = try environmentSpecs(default: launcher)
         var plan = try makePlan(hasCUDA: false)
-        if model.isEmpty {
+        if model.isEmpty && planFile == nil {
             let (probe, hello) = try await launcher.start(label: "probe")
             await probe.shutdown()
             plan = try makePlan(hasCUDA: hello.env.cudaAvailable && device != "cpu")
@@ -154,7 +191,11 @@ struct Run: AsyncParsableCommand {
         let printer = ProgressPrinter(quiet: quiet)
         let runner = BenchmarkRunner(
             plan: plan,
-            environments: [.init(spec: PythonEnvironmentSpec(name: "default", python: launcher.python), starter: launcher)],
+            environments: environments.map { spec in
+                var l = launcher
+                l.python = spec.python
+                return .init(spec: spec, starter: l)
+            },
             progress: printer.handle,
             checkpoint: { results in
                 do { try results.write(to: resultsURL) } catch { Console.error("cannot write \(resultsURL.path): \(error)") }

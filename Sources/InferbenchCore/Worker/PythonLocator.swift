@@ -53,7 +53,7 @@ public struct PythonLocator: Sendable {
             "no Python found: give one with --python PATH or INFERBENCH_PYTHON, or run `make setup` to create .venv")
     }
 
-    static func checked(_ path: String, what: String) throws(InferbenchError) -> String {
+    public static func checked(_ path: String, what: String) throws(InferbenchError) -> String {
         var resolved = path
         if !path.contains("/") {
             // A bare name like `python3.12` is looked up on PATH.
