@@ -231,4 +231,10 @@ public struct TelemetryTick: Sendable {
     public var host: HostSample
     /// The sampler's reason so far (the same string every tick once set).
     public var unavailableReason: String?
+
+    public init(gpu: [GPUSample], host: HostSample, unavailableReason: String? = nil) {
+        self.gpu = gpu
+        self.host = host
+        self.unavailableReason = unavailableReason
+    }
 }
