@@ -13,6 +13,10 @@ public final class NVML: @unchecked Sendable {
 
     private let handle: UnsafeMutableRawPointer
     private let lock = NSLock()
+    /// nvmlInit_v2 succeeded, so deinit owes one nvmlShutdown (NVML counts them).
+    private var initialized = false
+    /// Handles by index, looked up once: the sampler asks for them ten times a second.
+    private var handles: [Int: Device] = [:]
 
     private typealias FnVoid = @convention(c) () -> Int32
     private typealias FnUInt = @convention(c) (UnsafeMutablePointer<UInt32>) -> Int32
@@ -42,7 +46,18 @@ public final class NVML: @unchecked Sendable {
         }
         let rc = initFn()
         guard rc == 0 else { return .failure(TelemetryUnavailable(reason: "nvmlInit_v2 failed: \(nvml.errorString(rc))")) }
+        nvml.initialized = true
         return .success(nvml)
+    }
+
+    deinit {
+        // The library stays loaded: unloading it buys nothing and other instances may share it.
+        if initialized, let shutdown: FnVoid = symbol("nvmlShutdown") { _ = shutdown() }
+    }
+
+    /// The text of a NUL-terminated C buffer.
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func symbol<T>(_ name: String) -> T? {
@@ -59,7 +74,7 @@ public final class NVML: @unchecked Sendable {
     public var driverVersion: String? {
         guard let fn: FnString = symbol("nvmlSystemGetDriverVersion") else { return nil }
         var buffer = [CChar](repeating: 0, count: 96)
-        return fn(&buffer, 96) == 0 ? String(cString: buffer) : nil
+        return fn(&buffer, 96) == 0 ? Self.string(buffer) : nil
     }
 
     public var deviceCount: Int {
@@ -69,76 +84,122 @@ public final class NVML: @unchecked Sendable {
     }
 
     public func device(_ index: Int) -> Device? {
-        guard let fn: FnDeviceByIndex = symbol("nvmlDeviceGetHandleByIndex_v2") else { return nil }
+        if let cached = lock.withLock({ handles[index] }) { return cached }
+        guard index >= 0, let fn: FnDeviceByIndex = symbol("nvmlDeviceGetHandleByIndex_v2") else { return nil }
         var device: Device?
-        return fn(UInt32(index), &device) == 0 ? device : nil
+        guard fn(UInt32(index), &device) == 0, let device else { return nil }
+        lock.withLock { handles[index] = device }
+        return device
     }
 
     public func name(_ device: Device) -> String? {
         guard let fn: FnDeviceString = symbol("nvmlDeviceGetName") else { return nil }
         var buffer = [CChar](repeating: 0, count: 96)
-        return fn(device, &buffer, 96) == 0 ? String(cString: buffer) : nil
+        return fn(device, &buffer, 96) == 0 ? Self.string(buffer) : nil
+    }
+
+    /// The GPU's UUID (`GPU-…`), which CUDA also reports: the way to match NVML's index
+    /// (PCI bus order) to `cuda:N` (CUDA orders fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID).
+    public func uuid(_ device: Device) -> String? {
+        guard let fn: FnDeviceString = symbol("nvmlDeviceGetUUID") else { return nil }
+        var buffer = [CChar](repeating: 0, count: 96)
+        return fn(device, &buffer, 96) == 0 ? Self.string(buffer) : nil
     }
 
     /// (used, total) in MiB.
-    public func memory(_ device: Device) -> (used: Double, total: Double)? {
-        guard let fn: FnDeviceMemory = symbol("nvmlDeviceGetMemoryInfo") else { return nil }
-        var info = MemoryInfo()
-        return withUnsafeMutableBytes(of: &info) { fn(device, $0.baseAddress!) } == 0 ? (Double(info.used) / 1_048_576, Double(info.total) / 1_048_576) : nil
-    }
-
+    public func memory(_ device: Device) -> (used: Double, total: Double)? { try? memoryQuery(device).get() }
     /// (SM %, memory %) over the driver's last sample period.
-    public func utilization(_ device: Device) -> (gpu: Double, memory: Double)? {
-        guard let fn: FnDeviceUtil = symbol("nvmlDeviceGetUtilizationRates") else { return nil }
-        var u = Utilization()
-        return withUnsafeMutableBytes(of: &u) { fn(device, $0.baseAddress!) } == 0 ? (Double(u.gpu), Double(u.memory)) : nil
-    }
-
+    public func utilization(_ device: Device) -> (gpu: Double, memory: Double)? { try? utilizationQuery(device).get() }
     /// Power draw in watts.
-    public func power(_ device: Device) -> Double? { uint(device, "nvmlDeviceGetPowerUsage").map { Double($0) / 1000 } }
+    public func power(_ device: Device) -> Double? { try? powerQuery(device).get() }
     /// Enforced power limit in watts.
-    public func powerLimit(_ device: Device) -> Double? { uint(device, "nvmlDeviceGetEnforcedPowerLimit").map { Double($0) / 1000 } }
-
+    public func powerLimit(_ device: Device) -> Double? { try? powerLimitQuery(device).get() }
     /// Energy since the driver loaded, in joules (Volta and newer).
-    public func energy(_ device: Device) -> Double? {
-        guard let fn: FnDeviceULL = symbol("nvmlDeviceGetTotalEnergyConsumption") else { return nil }
-        var mj: UInt64 = 0
-        return fn(device, &mj) == 0 ? Double(mj) / 1000 : nil
-    }
-
+    public func energy(_ device: Device) -> Double? { try? energyQuery(device).get() }
     /// GPU temperature in °C.
-    public func temperature(_ device: Device) -> Double? {
-        guard let fn: FnDeviceUIntArg = symbol("nvmlDeviceGetTemperature") else { return nil }
-        var t: UInt32 = 0
-        return fn(device, 0, &t) == 0 ? Double(t) : nil
-    }
-
+    public func temperature(_ device: Device) -> Double? { try? temperatureQuery(device).get() }
     /// Current clock in MHz: 1 = SM, 2 = memory.
-    public func clock(_ device: Device, type: UInt32) -> Double? {
-        guard let fn: FnDeviceUIntArg = symbol("nvmlDeviceGetClockInfo") else { return nil }
-        var mhz: UInt32 = 0
-        return fn(device, type, &mhz) == 0 ? Double(mhz) : nil
-    }
-
+    public func clock(_ device: Device, type: UInt32) -> Double? { try? clockQuery(device, type: type).get() }
     /// Bit mask of current clock-event (throttle) reasons.
-    public func throttleReasons(_ device: Device) -> UInt64? {
-        guard let fn: FnDeviceULL = symbol("nvmlDeviceGetCurrentClocksEventReasons") ?? symbol("nvmlDeviceGetCurrentClocksThrottleReasons") else { return nil }
+    public func throttleReasons(_ device: Device) -> UInt64? { try? throttleQuery(device).get() }
+    /// PCIe throughput in KB/s: counter 0 = TX, 1 = RX. NVML measures it over 20 ms, blocking.
+    public func pcieThroughput(_ device: Device, counter: UInt32) -> Double? { try? pcieQuery(device, counter: counter).get() }
+
+    // The *Query forms tell "this GPU does not answer that" (success with nil: a missing
+    // symbol, NOT_SUPPORTED, NO_DATA) from a call that failed (a failure naming the call).
+
+    typealias Answer<T> = Result<T?, NVMLCallError>
+
+    func memoryQuery(_ device: Device) -> Answer<(used: Double, total: Double)> {
+        var info = MemoryInfo()
+        return call("nvmlDeviceGetMemoryInfo") { (fn: FnDeviceMemory) in withUnsafeMutableBytes(of: &info) { fn(device, $0.baseAddress!) } }
+            .map { $0.map { (Double(info.used) / 1_048_576, Double(info.total) / 1_048_576) } }
+    }
+
+    func utilizationQuery(_ device: Device) -> Answer<(gpu: Double, memory: Double)> {
+        var u = Utilization()
+        return call("nvmlDeviceGetUtilizationRates") { (fn: FnDeviceUtil) in withUnsafeMutableBytes(of: &u) { fn(device, $0.baseAddress!) } }
+            .map { $0.map { (Double(u.gpu), Double(u.memory)) } }
+    }
+
+    func powerQuery(_ device: Device) -> Answer<Double> { uint(device, "nvmlDeviceGetPowerUsage").map { $0.map { Double($0) / 1000 } } }
+    func powerLimitQuery(_ device: Device) -> Answer<Double> { uint(device, "nvmlDeviceGetEnforcedPowerLimit").map { $0.map { Double($0) / 1000 } } }
+
+    func energyQuery(_ device: Device) -> Answer<Double> {
+        var mj: UInt64 = 0
+        return call("nvmlDeviceGetTotalEnergyConsumption") { (fn: FnDeviceULL) in fn(device, &mj) }.map { $0.map { Double(mj) / 1000 } }
+    }
+
+    func temperatureQuery(_ device: Device) -> Answer<Double> {
+        var t: UInt32 = 0
+        return call("nvmlDeviceGetTemperature") { (fn: FnDeviceUIntArg) in fn(device, 0, &t) }.map { $0.map { Double(t) } }
+    }
+
+    func clockQuery(_ device: Device, type: UInt32) -> Answer<Double> {
+        var mhz: UInt32 = 0
+        return call("nvmlDeviceGetClockInfo") { (fn: FnDeviceUIntArg) in fn(device, type, &mhz) }.map { $0.map { Double(mhz) } }
+    }
+
+    func throttleQuery(_ device: Device) -> Answer<UInt64> {
         var mask: UInt64 = 0
-        return fn(device, &mask) == 0 ? mask : nil
+        let name = hasSymbol("nvmlDeviceGetCurrentClocksEventReasons") ? "nvmlDeviceGetCurrentClocksEventReasons" : "nvmlDeviceGetCurrentClocksThrottleReasons"
+        return call(name) { (fn: FnDeviceULL) in fn(device, &mask) }.map { $0.map { mask } }
     }
 
-    /// PCIe throughput in KB/s: counter 0 = TX, 1 = RX.
-    public func pcieThroughput(_ device: Device, counter: UInt32) -> Double? {
-        guard let fn: FnDeviceUIntArg = symbol("nvmlDeviceGetPcieThroughput") else { return nil }
+    func pcieQuery(_ device: Device, counter: UInt32) -> Answer<Double> {
         var kb: UInt32 = 0
-        return fn(device, counter, &kb) == 0 ? Double(kb) : nil
+        return call("nvmlDeviceGetPcieThroughput") { (fn: FnDeviceUIntArg) in fn(device, counter, &kb) }.map { $0.map { Double(kb) } }
     }
 
-    private func uint(_ device: Device, _ name: String) -> UInt32? {
-        guard let fn: FnDeviceUInt = symbol(name) else { return nil }
+    private func uint(_ device: Device, _ name: String) -> Answer<UInt32> {
         var v: UInt32 = 0
-        return fn(device, &v) == 0 ? v : nil
+        return call(name) { (fn: FnDeviceUInt) in fn(device, &v) }.map { $0.map { v } }
     }
+
+    /// NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_FUNCTION_NOT_FOUND and NVML_ERROR_NO_DATA: the GPU
+    /// or driver has no answer to this question, which is a fact about it, not a failure.
+    static let unanswered: Set<Int32> = [3, 13, 21]
+
+    /// Calls `name` through `body`; `.success(())` when it answered, `.success(nil)` when it cannot.
+    private func call<F>(_ name: String, _ body: (F) -> Int32) -> Answer<Void> {
+        guard let fn: F = symbol(name) else { return .success(nil) }
+        let rc = body(fn)
+        if rc == 0 { return .success(()) }
+        if Self.unanswered.contains(rc) { return .success(nil) }
+        return .failure(NVMLCallError(function: name, code: rc, message: errorString(rc)))
+    }
+
+    private func hasSymbol(_ name: String) -> Bool { dlsym(handle, name) != nil }
+}
+
+/// One NVML call that failed for a reason other than "not supported" (GPU lost, no
+/// permission, driver/library mismatch, timeout …).
+public struct NVMLCallError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var function: String
+    public var code: Int32
+    /// nvmlErrorString's text with the code, e.g. "GPU is lost (15)".
+    public var message: String
+    public var description: String { "\(function) failed: \(message)" }
 }
 
 /// Why there is no GPU telemetry. Not fatal: the benchmark goes on without it.
