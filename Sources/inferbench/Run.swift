@@ -59,6 +59,10 @@ struct Run: AsyncParsableCommand {
     var noVerify = false
     @Flag(name: .long, help: "Skip the back-to-back throughput measurement.")
     var noThroughput = false
+    @Flag(name: .long, help: "Do not sample GPU and host telemetry.")
+    var noTelemetry = false
+    @Option(name: .long, help: "Telemetry sampling interval in milliseconds.")
+    var telemetryInterval: Int = 100
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
 
@@ -69,6 +73,7 @@ struct Run: AsyncParsableCommand {
         if let minTime, minTime < 0 { throw ValidationError("--min-time must be ≥ 0") }
         if let maxTime, maxTime <= 0 { throw ValidationError("--max-time must be > 0") }
         if let timeout = pythonOptions.timeout, timeout <= 0 { throw ValidationError("--timeout must be > 0 seconds") }
+        if telemetryInterval < 10 { throw ValidationError("--telemetry-interval must be at least 10 ms") }
     }
 
     func run() async throws {
@@ -189,7 +194,7 @@ struct Run: AsyncParsableCommand {
             inferbenchVersion: InferbenchInfo.version)
         let resultsURL = outDir.appending(path: "results.json")
         let printer = ProgressPrinter(quiet: quiet)
-        let runner = BenchmarkRunner(
+        var runner = BenchmarkRunner(
             plan: plan,
             environments: environments.map { spec in
                 var l = launcher
@@ -200,7 +205,11 @@ struct Run: AsyncParsableCommand {
             checkpoint: { results in
                 do { try results.write(to: resultsURL) } catch { Console.error("cannot write \(resultsURL.path): \(error)") }
             })
-        let task = Task { () throws(InferbenchError) -> RunResults in try await runner.run(info: info) }
+        let sampler = noTelemetry ? nil : TelemetrySampler(interval: .milliseconds(telemetryInterval))
+        if let reason = sampler?.unavailableReason, !quiet { Console.note("GPU telemetry off: \(reason)") }
+        runner.telemetry = sampler
+        let configured = runner
+        let task = Task { () throws(InferbenchError) -> RunResults in try await configured.run(info: info) }
         let interrupt = Interrupt.install { task.cancel() }
         defer { interrupt.cancel() }
         let results: RunResults

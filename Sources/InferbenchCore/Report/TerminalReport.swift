@@ -40,6 +40,12 @@ public enum TerminalReport {
                 let be = cs.breakevenIterations.map { "pays back after \(Int($0)) calls" } ?? "never pays back (not faster than eager)"
                 notes.append("cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS)), first call \(Format.ms(cs.firstCallMS)) ms; \(be)")
             }
+            if let t = cell.telemetry, t.gpuUtilMean != nil {
+                notes.append(String(format: "gpu: %@ %@: SM util %.0f%% (max %.0f%%), power %.0f W, %@ J/sample, SM clock %.0f MHz, max %.0f °C%@",
+                    cell.model, cell.variant.label, t.gpuUtilMean ?? 0, t.gpuUtilMax ?? 0, t.powerWMean ?? 0,
+                    t.energyJPerSample.map { String(format: "%.3g", $0) } ?? "-", t.smClockMHzMean ?? 0, t.tempCMax ?? 0,
+                    t.throttled ? ", THROTTLED" : ""))
+            }
             if let a = cell.accuracy, cell.status == .ok, cell.variant.compile != .eager || cell.variant.precision != .fp32 {
                 notes.append(String(format: "accuracy: %@ %@: max abs err %.2g, cosine %.6f vs eager fp32 (%@)", cell.model, cell.variant.label, a.maxAbsErr, a.cosine, a.withinTolerance ? "within tolerance" : "BEYOND tolerance"))
             }

@@ -11,6 +11,8 @@ public struct RunResults: Codable, Sendable {
     public var cells: [CellResult]
     public var comparisons: [Comparison]
     public var loadTests: [LoadTestResult]
+    /// The whole run's GPU and host samples, on the same monotonic clock as the cells' phases.
+    public var telemetry: Timeline?
 
     public init(run: RunInfo, environments: [EnvironmentRecord] = [], cells: [CellResult] = [], comparisons: [Comparison] = [], loadTests: [LoadTestResult] = []) {
         self.run = run
@@ -21,7 +23,7 @@ public struct RunResults: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, run, environments, cells, comparisons
+        case schema, run, environments, cells, comparisons, telemetry
         case loadTests = "load_tests"
     }
 }
@@ -207,6 +209,8 @@ public struct CellResult: Codable, Sendable {
     public var flopsPerSample: Double?
     public var achievedTFLOPS: Double?
     public var measurement: MeasurementInfo?
+    /// GPU and host figures over the measured phase.
+    public var telemetry: TelemetryAggregate?
     public var warnings: [CellWarning]
     /// Raw per-iteration latencies in nanoseconds (for CSV and re-analysis).
     public var samplesNS: [Int64]?
@@ -221,7 +225,7 @@ public struct CellResult: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, model, environment, status, error, variant, device, accuracy, parameters, measurement, warnings
+        case id, model, environment, status, error, variant, device, accuracy, parameters, measurement, warnings, telemetry
         case latencyMS = "latency_ms"
         case throughputPerS = "throughput_per_s"
         case throughputCI95 = "throughput_ci95"

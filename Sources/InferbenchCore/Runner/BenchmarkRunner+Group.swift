@@ -48,6 +48,13 @@ extension BenchmarkRunner {
             }
         }
 
+        // The host sampler watches the processes being measured.
+        if let telemetry {
+            var pids: [Int32] = []
+            for cell in active { if let pid = await cell.prepared.worker.processID { pids.append(pid) } }
+            telemetry.setWatchedPIDs(pids)
+        }
+
         // Measure in rounds, `repeats` times over.
         for _ in 0..<plan.repeats {
             var repeatStarts: [Int] = active.map { $0.measurement.samples.count }

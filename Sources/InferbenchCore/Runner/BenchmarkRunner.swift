@@ -21,11 +21,14 @@ public struct BenchmarkRunner: Sendable {
     public var progress: @Sendable (RunProgress) -> Void
     /// Called with the results so far after each cell, to persist them.
     public var checkpoint: @Sendable (RunResults) -> Void
+    /// Samples the GPUs and the host the whole run long; nil for no telemetry.
+    public var telemetry: TelemetrySampler?
 
     public init(
         plan: Plan, environments: [Environment], progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
-        checkpoint: @escaping @Sendable (RunResults) -> Void = { _ in }
+        checkpoint: @escaping @Sendable (RunResults) -> Void = { _ in }, telemetry: TelemetrySampler? = nil
     ) {
+        self.telemetry = telemetry
         self.plan = plan
         self.environments = environments
         self.progress = progress
@@ -88,6 +91,8 @@ public struct BenchmarkRunner: Sendable {
         try plan.validate()
         var results = RunResults(run: info)
         var prepared: [String: Prepared] = [:]
+        telemetry?.start()
+        defer { telemetry?.stop() }
         for environment in environments {
             let p = try await prepare(environment)
             prepared[environment.spec.name] = p
@@ -99,16 +104,37 @@ public struct BenchmarkRunner: Sendable {
         for group in plan.groups(cells) {
             let groupResults = await runGroup(group, firstIndex: done, count: cells.count, prepared: &prepared, environmentRecords: results.environments)
             done += group.count
-            results.cells.append(contentsOf: groupResults)
+            results.cells.append(contentsOf: groupResults.map(withTelemetry))
+            results.telemetry = telemetry?.snapshot()
             results.comparisons = Derived.comparisons(results.cells)
             Derived.fillBreakeven(&results.cells)
             checkpoint(results)
         }
         for p in prepared.values { await p.worker.shutdown() }
+        telemetry?.stop()
+        results.telemetry = telemetry?.snapshot()
         results.run.finishedAt = Date()
         results.run.status = results.cells.contains { $0.status == .skipped && $0.error?.kind == "interrupted" } ? .incomplete : .complete
         checkpoint(results)
         return results
+    }
+
+    /// Adds the GPU and host figures of a cell's measured phase, and a throttling warning.
+    func withTelemetry(_ cell: CellResult) -> CellResult {
+        guard let telemetry, let start = cell.measurement?.phaseStart, let end = cell.measurement?.phaseEnd,
+            let n = cell.latencyMS?.n
+        else { return cell }
+        var cell = cell
+        let gpu = cell.device.flatMap { $0.hasPrefix("cuda") ? Int($0.split(separator: ":").last ?? "0") ?? 0 : nil }
+        let aggregate = telemetry.snapshot(from: start, to: end).aggregate(
+            from: start, to: end, samplesProcessed: n * cell.variant.batchSize, gpus: gpu.map { [$0] })
+        cell.telemetry = aggregate
+        if aggregate.throttled {
+            let reasons = ThrottleReasons(names: aggregate.throttleReasons).intersection(.throttling).names.joined(separator: ", ")
+            cell.warnings.append(CellWarning(kind: "throttled", message:
+                "the GPU was throttled during measurement (\(reasons)); latency may be higher than the card can do: check cooling and power limits, or lock clocks"))
+        }
+        return cell
     }
 
     func label(_ spec: CellSpec) -> String {

@@ -22,6 +22,8 @@ public struct WorkerLauncher: Sendable {
         let existing = ProcessInfo.processInfo.environment["PYTHONPATH"].map { ":" + $0 } ?? ""
         environment["PYTHONPATH"] = pythonPath + existing
         environment["PYTHONUNBUFFERED"] = "1"
+        // CUDA's device numbers then match NVML's, so cuda:N's telemetry is GPU N's.
+        if ProcessInfo.processInfo.environment["CUDA_DEVICE_ORDER"] == nil { environment["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID" }
         let safeLabel = label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
         let log = logDirectory.appending(path: "worker-\(String(safeLabel))-\(UUID().uuidString.prefix(8)).log")
         let channel: ProcessWorkerChannel
