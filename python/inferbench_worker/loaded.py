@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .zoo import Inputs
 
 INPUT_SETS = 4
-MAX_CACHED_BATCH_SIZES = 8
+MAX_CACHED_BATCH_SIZES = 32
 
 Call = Callable[[], object]
 
