@@ -16,7 +16,7 @@ from typing import Any, Final, Literal, Mapping, TypedDict, get_args
 
 PROTOCOL_VERSION: Final = 1
 
-Op = Literal["hello", "models", "load", "measure", "infer", "verify", "memory", "unload", "shutdown"]
+Op = Literal["hello", "models", "load", "measure", "infer", "verify", "memory", "unload", "shutdown", "smoke"]
 OPS: Final[tuple[str, ...]] = get_args(Op)
 
 ErrorKind = Literal["oom", "compile", "unsupported", "bad_request", "missing_dependency", "internal"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Callable, Mapping, Protocol
 
-from . import models
+from . import models, smoke
 from .environment import hello
 from .errors import classify
 from .memory import snapshot
@@ -59,6 +59,7 @@ class Session:
             "memory": self.memory,
             "unload": self.unload,
             "shutdown": self.shutdown,
+            "smoke": self.smoke,
         }
         assert set(self._ops) == set(OPS)
 
@@ -134,6 +135,10 @@ class Session:
         self.stopped = True  # exit after this reply, even if unloading fails
         self._unload()
         return {}
+
+    def smoke(self, args: dict[str, Any]) -> Any:
+        """A toolchain check for ``doctor``, in a child process; the loaded model is kept."""
+        return smoke.run_isolated(smoke.SmokeArgs.parse(args))
 
     def _unload(self) -> None:
         model, self.loaded = self.loaded, None

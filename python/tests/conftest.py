@@ -75,8 +75,11 @@ class Worker:
         self.proc.stdin.write(line)
         self.proc.stdin.flush()
         out = self.proc.stdout.readline()
-        assert out, f"worker closed stdout; stderr:\n{self.stderr_text()}"
-        return json.loads(out)
+        if not out:
+            log = self.stderr_text()
+            raise AssertionError(f"worker ended (status {self.proc.returncode}) without a reply; log tail:\n{log[-3000:]}")
+        reply: dict[str, Any] = json.loads(out)
+        return reply
 
     def request(self, op: str, **args: Any) -> dict[str, Any]:
         self._next_id += 1

@@ -114,3 +114,33 @@ def test_every_stdout_line_is_a_reply(worker: Worker) -> None:
     replies = [json.loads(line) for line in worker.proc.stdout.read().splitlines()]
     assert [r["id"] for r in replies] == [0, 1, 2, 3] and all(r["ok"] for r in replies)
     assert worker.proc.wait(timeout=30) == 0
+
+
+def test_smoke_argument_checks(worker: Worker) -> None:
+    assert error_of(worker.request("smoke", kind="jit", device="cpu"))["kind"] == "bad_request"
+    assert error_of(worker.request("smoke", kind="compile", device="tpu"))["kind"] == "bad_request"
+
+
+def test_smoke_survives_a_crashing_child(tmp_path: Path) -> None:
+    """A toolchain that kills the process loading it is reported, and the worker lives on."""
+    crash = tmp_path / "crash" / "torch"
+    crash.mkdir(parents=True)
+    (crash / "__init__.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    w = Worker(extra_path=[crash.parent])
+    try:
+        r = ok(w.request("smoke", kind="aot-inductor", device="cpu"))
+        assert r["ok"] is False and r["compile_s"] is None
+        assert "crashed its process (SIGSEGV)" in r["error"], r
+        assert ok(w.request("models"))  # the worker itself never imported torch
+    finally:
+        w.kill()
+
+
+def test_smoke_reports_a_missing_gpu(worker: Worker) -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    r = ok(worker.request("smoke", kind="compile", device="cuda:0"))
+    assert r["ok"] is False and "CUDA is not available" in r["error"]

@@ -248,8 +248,73 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var significant: Bool
 }
 
+/// One load-test step (a rate, a concurrency level, a soak).
 public struct LoadTestResult: Codable, Sendable {
+    public struct Breakdown: Codable, Sendable, Equatable {
+        /// Mean milliseconds from due time to dispatch (waiting for a worker or for the batch to fill).
+        public var queue: Double?
+        /// Mean IPC round trip beyond the worker's own time for the call.
+        public var transport: Double?
+        /// Mean device (or worker host) time of the batch.
+        public var compute: Double?
+    }
+
+    public struct Window: Codable, Sendable, Equatable {
+        /// Seconds from the start of the step.
+        public var t: Double
+        public var seconds: Double
+        public var qps: Double
+        public var p50: Double?
+        public var p99: Double?
+        public var errors: Int
+        public var gpuUtil: Double?
+        public var powerW: Double?
+        public var memUsedMB: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case t, seconds, qps, p50, p99, errors
+            case gpuUtil = "gpu_util"
+            case powerW = "power_w"
+            case memUsedMB = "mem_used_mb"
+        }
+    }
+
     public var scenario: String
+    public var targetQPS: Double?
+    public var achievedQPS: Double = 0
+    public var concurrency: Int?
+    public var sent = 0
+    public var completed = 0
+    public var late = 0
+    public var dropped = 0
+    public var errors = 0
+    public var latencyMS: LatencySummary?
+    public var breakdownMS: Breakdown?
+    public var meanBatchSize: Double?
+    public var durationS: Double = 0
+    public var windows: [Window] = []
+    public var telemetry: TelemetryAggregate?
+    public var slaMet: Bool?
+    public var stoppedEarly: Bool?
+    public var warnings: [CellWarning] = []
+    public var phaseStart: Double?
+    public var phaseEnd: Double?
+
+    public init(scenario: String) { self.scenario = scenario }
+
+    enum CodingKeys: String, CodingKey {
+        case scenario, concurrency, sent, completed, late, dropped, errors, windows, telemetry, warnings
+        case targetQPS = "target_qps"
+        case achievedQPS = "achieved_qps"
+        case latencyMS = "latency_ms"
+        case breakdownMS = "breakdown_ms"
+        case meanBatchSize = "mean_batch_size"
+        case durationS = "duration_s"
+        case slaMet = "sla_met"
+        case stoppedEarly = "stopped_early"
+        case phaseStart = "phase_start"
+        case phaseEnd = "phase_end"
+    }
 }
 
 extension RunResults {

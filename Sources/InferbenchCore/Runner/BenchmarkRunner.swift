@@ -47,29 +47,36 @@ public struct BenchmarkRunner: Sendable {
     func prepare(_ environment: Environment) async throws(InferbenchError) -> Prepared {
         let (worker, hello) = try await environment.starter.start(label: environment.spec.name)
         do {
-            let env = hello.env
-            let needsTorch = plan.models.contains { $0.name != "synthetic" }
-            if needsTorch, env.torch == nil {
-                throw InferbenchError.environment(
-                    "PyTorch is not importable by \(environment.spec.python) (\(env.torchError ?? "no torch")): run `\(environment.spec.python) -m pip install torch torchvision transformers`, or pick another Python with --python")
-            }
-            let device = try Self.resolveDevice(plan.device, env: env, python: environment.spec.python)
-            let zoo: [ZooEntry]
-            do { zoo = try await worker.models() } catch { throw InferbenchError.worker("the worker could not list its models: \(WorkerError.describe(error))") }
-            let known = zoo.map(\.name)
-            for model in plan.models where !model.isUserModel && !known.contains(model.name) {
-                let near = suggestions(for: model.name, among: known)
-                let hint = near.isEmpty ? "" : " Did you mean \(near.joined(separator: ", "))?"
-                throw InferbenchError.badInput("unknown model `\(model.name)`.\(hint) `inferbench models` lists them all.")
-            }
+            let device = try await Self.preflight(models: plan.models, device: plan.device, worker: worker, hello: hello, python: environment.spec.python)
             return Prepared(worker: worker, hello: hello, device: device)
         } catch {
             await worker.shutdown()
-            throw error as! InferbenchError
+            throw error
         }
     }
 
-    static func resolveDevice(_ choice: DeviceChoice, env: WorkerEnvironment, python: String) throws(InferbenchError) -> String {
+    /// Checks a plan's models and device against a started worker: PyTorch present (unless
+    /// only the synthetic model runs), the device available, every model known (with "did you
+    /// mean" suggestions). Returns the device to use.
+    public static func preflight(models: [ModelSpec], device choice: DeviceChoice, worker: Worker, hello: HelloResult, python: String) async throws(InferbenchError) -> String {
+        let env = hello.env
+        if models.contains(where: { $0.name != "synthetic" }), env.torch == nil {
+            throw .environment(
+                "PyTorch is not importable by \(python) (\(env.torchError ?? "no torch")): run `\(python) -m pip install torch torchvision transformers`, or pick another Python with --python")
+        }
+        let device = try resolveDevice(choice, env: env, python: python)
+        let zoo: [ZooEntry]
+        do { zoo = try await worker.models() } catch { throw .worker("the worker could not list its models: \(WorkerError.describe(error))") }
+        let known = zoo.map(\.name)
+        for model in models where !model.isUserModel && !known.contains(model.name) {
+            let near = suggestions(for: model.name, among: known)
+            let hint = near.isEmpty ? "" : " Did you mean \(near.joined(separator: ", "))?"
+            throw .badInput("unknown model `\(model.name)`.\(hint) `inferbench models` lists them all.")
+        }
+        return device
+    }
+
+    public static func resolveDevice(_ choice: DeviceChoice, env: WorkerEnvironment, python: String) throws(InferbenchError) -> String {
         switch choice {
         case .cpu: return "cpu"
         case .auto: return env.cudaAvailable ? "cuda:0" : "cpu"
@@ -141,7 +148,7 @@ public struct BenchmarkRunner: Sendable {
         environments.count > 1 ? "\(spec.model) [\(spec.environment)] \(spec.variant.label)" : "\(spec.model) \(spec.variant.label)"
     }
 
-    static func record(_ spec: PythonEnvironmentSpec, _ hello: HelloResult, device: String) -> EnvironmentRecord {
+    public static func record(_ spec: PythonEnvironmentSpec, _ hello: HelloResult, device: String) -> EnvironmentRecord {
         let env = hello.env
         return EnvironmentRecord(
             name: spec.name, python: env.pythonExecutable ?? spec.python, pythonVersion: env.python, torch: env.torch,

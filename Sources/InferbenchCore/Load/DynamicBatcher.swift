@@ -1,0 +1,177 @@
+import Foundation
+
+/// A model replica the batcher can send batches to.
+public protocol BatchWorker: Sendable {
+    /// Runs one batch; the result carries the worker's own timing of the call.
+    func infer(batchSize: Int) async throws(WorkerError) -> InferResult
+    /// Replaces a dead worker with a fresh, loaded one. False when that failed too.
+    func restart() async -> Bool
+    var label: String { get }
+}
+
+/// What happened to one request.
+public struct RequestOutcome: Sendable {
+    public enum Status: Sendable { case ok, rejected, failed }
+    public var status: Status
+    /// Monotonic seconds.
+    public var scheduled: Double
+    public var dispatched: Double?
+    public var completed: Double
+    /// Device (or worker host) time of the batch that carried it, ns.
+    public var computeNS: Int64?
+    /// Round trip to the worker minus the worker's own time for the call, ns.
+    public var transportNS: Int64?
+    public var batchSize: Int
+    public var paddedBatchSize: Int
+}
+
+/// Collects requests into batches of up to `maxBatch`, waiting at most `maxDelay` for a
+/// batch to fill, and sends them to whichever worker is free.
+///
+/// The queue is bounded by `maxQueue`: beyond it a request is rejected at once (overload
+/// shows as rejected requests, not as unbounded memory). Batches are padded up to the next
+/// of `batchSizes` so that compiled models see only shapes they were warmed up with. A
+/// worker that dies fails the requests of its batch, is restarted, and serving goes on.
+public actor DynamicBatcher {
+    struct Pending {
+        var scheduled: Double
+        var enqueued: Double
+        var continuation: CheckedContinuation<RequestOutcome, Never>
+    }
+
+    public enum State: Sendable { case serving, drained }
+
+    private var queue: [Pending] = []
+    private var idle: [Int]
+    private let workers: [any BatchWorker]
+    private var alive: Set<Int>
+    public let maxBatch: Int
+    public let maxDelay: Double
+    public let maxQueue: Int
+    public let batchSizes: [Int]
+    private var timer: Task<Void, Never>?
+    private var timerDeadline = Double.infinity
+    public private(set) var restarts = 0
+    public private(set) var workerDeaths: [String] = []
+
+    public init(workers: [any BatchWorker], maxBatch: Int, maxDelay: Double, maxQueue: Int = 10_000, batchSizes: [Int]? = nil) {
+        self.workers = workers
+        self.idle = Array(workers.indices)
+        self.alive = Set(workers.indices)
+        self.maxBatch = maxBatch
+        self.maxDelay = maxDelay
+        self.maxQueue = maxQueue
+        self.batchSizes = batchSizes ?? DynamicBatcher.paddedSizes(maxBatch: maxBatch)
+    }
+
+    /// Powers of two up to `maxBatch`, and `maxBatch` itself.
+    public static func paddedSizes(maxBatch: Int) -> [Int] {
+        var sizes: [Int] = []
+        var b = 1
+        while b < maxBatch { sizes.append(b); b *= 2 }
+        sizes.append(maxBatch)
+        return sizes
+    }
+
+    public func padded(_ n: Int) -> Int { batchSizes.first { $0 >= n } ?? maxBatch }
+
+    /// Enqueues a request due at `scheduled` and returns when it is done, failed or rejected.
+    public func submit(scheduled: Double) async -> RequestOutcome {
+        let now = Monotonic.now()
+        if queue.count >= maxQueue || alive.isEmpty {
+            return RequestOutcome(status: .rejected, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0)
+        }
+        return await withCheckedContinuation { continuation in
+            queue.append(Pending(scheduled: scheduled, enqueued: now, continuation: continuation))
+            pump()
+        }
+    }
+
+    public var queueDepth: Int { queue.count }
+
+    private func pump() {
+        while !idle.isEmpty, !queue.isEmpty {
+            let now = Monotonic.now()
+            let oldestWait = now - queue[0].enqueued
+            guard queue.count >= maxBatch || oldestWait >= maxDelay else {
+                armTimer(at: queue[0].enqueued + maxDelay)
+                return
+            }
+            let take = min(maxBatch, queue.count)
+            let batch = Array(queue.prefix(take))
+            queue.removeFirst(take)
+            let index = idle.removeFirst()
+            dispatch(batch, to: index, at: now)
+        }
+    }
+
+    private func armTimer(at deadline: Double) {
+        guard deadline < timerDeadline else { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = Task { [weak self] in
+            let wait = deadline - Monotonic.now()
+            if wait > 0 { try? await Task.sleep(for: .microseconds(Int64(wait * 1e6))) }
+            guard !Task.isCancelled else { return }
+            await self?.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timerDeadline = .infinity
+        timer = nil
+        pump()
+    }
+
+    private func dispatch(_ batch: [Pending], to index: Int, at time: Double) {
+        let worker = workers[index]
+        let size = padded(batch.count)
+        Task {
+            let start = Monotonic.now()
+            let result: Result<InferResult, WorkerError>
+            do { result = .success(try await worker.infer(batchSize: size)) } catch let error as WorkerError { result = .failure(error) } catch { result = .failure(.failure(.protocolViolation("\(error)"))) }
+            let end = Monotonic.now()
+            var restarted = true
+            if case .failure(.failure(let why)) = result {
+                restarted = await self.workerDied(index, why: why.summary)
+                if restarted { restarted = await worker.restart() }
+            }
+            await self.finish(batch, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
+        }
+    }
+
+    private func workerDied(_ index: Int, why: String) -> Bool {
+        workerDeaths.append("\(workers[index].label): \(why)")
+        return true
+    }
+
+    private func finish(_ batch: [Pending], worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double, workerBack: Bool) {
+        let now = Monotonic.now()
+        let size = padded(batch.count)
+        for item in batch {
+            switch result {
+            case .success(let r):
+                let compute = r.deviceNS ?? r.hostNS
+                let transport = max(0, Int64(roundTrip * 1e9) - r.hostNS)
+                item.continuation.resume(returning: RequestOutcome(
+                    status: .ok, scheduled: item.scheduled, dispatched: dispatched, completed: now, computeNS: compute,
+                    transportNS: transport, batchSize: batch.count, paddedBatchSize: size))
+            case .failure:
+                item.continuation.resume(returning: RequestOutcome(
+                    status: .failed, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size))
+            }
+        }
+        if case .failure(.failure) = result {
+            if workerBack { restarts += 1 } else { alive.remove(index) }
+        }
+        if alive.contains(index) { idle.append(index) }
+        if alive.isEmpty {
+            // No worker left: fail what waits rather than hang.
+            for item in queue {
+                item.continuation.resume(returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0))
+            }
+            queue.removeAll()
+        }
+        pump()
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Sends requests into a batcher: open loop on a schedule, or closed loop with N in flight.
+public enum LoadGenerator {
+    /// A request sent later than this after its due time counts as late (it still counts
+    /// its latency from the due time).
+    public static let lateThreshold = 0.001
+
+    public struct Sent: Sendable {
+        public var outcomes: [RequestOutcome]
+        public var late: Int
+        public var start: Double
+        public var duration: Double
+    }
+
+    /// Open loop: each request is due at `start + offset`, whatever happened to the ones
+    /// before; latency runs from that due time, so a stall shows in every request it delays.
+    /// `stopEarly` is asked every 100 requests with the outcomes so far (for SLA early stopping).
+    public static func openLoop(
+        _ batcher: DynamicBatcher, offsets: [Double], duration: Double,
+        stopEarly: (@Sendable ([RequestOutcome]) -> Bool)? = nil
+    ) async -> Sent {
+        let start = Monotonic.now() + 0.01
+        let collector = OutcomeCollector()
+        var late = 0
+        await withTaskGroup(of: Void.self) { group in
+            for (i, offset) in offsets.enumerated() {
+                if Task.isCancelled { break }
+                let due = start + offset
+                let wait = due - Monotonic.now()
+                if wait > 0.0002 { try? await Task.sleep(for: .microseconds(Int64((wait - 0.0001) * 1e6))) }
+                while Monotonic.now() < due { await Task.yield() }
+                if Monotonic.now() - due > lateThreshold { late += 1 }
+                group.addTask {
+                    let outcome = await batcher.submit(scheduled: due)
+                    await collector.add(outcome)
+                }
+                if let stopEarly, i % 100 == 99, stopEarly(await collector.outcomes) { break }
+            }
+        }
+        return Sent(outcomes: await collector.outcomes, late: late, start: start, duration: duration)
+    }
+
+    /// Closed loop: `concurrency` clients, each sending its next request when the last one
+    /// returns, for `duration` seconds.
+    public static func closedLoop(_ batcher: DynamicBatcher, concurrency: Int, duration: Double) async -> Sent {
+        let start = Monotonic.now()
+        let end = start + duration
+        let collector = OutcomeCollector()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while Monotonic.now() < end && !Task.isCancelled {
+                        let outcome = await batcher.submit(scheduled: Monotonic.now())
+                        await collector.add(outcome)
+                        if outcome.status == .rejected { try? await Task.sleep(for: .milliseconds(1)) }
+                    }
+                }
+            }
+        }
+        return Sent(outcomes: await collector.outcomes, late: 0, start: start, duration: duration)
+    }
+}
+
+actor OutcomeCollector {
+    private(set) var outcomes: [RequestOutcome] = []
+    func add(_ outcome: RequestOutcome) { outcomes.append(outcome) }
+}

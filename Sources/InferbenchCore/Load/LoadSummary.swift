@@ -1,0 +1,81 @@
+import Foundation
+
+/// Turns request outcomes into the `load_tests` entries of results.json.
+public enum LoadSummary {
+    public static func summarize(
+        _ sent: LoadGenerator.Sent, scenario: String, targetQPS: Double?, concurrency: Int?, window: Double,
+        telemetry: Timeline? = nil
+    ) -> LoadTestResult {
+        let outcomes = sent.outcomes
+        let ok = outcomes.filter { $0.status == .ok }
+        let end = sent.start + sent.duration
+        let completedInWindow = ok.filter { $0.completed <= end }.count
+        var latency = LatencySamples()
+        latency.append(contentsOf: ok.map { Int64(($0.completed - $0.scheduled) * 1e9) })
+        func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
+        let breakdown = LoadTestResult.Breakdown(
+            queue: mean(ok.compactMap { o in o.dispatched.map { ($0 - o.scheduled) * 1000 } }),
+            transport: mean(ok.compactMap { $0.transportNS.map { Double($0) / 1e6 } }),
+            compute: mean(ok.compactMap { $0.computeNS.map { Double($0) / 1e6 } }))
+        var result = LoadTestResult(scenario: scenario)
+        result.targetQPS = targetQPS
+        result.achievedQPS = Double(completedInWindow) / sent.duration
+        result.concurrency = concurrency
+        result.sent = outcomes.count
+        result.completed = ok.count
+        result.late = sent.late
+        result.dropped = outcomes.filter { $0.status == .rejected }.count
+        result.errors = outcomes.filter { $0.status == .failed }.count
+        result.latencyMS = latency.summary()
+        result.breakdownMS = breakdown
+        result.meanBatchSize = mean(ok.map { Double($0.batchSize) })
+        result.durationS = sent.duration
+        result.windows = windows(ok: ok, all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window, telemetry: telemetry)
+        result.phaseStart = sent.start
+        result.phaseEnd = end
+        return result
+    }
+
+    /// Per-window figures by completion time: QPS, P50/P99, errors, and GPU figures.
+    static func windows(ok: [RequestOutcome], all: [RequestOutcome], start: Double, duration: Double, window: Double, telemetry: Timeline?) -> [LoadTestResult.Window] {
+        guard window > 0, duration > 0 else { return [] }
+        let count = Int((duration / window).rounded(.up))
+        return (0..<count).map { i in
+            let lo = start + Double(i) * window
+            let hi = min(lo + window, start + duration)
+            let inWindow = ok.filter { $0.completed >= lo && $0.completed < hi }
+            let lat = inWindow.map { ($0.completed - $0.scheduled) * 1000 }.sorted()
+            func pct(_ p: Double) -> Double? { lat.isEmpty ? nil : lat[min(lat.count - 1, Int(Double(lat.count) * p))] }
+            var w = LoadTestResult.Window(
+                t: lo - start, seconds: hi - lo, qps: Double(inWindow.count) / max(hi - lo, 1e-9), p50: pct(0.5), p99: pct(0.99),
+                errors: all.filter { $0.status != .ok && $0.completed >= lo && $0.completed < hi }.count)
+            if let telemetry {
+                let agg = telemetry.aggregate(from: lo, to: hi, samplesProcessed: inWindow.count)
+                w.gpuUtil = agg.gpuUtilMean
+                w.powerW = agg.powerWMean
+                w.memUsedMB = agg.memUsedMBMax
+            }
+            return w
+        }
+    }
+
+    /// Findings about a long run: P99 creeping up or device memory growing across windows.
+    public static func driftWarnings(_ result: LoadTestResult) -> [CellWarning] {
+        let ws = result.windows.filter { $0.p99 != nil }
+        guard ws.count >= 6 else { return [] }
+        var warnings: [CellWarning] = []
+        let third = ws.count / 3
+        let early = Statistics.median(ws.prefix(third).compactMap(\.p99))
+        let late = Statistics.median(ws.suffix(third).compactMap(\.p99))
+        if late > early * 1.2 {
+            warnings.append(CellWarning(kind: "p99_drift", message: String(format:
+                "P99 rose from %.2f ms in the first third to %.2f ms in the last third of the run; look for memory growth, thermal throttling or a leak in the serving path", early, late)))
+        }
+        let mem = result.windows.compactMap(\.memUsedMB)
+        if mem.count >= 6, let first = mem.prefix(third).max(), let last = mem.suffix(third).max(), last > first * 1.05 + 64 {
+            warnings.append(CellWarning(kind: "memory_growth", message: String(format:
+                "device memory grew from %.0f MiB to %.0f MiB during the run; a leak or a cache that never stops growing would do this", first, last)))
+        }
+        return warnings
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// A loaded worker serving batches for a load test; restarts itself from its recipe.
+public actor WorkerReplica: BatchWorker {
+    public nonisolated let label: String
+    private let starter: any WorkerStarter
+    private let load: LoadArgs
+    private let warmSizes: [Int]
+    private var worker: Worker?
+
+    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmSizes: [Int]) {
+        self.label = label
+        self.starter = starter
+        self.load = load
+        self.warmSizes = warmSizes
+    }
+
+    /// Starts the worker, loads the model and runs each padded batch size a few times, so
+    /// compilation and autotuning happen before the test, not in its latencies.
+    public func start() async throws(InferbenchError) -> LoadResult {
+        let (w, _) = try await starter.start(label: label)
+        do {
+            let result = try await w.load(load)
+            for size in warmSizes {
+                for _ in 0..<3 { _ = try await w.infer(batchSize: size) }
+            }
+            worker = w
+            return result
+        } catch {
+            await w.kill()
+            throw .worker("\(label): \(WorkerError.describe(error))")
+        }
+    }
+
+    public func infer(batchSize: Int) async throws(WorkerError) -> InferResult {
+        guard let worker else { throw .failure(.exited(status: "not started", stderrTail: "")) }
+        return try await worker.infer(batchSize: batchSize)
+    }
+
+    public func restart() async -> Bool {
+        if let worker { await worker.kill() }
+        worker = nil
+        do {
+            _ = try await start()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    public var processID: Int32? { get async { await worker?.processID } }
+
+    /// Back-to-back throughput at `batchSize` on this worker: the offline scenario.
+    public func offlineThroughput(batchSize: Int, seconds: Double) async throws(WorkerError) -> Double {
+        guard let worker else { throw .failure(.exited(status: "not started", stderrTail: "")) }
+        let probe = try await worker.measureThroughput(batchSize: batchSize, iterations: 3)
+        let per = Double(probe.totalNS) / 1e9 / 3
+        let iterations = max(3, Int(seconds / max(per, 1e-6)))
+        let chunk = try await worker.measureThroughput(batchSize: batchSize, iterations: iterations)
+        return Double(batchSize * chunk.iterations) / (Double(chunk.totalNS) / 1e9)
+    }
+
+    public func shutdown() async {
+        await worker?.shutdown()
+        worker = nil
+    }
+}
