@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// `inferbench load` against real workers running the synthetic model (known truth).
+@Suite(.serialized) struct LoadCommandTests {
+    func step(_ out: URL, _ i: Int = 0) throws -> [String: Any] {
+        let tests = try #require(try CLI.results(in: out)["load_tests"] as? [[String: Any]])
+        return tests[i]
+    }
+
+    @Test func openLoopAchievesASustainableRate() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(["load", "--model", "synthetic:median_ms=2", "--qps", "100", "--arrival", "constant", "--duration", "6s",
+                             "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let s = try step(out)
+        let achieved = try #require(s["achieved_qps"] as? Double)
+        #expect(abs(achieved - 100) / 100 <= 0.02, "achieved \(achieved)")
+        #expect(s["dropped"] as? Int == 0 && s["errors"] as? Int == 0)
+        let breakdown = try #require(s["breakdown_ms"] as? [String: Any])
+        #expect((breakdown["compute"] as? Double ?? 0) >= 1.9)
+    }
+
+    @Test func aStallShowsInOpenLoopP99ButHidesInClosedLoop() throws {
+        // Every 500th call stalls 300 ms. Open loop at 100/s: the stall delays the ~30 requests
+        // due behind it, so well over 1% of requests are slow. Closed loop with one client: only
+        // the stalled request is slow (coordinated omission hides the rest).
+        let model = "synthetic:median_ms=1,stall_every=500,stall_ms=300"
+        let open = CLI.temporaryDirectory()
+        let r1 = try CLI.run(["load", "--model", model, "--qps", "100", "--arrival", "constant", "--duration", "6s", "--max-batch", "1",
+                              "--quiet", "--no-telemetry", "--out", open.path])
+        #expect(r1.status == 0, "stderr: \(r1.stderr)")
+        let openP99 = try #require((try step(open)["latency_ms"] as? [String: Any])?["p99"] as? Double)
+        let closed = CLI.temporaryDirectory()
+        let r2 = try CLI.run(["load", "--model", model, "--concurrency", "1", "--duration", "6s", "--max-batch", "1",
+                              "--quiet", "--no-telemetry", "--out", closed.path])
+        #expect(r2.status == 0, "stderr: \(r2.stderr)")
+        let closedP99 = try #require((try step(closed)["latency_ms"] as? [String: Any])?["p99"] as? Double)
+        #expect(openP99 > 100, "open-loop p99 \(openP99) ms")
+        #expect(closedP99 < openP99 / 3, "closed-loop p99 \(closedP99) vs open \(openP99)")
+    }
+
+    @Test func batchingRaisesThroughputWhenABatchHasAFixedCost() throws {
+        // 10 ms per batch plus 0.5 ms per extra item: batches of 8 do 8 items in 13.5 ms.
+        let model = "synthetic:median_ms=10,per_item_ms=0.5"
+        var rates: [Double] = []
+        for maxBatch in ["1", "8"] {
+            let out = CLI.temporaryDirectory()
+            let r = try CLI.run(["load", "--model", model, "--concurrency", "16", "--duration", "4s", "--max-batch", maxBatch,
+                                 "--max-delay", "5", "--quiet", "--no-telemetry", "--out", out.path])
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            rates.append(try #require(try step(out)["achieved_qps"] as? Double))
+        }
+        #expect(rates[1] > rates[0] * 3, "max-batch 1: \(rates[0])/s, max-batch 8: \(rates[1])/s")
+    }
+
+    @Test func aKilledWorkerIsRestartedAndTheTestFinishes() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(
+            ["load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "8s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path],
+            timeout: 120,
+            whileRunning: { pid in
+                Thread.sleep(forTimeInterval: 5)
+                // The load worker is the child that lives longest; kill every child once.
+                for child in CLI.children(of: pid) { kill(child, SIGKILL) }
+            })
+        #expect(r.status == 2, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("restarted"))
+        let s = try step(out)
+        #expect((s["completed"] as? Int ?? 0) > 100)
+        #expect((s["errors"] as? Int ?? 0) >= 1)
+    }
+
+    @Test func findMaxQPSReportsACurve() throws {
+        // One worker at 4 ms a request serves at most 250/s; P99 under 20 ms needs a rate well below that.
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(["load", "--model", "synthetic:median_ms=4", "--find-max-qps", "--sla-p99", "20", "--duration", "3s",
+                             "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Highest rate with P99"))
+        let tests = try #require(try CLI.results(in: out)["load_tests"] as? [[String: Any]])
+        #expect(tests.count >= 3)
+        let passing = tests.filter { $0["sla_met"] as? Bool == true }.compactMap { $0["target_qps"] as? Double }
+        #expect(!passing.isEmpty && passing.max()! < 250)
+    }
+
+    @Test func badLoadFlagsAreRejected() throws {
+        let r = try CLI.run(["load", "--model", "synthetic", "--find-max-qps"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--sla-p99"))
+        let d = try CLI.run(["load", "--model", "synthetic", "--qps", "10", "--duration", "soon", "--quiet"])
+        #expect(d.status == 64)
+    }
+}
