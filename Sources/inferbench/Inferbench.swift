@@ -13,7 +13,7 @@ struct Inferbench: AsyncParsableCommand {
             130 interrupted (finished cells kept).
             """,
         version: InferbenchInfo.version,
-        subcommands: [Run.self, Report.self, Doctor.self, Models.self],
+        subcommands: [Run.self, Report.self, Compare.self, Doctor.self, Models.self],
         defaultSubcommand: Run.self
     )
 }
