@@ -65,17 +65,6 @@ extension Format {
 extension Variant {
     /// The label without the batch size (`default/fp16/cl`): the series a batch sweep draws.
     public var family: String {
-        var text = "\(compile.rawValue)/\(precision.rawValue)"
-        if channelsLast { text += "/cl" }
-        if fullgraph { text += "/fullgraph" }
-        if dynamic == true { text += "/dynamic" }
-        return text
-    }
-
-    /// The same variant with the batch size cleared, to group a batch sweep.
-    var withoutBatch: Variant {
-        var v = self
-        v.batchSize = 0
-        return v
+        label.replacingOccurrences(of: "/bs\(batchSize)", with: "")
     }
 }

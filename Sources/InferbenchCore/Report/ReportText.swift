@@ -88,6 +88,5 @@ public struct ReportText: Sendable {
     var speedupAxis: String { pick("speedup over eager (×)", "相对 eager 的加速比(×)") }
     var percentileAxis: String { pick("percentile", "百分位") }
     var spectrumAxis: String { pick("latency (ms)", "延迟(毫秒)") }
-    var eagerLine: String { pick("eager", "eager") }
     var notSignificant: String { pick("n.s.", "不显著") }
 }

@@ -35,7 +35,7 @@ enum SpeedupChart {
             svg.text(width - right + 8, mid + 4, value, className: "value")
         }
         svg.line(one, top - 6, one, baseY, stroke: "#111827", width: 1.5, dash: "4 3")
-        svg.text(one, top - 10, "1.0 = " + input.text.eagerLine, anchor: .middle, className: "tick")
+        svg.text(one, top - 10, "1.0 = eager", anchor: .middle, className: "tick")
         return HTMLChartSection.figure(kind: "speedup", caption: input.text.speedupChart, svg: svg.render(label: input.text.speedupChart), legend: [])
     }
 }
