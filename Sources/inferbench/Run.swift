@@ -217,6 +217,10 @@ struct Run: AsyncParsableCommand {
         Console.clearStatus()
         Console.out(TerminalReport.render(results))
         if !quiet { Console.note("Results: \(resultsURL.path)") }
+        do {
+            let reports = try ReportFiles.write(results, formats: [.md, .html], to: outDir)
+            if !quiet { Console.note("Report: \(reports.map(\.path).joined(separator: ", "))") }
+        } catch { Console.error("\(error.description) (results.json is complete; rerun `inferbench report \(outDir.path)`)") }
         if results.run.status == .incomplete { throw .interrupted("interrupted: finished cells were kept in \(resultsURL.path)") }
         let failed = results.cells.filter { $0.status != .ok }
         if !failed.isEmpty {

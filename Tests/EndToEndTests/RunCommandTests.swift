@@ -12,6 +12,9 @@ import Testing
         #expect(!r.stderr.contains("["), "--quiet must silence progress: \(r.stderr)")
         let json = try CLI.results(in: out)
         #expect(json["schema"] as? String == "inferbench.results/v1")
+        for report in ["report.md", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: out.appending(path: report).path), "run writes \(report)")
+        }
         let run = try #require(json["run"] as? [String: Any])
         #expect(run["status"] as? String == "complete")
         let envs = try #require(json["environments"] as? [[String: Any]])

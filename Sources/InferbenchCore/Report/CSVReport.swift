@@ -1,0 +1,72 @@
+import Foundation
+
+/// Results as CSV (RFC 4180: CRLF line ends; a field holding a comma, quote or line break
+/// is quoted, with quotes doubled), for spreadsheets and pandas.
+///
+/// Numbers are written in full (shortest text that reads back the same value), in the units
+/// the column names. A figure a cell does not have is an empty field, not an error: failed
+/// cells have ids, variant, status and error only.
+public enum CSVReport {
+    public static let cellColumns = [
+        "cell_id", "model", "environment", "compile", "precision", "batch_size", "channels_last", "fullgraph", "dynamic", "device",
+        "status", "error_kind", "error_message",
+        "n", "mean_ms", "stddev_ms", "min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms",
+        "p50_ci95_low_ms", "p50_ci95_high_ms", "mean_ci95_low_ms", "mean_ci95_high_ms",
+        "throughput_per_s", "throughput_ci95_low", "throughput_ci95_high", "throughput_source",
+        "speedup_vs_eager", "speedup_ci95_low", "speedup_ci95_high", "speedup_significant",
+        "load_s", "compile_s", "first_call_ms", "breakeven_iterations",
+        "peak_allocated_mb", "peak_reserved_mb", "device_used_mb", "worker_rss_mb",
+        "max_abs_err", "max_rel_err", "cosine", "within_tolerance", "graph_breaks", "recompiles", "warnings",
+    ]
+
+    /// One row per cell.
+    public static func cells(_ results: RunResults) -> String {
+        let comparisons = ReportData.comparisons(results)
+        var out = line(cellColumns)
+        for cell in results.cells {
+            let v = cell.variant, l = cell.latencyMS, c = comparisons[cell.id]
+            let n = Format.raw
+            var row = [cell.id, cell.model, cell.environment, v.compile.rawValue, v.precision.rawValue, String(v.batchSize)]
+            row += [bool(v.channelsLast), bool(v.fullgraph), v.dynamic.map(bool) ?? "", cell.device ?? ""]
+            row += [cell.status.rawValue, cell.error?.kind ?? "", cell.error?.message ?? ""]
+            row += [l.map { String($0.n) } ?? "", n(l?.mean), n(l?.stddev), n(l?.min), n(l?.p50), n(l?.p90), n(l?.p95), n(l?.p99), n(l?.p999), n(l?.max)]
+            row += [n(l?.ci95.p50.first), n(l?.ci95.p50.last), n(l?.ci95.mean.first), n(l?.ci95.mean.last)]
+            row += [n(cell.throughputPerS), n(cell.throughputCI95?.first), n(cell.throughputCI95?.last), cell.throughputSource ?? ""]
+            row += [n(c?.ratio), n(c?.ci95.first), n(c?.ci95.last), c.map { bool($0.significant) } ?? ""]
+            let cs = cell.coldStart, m = cell.memoryMB, a = cell.accuracy
+            row += [n(cs?.loadS), n(cs?.compileS), n(cs?.firstCallMS), n(cs?.breakevenIterations)]
+            row += [n(m?.peakAllocated), n(m?.peakReserved), n(m?.deviceUsed), n(m?.workerRSS)]
+            row += [n(a?.maxAbsErr), n(a?.maxRelErr), n(a?.cosine), a.map { bool($0.withinTolerance) } ?? ""]
+            row += [cell.compileStats.map { String($0.graphBreaks) } ?? "", cell.compileStats.map { String($0.recompiles) } ?? ""]
+            row.append(cell.warnings.map(\.kind).joined(separator: ";"))
+            out += line(row)
+        }
+        return out
+    }
+
+    /// Every raw latency sample: `cell_id,iteration,latency_ns`, iterations from 0.
+    /// Cells without samples (failed, or results written without them) have no rows.
+    public static func samples(_ results: RunResults) -> String {
+        var out = line(["cell_id", "iteration", "latency_ns"])
+        for cell in results.cells {
+            let id = field(cell.id)
+            for (i, ns) in (cell.samplesNS ?? []).enumerated() {
+                out += "\(id),\(i),\(ns)\r\n"
+            }
+        }
+        return out
+    }
+
+    static func bool(_ value: Bool) -> String { value ? "true" : "false" }
+
+    static func line(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + "\r\n"
+    }
+
+    /// One RFC 4180 field.
+    public static func field(_ text: String) -> String {
+        // Scalars, not Characters: "\r\n" is one Character that equals neither "\r" nor "\n".
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+
+/// The facts a report states, read from a run before they are put into words (`FindingsText`).
+///
+/// Pure and deterministic: the same results give the same findings in the same order (the
+/// order cells appear in). A model measured at one batch size has no batch-scaling finding,
+/// a run without compiled variants has no cold-start finding, and a run without memory
+/// figures has no memory finding: absent data is not an error, it is simply not reported.
+public struct Findings: Sendable, Equatable {
+    /// A ratio with its 95% interval; > 1 means faster than the reference.
+    public struct Speedup: Sendable, Equatable {
+        public var ratio: Double
+        public var lower: Double
+        public var upper: Double
+        public var significant: Bool { lower > 1 || upper < 1 }
+    }
+
+    /// Where a series of cells belongs: model, environment and variant without batch size.
+    public struct Series: Sendable, Hashable {
+        public var model: String
+        public var environment: String
+        public var family: String
+    }
+
+    /// The fastest cell (lowest p50) of one model at one batch size.
+    public struct Best: Sendable, Equatable {
+        public var model: String
+        public var environment: String
+        public var batch: Int
+        public var family: String
+        public var p50: Double
+        /// The eager cell it is compared with (fp32 when there is one), nil when it is that cell.
+        public var reference: String?
+        public var speedup: Speedup?
+    }
+
+    /// Throughput over a batch sweep: the highest, and the smallest batch within 5% of it.
+    public struct BatchScaling: Sendable, Equatable {
+        public var series: Series
+        public var bestBatch: Int
+        public var bestThroughput: Double
+        public var bestP50: Double
+        public var knee: Int
+        public var kneeThroughput: Double
+        public var kneeP50: Double
+        /// The largest batch measured: a peak there may climb further with larger batches.
+        public var largestBatch: Int
+        public var smallestBatch: Int
+    }
+
+    /// One batch size's figure within a series (compile time, break-even, memory).
+    public struct PerBatch<Value: Sendable & Equatable>: Sendable, Equatable {
+        public var batch: Int
+        public var value: Value
+    }
+
+    public enum Payback: Sendable, Equatable {
+        case after(calls: Double)
+        /// Not faster than eager, so the compile time is never paid back.
+        case never
+    }
+
+    /// What compiling costs in one series, and when it pays back, per batch size.
+    public struct ColdStart: Sendable, Equatable {
+        public var series: Series
+        public var compileS: [PerBatch<Double>]
+        public var payback: [PerBatch<Payback>]
+    }
+
+    /// Peak memory of a compiled series over its eager baseline, per batch size (MB).
+    public struct MemoryOverhead: Sendable, Equatable {
+        public struct Figure: Sendable, Equatable {
+            public var eagerMB: Double
+            public var variantMB: Double
+        }
+        public var series: Series
+        /// `peak_allocated` (GPU) when both cells have it, else the worker's RSS.
+        public var gpu: Bool
+        public var figures: [PerBatch<Figure>]
+    }
+
+    /// A variant significantly slower than eager at one batch size.
+    public struct Slower: Sendable, Equatable {
+        public var series: Series
+        public var batch: Int
+        public var speedup: Speedup
+        public var p50: Double
+        public var eagerP50: Double
+    }
+
+    /// Something to check before trusting a figure, attached to one cell.
+    public struct Warning: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            case failed(kind: String, message: String, skipped: Bool)
+            /// A warning the runner attached (noise, few samples, warm-up, accuracy …); its message is English.
+            case cell(kind: String, message: String)
+            case graphBreaks(Int, reasons: [String])
+            case recompiles(Int)
+            case accuracy(maxAbsErr: Double, cosine: Double)
+        }
+        public var model: String
+        public var environment: String
+        public var label: String
+        public var kind: Kind
+    }
+
+    public var best: [Best] = []
+    public var batchScaling: [BatchScaling] = []
+    public var coldStarts: [ColdStart] = []
+    public var memory: [MemoryOverhead] = []
+    public var slower: [Slower] = []
+    public var warnings: [Warning] = []
+    public var failedCells = 0
+    public var totalCells = 0
+    public var incomplete = false
+    /// Several environments: sentences name the environment next to the model.
+    public var multiEnvironment = false
+
+    public init(_ results: RunResults) {
+        let ok = results.cells.filter { $0.status == .ok && $0.latencyMS != nil }
+        totalCells = results.cells.count
+        failedCells = results.cells.filter { $0.status != .ok }.count
+        incomplete = results.run.status == .incomplete
+        multiEnvironment = Set(results.cells.map(\.environment)).count > 1
+        best = Self.best(ok)
+        batchScaling = Self.batchScaling(ok)
+        slower = Self.slower(ok, comparisons: ReportData.comparisons(results))
+        (coldStarts, memory) = Self.compileCosts(ok)
+        warnings = Self.warnings(results.cells)
+    }
+
+    static func series(_ cell: CellResult) -> Series {
+        Series(model: cell.model, environment: cell.environment, family: cell.variant.family)
+    }
+
+    static func speedup(of cell: CellResult, over reference: CellResult) -> Speedup? {
+        guard let c = cell.latencyMS, let r = reference.latencyMS else { return nil }
+        let s = Statistics.ratio(r.p50, (r.ci95.p50[0], r.ci95.p50[1]), over: c.p50, (c.ci95.p50[0], c.ci95.p50[1]))
+        return Speedup(ratio: s.ratio, lower: s.lower, upper: s.upper)
+    }
+
+    static func best(_ ok: [CellResult]) -> [Best] {
+        var seen = Set<String>()
+        var out: [Best] = []
+        for cell in ok {
+            let key = "\(cell.model)|\(cell.environment)|\(cell.variant.batchSize)"
+            guard seen.insert(key).inserted else { continue }
+            let peers = ok.filter { $0.model == cell.model && $0.environment == cell.environment && $0.variant.batchSize == cell.variant.batchSize }
+            guard let fastest = peers.min(by: { $0.latencyMS!.p50 < $1.latencyMS!.p50 }) else { continue }
+            let eager = peers.filter { $0.variant.compile == .eager }
+            let reference = eager.first { $0.variant.precision == .fp32 && !$0.variant.channelsLast } ?? eager.first
+            let isReference = reference?.id == fastest.id
+            out.append(Best(
+                model: cell.model, environment: cell.environment, batch: cell.variant.batchSize, family: fastest.variant.family,
+                p50: fastest.latencyMS!.p50, reference: isReference ? nil : reference?.variant.family,
+                speedup: isReference ? nil : reference.flatMap { speedup(of: fastest, over: $0) }))
+        }
+        return out
+    }
+
+    static func batchScaling(_ ok: [CellResult]) -> [BatchScaling] {
+        ReportData.seriesGroups(ok).compactMap { series, cells in
+            let measured = cells.filter { $0.throughputPerS != nil }.sorted { $0.variant.batchSize < $1.variant.batchSize }
+            guard Set(measured.map(\.variant.batchSize)).count >= 2,
+                let top = measured.max(by: { $0.throughputPerS! < $1.throughputPerS! }),
+                let knee = measured.first(where: { $0.throughputPerS! >= 0.95 * top.throughputPerS! })
+            else { return nil }
+            return BatchScaling(
+                series: series, bestBatch: top.variant.batchSize, bestThroughput: top.throughputPerS!, bestP50: top.latencyMS!.p50,
+                knee: knee.variant.batchSize, kneeThroughput: knee.throughputPerS!, kneeP50: knee.latencyMS!.p50,
+                largestBatch: measured.last!.variant.batchSize, smallestBatch: measured.first!.variant.batchSize)
+        }
+    }
+
+    static func slower(_ ok: [CellResult], comparisons: [String: Comparison]) -> [Slower] {
+        ok.compactMap { cell in
+            guard let c = comparisons[cell.id], c.significant, c.ratio < 1,
+                let base = ok.first(where: { $0.id == c.baseline })
+            else { return nil }
+            return Slower(
+                series: series(cell), batch: cell.variant.batchSize,
+                speedup: Speedup(ratio: c.ratio, lower: c.ci95[0], upper: c.ci95[1]),
+                p50: cell.latencyMS!.p50, eagerP50: base.latencyMS!.p50)
+        }
+    }
+
+    static func compileCosts(_ ok: [CellResult]) -> ([ColdStart], [MemoryOverhead]) {
+        var cold: [ColdStart] = []
+        var memory: [MemoryOverhead] = []
+        for (series, cells) in ReportData.seriesGroups(ok.filter { $0.variant.compile != .eager }) {
+            let timed = cells.filter { $0.coldStart != nil }
+            if !timed.isEmpty {
+                cold.append(ColdStart(
+                    series: series,
+                    compileS: timed.map { PerBatch(batch: $0.variant.batchSize, value: $0.coldStart!.compileS) },
+                    payback: timed.compactMap { cell in
+                        // Without an eager baseline nothing is known about paying back.
+                        guard Derived.baseline(for: cell, in: ok) != nil else { return nil }
+                        let calls = cell.coldStart!.breakevenIterations
+                        return PerBatch(batch: cell.variant.batchSize, value: calls.map { .after(calls: $0) } ?? .never)
+                    }))
+            }
+            let pairs = cells.compactMap { cell in Derived.baseline(for: cell, in: ok).map { (cell, $0) } }
+            let gpu = !pairs.isEmpty && pairs.allSatisfy { $0.memoryMB?.peakAllocated != nil && $1.memoryMB?.peakAllocated != nil }
+            let figures: [PerBatch<MemoryOverhead.Figure>] = pairs.compactMap { cell, base in
+                let pick: (CellResult) -> Double? = { gpu ? $0.memoryMB?.peakAllocated : $0.memoryMB?.workerRSS }
+                guard let v = pick(cell), let e = pick(base) else { return nil }
+                return PerBatch(batch: cell.variant.batchSize, value: .init(eagerMB: e, variantMB: v))
+            }
+            if !figures.isEmpty { memory.append(MemoryOverhead(series: series, gpu: gpu, figures: figures)) }
+        }
+        return (cold, memory)
+    }
+
+    static func warnings(_ cells: [CellResult]) -> [Warning] {
+        var out: [Warning] = []
+        func add(_ cell: CellResult, _ kind: Warning.Kind) {
+            out.append(Warning(model: cell.model, environment: cell.environment, label: cell.variant.label, kind: kind))
+        }
+        for cell in cells where cell.status != .ok {
+            add(cell, .failed(kind: cell.error?.kind ?? cell.status.rawValue, message: cell.error?.message ?? "", skipped: cell.status == .skipped))
+        }
+        for cell in cells where cell.status == .ok {
+            for w in cell.warnings { add(cell, .cell(kind: w.kind, message: w.message)) }
+            if let a = cell.accuracy, !a.withinTolerance, !cell.warnings.contains(where: { $0.kind == "accuracy" }) {
+                add(cell, .accuracy(maxAbsErr: a.maxAbsErr, cosine: a.cosine))
+            }
+            if let s = cell.compileStats, s.graphBreaks > 0 { add(cell, .graphBreaks(s.graphBreaks, reasons: s.reasons)) }
+            if let s = cell.compileStats, s.recompiles > 0 { add(cell, .recompiles(s.recompiles)) }
+        }
+        return out
+    }
+}

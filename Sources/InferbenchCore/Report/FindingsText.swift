@@ -1,0 +1,143 @@
+import Foundation
+
+/// Findings in plain words, in the report's language. Pure: sentences come from `Findings`
+/// and numbers are formatted the same way in every language.
+public struct FindingsText: Sendable {
+    public var findings: Findings
+    public var text: ReportText
+
+    public init(_ findings: Findings, _ text: ReportText) {
+        self.findings = findings
+        self.text = text
+    }
+
+    func pick(_ en: String, _ zh: String) -> String { text.pick(en, zh) }
+    func list(_ items: [String]) -> String { items.joined(separator: pick(", ", "、")) }
+    func batches(_ values: [Int]) -> String { list(values.map(String.init)) }
+    func subject(_ model: String, _ environment: String) -> String {
+        findings.multiEnvironment ? "\(model) [\(environment)]" : model
+    }
+    func subject(_ s: Findings.Series) -> String { "\(subject(s.model, s.environment)), \(s.family)" }
+    /// `2.1–3.4×`-style ranges: one figure when both ends read the same, one unit at the end.
+    func range(_ values: [Double], _ format: (Double) -> String) -> String {
+        guard let lo = values.min(), let hi = values.max() else { return "-" }
+        let low = format(lo), high = format(hi)
+        if low == high { return low }
+        let unit = high.hasSuffix(" s") && low.hasSuffix(" s") ? " s" : ""
+        return "\(low.dropLast(unit.count))–\(high)"
+    }
+
+    /// The findings sections that have something to say, each a title and its bullet points.
+    public func sections() -> [(title: String, items: [String])] {
+        [
+            (text.bestSection, findings.best.map(best)),
+            (text.batchSection, findings.batchScaling.map(scaling)),
+            (text.coldStartSection, findings.coldStarts.map(coldStart)),
+            (text.memorySection, findings.memory.map(memory)),
+            (text.slowerSection, findings.slower.map(slower)),
+        ].filter { !$0.1.isEmpty }
+    }
+
+    func best(_ b: Findings.Best) -> String {
+        let who = "\(subject(b.model, b.environment)) " + pick("at batch \(b.batch)", "批大小 \(b.batch)")
+        let p50 = Format.ms(b.p50)
+        guard let reference = b.reference else {
+            return b.family.hasPrefix("eager/")
+                ? pick("\(who): \(b.family) is fastest (p50 \(p50) ms); no other variant beats it.", "\(who):\(b.family) 最快(p50 \(p50) 毫秒),其他变体都不比它快。")
+                : pick("\(who): \(b.family) is fastest (p50 \(p50) ms); there is no eager cell to compare with.", "\(who):\(b.family) 最快(p50 \(p50) 毫秒);没有可对比的 eager 单元。")
+        }
+        guard let s = b.speedup else { return pick("\(who): \(b.family) is fastest (p50 \(p50) ms).", "\(who):\(b.family) 最快(p50 \(p50) 毫秒)。") }
+        let ratio = Format.ratio(s.ratio, s.lower, s.upper)
+        return s.significant
+            ? pick("\(who): \(b.family) is fastest, p50 \(p50) ms, \(ratio) faster than \(reference).", "\(who):\(b.family) 最快,p50 \(p50) 毫秒,比 \(reference) 快 \(ratio)。")
+            : pick("\(who): no variant is significantly faster than \(reference) (best: \(b.family), \(ratio), p50 \(p50) ms).", "\(who):没有变体显著快于 \(reference)(最佳:\(b.family),\(ratio),p50 \(p50) 毫秒)。")
+    }
+
+    func scaling(_ s: Findings.BatchScaling) -> String {
+        let who = subject(s.series)
+        let top = "\(Format.rate(s.bestThroughput)) " + pick("samples/s, p50 ", "样本/秒,p50 ") + Format.ms(s.bestP50) + pick(" ms", " 毫秒")
+        let peak: String
+        if s.bestBatch == s.largestBatch {
+            peak = pick("throughput rises up to the largest batch measured, \(s.bestBatch) (\(top)); larger batches may go higher",
+                        "吞吐量一直增长到所测最大批大小 \(s.bestBatch)(\(top));更大的批可能更高")
+        } else if s.bestBatch == s.smallestBatch {
+            peak = pick("throughput is highest at the smallest batch measured, \(s.bestBatch) (\(top)); larger batches do not help",
+                        "吞吐量在所测最小批大小 \(s.bestBatch) 时最高(\(top));更大的批没有帮助")
+        } else {
+            peak = pick("throughput peaks at batch \(s.bestBatch) (\(top))", "吞吐量在批大小 \(s.bestBatch) 达到峰值(\(top))")
+        }
+        guard s.knee != s.bestBatch else { return "\(who)\(pick(": ", ":"))\(peak)\(pick(".", "。"))" }
+        let share = String(format: "%.0f", s.kneeThroughput / s.bestThroughput * 100)
+        return pick("\(who): \(peak); batch \(s.knee) already reaches \(share)% of it (the knee) at p50 \(Format.ms(s.kneeP50)) ms.",
+                    "\(who):\(peak);批大小 \(s.knee) 已达到其 \(share)%(拐点),p50 \(Format.ms(s.kneeP50)) 毫秒。")
+    }
+
+    func coldStart(_ c: Findings.ColdStart) -> String {
+        let head = pick("\(subject(c.series)): compile costs \(range(c.compileS.map(\.value), Format.seconds))",
+                        "\(subject(c.series)):编译耗时 \(range(c.compileS.map(\.value), Format.seconds))")
+        var paid: [String] = []
+        var never: [Int] = []
+        for p in c.payback {
+            switch p.value {
+            case .after(let calls): paid.append(pick("\(Format.count(calls)) calls at batch \(p.batch)", "批大小 \(p.batch) 时 \(Format.count(calls)) 次调用"))
+            case .never: never.append(p.batch)
+            }
+        }
+        if paid.isEmpty && never.isEmpty { return head + pick(".", "。") }
+        if paid.isEmpty {
+            return head + pick(" and never pays back (not faster than eager at batch \(batches(never))).", ",且永远无法回本(批大小 \(batches(never)) 时不比 eager 快)。")
+        }
+        var out = head + pick(" and pays back after \(list(paid))", ",回本需要:\(list(paid))")
+        if !never.isEmpty { out += pick("; it never pays back at batch \(batches(never)) (not faster than eager)", ";批大小 \(batches(never)) 时永远无法回本(不比 eager 快)") }
+        return out + pick(".", "。")
+    }
+
+    func memory(_ m: Findings.MemoryOverhead) -> String {
+        let what = m.gpu ? pick("peak GPU memory", "GPU 峰值显存") : pick("worker RSS", "工作进程 RSS")
+        let items = m.figures.map { f -> String in
+            let delta = f.value.variantMB - f.value.eagerMB
+            let sign = delta >= 0 ? "+" : "-"
+            let pct = f.value.eagerMB > 0 ? String(format: " (%+.0f%%)", delta / f.value.eagerMB * 100) : ""
+            return pick("\(sign)\(Format.megabytes(abs(delta))) MB\(pct) at batch \(f.batch)", "批大小 \(f.batch) 时 \(sign)\(Format.megabytes(abs(delta))) MB\(pct)")
+        }
+        return pick("\(subject(m.series)): \(what) over eager: \(list(items)).", "\(subject(m.series)):相对 eager 的\(what):\(list(items))。")
+    }
+
+    func slower(_ s: Findings.Slower) -> String {
+        let ratio = Format.ratio(s.speedup.ratio, s.speedup.lower, s.speedup.upper)
+        return pick("\(subject(s.series)) at batch \(s.batch) is SLOWER than eager: speedup \(ratio) (p50 \(Format.ms(s.p50)) ms vs \(Format.ms(s.eagerP50)) ms eager).",
+                    "\(subject(s.series)) 在批大小 \(s.batch) 时比 eager 更慢:加速比 \(ratio)(p50 \(Format.ms(s.p50)) 毫秒,eager 为 \(Format.ms(s.eagerP50)) 毫秒)。")
+    }
+
+    /// What to check, grouped by cell (`mlp eager/fp32/bs1`), in the order cells ran.
+    public func warnings() -> [(cell: String, items: [String])] {
+        var order: [String] = []
+        var groups: [String: [String]] = [:]
+        for w in findings.warnings {
+            let cell = "\(subject(w.model, w.environment)) \(w.label)"
+            if groups[cell] == nil { order.append(cell) }
+            groups[cell, default: []].append(warning(w.kind))
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    func warning(_ kind: Findings.Warning.Kind) -> String {
+        switch kind {
+        case .failed(let kind, let message, let skipped):
+            let state = skipped ? pick("skipped", "被跳过") : pick("FAILED", "失败")
+            return pick("\(state) (\(kind)): \(message)", "\(state)(\(kind)):\(message)")
+        case .cell(let kind, let message):
+            return "[\(kind)] \(message)"
+        case .graphBreaks(let n, let reasons):
+            let why = reasons.isEmpty ? "" : " (\(reasons.prefix(2).joined(separator: "; ")))"
+            return pick("\(n) graph break(s)\(why); code between graphs runs in Python. Try --fullgraph to find them.",
+                        "\(n) 处图中断\(why);图之间的代码以 Python 执行。可用 --fullgraph 定位。")
+        case .recompiles(let n):
+            return pick("\(n) recompile(s); figures may include compile time. Check for changing input shapes or try --dynamic.",
+                        "发生 \(n) 次重新编译;数据可能包含编译时间。请检查输入形状是否变化,或尝试 --dynamic。")
+        case .accuracy(let err, let cosine):
+            return pick(String(format: "outputs differ from eager fp32 beyond tolerance (max abs err %.3g, cosine %.6f).", err, cosine),
+                        String(format: "输出与 eager fp32 的差异超出容差(最大绝对误差 %.3g,余弦相似度 %.6f)。", err, cosine))
+        }
+    }
+}

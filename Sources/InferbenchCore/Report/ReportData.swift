@@ -1,0 +1,55 @@
+import Foundation
+
+/// Groupings of a run's cells shared by the Markdown and HTML reports and the findings.
+/// Every grouping keeps the order in which cells appear in results.json.
+enum ReportData {
+    /// Speedup over eager keyed by the compiled cell's id: the run's own comparisons, or,
+    /// for a results file written without them, the same figures derived from its cells.
+    static func comparisons(_ results: RunResults) -> [String: Comparison] {
+        let list = results.comparisons.isEmpty ? Derived.comparisons(results.cells) : results.comparisons
+        return Dictionary(list.map { ($0.candidate, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Model names in order of first appearance.
+    static func models(_ results: RunResults) -> [String] {
+        var seen = Set<String>()
+        return results.cells.map(\.model).filter { seen.insert($0).inserted }
+    }
+
+    /// Cells grouped by model, environment and variant without batch size (a batch sweep).
+    static func seriesGroups(_ cells: [CellResult]) -> [(Findings.Series, [CellResult])] {
+        var order: [Findings.Series] = []
+        var groups: [Findings.Series: [CellResult]] = [:]
+        for cell in cells {
+            let key = Findings.series(cell)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(cell)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    /// A series' name in a sentence or legend: `default/fp32`, with `[env]` when several environments ran.
+    static func name(_ series: Findings.Series, multiEnvironment: Bool) -> String {
+        multiEnvironment ? "\(series.family) [\(series.environment)]" : series.family
+    }
+
+    /// Batch sizes of a model, ascending.
+    static func batches(_ cells: [CellResult]) -> [Int] {
+        Array(Set(cells.map(\.variant.batchSize))).sorted()
+    }
+
+    /// A timestamp for a reader: `2025-11-26 13:21 UTC` (the same in every language).
+    static func date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date) + " UTC"
+    }
+
+    /// The report's title: what was measured.
+    static func title(_ results: RunResults, _ t: ReportText) -> String {
+        let models = models(results)
+        return models.isEmpty ? t.title : "\(t.title): \(models.joined(separator: ", "))"
+    }
+}

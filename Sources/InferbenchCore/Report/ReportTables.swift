@@ -1,0 +1,107 @@
+import Foundation
+
+/// A table as the Markdown and HTML reports draw it: already formatted cells, and which
+/// columns hold numbers (aligned right).
+public struct ReportTable: Sendable, Equatable {
+    public var headers: [String]
+    public var rows: [[String]]
+    public var numeric: Set<Int>
+    /// Rows of failed or skipped cells.
+    public var failed: Set<Int> = []
+}
+
+/// The tables of a report, built once from the results for every format.
+enum ReportTables {
+    /// One column per environment: where the numbers were measured.
+    static func environment(_ results: RunResults, _ t: ReportText) -> ReportTable {
+        let host = results.run.host
+        let envs = results.environments
+        func row(_ label: String, _ value: (EnvironmentRecord) -> String) -> [String] { [label] + envs.map(value) }
+        let rows = [
+            row(t.host) { _ in "\(host.hostname) (\(host.os))" },
+            row(t.cpu) { _ in "\(host.cpu); \(t.cores(host.cores, memoryGB: (host.memoryMB / 1024 * 10).rounded() / 10))" },
+            row(t.gpu) { env in env.gpus.isEmpty ? t.noGPU : env.gpus.map(gpuText).joined(separator: "; ") },
+            row(t.driver) { env in env.gpus.first?.driver ?? "-" },
+            row("Python") { env in [env.pythonVersion, "(\(env.python))"].compactMap { $0 }.joined(separator: " ") },
+            row("PyTorch") { env in env.torch ?? "-" },
+            row("CUDA") { env in env.cuda ?? "-" },
+            row("cuDNN") { env in env.cudnn ?? "-" },
+            row("Triton") { env in env.triton ?? "-" },
+            row(t.device) { env in env.device ?? "-" },
+        ]
+        return ReportTable(headers: [""] + envs.map(\.name), rows: rows, numeric: [])
+    }
+
+    static func gpuText(_ gpu: EnvironmentRecord.GPU) -> String {
+        var parts: [String] = []
+        if let memory = gpu.memoryMB { parts.append("\(Format.megabytes(memory)) MB") }
+        if let power = gpu.powerLimitW { parts.append(String(format: "%.0f W", power)) }
+        return parts.isEmpty ? gpu.name : "\(gpu.name) (\(parts.joined(separator: ", ")))"
+    }
+
+    /// A model's cells, grouped by variant and then ascending batch size.
+    static func cells(of model: String, in results: RunResults) -> [CellResult] {
+        ReportData.seriesGroups(results.cells.filter { $0.model == model })
+            .flatMap { $0.1.sorted { $0.variant.batchSize < $1.variant.batchSize } }
+    }
+
+    /// The summary of one model: latency, throughput, speedup, compile cost, memory, accuracy.
+    static func summary(model: String, _ results: RunResults, _ t: ReportText) -> ReportTable {
+        let cells = cells(of: model, in: results)
+        let comparisons = ReportData.comparisons(results)
+        let multiEnv = Set(results.cells.map(\.environment)).count > 1
+        let gpuMemory = cells.contains { $0.memoryMB?.peakAllocated != nil }
+        let rssMemory = !gpuMemory && cells.contains { $0.memoryMB?.workerRSS != nil }
+        var headers = [t.variant, t.batch, t.p50, t.p99, t.throughput, t.speedup, t.compileTime, t.breakeven]
+        if gpuMemory { headers.append(t.peakGPU) }
+        if rssMemory { headers.append(t.workerRSS) }
+        headers.append(t.accuracy)
+        var rows: [[String]] = []
+        var failed = Set<Int>()
+        for cell in cells {
+            var row = [cell.variant.family, String(cell.variant.batchSize)]
+            if cell.status == .ok, let l = cell.latencyMS {
+                let eager = cell.variant.compile == .eager
+                row += [
+                    "\(Format.ms(l.p50)) \(Format.percent(l.relativeMedianHalfWidth))", Format.ms(l.p99), Format.rate(cell.throughputPerS),
+                    eager ? t.baseline : speedupText(comparisons[cell.id], t),
+                    eager ? "-" : Format.seconds(cell.coldStart?.compileS),
+                    eager ? "-" : breakevenText(cell, results.cells, t),
+                ]
+                if gpuMemory { row.append(Format.megabytes(cell.memoryMB?.peakAllocated)) }
+                if rssMemory { row.append(Format.megabytes(cell.memoryMB?.workerRSS)) }
+                row.append(accuracyText(cell.accuracy, t))
+            } else {
+                failed.insert(rows.count)
+                row.append(t.failedCell(cell.error?.kind ?? cell.status.rawValue, skipped: cell.status == .skipped))
+                row += Array(repeating: "-", count: headers.count - 3)
+            }
+            rows.append(row)
+        }
+        var numeric = Set(1..<(headers.count - 1))
+        numeric.remove(5)
+        if multiEnv {
+            headers.insert(t.environmentColumn, at: 1)
+            for (i, cell) in cells.enumerated() { rows[i].insert(cell.environment, at: 1) }
+            numeric = Set(numeric.map { $0 + 1 })
+        }
+        return ReportTable(headers: headers, rows: rows, numeric: numeric, failed: failed)
+    }
+
+    static func speedupText(_ c: Comparison?, _ t: ReportText) -> String {
+        guard let c else { return "-" }
+        guard c.significant else { return t.noSignificantDifference }
+        let text = Format.ratio(c.ratio, c.ci95[0], c.ci95[1])
+        return c.ratio < 1 ? "\(text) \(t.slowerMark)" : text
+    }
+
+    static func breakevenText(_ cell: CellResult, _ all: [CellResult], _ t: ReportText) -> String {
+        if let calls = cell.coldStart?.breakevenIterations { return Format.count(calls) }
+        return Derived.baseline(for: cell, in: all) == nil ? "-" : t.never
+    }
+
+    static func accuracyText(_ a: Accuracy?, _ t: ReportText) -> String {
+        guard let a else { return "-" }
+        return "\(a.withinTolerance ? t.accuracyOK : t.accuracyBad) (\(String(format: "%.2g", a.maxAbsErr)))"
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The language a report is written in. Numbers are the same in every language.
+public enum ReportLanguage: String, Sendable, CaseIterable {
+    case en, zh
+}
+
+/// The words of the Markdown and HTML reports, English and Chinese side by side, so a
+/// phrase and its translation change together. Messages that the runner attached to cells
+/// (warnings, worker errors) are quoted as they are, in English, in either language.
+public struct ReportText: Sendable {
+    public var language: ReportLanguage
+
+    public init(_ language: ReportLanguage) {
+        self.language = language
+    }
+
+    func pick(_ en: String, _ zh: String) -> String {
+        language == .en ? en : zh
+    }
+
+    var htmlLanguage: String { pick("en", "zh-CN") }
+    var title: String { pick("Inference feasibility report", "推理性能可行性报告") }
+    func runLine(id: String, started: String, status: RunInfo.Status) -> String {
+        let state = status == .complete ? pick("complete", "完整") : pick("INCOMPLETE (interrupted)", "不完整(被中断)")
+        return pick("Run \(id), started \(started), \(state).", "运行 \(id),开始于 \(started),\(state)。")
+    }
+    var environment: String { pick("Environment", "环境") }
+    var host: String { pick("host", "主机") }
+    var cpu: String { "CPU" }
+    var gpu: String { "GPU" }
+    var driver: String { pick("driver", "驱动") }
+    var device: String { pick("device", "设备") }
+    var command: String { pick("Command", "命令") }
+    var noGPU: String { pick("none (CPU run)", "无(CPU 运行)") }
+    func cores(_ n: Int, memoryGB: Double) -> String {
+        pick("\(n) cores, \(Format.trimmed(memoryGB)) GB memory", "\(n) 核,内存 \(Format.trimmed(memoryGB)) GB")
+    }
+    func results(for model: String) -> String { pick("Results: \(model)", "结果:\(model)") }
+
+    // Summary table.
+    var variant: String { pick("variant", "变体") }
+    var environmentColumn: String { pick("env", "环境") }
+    var batch: String { pick("batch", "批大小") }
+    var p50: String { pick("p50 ms (95% CI)", "p50 毫秒 (95% CI)") }
+    var p99: String { pick("p99 ms", "p99 毫秒") }
+    var throughput: String { pick("samples/s", "样本/秒") }
+    var speedup: String { pick("speedup vs eager", "相对 eager 加速比") }
+    var compileTime: String { pick("compile", "编译耗时") }
+    var breakeven: String { pick("break-even (calls)", "回本调用次数") }
+    var peakGPU: String { pick("peak GPU MB", "GPU 峰值 MB") }
+    var workerRSS: String { pick("worker RSS MB", "进程 RSS MB") }
+    var accuracy: String { pick("accuracy (max abs err vs eager fp32)", "精度(相对 eager fp32 的最大绝对误差)") }
+    var baseline: String { pick("baseline", "基线") }
+    var noSignificantDifference: String { pick("no significant difference", "无显著差异") }
+    var slowerMark: String { pick("slower", "更慢") }
+    var never: String { pick("never", "永不") }
+    var accuracyOK: String { pick("ok", "通过") }
+    var accuracyBad: String { pick("BEYOND tolerance", "超出容差") }
+    func failedCell(_ kind: String, skipped: Bool) -> String {
+        skipped ? pick("skipped (\(kind))", "跳过(\(kind))") : pick("FAILED (\(kind))", "失败(\(kind))")
+    }
+    var howToRead: String {
+        pick(
+            "Latency is per call, each call synchronized; ± is the half-width of the median's 95% interval. samples/s is back-to-back throughput. Speedup is eager p50 / variant p50 at the same precision and batch, with its 95% interval; it counts only when the interval excludes 1.0. Break-even is compile time / time saved per call.",
+            "延迟为单次调用耗时(每次调用后同步);± 为中位数 95% 置信区间的半宽。样本/秒 为连续执行的吞吐量。加速比 = 同精度、同批大小下 eager 的 p50 / 该变体的 p50,附 95% 置信区间;只有区间不含 1.0 才算显著。回本调用次数 = 编译耗时 / 每次调用节省的时间。")
+    }
+
+    // Sections.
+    var findings: String { pick("Findings", "发现") }
+    var bestSection: String { pick("Best variant per batch size", "各批大小的最佳配置") }
+    var batchSection: String { pick("Batch size", "批大小") }
+    var coldStartSection: String { pick("Compile cost and break-even", "编译开销与回本点") }
+    var memorySection: String { pick("Memory", "内存") }
+    var slowerSection: String { pick("Slower than eager", "比 eager 更慢") }
+    var warnings: String { pick("Warnings", "警告") }
+    var noWarnings: String { pick("None: every cell finished without a warning.", "无:所有单元均无警告。") }
+    var conclusion: String { pick("Conclusion", "结论") }
+
+    // Charts.
+    var latencyChart: String { pick("p50 latency vs batch size (whiskers: 95% CI)", "p50 延迟与批大小(误差线:95% CI)") }
+    var throughputChart: String { pick("Throughput vs batch size (whiskers: 95% CI)", "吞吐量与批大小(误差线:95% CI)") }
+    var speedupChart: String { pick("Speedup over eager (whiskers: 95% CI; right of 1.0 is faster)", "相对 eager 的加速比(误差线:95% CI;1.0 右侧为更快)") }
+    var spectrumChart: String { pick("Latency percentiles", "延迟百分位分布") }
+    var batchAxis: String { pick("batch size", "批大小") }
+    var latencyAxis: String { pick("p50 latency (ms)", "p50 延迟(毫秒)") }
+    var throughputAxis: String { pick("throughput (samples/s)", "吞吐量(样本/秒)") }
+    var speedupAxis: String { pick("speedup over eager (×)", "相对 eager 的加速比(×)") }
+    var percentileAxis: String { pick("percentile", "百分位") }
+    var spectrumAxis: String { pick("latency (ms)", "延迟(毫秒)") }
+    var notSignificant: String { pick("n.s.", "不显著") }
+}

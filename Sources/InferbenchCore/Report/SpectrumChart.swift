@@ -1,0 +1,48 @@
+import Foundation
+
+/// The latency distribution of every cell: p50, p90, p95, p99 and p99.9 on an axis that
+/// spreads the tail (position −log10(1 − p)), one line per cell; colour is the variant,
+/// dashes are the batch size.
+enum SpectrumChart {
+    static let percentiles: [(Double, String)] = [(50, "p50"), (90, "p90"), (95, "p95"), (99, "p99"), (99.9, "p99.9")]
+    static let dashes: [String?] = [nil, "7 4", "2 3", "9 3 2 3", "1 5"]
+
+    static func values(_ l: LatencySummary) -> [Double] { [l.p50, l.p90, l.p95, l.p99, l.p999] }
+
+    static func render(_ input: ChartInput) -> String? {
+        let cells = input.cells.filter { $0.latencyMS != nil }
+        guard !cells.isEmpty else { return nil }
+        let width = 600.0, height = 300.0, left = 64.0, right = 24.0, top = 14.0, bottom = 44.0
+        let all = cells.flatMap { values($0.latencyMS!) }.filter { $0 > 0 }
+        let lo = all.min() ?? 1, hi = all.max() ?? 1
+        let y = hi / lo >= 8
+            ? PlotAxis.logarithmic(lo, hi, from: height - bottom, to: top)
+            : PlotAxis.linear(0, hi, from: height - bottom, to: top)
+        let x = PlotAxis.linear(-log10(0.5), 3, from: left + 24, to: width - right - 16, includeZero: false)
+        func px(_ p: Double) -> Double { x.position(-log10(1 - p / 100)) }
+        var svg = SVGCanvas(width: width, height: height)
+        svg.yAxis(y, left: left, right: width - right, title: input.text.spectrumAxis)
+        svg.line(left, height - bottom, width - right, height - bottom, stroke: "#6b7280")
+        for (p, name) in percentiles { svg.text(px(p), height - bottom + 16, name, anchor: .middle, className: "tick") }
+        svg.text((left + width - right) / 2, height - 6, input.text.percentileAxis, anchor: .middle, className: "axis")
+        let batches = ReportData.batches(cells)
+        func dash(_ batch: Int) -> String? { dashes[(batches.firstIndex(of: batch) ?? 0) % dashes.count] }
+        for cell in cells {
+            let color = input.color(cell)
+            let v = values(cell.latencyMS!)
+            svg.polyline(zip(percentiles, v).map { (px($0.0.0), y.position($0.1)) }, stroke: color, dash: dash(cell.variant.batchSize))
+            for ((p, name), value) in zip(percentiles, v) {
+                svg.circle(px(p), y.position(value), r: 2.5, fill: color, title: "\(input.seriesName(cell)) bs\(cell.variant.batchSize) \(name): \(Format.ms(value)) ms")
+            }
+        }
+        let legend = input.seriesNames.compactMap { name in cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }
+        var extra = ""
+        if batches.count > 1 {
+            extra = batches.map { b in
+                let d = dash(b).map { " stroke-dasharray=\"\($0)\"" } ?? ""
+                return "<li><svg class=\"dash\" viewBox=\"0 0 32 8\"><line x1=\"0\" y1=\"4\" x2=\"32\" y2=\"4\" stroke=\"#374151\" stroke-width=\"2\"\(d)/></svg>\(HTML.escape(input.text.batch)) \(b)</li>"
+            }.joined()
+        }
+        return HTMLChartSection.figure(kind: "spectrum", caption: input.text.spectrumChart, svg: svg.render(label: input.text.spectrumChart), legend: legend, extra: extra)
+    }
+}

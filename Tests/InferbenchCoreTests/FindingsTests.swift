@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+@Suite struct FindingsTests {
+    let english = ReportText(.en)
+
+    func run(_ cells: [CellResult]) -> RunResults {
+        var cells = cells
+        Derived.fillBreakeven(&cells)
+        var r = ReportFixture.results()
+        r.cells = cells
+        r.comparisons = Derived.comparisons(cells)
+        return r
+    }
+
+    func series(_ cells: [(batch: Int, throughput: Double)]) -> [CellResult] {
+        cells.map { ReportFixture.cell("mlp", .eager, batch: $0.batch, p50: Double($0.batch), half: 0.01, throughput: $0.throughput) }
+    }
+
+    @Test func bestBatchIsTheHighestThroughputAndTheKneeTheSmallestWithin5Percent() throws {
+        let findings = Findings(run(series([(1, 100), (2, 191), (4, 200), (8, 180)])))
+        let s = try #require(findings.batchScaling.first)
+        #expect(findings.batchScaling.count == 1)
+        #expect(s.bestBatch == 4 && s.bestThroughput == 200)
+        #expect(s.knee == 2 && s.kneeThroughput == 191)
+        #expect(FindingsText(findings, english).scaling(s)
+            == "mlp, eager/fp32: throughput peaks at batch 4 (200.0 samples/s, p50 4.00 ms); batch 2 already reaches 96% of it (the knee) at p50 2.00 ms.")
+    }
+
+    @Test func aKneeBelow95PercentIsNoKnee() throws {
+        let findings = Findings(run(series([(1, 100), (2, 189), (4, 200)])))
+        let s = try #require(findings.batchScaling.first)
+        #expect(s.knee == 4 && s.bestBatch == 4)
+        #expect(FindingsText(findings, english).scaling(s)
+            == "mlp, eager/fp32: throughput rises up to the largest batch measured, 4 (200.0 samples/s, p50 4.00 ms); larger batches may go higher.")
+    }
+
+    @Test func aPeakAtTheSmallestBatchSaysLargerBatchesDoNotHelp() throws {
+        let findings = Findings(run(series([(1, 300), (2, 200)])))
+        let text = FindingsText(findings, english).scaling(try #require(findings.batchScaling.first))
+        #expect(text.contains("throughput is highest at the smallest batch measured, 1 (300.0 samples/s, p50 1.00 ms); larger batches do not help."))
+    }
+
+    @Test func oneBatchSizeHasNoScalingFinding() {
+        #expect(Findings(run(series([(8, 100)]))).batchScaling.isEmpty)
+    }
+
+    @Test func slowerThanEagerIsSaidPlainly() throws {
+        let findings = Findings(ReportFixture.results())
+        let slow = try #require(findings.slower.first)
+        #expect(findings.slower.count == 1)
+        #expect(slow.series.family == "max-autotune/fp32" && slow.batch == 1)
+        #expect(slow.speedup.significant && slow.speedup.ratio < 1)
+        #expect(FindingsText(findings, english).slower(slow)
+            == "resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).")
+        #expect(FindingsText(findings, ReportText(.zh)).slower(slow).contains("比 eager 更慢"))
+    }
+
+    @Test func breakEvenPhrasing() {
+        let series = Findings.Series(model: "resnet50", environment: "default", family: "default/fp32")
+        let words = FindingsText(Findings(RunResults(run: ReportFixture.results().run)), english)
+        let pays = Findings.ColdStart(series: series, compileS: [.init(batch: 1, value: 33)], payback: [.init(batch: 1, value: .after(calls: 4100))])
+        #expect(words.coldStart(pays) == "resnet50, default/fp32: compile costs 33 s and pays back after 4,100 calls at batch 1.")
+        let never = Findings.ColdStart(series: series, compileS: [.init(batch: 1, value: 33), .init(batch: 8, value: 2.5)],
+                                       payback: [.init(batch: 1, value: .never), .init(batch: 8, value: .never)])
+        #expect(words.coldStart(never) == "resnet50, default/fp32: compile costs 2.50–33 s and never pays back (not faster than eager at batch 1, 8).")
+        let mixed = Findings.ColdStart(series: series, compileS: [.init(batch: 1, value: 33), .init(batch: 32, value: 33)],
+                                       payback: [.init(batch: 1, value: .after(calls: 4100)), .init(batch: 32, value: .never)])
+        #expect(words.coldStart(mixed) == "resnet50, default/fp32: compile costs 33 s and pays back after 4,100 calls at batch 1; it never pays back at batch 32 (not faster than eager).")
+    }
+
+    @Test func coldStartComesFromTheCells() throws {
+        let findings = Findings(ReportFixture.results())
+        let resnet = try #require(findings.coldStarts.first { $0.series.model == "resnet50" && $0.series.family == "default/fp32" })
+        #expect(resnet.compileS.map(\.value) == [33, 31, 30])
+        #expect(resnet.payback.map(\.value) == [.after(calls: 5446), .after(calls: 1535), .after(calls: 402)])
+        let autotune = try #require(findings.coldStarts.first { $0.series.family == "max-autotune/fp32" })
+        #expect(autotune.payback.map(\.value) == [.never])
+    }
+
+    @Test func bestVariantPerBatchWithItsInterval() {
+        let findings = Findings(ReportFixture.results())
+        let best = findings.best.map { "\($0.model) bs\($0.batch): \($0.family)" }
+        #expect(best == ["resnet50 bs1: default/fp32", "resnet50 bs8: default/fp32", "resnet50 bs32: default/fp32", "bert-base:seq=128 bs1: default/fp32"])
+        #expect(findings.best[0].speedup?.significant == true)
+        #expect(findings.best[3].speedup?.significant == false)
+        #expect(findings.best[0].reference == "eager/fp32")
+    }
+
+    @Test func warningsCoverFailuresNoiseAccuracyGraphBreaksAndRecompiles() {
+        let kinds = Findings(ReportFixture.results()).warnings.map { w -> String in
+            switch w.kind {
+            case .failed(let kind, _, _): return "failed:\(kind)"
+            case .cell(let kind, _): return "cell:\(kind)"
+            case .graphBreaks(let n, _): return "graph_breaks:\(n)"
+            case .recompiles(let n): return "recompiles:\(n)"
+            case .accuracy: return "accuracy"
+            }
+        }
+        #expect(kinds == ["failed:oom", "cell:outliers", "accuracy", "graph_breaks:2", "recompiles:1"])
+    }
+
+    @Test func memoryOverheadPrefersGPUFigures() throws {
+        let findings = Findings(ReportFixture.results())
+        let resnet = try #require(findings.memory.first { $0.series.model == "resnet50" && $0.series.family == "default/fp32" })
+        #expect(resnet.gpu)
+        #expect(resnet.figures.map { $0.value.variantMB - $0.value.eagerMB } == [30, 20, 100])
+        let bert = try #require(findings.memory.first { $0.series.model == "bert-base:seq=128" })
+        #expect(!bert.gpu)
+    }
+
+    @Test func conclusionWhenNothingWins() {
+        let cells = [
+            ReportFixture.cell("mlp", .eager, batch: 1, p50: 1, half: 0.01, throughput: 1000),
+            ReportFixture.cell("mlp", .default, batch: 1, p50: 2, half: 0.01, throughput: 500, compileS: 10),
+        ]
+        let text = FindingsText(Findings(run(cells)), english).conclusion()
+        #expect(text.hasPrefix("For mlp, nothing is significantly faster than eager/fp32 at any batch size measured: keep eager/fp32."))
+        #expect(text.contains("Do not deploy the 1 compiled configuration(s) that are slower than eager (see Findings)."))
+        #expect(text.hasSuffix("No measurement warnings were raised."))
+    }
+}
