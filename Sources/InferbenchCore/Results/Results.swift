@@ -128,6 +128,7 @@ public struct MemoryFigures: Codable, Sendable, Equatable {
 }
 
 public struct Accuracy: Codable, Sendable, Equatable {
+    /// NaN (written "nan") when the variant's outputs were not finite.
     public var maxAbsErr: Double
     public var maxRelErr: Double
     public var cosine: Double

@@ -182,11 +182,11 @@ extension BenchmarkRunner {
             report(.verify, 0, 0, nil)
             do {
                 let v = try await worker.verify(batchSize: variant.batchSize)
-                cell.accuracy = Accuracy(maxAbsErr: v.maxAbsErr, maxRelErr: v.maxRelErr, cosine: v.cosine, withinTolerance: v.withinTolerance)
+                cell.accuracy = Accuracy(maxAbsErr: v.maxAbsErr ?? .nan, maxRelErr: v.maxRelErr ?? .nan, cosine: v.cosine ?? .nan, withinTolerance: v.withinTolerance)
                 if !v.withinTolerance {
                     cell.warnings.append(CellWarning(kind: "accuracy", message: String(
                         format: "outputs differ from eager fp32 beyond the %@ tolerance (max abs err %.3g, cosine %.6f); check the precision or compile mode before trusting this variant",
-                        variant.precision.rawValue, v.maxAbsErr, v.cosine)))
+                        variant.precision.rawValue, v.maxAbsErr ?? .nan, v.cosine ?? .nan)))
                 }
             } catch {
                 if case .failure = error { return failed(cell, error, during: "verify") }

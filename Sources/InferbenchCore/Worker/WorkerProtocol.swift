@@ -245,9 +245,10 @@ public struct Tolerance: Codable, Sendable, Equatable {
 }
 
 public struct VerifyResult: Codable, Sendable, Equatable {
-    public var maxAbsErr: Double
-    public var maxRelErr: Double
-    public var cosine: Double
+    /// Nil when the outputs hold NaN or infinity (e.g. an fp16 overflow); then not within tolerance.
+    public var maxAbsErr: Double?
+    public var maxRelErr: Double?
+    public var cosine: Double?
     public var tolerance: Tolerance?
     public var withinTolerance: Bool
 
