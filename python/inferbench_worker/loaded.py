@@ -31,7 +31,7 @@ from .protocol import (
     WorkerError,
     bad_request,
 )
-from .variants import Variant, aot_inductor, compile_stats, restore_tf32, set_tf32, tf32_state, torch_compile
+from .variants import Variant, aot_inductor, compile_stats, restore_tf32, set_precision_defaults, set_tf32, tf32_state, torch_compile
 from .verify import compare, tolerance_for
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class TorchModel:
         device = resolve_device(args.device)
         variant = Variant.of(args)
         variant.check(device)
-        set_tf32(variant.precision == "tf32")
+        set_precision_defaults(variant.precision)
         if device.type == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(device)

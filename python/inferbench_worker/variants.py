@@ -79,12 +79,21 @@ class Variant:
 
 
 def set_tf32(enabled: bool) -> None:
-    """Sets both TF32 switches. fp32 means strict fp32, so they are off unless asked for
-    (PyTorch's own default leaves cuDNN's on)."""
+    """Sets both TF32 switches (``tf32`` on, the strict fp32 reference of ``verify`` off)."""
     import torch
 
     torch.backends.cuda.matmul.allow_tf32 = enabled
     torch.backends.cudnn.allow_tf32 = enabled
+
+
+def set_precision_defaults(precision: str) -> None:
+    """TF32 switches for a variant. ``fp32`` means PyTorch's defaults, which is what a user's
+    own fp32 code runs: matmuls in full fp32, cuDNN convolutions allowed TF32. ``tf32`` turns
+    TF32 on for matmuls too. The correctness reference stays strict fp32 (both off)."""
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    torch.backends.cudnn.allow_tf32 = True
 
 
 def tf32_state() -> tuple[bool, bool]:

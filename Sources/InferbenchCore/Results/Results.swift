@@ -174,8 +174,11 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
     /// Monotonic seconds at which measuring began and ended (aligns with telemetry).
     public var phaseStart: Double?
     public var phaseEnd: Double?
+    /// [start, end] of each measured chunk (monotonic seconds); under interleaving the cell's own time.
+    public var chunkWindows: [[Double]]?
 
     enum CodingKeys: String, CodingKey {
+        case chunkWindows = "chunk_windows"
         case clock
         case warmupIterations = "warmup_iterations"
         case warmupStable = "warmup_stable"

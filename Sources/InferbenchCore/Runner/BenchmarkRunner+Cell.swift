@@ -120,6 +120,7 @@ extension BenchmarkRunner {
         }
         let t1 = Monotonic.now()
         active.measurement.phaseEnd = t1
+        active.measurement.chunkWindows.append((t0, t1))
         active.measurement.add(chunk, seconds: t1 - t0, rule: rule, repeatStart: repeatStart)
         progressReporter(active.spec, index: index, count: count)(
             .measure, active.measurement.samples.count, active.measurement.measuredSeconds, active.measurement.remaining(rule: rule))
@@ -144,7 +145,7 @@ extension BenchmarkRunner {
             stopReason: m.decision.reason, measureSeconds: m.measuredSeconds,
             launchOverheadMS: m.overheads.isEmpty ? nil : Statistics.median(m.overheads) / 1e6,
             hostLatencyMS: m.hostSamples.summary(), repeatMediansMS: m.repeatMedians.isEmpty ? nil : m.repeatMedians,
-            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd)
+            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] })
         cell.warnings = Outliers.warnings(for: m.samples.values.map(Double.init), summary: summary, rule: rule, decision: m.decision)
         if m.warmupDecision == .cappedUnstable {
             cell.warnings.append(CellWarning(kind: "warmup_unstable", message:
@@ -196,6 +197,13 @@ extension BenchmarkRunner {
 
         if let mem = try? await worker.memory(resetPeak: true) {
             cell.memoryMB = MemoryFigures(peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
+            // The worker's own footprint (context, allocator, workspaces), not the whole card's:
+            // compared variants run side by side in their own processes.
+            if let device = cell.device, device.hasPrefix("cuda"), let pid = await worker.processID,
+                let own = ProcessGPUMemory.usedMB(pid: pid, gpu: Int(device.split(separator: ":").last ?? "0") ?? 0)
+            {
+                cell.memoryMB?.deviceUsed = own
+            }
         }
         report(.done, m.samples.count, m.measuredSeconds, nil)
         return (cell, true)

@@ -133,8 +133,9 @@ public struct BenchmarkRunner: Sendable {
         else { return cell }
         var cell = cell
         let gpu = cell.device.flatMap { $0.hasPrefix("cuda") ? Int($0.split(separator: ":").last ?? "0") ?? 0 : nil }
+        let windows = cell.measurement?.chunkWindows?.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? [(start, end)]
         let aggregate = telemetry.snapshot(from: start, to: end).aggregate(
-            from: start, to: end, samplesProcessed: n * cell.variant.batchSize, gpus: gpu.map { [$0] })
+            windows: windows.isEmpty ? [(start, end)] : windows, samplesProcessed: n * cell.variant.batchSize, gpus: gpu.map { [$0] })
         cell.telemetry = aggregate
         if aggregate.throttled {
             let reasons = ThrottleReasons(names: aggregate.throttleReasons).intersection(.throttling).names.joined(separator: ", ")

@@ -21,6 +21,8 @@ struct CellMeasurement {
     /// Monotonic start and end of the measured phase (for telemetry windows).
     var phaseStart: Double?
     var phaseEnd: Double?
+    /// Monotonic start and end of every measured chunk: with interleaving, a cell's own time.
+    var chunkWindows: [(Double, Double)] = []
 
     init(perIteration: Double) {
         self.perIteration = perIteration

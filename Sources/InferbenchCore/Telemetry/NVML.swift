@@ -60,7 +60,7 @@ public final class NVML: @unchecked Sendable {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private func symbol<T>(_ name: String) -> T? {
+    fileprivate func symbol<T>(_ name: String) -> T? {
         guard let pointer = dlsym(handle, name) else { return nil }
         return unsafeBitCast(pointer, to: T.self)
     }
@@ -205,4 +205,37 @@ public struct NVMLCallError: Error, Sendable, Equatable, CustomStringConvertible
 /// Why there is no GPU telemetry. Not fatal: the benchmark goes on without it.
 public struct TelemetryUnavailable: Error, Sendable, Equatable {
     public var reason: String
+}
+
+extension NVML {
+    /// GPU memory used by process `pid` on `device`, in MiB (its CUDA context included), or
+    /// nil when the process has no context there or the driver does not say.
+    public func processMemoryMB(_ device: Device, pid: Int32) -> Double? {
+        // nvmlProcessInfo_v2_t: pid (u32), usedGpuMemory (u64), gpuInstanceId, computeInstanceId: 24 bytes.
+        typealias Fn = @convention(c) (Device, UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer?) -> Int32
+        guard let fn: Fn = symbol("nvmlDeviceGetComputeRunningProcesses_v3") else { return nil }
+        var count: UInt32 = 64
+        let stride = 24
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: stride * 64, alignment: 8)
+        defer { buffer.deallocate() }
+        guard fn(device, &count, buffer) == 0 else { return nil }
+        for i in 0..<Int(min(count, 64)) {
+            let base = buffer + i * stride
+            if Int32(bitPattern: base.load(as: UInt32.self)) == pid {
+                let used = base.load(fromByteOffset: 8, as: UInt64.self)
+                return used == UInt64.max ? nil : Double(used) / 1_048_576
+            }
+        }
+        return nil
+    }
+}
+
+/// Per-process GPU memory for cells, through one NVML handle opened on first use.
+public enum ProcessGPUMemory {
+    static let nvml: NVML? = try? NVML.open().get()
+
+    public static func usedMB(pid: Int32, gpu: Int) -> Double? {
+        guard let nvml, let device = nvml.device(gpu) else { return nil }
+        return nvml.processMemoryMB(device, pid: pid)
+    }
 }
