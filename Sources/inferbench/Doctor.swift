@@ -91,11 +91,11 @@ struct Doctor: AsyncParsableCommand {
                 let speed = e / c
                 let verdict = speed >= 1.05 ? String(format: "%.2fx faster", speed) : speed <= 0.95 ? String(format: "%.2fx SLOWER than eager", 1 / speed) : "no faster than eager"
                 checks.append(DoctorCheck(speed < 0.95 ? .warn : .ok, name, String(format: "works on %@: compiled in %.1f s; matmul+relu %.3f ms eager vs %.3f ms compiled (%@)", device, r.compileS ?? 0, e, c, verdict),
-                    fix: speed < 0.95 ? "normal for tiny ops on a CPU: judge torch.compile on your real model with `inferbench run`" : nil))
+                    fix: speed < 0.95 ? "normal for a function this small (launch and guard overhead dominate): judge torch.compile on your real model with `inferbench run`" : nil))
             } else if r.ok {
                 checks.append(DoctorCheck(.ok, name, String(format: "works on %@: export+compile+package+load in %.1f s, max abs err %.2g vs eager", device, r.compileS ?? 0, r.maxAbsErr ?? 0)))
             } else {
-                checks.append(DoctorCheck(.fail, name, "failed on \(device): \(r.error ?? "?")", fix: device == "cpu" ? "install g++ and the Python headers (`apt-get install g++ python3-dev`)" : "check that Triton matches this PyTorch (`pip install -U torch`) and the driver supports its CUDA"))
+                checks.append(DoctorCheck(.fail, name, "failed on \(device): \(r.error ?? "?")", fix: (r.error ?? "").contains("SIG") ? "this PyTorch build crashes here: try another torch version, or use torch.compile variants instead of aot-inductor" : device == "cpu" ? "install g++ and the Python headers (`apt-get install g++ python3-dev`)" : "check that Triton matches this PyTorch (`pip install -U torch`) and the driver supports its CUDA"))
             }
         } catch {
             checks.append(DoctorCheck(.fail, name, WorkerError.describe(error), fix: "see the worker log; rerun with --python pointing at a working PyTorch"))

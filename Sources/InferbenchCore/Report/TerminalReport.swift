@@ -16,8 +16,8 @@ public enum TerminalReport {
         for cell in results.cells {
             let model = multiEnv ? "\(cell.model) [\(cell.environment)]" : cell.model
             guard cell.status == .ok, let l = cell.latencyMS else {
-                let why = cell.error.map { "\(cell.status.rawValue.uppercased()) \($0.kind): \($0.message)" } ?? cell.status.rawValue
-                table.rows.append([model, cell.variant.label, "-", why])
+                // The reason goes below the table, where a long message does not widen every column.
+                table.rows.append([model, cell.variant.label, "-", "-", cell.status.rawValue.uppercased(), cell.error?.kind ?? ""])
                 continue
             }
             let speedup = results.comparisons.first { $0.candidate == cell.id }.map { c in
@@ -34,6 +34,9 @@ public enum TerminalReport {
         out += "\nLatency per iteration (\(clocks.contains("cuda_event") ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
         out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
         var notes: [String] = []
+        for cell in results.cells where cell.status != .ok {
+            notes.append("\(cell.status.rawValue): \(cell.model) \(cell.variant.label): \(cell.error.map { "\($0.kind): \($0.message)" } ?? "")")
+        }
         for cell in results.cells {
             for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {

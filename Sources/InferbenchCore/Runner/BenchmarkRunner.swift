@@ -154,7 +154,14 @@ public struct BenchmarkRunner: Sendable {
         return EnvironmentRecord(
             name: spec.name, python: env.pythonExecutable ?? spec.python, pythonVersion: env.python, torch: env.torch,
             cuda: env.cuda, cudnn: env.cudnn, triton: env.triton,
-            gpus: env.gpus.map { .init(name: $0.name, driver: $0.driver, memoryMB: $0.memoryMB, powerLimitW: $0.powerLimitW) },
+            gpus: env.gpus.map { gpu in
+                // PyTorch cannot tell the driver version or power limit; NVML can.
+                let nvml = ProcessGPUMemory.nvml
+                let handle = nvml?.device(gpu.index)
+                return .init(
+                    name: gpu.name, driver: gpu.driver ?? nvml?.driverVersion, memoryMB: gpu.memoryMB,
+                    powerLimitW: gpu.powerLimitW ?? handle.flatMap { nvml?.powerLimit($0) })
+            },
             device: device)
     }
 }
