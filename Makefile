@@ -16,7 +16,9 @@ demo: setup release
 
 test: setup
 	swift build --build-tests $(SWIFT_FLAGS)
-	swift test --skip-build $(SWIFT_FLAGS)
+	swift test --skip-build --filter InferbenchCoreTests $(SWIFT_FLAGS)
+	# End-to-end tests start real workers and time real traffic: one at a time.
+	swift test --skip-build --filter EndToEndTests --no-parallel $(SWIFT_FLAGS)
 	$(VPY) -m pytest python/tests -q
 
 setup: $(STAMP)

@@ -57,12 +57,22 @@ import Testing
     @Test func aKilledWorkerIsRestartedAndTheTestFinishes() throws {
         let out = CLI.temporaryDirectory()
         let r = try CLI.run(
-            ["load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "8s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path],
-            timeout: 120,
+            ["load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "10s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path],
+            timeout: 180,
             whileRunning: { pid in
-                Thread.sleep(forTimeInterval: 5)
-                // The load worker is the child that lives longest; kill every child once.
-                for child in CLI.children(of: pid) { kill(child, SIGKILL) }
+                // The first worker is the preflight probe; the second serves the test. Kill the
+                // second once it has served for two seconds.
+                var seen: [Int32] = []
+                let deadline = Date().addingTimeInterval(120)
+                while Date() < deadline {
+                    for child in CLI.children(of: pid) where !seen.contains(child) { seen.append(child) }
+                    if seen.count >= 2, CLI.children(of: pid).contains(seen[1]) {
+                        Thread.sleep(forTimeInterval: 2)
+                        kill(seen[1], SIGKILL)
+                        return
+                    }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
             })
         #expect(r.status == 2, "stderr: \(r.stderr)")
         #expect(r.stderr.contains("restarted"))

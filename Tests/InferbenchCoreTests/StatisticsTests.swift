@@ -104,3 +104,19 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(rule.chunkSize(perIteration: 1e-9) == 5000)
     }
 }
+
+@Suite struct BimodalityTests {
+    @Test func twoClustersAreFoundAndRareStallsAreNot() {
+        var rng = SplitMix64(state: 11)
+        let clean = (0..<2000).map { _ in 5e6 * exp(0.05 * rng.normal()) }
+        #expect(Bimodality.split(clean) == nil)
+        var stalls = clean
+        for i in stride(from: 0, to: 2000, by: 100) { stalls[i] = 80e6 }
+        #expect(Bimodality.split(stalls) == nil, "1% stalls are outliers, not a second mode")
+        let twoModes = (0..<2000).map { i in (i % 5 == 0 ? 12e6 : 5e6) * exp(0.05 * rng.normal()) }
+        let split = Bimodality.split(twoModes)
+        #expect(split != nil)
+        #expect(abs((split?.upperFraction ?? 0) - 0.2) < 0.02)
+        #expect(abs((split?.upperMedian ?? 0) / 12e6 - 1) < 0.05)
+    }
+}

@@ -41,6 +41,11 @@ public enum Outliers {
             warnings.append(CellWarning(kind: "outliers", message:
                 "\(outliers) of \(n) iterations (\(pct)%) are statistical outliers (modified z-score > 3.5); other load on the machine, a longer --warmup, or clock throttling may explain them"))
         }
+        if let split = Bimodality.split(samples) {
+            warnings.append(CellWarning(kind: "bimodal", message: String(format:
+                "latency is bimodal: %.0f%% of iterations cluster near %@ ms and the rest near %@ ms; the median describes neither well. Look for recompiles, cache misses or two code paths (e.g. TORCH_LOGS=recompiles)",
+                split.upperFraction * 100, Format.ms(split.upperMedian / 1e6), Format.ms(split.lowerMedian / 1e6))))
+        }
         if decision == .maxTimeReached {
             let got = String(format: "±%.1f%%", summary.relativeMedianHalfWidth * 100)
             let want = String(format: "±%.1f%%", rule.targetCI * 100)
