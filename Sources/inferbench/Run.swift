@@ -119,7 +119,7 @@ struct Run: AsyncParsableCommand {
     func makePlan(hasCUDA: Bool) throws(InferbenchError) -> Plan {
         var plan: Plan
         var models: [ModelSpec] = []
-        for text in model.flatMap({ $0.contains(".py:") ? [$0] : $0.split(separator: ",").map(String.init) }) {
+        for text in model.flatMap({ $0.contains(".py:") ? [$0] : ModelSpec.splitList($0) }) {
             models.append(try ModelSpec(parsing: text))
         }
         if let file = try planFromFile() {

@@ -15,6 +15,11 @@ import Testing
         #expect(user.isUserModel && user.params.isEmpty)
     }
 
+    @Test func splitsModelListsWithoutBreakingParameters() {
+        #expect(ModelSpec.splitList("mlp,synthetic:dist=normal,median_ms=2,bert-tiny") == ["mlp", "synthetic:dist=normal,median_ms=2", "bert-tiny"])
+        #expect(ModelSpec.splitList("resnet50") == ["resnet50"])
+    }
+
     @Test func rejectsMalformedParameters() {
         #expect(throws: InferbenchError.self) { try ModelSpec(parsing: "bert-base:seq") }
         #expect(throws: InferbenchError.self) { try ModelSpec(parsing: "  ") }

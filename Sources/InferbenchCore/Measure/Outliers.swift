@@ -14,13 +14,14 @@ public struct CellWarning: Codable, Sendable, Equatable {
 /// Outlier detection by the modified z-score (Iglewicz and Hoaglin):
 /// `0.6745·(x − median) / MAD`, an outlier beyond 3.5.
 public enum Outliers {
+    ///
+    /// The MAD is floored at 1% of the median: on near-constant latency (a tight GPU kernel) the
+    /// raw MAD can be a microsecond, and a 3% wobble would read as an outlier though no one
+    /// could act on it.
     public static func count(_ values: [Double], threshold: Double = 3.5) -> Int {
         let m = Statistics.median(values)
-        let mad = Statistics.mad(values)
-        guard mad > 0 else {
-            // More than half the samples are identical: anything else stands out.
-            return values.filter { $0 != m }.count > values.count / 100 ? values.filter { $0 > m * 1.5 }.count : 0
-        }
+        let mad = max(Statistics.mad(values), 0.01 * abs(m))
+        guard mad > 0 else { return 0 }
         return values.filter { abs(0.6745 * ($0 - m) / mad) > threshold }.count
     }
 

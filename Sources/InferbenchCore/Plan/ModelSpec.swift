@@ -33,6 +33,20 @@ public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
         self.init(name: String(parts[0]), params: params)
     }
 
+    /// Splits `mlp,bert-base:seq=512,batch=2,resnet50` into models: a comma starts a new model
+    /// unless what follows is another `key=value` of the model before it.
+    public static func splitList(_ text: String) -> [String] {
+        var models: [String] = []
+        for part in text.split(separator: ",").map(String.init) {
+            if let last = models.last, last.contains(":"), part.contains("="), !part.contains(":") {
+                models[models.count - 1] = last + "," + part
+            } else {
+                models.append(part)
+            }
+        }
+        return models
+    }
+
     public var isUserModel: Bool { name.contains(".py:") || name.hasSuffix(".pt2") }
 
     public var description: String {
