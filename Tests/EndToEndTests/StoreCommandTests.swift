@@ -73,6 +73,19 @@ import Testing
         #expect(noStore.status == 64)
     }
 
+    @Test func aLoadTestIsRecorded() throws {
+        let r = try CLI.run(["load", "--model", "synthetic:median_ms=2", "--qps", "50", "--arrival", "constant", "--duration", "2s",
+                             "--max-batch", "1", "--quiet", "--no-telemetry", "--store", storePath, "--out", dir.appending(path: "load").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let runs = try ResultsStore(path: storePath).runs()
+        try #require(runs.count == 1)
+        #expect(runs[0].kind == "load" && runs[0].status == .complete)
+        let results = try #require(try ResultsStore(path: storePath).results(runID: runs[0].id))
+        #expect(results.loadTests.count == 1 && results.loadTests[0].completed > 0)
+        let history = try CLI.run(["history", "--store", storePath])
+        #expect(history.stdout.contains(runs[0].id) && history.stdout.contains("load test"), "\(history.stdout)")
+    }
+
     @Test func anUnwritableStoreDoesNotStopTheRun() throws {
         let blocker = dir.appending(path: "file")
         try Data("x".utf8).write(to: blocker)

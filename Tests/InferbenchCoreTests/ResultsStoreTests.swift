@@ -110,6 +110,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: missing))
     }
 
+    @Test func storePathPrefersTheFlagThenTheEnvironmentThenHome() {
+        let env = ["HOME": "/home/u", "INFERBENCH_STORE": "/tmp/e.sqlite"]
+        #expect(ResultsStore.defaultPath(flag: "/tmp/f.sqlite", environment: env) == "/tmp/f.sqlite")
+        #expect(ResultsStore.defaultPath(flag: nil, environment: env) == "/tmp/e.sqlite")
+        #expect(ResultsStore.defaultPath(flag: nil, environment: ["HOME": "/home/u"]) == "/home/u/.inferbench/results.sqlite")
+    }
+
     @Test func historyListsRuns() throws {
         let store = try store()
         try store.save(ReportFixture.results())
