@@ -8,7 +8,7 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.inferbench-installed
 SWIFT_FLAGS ?=
 
-.PHONY: demo test setup build release swift-test python-test gpu-bundle clean
+.PHONY: demo test setup sqlite-dev build release swift-test python-test gpu-bundle clean
 
 demo: setup release
 	.build/release/inferbench doctor --skip-aot
@@ -21,7 +21,13 @@ test: setup
 	swift test --skip-build --filter EndToEndTests --no-parallel $(SWIFT_FLAGS)
 	$(VPY) -m pytest python/tests -q
 
-setup: $(STAMP)
+setup: sqlite-dev $(STAMP)
+
+# The results store (GRDB) compiles against the system SQLite's header (macOS has it in its SDK).
+sqlite-dev:
+	@[ "$$(uname)" = Darwin ] || test -f /usr/include/sqlite3.h \
+	  || (apt-get update -qq && apt-get install -y -qq libsqlite3-dev) \
+	  || (echo "error: the results store needs SQLite's development files: install libsqlite3-dev (Debian/Ubuntu) or sqlite-devel (Fedora)" >&2; exit 1)
 
 $(STAMP): python/requirements.txt
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)

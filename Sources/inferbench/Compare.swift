@@ -12,10 +12,10 @@ struct Compare: AsyncParsableCommand {
             by more than PCT percent; cells found in one run only are listed, not errors.
             """)
 
-    @Argument(help: "The baseline: a results.json or a run folder.")
+    @Argument(help: "The baseline: a results.json, a run folder, or a stored run (id, unique id prefix, or latest).")
     var a: String
 
-    @Argument(help: "The candidate: a results.json or a run folder.")
+    @Argument(help: "The candidate: a results.json, a run folder, or a stored run (id, unique id prefix, or latest).")
     var b: String
 
     @Option(name: .long, help: "Fail (exit 3) when a cell is significantly slower in B by more than PCT percent.")
@@ -23,6 +23,8 @@ struct Compare: AsyncParsableCommand {
 
     @Option(name: .long, help: "p50, mean, p99 or throughput.")
     var metric: String = "p50"
+
+    @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
         if let pct = failOnRegression, !(pct >= 0 && pct.isFinite) {
@@ -38,10 +40,10 @@ struct Compare: AsyncParsableCommand {
         guard let metric = CompareMetric(rawValue: metric) else {
             throw .badInput("--metric \(self.metric): give one of \(CompareMetric.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let (resultsA, urlA) = try RunResults.load(path: a, role: "A")
-        let (resultsB, urlB) = try RunResults.load(path: b, role: "B")
-        let comparison = RunComparison(a: resultsA, b: resultsB, metric: metric)
-        Console.out(CompareReport.render(comparison, a: .init(path: urlA.path, results: resultsA), b: .init(path: urlB.path, results: resultsB)))
+        let sideA = try ResultsStore.resolve(a, storePath: storeOptions.path, role: "A")
+        let sideB = try ResultsStore.resolve(b, storePath: storeOptions.path, role: "B")
+        let comparison = RunComparison(a: sideA.results, b: sideB.results, metric: metric)
+        Console.out(CompareReport.render(comparison, a: .init(path: sideA.label, results: sideA.results), b: .init(path: sideB.label, results: sideB.results)))
         if let pct = failOnRegression, let message = CompareReport.regressionMessage(comparison, percent: pct) {
             throw .regression(message)
         }

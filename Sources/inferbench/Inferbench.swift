@@ -13,7 +13,7 @@ struct Inferbench: AsyncParsableCommand {
             130 interrupted (finished cells kept).
             """,
         version: InferbenchInfo.version,
-        subcommands: [Run.self, Load.self, Report.self, Compare.self, Doctor.self, Models.self, Monitor.self],
+        subcommands: [Run.self, Load.self, Report.self, Compare.self, History.self, Doctor.self, Models.self, Monitor.self],
         defaultSubcommand: Run.self
     )
 }

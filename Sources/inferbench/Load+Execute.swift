@@ -92,6 +92,7 @@ extension Load {
         results.telemetry = sampler?.snapshot()
         let url = outDir.appending(path: "results.json")
         do { try results.write(to: url) } catch { throw .internal("cannot write \(url.path): \(error)") }
+        recording.recorder.record(results, resultsPath: url.path)
         var sla: Double? = nil
         if case .findMaxQPS(let search) = scenario { sla = search.slaP99MS }
         Console.out(LoadReport.render(outcome.steps, offline: outcome.offlineThroughput, best: outcome.bestQPS, sla: sla))

@@ -55,6 +55,7 @@ struct Load: AsyncParsableCommand {
     var noTelemetry = false
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
+    @OptionGroup var recording: RecordingOptions  // results store (StoreOptions.swift)
 
     func validate() throws {
         let scenarios = [qps != nil, concurrency != nil, ramp != nil, findMaxQps].filter { $0 }.count

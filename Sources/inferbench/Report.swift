@@ -5,9 +5,13 @@ import InferbenchCore
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the Markdown, HTML and CSV reports of a finished run.",
-        discussion: "RESULTS is a results.json or the run folder that holds one. Files go next to it unless --out is given; their paths are printed.")
+        discussion: """
+            RESULTS is a results.json, the run folder that holds one, or a run in the results store (its id, a \
+            unique id prefix, or latest). Files go next to the results.json unless --out is given (a stored run \
+            whose folder is gone goes to results/<id>); their paths are printed.
+            """)
 
-    @Argument(help: "A results.json, or a run folder holding one.")
+    @Argument(help: "A results.json, a run folder holding one, or a stored run (id, unique id prefix, or latest).")
     var results: String
 
     @Option(name: .long, help: "Comma-separated formats: md, html, csv (cells.csv and samples.csv), json.")
@@ -19,6 +23,8 @@ struct Report: AsyncParsableCommand {
     @Option(name: .long, help: "Folder to write into (default: the folder of RESULTS).")
     var out: String?
 
+    @OptionGroup var storeOptions: StoreOptions
+
     func run() async throws {
         let written: [URL]
         do { written = try execute() } catch { throw failure(error) }
@@ -29,8 +35,12 @@ struct Report: AsyncParsableCommand {
         let formats: [ReportFormat] = try Run.list(format, flag: "--format")
         guard !formats.isEmpty else { throw .badInput("--format: give at least one of md, html, csv, json") }
         guard let language = ReportLanguage(rawValue: lang) else { throw .badInput("--lang \(lang): give en or zh") }
-        let (results, source) = try RunResults.load(path: self.results)
-        let directory = out.map { URL(fileURLWithPath: $0) } ?? source.deletingLastPathComponent()
+        let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
+        let results = resolved.results
+        // A stored run's results.json may be gone, or stale (killed runs): only a file read is `source`.
+        let source = resolved.fromStore ? nil : resolved.file
+        let folder = resolved.file.map { $0.deletingLastPathComponent() }.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+        let directory = out.map { URL(fileURLWithPath: $0) } ?? folder ?? URL(fileURLWithPath: "results/\(results.run.id)")
         return try ReportFiles.write(results, formats: formats, language: language, to: directory, source: source)
     }
 }

@@ -65,6 +65,7 @@ struct Run: AsyncParsableCommand {
     var telemetryInterval: Int = 100
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
+    @OptionGroup var recording: RecordingOptions  // results store (StoreOptions.swift)
 
     func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations \(iterations): give at least 1") }
@@ -194,6 +195,7 @@ struct Run: AsyncParsableCommand {
             inferbenchVersion: InferbenchInfo.version)
         let resultsURL = outDir.appending(path: "results.json")
         let printer = ProgressPrinter(quiet: quiet)
+        let recorder = recording.recorder
         var runner = BenchmarkRunner(
             plan: plan,
             environments: environments.map { spec in
@@ -204,6 +206,7 @@ struct Run: AsyncParsableCommand {
             progress: printer.handle,
             checkpoint: { results in
                 do { try results.write(to: resultsURL) } catch { Console.error("cannot write \(resultsURL.path): \(error)") }
+                recorder.record(results, resultsPath: resultsURL.path)
             })
         let sampler = noTelemetry ? nil : TelemetrySampler(interval: .milliseconds(telemetryInterval))
         if let reason = sampler?.unavailableReason, !quiet { Console.note("GPU telemetry off: \(reason)") }

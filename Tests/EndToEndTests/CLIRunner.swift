@@ -33,6 +33,8 @@ enum CLI {
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
+        // Never record test runs in the real ~/.inferbench store: each call gets its own, unless given one.
+        env["INFERBENCH_STORE"] = temporaryDirectory().appending(path: "store.sqlite").path
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe()

@@ -1,0 +1,22 @@
+import Foundation
+
+/// `inferbench history`: one line per stored run, newest first.
+public enum HistoryReport {
+    /// Renders the runs; an empty list says so and how to fill the store.
+    public static func render(_ runs: [RunSummary], store: String) -> String {
+        guard !runs.isEmpty else { return "No runs in \(store) match; `inferbench run` records each run here.\n" }
+        let table = TextTable(
+            headers: ["id", "started (UTC)", "status", "models", "environments", "cells ok", "best p50 (ms)"],
+            rows: runs.map(row), leftAligned: [0, 1, 2, 3, 4, 6])
+        return table.render()
+    }
+
+    static func row(_ run: RunSummary) -> [String] {
+        let started = run.startedAt.formatted(Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeSeparator: .colon).year().month().day().time(includingFractionalSeconds: false))
+        let environments = run.environments.map { env in env.torch.map { "\(env.name) (torch \($0))" } ?? env.name }
+        let cells = run.kind == "load" && run.cellsTotal == 0 ? "load test" : "\(run.cellsOK)/\(run.cellsTotal)"
+        let best = run.models.compactMap { model in run.bestP50[model].map { "\(model) \(Format.ms($0))" } }
+        return [run.id, started, run.status.rawValue, run.models.isEmpty ? "-" : run.models.joined(separator: ", "),
+                environments.isEmpty ? "-" : environments.joined(separator: ", "), cells, best.isEmpty ? "-" : best.joined(separator: ", ")]
+    }
+}

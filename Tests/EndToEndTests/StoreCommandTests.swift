@@ -1,0 +1,99 @@
+import Foundation
+import InferbenchCore
+import Testing
+
+/// The results store through the real binary: recording as cells finish, `history`, and store
+/// references in `compare` and `report`.
+@Suite(.serialized) struct StoreCommandTests {
+    let dir = CLI.temporaryDirectory()
+    var storePath: String { dir.appending(path: "s.sqlite").path }
+
+    /// Waits until the store at `path` holds a run with at least `cells` cells.
+    func waitForStoredCells(_ cells: Int, timeout: TimeInterval = 60) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: storePath), let store = try? ResultsStore(path: storePath),
+                let run = try? store.runs().first, run.cellsTotal >= cells
+            {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    @Test func aKilledRunKeepsItsFinishedCellsAndIsIncomplete() throws {
+        let out = dir.appending(path: "killed")
+        let r = try CLI.run(
+            ["run", "--model", "synthetic:median_ms=20", "--batch", "1,2,3", "--min-time", "2", "--max-time", "2",
+             "--store", storePath, "--out", out.path, "--quiet"], timeout: 300
+        ) { pid in
+            CLI.waitForCells(1, in: out)
+            waitForStoredCells(1)
+            kill(pid, SIGKILL)  // the inferbench process, not its worker: no chance to finish up
+        }
+        #expect(r.status == -1 || r.status == 9 || r.status == SIGKILL, "killed: \(r.status) \(r.stderr)")
+        let store = try ResultsStore(path: storePath)
+        let runs = try store.runs()
+        try #require(runs.count == 1, "stored runs: \(runs)")
+        #expect(runs[0].status == .incomplete)
+        #expect(runs[0].cellsTotal >= 1 && runs[0].cellsTotal < 3)
+        #expect(runs[0].cellsOK == runs[0].cellsTotal)
+        #expect(runs[0].models == ["synthetic:median_ms=20"])
+        let results = try #require(try store.results(runID: runs[0].id))
+        #expect(results.cells.first?.latencyMS?.p50 ?? 0 > 15)
+        let history = try CLI.run(["history", "--store", storePath])
+        #expect(history.status == 0, "\(history.stderr)")
+        #expect(history.stdout.contains(runs[0].id) && history.stdout.contains("incomplete"), "\(history.stdout)")
+        let filtered = try CLI.run(["history", "--store", storePath, "--model", "resnet-50"])
+        #expect(filtered.status == 0 && !filtered.stdout.contains(runs[0].id))
+    }
+
+    @Test func compareAndReportTakeStoredRuns() throws {
+        for _ in 0..<2 {
+            let r = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.5", "--min-time", "0.3",
+                                 "--no-throughput", "--quiet", "--store", storePath, "--out", CLI.temporaryDirectory().path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let ids = try ResultsStore(path: storePath).runs().map(\.id)
+        try #require(ids.count == 2)
+        let byID = try CLI.run(["compare", ids[1], ids[0], "--store", storePath])
+        #expect(byID.status == 0, "\(byID.stderr)")
+        #expect(byID.stdout.contains("store:\(ids[1])"), "\(byID.stdout)")
+        // INFERBENCH_STORE names the store when --store is not given; `latest` and prefixes resolve.
+        let latest = try CLI.run(["compare", String(ids[1].prefix(ids[1].count - 1)), "latest"], environment: ["INFERBENCH_STORE": storePath])
+        #expect(latest.status == 0, "\(latest.stderr)")
+        let unknown = try CLI.run(["compare", "nosuchrun", "latest", "--store", storePath])
+        #expect(unknown.status == 64 && unknown.stderr.contains("inferbench history"), "\(unknown.stderr)")
+        let out = dir.appending(path: "report")
+        let report = try CLI.run(["report", "latest", "--store", storePath, "--format", "md", "--out", out.path])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appending(path: "report.md").path))
+        let noStore = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.3", "--min-time", "0.1",
+                                   "--no-throughput", "--quiet", "--no-store", "--store", storePath])
+        #expect(noStore.status == 64)
+    }
+
+    @Test func aLoadTestIsRecorded() throws {
+        let r = try CLI.run(["load", "--model", "synthetic:median_ms=2", "--qps", "50", "--arrival", "constant", "--duration", "2s",
+                             "--max-batch", "1", "--quiet", "--no-telemetry", "--store", storePath, "--out", dir.appending(path: "load").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let runs = try ResultsStore(path: storePath).runs()
+        try #require(runs.count == 1)
+        #expect(runs[0].kind == "load" && runs[0].status == .complete)
+        let results = try #require(try ResultsStore(path: storePath).results(runID: runs[0].id))
+        #expect(results.loadTests.count == 1 && results.loadTests[0].completed > 0)
+        let history = try CLI.run(["history", "--store", storePath])
+        #expect(history.stdout.contains(runs[0].id) && history.stdout.contains("load test"), "\(history.stdout)")
+    }
+
+    @Test func anUnwritableStoreDoesNotStopTheRun() throws {
+        let blocker = dir.appending(path: "file")
+        try Data("x".utf8).write(to: blocker)
+        let out = dir.appending(path: "run")
+        let r = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.3", "--min-time", "0.1",
+                             "--no-throughput", "--quiet", "--store", blocker.appending(path: "s.sqlite").path, "--out", out.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "results store:").count == 2, "one error line: \(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appending(path: "results.json").path))
+    }
+}
