@@ -57,17 +57,18 @@ import Testing
     @Test func aKilledWorkerIsRestartedAndTheTestFinishes() throws {
         let out = CLI.temporaryDirectory()
         let r = try CLI.run(
-            ["load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "10s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path],
+            ["load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "20s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path],
             timeout: 180,
             whileRunning: { pid in
                 // The first worker is the preflight probe; the second serves the test. Kill the
-                // second once it has served for two seconds.
+                // second 8 s after it appears: after its start-up (importing torch can take a few
+                // seconds on a busy machine), well inside the 20-second test.
                 var seen: [Int32] = []
                 let deadline = Date().addingTimeInterval(120)
                 while Date() < deadline {
                     for child in CLI.children(of: pid) where !seen.contains(child) { seen.append(child) }
                     if seen.count >= 2, CLI.children(of: pid).contains(seen[1]) {
-                        Thread.sleep(forTimeInterval: 2)
+                        Thread.sleep(forTimeInterval: 8)
                         kill(seen[1], SIGKILL)
                         return
                     }

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # pip names of import names that differ from them
 _PIP_NAMES: Mapping[str, str] = {"PIL": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn",
-                                 "yaml": "pyyaml"}
+                                 "yaml": "pyyaml", "torch_tensorrt": "torch-tensorrt"}
 
 
 @dataclass(frozen=True)

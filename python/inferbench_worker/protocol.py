@@ -26,7 +26,7 @@ Precision = Literal["fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16"]
 PRECISIONS: Final[tuple[str, ...]] = get_args(Precision)
 
 CompileMode = Literal[
-    "eager", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs", "aot-inductor"
+    "eager", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs", "aot-inductor", "tensorrt"
 ]
 COMPILE_MODES: Final[tuple[str, ...]] = get_args(CompileMode)
 

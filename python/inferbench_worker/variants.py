@@ -114,6 +114,15 @@ def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., An
 
     torch._dynamo.reset()  # a fresh cache: no entries, guard failures or counters from earlier models
     torch._dynamo.utils.counters.clear()
+    if variant.compile == "tensorrt":
+        # Torch-TensorRT registers the "tensorrt" backend when imported; without it, say so.
+        try:
+            import torch_tensorrt  # noqa: F401
+        except ImportError:
+            from .models import missing_dependency
+
+            raise missing_dependency("torch_tensorrt", "compile=tensorrt") from None
+        return torch.compile(module, backend="tensorrt", fullgraph=variant.fullgraph, dynamic=variant.dynamic)
     mode = None if variant.compile == "default" else variant.compile
     return torch.compile(module, mode=mode, fullgraph=variant.fullgraph, dynamic=variant.dynamic)
 

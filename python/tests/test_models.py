@@ -66,3 +66,22 @@ def test_flatten_outputs() -> None:
     assert [t.shape[0] for t in flatten(nested)] == [1, 2, 3]
     assert flatten(OrderedDict(last_hidden_state=b, pooler_output=a))[0] is b
     assert describe_outputs((a, b)) == "float32[1], float32[2]"
+
+
+
+def test_tensorrt_without_torch_tensorrt_says_how_to_install() -> None:
+    import importlib.util
+    import json
+
+    import pytest
+
+    if importlib.util.find_spec("torch_tensorrt") is not None:
+        pytest.skip("torch_tensorrt is installed here")
+    from inferbench_worker.session import Session
+
+    request = {"id": 1, "op": "load", "args": {"model": "mlp", "params": {"hidden": "16", "in": "8", "out": "8", "layers": "1"},
+                                               "device": "cpu", "compile": "tensorrt"}}
+    reply = Session().handle_line(json.dumps(request).encode())
+    assert reply["ok"] is False
+    assert reply["error"]["kind"] == "missing_dependency"
+    assert "pip install torch-tensorrt" in reply["error"]["message"]

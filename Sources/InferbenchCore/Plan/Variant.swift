@@ -8,6 +8,8 @@ public enum CompileMode: String, Codable, Sendable, CaseIterable {
     case maxAutotune = "max-autotune"
     case maxAutotuneNoCudagraphs = "max-autotune-no-cudagraphs"
     case aotInductor = "aot-inductor"
+    /// torch.compile with Torch-TensorRT's backend; a clear "not installed" without torch_tensorrt.
+    case tensorrt
 }
 
 /// Numeric precision of weights and activations.
