@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func errorsNameTheFileLineAndField() {
-        #expect(throws: InferbenchError.badInput("plan.yaml:2: compile: `defualt` is not one of eager, default, reduce-overhead, max-autotune, max-autotune-no-cudagraphs, aot-inductor; did you mean default?")) {
+        #expect(throws: InferbenchError.badInput("plan.yaml:2: compile: `defualt` is not one of eager, default, reduce-overhead, max-autotune, max-autotune-no-cudagraphs, aot-inductor, tensorrt; did you mean default?")) {
             try PlanFile.parse("models: [mlp]\ncompile: [eager, defualt]\n", file: "plan.yaml")
         }
         #expect(throws: InferbenchError.self) { try PlanFile.parse("models: [mlp]\nbatch: [1, zero]\n", file: "p.yaml") }
