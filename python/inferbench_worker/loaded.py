@@ -31,7 +31,7 @@ from .protocol import (
     WorkerError,
     bad_request,
 )
-from .variants import Variant, aot_inductor, compile_stats, restore_tf32, set_precision_defaults, set_tf32, tf32_state, torch_compile
+from .variants import Variant, aot_inductor, compile_cache_state, compile_stats, restore_tf32, set_precision_defaults, set_tf32, tf32_state, torch_compile
 from .verify import compare, tolerance_for
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ class TorchModel:
             if not self.variant.compiled:
                 timing.timed_call(calls[1 % len(calls)], self.cuda)  # "once more", as compiled models get
         breaks, recompiles, reasons = compile_stats() if self.variant.compiled else (0, 0, [])
+        cache = compile_cache_state() if self.variant.compiled else None
         return {
             "load_s": load_s,
             "compile_s": compile_s,
@@ -159,6 +160,7 @@ class TorchModel:
             "graph_breaks": breaks,
             "recompiles": recompiles,
             "compile_reasons": reasons,
+            "compile_cache": cache,
         }
 
     def _compile_label(self) -> str:

@@ -310,6 +310,8 @@ class LoadResult(TypedDict):
     graph_breaks: int
     recompiles: int
     compile_reasons: list[str]
+    compile_cache: str | None
+
 
 
 class LatencyResult(TypedDict):

@@ -169,3 +169,22 @@ def compile_stats() -> tuple[int, int, list[str]]:
     failures = [str(r) for reasons in utils.guard_failures.values() for r in reasons]
     reasons = [f"graph break: {k}" for k in breaks] + [f"recompile: {r}" for r in failures]
     return int(sum(breaks.values())), len(failures), reasons
+
+
+def compile_cache_state() -> str | None:
+    """Whether Inductor's FX graph cache served the compilation: "warm" (every graph a hit),
+    "cold" (every graph a miss), "partial", or None when the counters say nothing.
+
+    A warm cache skips code generation, so its compile time is what a restarted server pays;
+    a cold one is what the first deployment pays. Counters were cleared at torch_compile.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    inductor = torch._dynamo.utils.counters.get("inductor", {})
+    hits, misses = int(inductor.get("fxgraph_cache_hit", 0)), int(inductor.get("fxgraph_cache_miss", 0))
+    if hits == 0 and misses == 0:
+        return None
+    if misses == 0:
+        return "warm"
+    return "cold" if hits == 0 else "partial"

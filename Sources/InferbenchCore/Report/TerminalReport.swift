@@ -41,7 +41,7 @@ public enum TerminalReport {
             for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
                 let be = cs.breakevenIterations.map { "pays back after \(Int($0)) calls" } ?? "never pays back (not faster than eager)"
-                notes.append("cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS)), first call \(Format.ms(cs.firstCallMS)) ms; \(be)")
+                notes.append("cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)")
             }
             if let t = cell.telemetry, t.gpuUtilMean != nil {
                 notes.append(String(format: "gpu: %@ %@: SM util %.0f%% (max %.0f%%), power %.0f W, %@ J/sample, SM clock %.0f MHz, max %.0f °C%@",

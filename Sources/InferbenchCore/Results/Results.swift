@@ -104,8 +104,12 @@ public struct ColdStart: Codable, Sendable, Equatable {
     public var compileS: Double
     public var firstCallMS: Double
     public var breakevenIterations: Double?
+    /// Inductor's FX graph cache during the compile: "cold" (code generated), "warm" (served
+    /// from the cache, as after a restart), "partial"; nil for eager or when unknown.
+    public var compileCache: String?
 
     enum CodingKeys: String, CodingKey {
+        case compileCache = "compile_cache"
         case loadS = "load_s"
         case compileS = "compile_s"
         case firstCallMS = "first_call_ms"

@@ -77,6 +77,7 @@ extension BenchmarkRunner {
             return .failed(c, workerUsable: usable)
         }
         cell.coldStart = ColdStart(loadS: loaded.loadS, compileS: loaded.compileS, firstCallMS: loaded.firstCallMS)
+        cell.coldStart?.compileCache = loaded.compileCache
         cell.parameters = loaded.parameters
         cell.flopsPerSample = loaded.flopsPerSample
         if variant.compile != .eager {

@@ -169,8 +169,11 @@ public struct LoadResult: Codable, Sendable {
     public var graphBreaks: Int?
     public var recompiles: Int?
     public var compileReasons: [String]?
+    /// "cold", "warm" or "partial": whether Inductor's FX graph cache served the compile.
+    public var compileCache: String?
 
     enum CodingKeys: String, CodingKey {
+        case compileCache = "compile_cache"
         case parameters, memory, recompiles
         case loadS = "load_s"
         case compileS = "compile_s"
