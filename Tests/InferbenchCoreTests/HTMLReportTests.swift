@@ -58,15 +58,15 @@ import Testing
     }
 
     @Test func chartSectionsAreAnExtensionPoint() {
-        let marker = HTMLChartSection(id: "timeline") { input in
-            input.cells.contains { $0.measurement?.phaseStart != nil } ? "<figure class=\"chart chart-timeline\">\(HTML.escape(input.model))</figure>" : nil
+        let marker = HTMLChartSection(id: "custom") { input in
+            input.cells.contains { $0.measurement?.phaseStart != nil } ? "<figure class=\"chart chart-custom\">\(HTML.escape(input.model))</figure>" : nil
         }
         var withPhases = results
         withPhases.cells[0].measurement?.phaseStart = 1
         withPhases.cells[0].measurement?.phaseEnd = 3
         let html = HTMLReport.render(withPhases, charts: HTMLChartSection.standard + [marker])
-        #expect(count("chart-timeline", in: html) == 1)
-        #expect(html.contains("<figure class=\"chart chart-timeline\">resnet50</figure>"))
+        #expect(count("chart-custom", in: html) == 1)
+        #expect(html.contains("<figure class=\"chart chart-custom\">resnet50</figure>"))
         #expect(!HTMLReport.render(results, charts: []).contains("<figure"))
     }
 

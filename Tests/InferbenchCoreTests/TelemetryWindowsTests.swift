@@ -22,3 +22,25 @@ import Testing
         #expect(one == timeline.aggregate(from: 10.4, to: 10.5, samplesProcessed: 10))
     }
 }
+
+@Suite struct TimelineChartTests {
+    @Test func chunksAreDrawnOverTheMachineBeneath() throws {
+        var cell = CellResult(spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: .eager, precision: .fp32, batchSize: 1)), status: .ok)
+        cell.samplesNS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000, 6_000_000]
+        cell.latencyMS = LatencySamples(cell.samplesNS!).summary()
+        cell.measurement = MeasurementInfo(clock: "perf_counter", warmupIterations: 1, warmupStable: true, stopReason: "fixed_iterations", measureSeconds: 0.6,
+                                           chunkWindows: [[10.4, 10.5], [10.6, 10.7]], chunkSizes: [2, 4])
+        let chunks = TimelineChart.chunks(cell)
+        #expect(chunks.count == 2)
+        #expect(chunks[0].p50 == 1.5 && chunks[0].max == 2)
+        #expect(chunks[1].p50 == 4.5 && chunks[1].max == 6)
+        var input = ChartInput(model: "mlp", cells: [cell], comparisons: [:], text: ReportText(.en), multiEnvironment: false)
+        input.telemetry = RecordedGPU.timeline()
+        let html = try #require(TimelineChart.render(input))
+        #expect(html.contains("chart-timeline") && html.contains("GPU SM utilization"))
+        #expect(html.components(separatedBy: "<svg").count == html.components(separatedBy: "</svg>").count)
+        // Sizes that do not add up to the samples are not drawn rather than drawn wrong.
+        cell.measurement?.chunkSizes = [2, 3]
+        #expect(TimelineChart.chunks(cell).isEmpty)
+    }
+}

@@ -9,6 +9,8 @@ public struct ChartInput: Sendable {
     public var comparisons: [String: Comparison]
     public var text: ReportText
     public var multiEnvironment: Bool
+    /// The run's GPU and host samples, for the timeline chart.
+    public var telemetry: Timeline? = nil
 
     /// The cell's series name in legends: `default/fp32`, with `[env]` when several ran.
     public func seriesName(_ cell: CellResult) -> String {
@@ -49,6 +51,7 @@ public struct HTMLChartSection: Sendable {
         HTMLChartSection(id: "throughput") { BatchCharts.throughput($0) },
         HTMLChartSection(id: "speedup") { SpeedupChart.render($0) },
         HTMLChartSection(id: "spectrum") { SpectrumChart.render($0) },
+        HTMLChartSection(id: "timeline") { TimelineChart.render($0) },
     ]
 
     /// A figure: caption, drawing and an HTML legend (HTML wraps, so labels never overlap).

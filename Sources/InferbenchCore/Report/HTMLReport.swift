@@ -46,7 +46,8 @@ public enum HTMLReport {
             out += "<section>\n<h2>\(HTML.escape(t.results(for: model)))</h2>\n"
             out += table(ReportTables.summary(model: model, results, t), className: "summary")
             let cells = ReportTables.cells(of: model, in: results).filter { $0.status == .ok && $0.latencyMS != nil }
-            let input = ChartInput(model: model, cells: cells, comparisons: comparisons, text: t, multiEnvironment: multiEnv)
+            var input = ChartInput(model: model, cells: cells, comparisons: comparisons, text: t, multiEnvironment: multiEnv)
+            input.telemetry = results.telemetry
             let figures = charts.compactMap { $0.render(input) }
             if !figures.isEmpty { out += "<div class=\"charts\">\n" + figures.joined(separator: "\n") + "\n</div>\n" }
             out += "</section>\n"
@@ -111,6 +112,7 @@ public enum HTMLReport {
         tr.failed td { color: #b91c1c; }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px 24px; margin-top: 12px; align-items: start; }
         figure.chart { margin: 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: 10px 12px; }
+        figure.chart-timeline { grid-column: 1 / -1; }
         figcaption { font-weight: 600; font-size: 14px; margin-bottom: 6px; }
         figure.chart > svg { width: 100%; height: auto; display: block; }
         svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; fill: #374151; }

@@ -180,9 +180,12 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
     public var phaseEnd: Double?
     /// [start, end] of each measured chunk (monotonic seconds); under interleaving the cell's own time.
     public var chunkWindows: [[Double]]?
+    /// Iterations in each chunk: they split `samples_ns` by chunk, in order.
+    public var chunkSizes: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case chunkWindows = "chunk_windows"
+        case chunkSizes = "chunk_sizes"
         case clock
         case warmupIterations = "warmup_iterations"
         case warmupStable = "warmup_stable"

@@ -146,7 +146,7 @@ extension BenchmarkRunner {
             stopReason: m.decision.reason, measureSeconds: m.measuredSeconds,
             launchOverheadMS: m.overheads.isEmpty ? nil : Statistics.median(m.overheads) / 1e6,
             hostLatencyMS: m.hostSamples.summary(), repeatMediansMS: m.repeatMedians.isEmpty ? nil : m.repeatMedians,
-            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] })
+            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] }, chunkSizes: m.chunkSizes)
         cell.warnings = Outliers.warnings(for: m.samples.values.map(Double.init), summary: summary, rule: rule, decision: m.decision)
         if m.warmupDecision == .cappedUnstable {
             cell.warnings.append(CellWarning(kind: "warmup_unstable", message:

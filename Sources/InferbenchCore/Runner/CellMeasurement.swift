@@ -23,6 +23,8 @@ struct CellMeasurement {
     var phaseEnd: Double?
     /// Monotonic start and end of every measured chunk: with interleaving, a cell's own time.
     var chunkWindows: [(Double, Double)] = []
+    /// Iterations in each measured chunk, in order (they split `samples` by chunk).
+    var chunkSizes: [Int] = []
 
     init(perIteration: Double) {
         self.perIteration = perIteration
@@ -35,6 +37,7 @@ struct CellMeasurement {
     /// Records one latency chunk and re-evaluates the stopping rule.
     mutating func add(_ chunk: LatencyChunk, seconds: Double, rule: StoppingRule, repeatStart: Int) {
         clock = chunk.clock
+        chunkSizes.append((chunk.deviceNS ?? chunk.hostNS).count)
         samples.append(contentsOf: chunk.deviceNS ?? chunk.hostNS)
         if let device = chunk.deviceNS {
             hostSamples.append(contentsOf: chunk.hostNS)
