@@ -27,19 +27,28 @@ struct Doctor: AsyncParsableCommand {
         let worker: Worker
         let hello: HelloResult
         do { (worker, hello) = try await launcher.start(label: "doctor") } catch {
-            checks.append(DoctorCheck(.fail, "worker", error.description, fix: "check that \(launcher.python) runs: `\(launcher.python) -c 'import sys; print(sys.version)'`"))
+            checks.append(
+                DoctorCheck(
+                    .fail, "worker", error.description, fix: "check that \(launcher.python) runs: `\(launcher.python) -c 'import sys; print(sys.version)'`"))
             return checks
         }
         defer { Task { await worker.shutdown() } }
         let env = hello.env
         checks.append(DoctorCheck(.ok, "worker", "protocol \(hello.protocol), Python \(env.python) on \(env.platform ?? "?")"))
         guard let torch = env.torch else {
-            checks.append(DoctorCheck(.fail, "pytorch", "not importable: \(env.torchError ?? "?")", fix: "`\(launcher.python) -m pip install torch torchvision transformers`, or point --python at a Python that has PyTorch"))
+            checks.append(
+                DoctorCheck(
+                    .fail, "pytorch", "not importable: \(env.torchError ?? "?")",
+                    fix: "`\(launcher.python) -m pip install torch torchvision transformers`, or point --python at a Python that has PyTorch"))
             await worker.shutdown()
             return checks
         }
-        checks.append(DoctorCheck(.ok, "pytorch", "torch \(torch), torchvision \(env.torchvision ?? "-"), transformers \(env.transformers ?? "-"), diffusers \(env.diffusers ?? "-")"))
-        checks.append(DoctorCheck(.info, "cpu", "\(env.cpu ?? HostProbe.current().cpu), \(env.cpuCount ?? 0) cores, torch uses \(env.torchThreads ?? 0) threads"))
+        checks.append(
+            DoctorCheck(
+                .ok, "pytorch",
+                "torch \(torch), torchvision \(env.torchvision ?? "-"), transformers \(env.transformers ?? "-"), diffusers \(env.diffusers ?? "-")"))
+        checks.append(
+            DoctorCheck(.info, "cpu", "\(env.cpu ?? HostProbe.current().cpu), \(env.cpuCount ?? 0) cores, torch uses \(env.torchThreads ?? 0) threads"))
         switch NVML.open() {
         case .success(let nvml):
             let driver = nvml.driverVersion ?? "?"
@@ -61,7 +70,10 @@ struct Doctor: AsyncParsableCommand {
             checks.append(DoctorCheck(.info, "cuda", "CPU-only PyTorch build: benchmarks run on the CPU"))
         }
         if choice != .cpu && choice != .auto && !env.cudaAvailable {
-            checks.append(DoctorCheck(.fail, "device", "--device \(choice) asked for CUDA but none is visible", fix: "use --device cpu, or install a CUDA build of PyTorch and the NVIDIA driver"))
+            checks.append(
+                DoctorCheck(
+                    .fail, "device", "--device \(choice) asked for CUDA but none is visible",
+                    fix: "use --device cpu, or install a CUDA build of PyTorch and the NVIDIA driver"))
             return checks
         }
         let smokeDevice: String
@@ -74,7 +86,10 @@ struct Doctor: AsyncParsableCommand {
             if let cxx = env.cxx {
                 checks.append(DoctorCheck(.ok, "c++ compiler", "\(cxx) (Inductor's CPU backend compiles C++ with it)"))
             } else {
-                checks.append(DoctorCheck(.fail, "c++ compiler", "none found: torch.compile and AOTInductor cannot build CPU kernels", fix: "install g++ (`apt-get install g++`) or set CXX"))
+                checks.append(
+                    DoctorCheck(
+                        .fail, "c++ compiler", "none found: torch.compile and AOTInductor cannot build CPU kernels",
+                        fix: "install g++ (`apt-get install g++`) or set CXX"))
             }
         }
         await checkSmoke(&checks, worker: worker, kind: "compile", device: smokeDevice)
@@ -89,13 +104,34 @@ struct Doctor: AsyncParsableCommand {
             let r = try await worker.smoke(kind: kind, device: device)
             if r.ok, kind == "compile", let e = r.eagerMS, let c = r.compiledMS {
                 let speed = e / c
-                let verdict = speed >= 1.05 ? String(format: "%.2fx faster", speed) : speed <= 0.95 ? String(format: "%.2fx SLOWER than eager", 1 / speed) : "no faster than eager"
-                checks.append(DoctorCheck(speed < 0.95 ? .warn : .ok, name, String(format: "works on %@: compiled in %.1f s; matmul+relu %.3f ms eager vs %.3f ms compiled (%@)", device, r.compileS ?? 0, e, c, verdict),
-                    fix: speed < 0.95 ? "normal for a function this small (launch and guard overhead dominate): judge torch.compile on your real model with `inferbench run`" : nil))
+                let verdict =
+                    speed >= 1.05
+                    ? String(format: "%.2fx faster", speed) : speed <= 0.95 ? String(format: "%.2fx SLOWER than eager", 1 / speed) : "no faster than eager"
+                checks.append(
+                    DoctorCheck(
+                        speed < 0.95 ? .warn : .ok, name,
+                        String(
+                            format: "works on %@: compiled in %.1f s; matmul+relu %.3f ms eager vs %.3f ms compiled (%@)", device, r.compileS ?? 0, e, c,
+                            verdict),
+                        fix: speed < 0.95
+                            ? "normal for a function this small (launch and guard overhead dominate): judge torch.compile on your real model with `inferbench run`"
+                            : nil))
             } else if r.ok {
-                checks.append(DoctorCheck(.ok, name, String(format: "works on %@: export+compile+package+load in %.1f s, max abs err %.2g vs eager", device, r.compileS ?? 0, r.maxAbsErr ?? 0)))
+                checks.append(
+                    DoctorCheck(
+                        .ok, name,
+                        String(
+                            format: "works on %@: export+compile+package+load in %.1f s, max abs err %.2g vs eager", device, r.compileS ?? 0, r.maxAbsErr ?? 0))
+                )
             } else {
-                checks.append(DoctorCheck(.fail, name, "failed on \(device): \(r.error ?? "?")", fix: (r.error ?? "").contains("SIG") ? "this PyTorch build crashes here: try another torch version, or use torch.compile variants instead of aot-inductor" : device == "cpu" ? "install g++ and the Python headers (`apt-get install g++ python3-dev`)" : "check that Triton matches this PyTorch (`pip install -U torch`) and the driver supports its CUDA"))
+                checks.append(
+                    DoctorCheck(
+                        .fail, name, "failed on \(device): \(r.error ?? "?")",
+                        fix: (r.error ?? "").contains("SIG")
+                            ? "this PyTorch build crashes here: try another torch version, or use torch.compile variants instead of aot-inductor"
+                            : device == "cpu"
+                                ? "install g++ and the Python headers (`apt-get install g++ python3-dev`)"
+                                : "check that Triton matches this PyTorch (`pip install -U torch`) and the driver supports its CUDA"))
             }
         } catch {
             checks.append(DoctorCheck(.fail, name, WorkerError.describe(error), fix: "see the worker log; rerun with --python pointing at a working PyTorch"))

@@ -49,7 +49,8 @@ extension Load {
         let (probe, hello) = try await launcher.start(label: "probe")
         let resolved: String
         do {
-            resolved = try await BenchmarkRunner.preflight(models: [spec], device: try DeviceChoice(parsing: device), worker: probe, hello: hello, python: launcher.python)
+            resolved = try await BenchmarkRunner.preflight(
+                models: [spec], device: try DeviceChoice(parsing: device), worker: probe, hello: hello, python: launcher.python)
         } catch {
             await probe.shutdown()
             throw error
@@ -84,9 +85,10 @@ extension Load {
         let outcome: LoadTest.Outcome
         do { outcome = try await task.value } catch { throw error as! InferbenchError }
         sampler?.stop()
-        var results = RunResults(run: RunInfo(
-            id: runID, startedAt: started, finishedAt: Date(), status: Task.isCancelled ? .incomplete : .complete,
-            command: CommandLine.arguments.joined(separator: " "), plan: nil, host: HostProbe.current(), inferbenchVersion: InferbenchInfo.version))
+        var results = RunResults(
+            run: RunInfo(
+                id: runID, startedAt: started, finishedAt: Date(), status: Task.isCancelled ? .incomplete : .complete,
+                command: CommandLine.arguments.joined(separator: " "), plan: nil, host: HostProbe.current(), inferbenchVersion: InferbenchInfo.version))
         results.environments = [BenchmarkRunner.record(PythonEnvironmentSpec(name: "default", python: launcher.python), hello, device: resolved)]
         results.loadTests = outcome.steps
         results.telemetry = sampler?.snapshot()

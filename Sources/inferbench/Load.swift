@@ -59,7 +59,9 @@ struct Load: AsyncParsableCommand {
 
     func validate() throws {
         let scenarios = [qps != nil, concurrency != nil, ramp != nil, findMaxQps].filter { $0 }.count
-        if scenarios == 0 && !offline { throw ValidationError("choose a scenario: --qps R, --concurrency N[,N...], --ramp FROM:TO:DURATION, --find-max-qps --sla-p99 MS, or --offline") }
+        if scenarios == 0 && !offline {
+            throw ValidationError("choose a scenario: --qps R, --concurrency N[,N...], --ramp FROM:TO:DURATION, --find-max-qps --sla-p99 MS, or --offline")
+        }
         if scenarios > 1 { throw ValidationError("give one of --qps, --concurrency, --ramp, --find-max-qps") }
         if findMaxQps && slaP99 == nil { throw ValidationError("--find-max-qps needs --sla-p99 MS") }
         if let slaP99, slaP99 <= 0 { throw ValidationError("--sla-p99 must be > 0 ms") }

@@ -9,10 +9,12 @@ struct Run: AsyncParsableCommand {
     @Argument(help: "A YAML plan file (see docs/cli.md); flags given on the command line override it.")
     var planFile: String?
 
-    @Option(name: .long, parsing: .singleValue, help: "A named Python environment, NAME=PYTHON; repeat to compare environments (e.g. PyTorch versions) in one run.")
+    @Option(
+        name: .long, parsing: .singleValue, help: "A named Python environment, NAME=PYTHON; repeat to compare environments (e.g. PyTorch versions) in one run.")
     var env: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: "Model (zoo name with parameters, e.g. bert-base:seq=512, or file.py:build_fn); repeat or comma-separate.")
+    @Option(
+        name: .long, parsing: .singleValue, help: "Model (zoo name with parameters, e.g. bert-base:seq=512, or file.py:build_fn); repeat or comma-separate.")
     var model: [String] = []
 
     @Option(name: .long, help: "Compile modes: eager,default,reduce-overhead,max-autotune,max-autotune-no-cudagraphs,aot-inductor.")
@@ -164,7 +166,8 @@ struct Run: AsyncParsableCommand {
         }
         if specs.isEmpty, let file = try planFromFile() {
             for spec in file.environments {
-                specs.append(PythonEnvironmentSpec(name: spec.name, python: try PythonLocator.checked(spec.python, what: "\(planFile!): environments: \(spec.name)")))
+                specs.append(
+                    PythonEnvironmentSpec(name: spec.name, python: try PythonLocator.checked(spec.python, what: "\(planFile!): environments: \(spec.name)")))
             }
         }
         if Set(specs.map(\.name)).count != specs.count { throw .badInput("--env: each environment needs its own name") }
@@ -187,7 +190,11 @@ struct Run: AsyncParsableCommand {
             let (probe, hello) = try await launcher.start(label: "probe")
             await probe.shutdown()
             plan = try makePlan(hasCUDA: hello.env.cudaAvailable && device != "cpu")
-            if !quiet { Console.note("No --model given: running the default plan for \(hello.env.cudaAvailable ? "a GPU" : "a CPU-only machine") (\(plan.models.map(\.description).joined(separator: ", ")); \(plan.compile.map(\.rawValue).joined(separator: ",")); batch \(plan.batch.map(String.init).joined(separator: ",")))") }
+            if !quiet {
+                Console.note(
+                    "No --model given: running the default plan for \(hello.env.cudaAvailable ? "a GPU" : "a CPU-only machine") (\(plan.models.map(\.description).joined(separator: ", ")); \(plan.compile.map(\.rawValue).joined(separator: ",")); batch \(plan.batch.map(String.init).joined(separator: ",")))"
+                )
+            }
         }
         let info = RunInfo(
             id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete,
@@ -237,4 +244,3 @@ struct Run: AsyncParsableCommand {
         return .success
     }
 }
-

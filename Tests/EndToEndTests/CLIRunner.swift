@@ -26,8 +26,10 @@ enum CLI {
     }
 
     /// Starts the binary; `whileRunning` gets its pid (to signal it) before the pipes are drained.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 600,
-                    whileRunning: (@Sendable (Int32) -> Void)? = nil) throws -> CLIResult {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 600,
+        whileRunning: (@Sendable (Int32) -> Void)? = nil
+    ) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -49,9 +51,13 @@ enum CLI {
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data(), errData = Data()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         group.wait()
         process.waitUntilExit()
         killer.cancel()

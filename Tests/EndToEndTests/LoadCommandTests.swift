@@ -10,8 +10,10 @@ import Testing
 
     @Test func openLoopAchievesASustainableRate() throws {
         let out = CLI.temporaryDirectory()
-        let r = try CLI.run(["load", "--model", "synthetic:median_ms=2", "--qps", "100", "--arrival", "constant", "--duration", "6s",
-                             "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path])
+        let r = try CLI.run([
+            "load", "--model", "synthetic:median_ms=2", "--qps", "100", "--arrival", "constant", "--duration", "6s",
+            "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path,
+        ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let s = try step(out)
         let achieved = try #require(s["achieved_qps"] as? Double)
@@ -27,13 +29,17 @@ import Testing
         // the stalled request is slow (coordinated omission hides the rest).
         let model = "synthetic:median_ms=1,stall_every=500,stall_ms=300"
         let open = CLI.temporaryDirectory()
-        let r1 = try CLI.run(["load", "--model", model, "--qps", "100", "--arrival", "constant", "--duration", "6s", "--max-batch", "1",
-                              "--quiet", "--no-telemetry", "--out", open.path])
+        let r1 = try CLI.run([
+            "load", "--model", model, "--qps", "100", "--arrival", "constant", "--duration", "6s", "--max-batch", "1",
+            "--quiet", "--no-telemetry", "--out", open.path,
+        ])
         #expect(r1.status == 0, "stderr: \(r1.stderr)")
         let openP99 = try #require((try step(open)["latency_ms"] as? [String: Any])?["p99"] as? Double)
         let closed = CLI.temporaryDirectory()
-        let r2 = try CLI.run(["load", "--model", model, "--concurrency", "1", "--duration", "6s", "--max-batch", "1",
-                              "--quiet", "--no-telemetry", "--out", closed.path])
+        let r2 = try CLI.run([
+            "load", "--model", model, "--concurrency", "1", "--duration", "6s", "--max-batch", "1",
+            "--quiet", "--no-telemetry", "--out", closed.path,
+        ])
         #expect(r2.status == 0, "stderr: \(r2.stderr)")
         let closedP99 = try #require((try step(closed)["latency_ms"] as? [String: Any])?["p99"] as? Double)
         #expect(openP99 > 100, "open-loop p99 \(openP99) ms")
@@ -46,8 +52,10 @@ import Testing
         var rates: [Double] = []
         for maxBatch in ["1", "8"] {
             let out = CLI.temporaryDirectory()
-            let r = try CLI.run(["load", "--model", model, "--concurrency", "16", "--duration", "4s", "--max-batch", maxBatch,
-                                 "--max-delay", "5", "--quiet", "--no-telemetry", "--out", out.path])
+            let r = try CLI.run([
+                "load", "--model", model, "--concurrency", "16", "--duration", "4s", "--max-batch", maxBatch,
+                "--max-delay", "5", "--quiet", "--no-telemetry", "--out", out.path,
+            ])
             #expect(r.status == 0, "stderr: \(r.stderr)")
             rates.append(try #require(try step(out)["achieved_qps"] as? Double))
         }
@@ -57,7 +65,10 @@ import Testing
     @Test func aKilledWorkerIsRestartedAndTheTestFinishes() throws {
         let out = CLI.temporaryDirectory()
         let r = try CLI.run(
-            ["load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "20s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path],
+            [
+                "load", "--model", "synthetic:median_ms=5", "--qps", "50", "--duration", "20s", "--max-batch", "1", "--quiet", "--no-telemetry", "--out",
+                out.path,
+            ],
             timeout: 180,
             whileRunning: { pid in
                 // The first worker is the preflight probe; the second serves the test. Kill the
@@ -85,8 +96,11 @@ import Testing
     @Test func findMaxQPSReportsACurve() throws {
         // One worker at 4 ms a request serves at most 250/s; P99 under 20 ms needs a rate well below that.
         let out = CLI.temporaryDirectory()
-        let r = try CLI.run(["load", "--model", "synthetic:median_ms=4", "--find-max-qps", "--sla-p99", "20", "--duration", "3s",
-                             "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path], timeout: 300)
+        let r = try CLI.run(
+            [
+                "load", "--model", "synthetic:median_ms=4", "--find-max-qps", "--sla-p99", "20", "--duration", "3s",
+                "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path,
+            ], timeout: 300)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout.contains("Highest rate with P99"))
         let tests = try #require(try CLI.results(in: out)["load_tests"] as? [[String: Any]])

@@ -7,14 +7,14 @@ import Testing
         let dir = CLI.temporaryDirectory()
         let plan = dir.appending(path: "plan.yaml")
         try """
-            # 2 compile modes x 2 batch sizes in fp32, and the same in tf32, which a CPU cannot run.
-            models: ["mlp:in=64,hidden=128,out=64,layers=1"]
-            compile: [eager, default]
-            precision: [fp32, tf32]
-            batch: [1, 4]
-            min_time: 0.2
-            max_time: 0.5
-            """.write(to: plan, atomically: true, encoding: .utf8)
+        # 2 compile modes x 2 batch sizes in fp32, and the same in tf32, which a CPU cannot run.
+        models: ["mlp:in=64,hidden=128,out=64,layers=1"]
+        compile: [eager, default]
+        precision: [fp32, tf32]
+        batch: [1, 4]
+        min_time: 0.2
+        max_time: 0.5
+        """.write(to: plan, atomically: true, encoding: .utf8)
         let out = dir.appending(path: "out")
         let r = try CLI.run(["run", plan.path, "--device", "cpu", "--quiet", "--out", out.path], timeout: 900)
         #expect(r.status == 2, "stderr: \(r.stderr)")

@@ -8,14 +8,18 @@ enum ResultsFiles {
     /// `defaultSlower` the default cell's on top, so it is the worst offender.
     static func write(into directory: URL, slower: Double = 1, defaultSlower: Double = 1) throws -> URL {
         let host = HostInfo(hostname: "ci", os: "Linux", cpu: "test CPU", cores: 2, memoryMB: 4096)
-        let info = RunInfo(id: "run-\(slower)", startedAt: Date(timeIntervalSince1970: 1_764_000_000), finishedAt: nil, status: .complete,
-                           command: "inferbench run --model mlp", plan: nil, host: host, inferbenchVersion: "0.1.0")
+        let info = RunInfo(
+            id: "run-\(slower)", startedAt: Date(timeIntervalSince1970: 1_764_000_000), finishedAt: nil, status: .complete,
+            command: "inferbench run --model mlp", plan: nil, host: host, inferbenchVersion: "0.1.0")
         var cells: [CellResult] = []
         for (compile, base) in [(CompileMode.eager, 10.0), (.default, 5.0)] {
             let p50 = base * slower * (compile == .default ? defaultSlower : 1)
-            var cell = CellResult(spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: compile, precision: .fp32, batchSize: 1)), status: .ok)
-            cell.latencyMS = LatencySummary(n: 1000, mean: p50, stddev: p50 / 50, min: p50 * 0.9, p50: p50, p90: p50 * 1.1, p95: p50 * 1.2, p99: p50 * 1.3, p999: p50 * 1.5, max: p50 * 2,
-                                            ci95: .init(p50: [p50 * 0.99, p50 * 1.01], mean: [p50 * 0.99, p50 * 1.01]))
+            var cell = CellResult(
+                spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: compile, precision: .fp32, batchSize: 1)),
+                status: .ok)
+            cell.latencyMS = LatencySummary(
+                n: 1000, mean: p50, stddev: p50 / 50, min: p50 * 0.9, p50: p50, p90: p50 * 1.1, p95: p50 * 1.2, p99: p50 * 1.3, p999: p50 * 1.5, max: p50 * 2,
+                ci95: .init(p50: [p50 * 0.99, p50 * 1.01], mean: [p50 * 0.99, p50 * 1.01]))
             cell.throughputPerS = 1000 / p50
             cell.throughputCI95 = [1000 / p50 * 0.99, 1000 / p50 * 1.01]
             cell.samplesNS = (0..<200).map { Int64(p50 * 1e6 * (1 + Double($0 % 20) / 200)) }

@@ -73,7 +73,9 @@ import Testing
         #expect(r.status == 4, "stderr: \(r.stderr)")
         #expect(r.stderr.contains("pip install torch"))
         // The synthetic model needs no torch, so the same Python benchmarks it.
-        let s = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--python", python, "--max-time", "0.5", "--quiet", "--out", CLI.temporaryDirectory().path])
+        let s = try CLI.run([
+            "run", "--model", "synthetic:median_ms=1", "--python", python, "--max-time", "0.5", "--quiet", "--out", CLI.temporaryDirectory().path,
+        ])
         #expect(s.status == 0, "stderr: \(s.stderr)")
     }
 

@@ -24,8 +24,10 @@ import Testing
     @Test func aKilledRunKeepsItsFinishedCellsAndIsIncomplete() throws {
         let out = dir.appending(path: "killed")
         let r = try CLI.run(
-            ["run", "--model", "synthetic:median_ms=20", "--batch", "1,2,3", "--min-time", "2", "--max-time", "2",
-             "--store", storePath, "--out", out.path, "--quiet"], timeout: 300
+            [
+                "run", "--model", "synthetic:median_ms=20", "--batch", "1,2,3", "--min-time", "2", "--max-time", "2",
+                "--store", storePath, "--out", out.path, "--quiet",
+            ], timeout: 300
         ) { pid in
             CLI.waitForCells(1, in: out)
             waitForStoredCells(1)
@@ -50,8 +52,10 @@ import Testing
 
     @Test func compareAndReportTakeStoredRuns() throws {
         for _ in 0..<2 {
-            let r = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.5", "--min-time", "0.3",
-                                 "--no-throughput", "--quiet", "--store", storePath, "--out", CLI.temporaryDirectory().path])
+            let r = try CLI.run([
+                "run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.5", "--min-time", "0.3",
+                "--no-throughput", "--quiet", "--store", storePath, "--out", CLI.temporaryDirectory().path,
+            ])
             #expect(r.status == 0, "\(r.stderr)")
         }
         let ids = try ResultsStore(path: storePath).runs().map(\.id)
@@ -68,14 +72,18 @@ import Testing
         let report = try CLI.run(["report", "latest", "--store", storePath, "--format", "md", "--out", out.path])
         #expect(report.status == 0, "\(report.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appending(path: "report.md").path))
-        let noStore = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.3", "--min-time", "0.1",
-                                   "--no-throughput", "--quiet", "--no-store", "--store", storePath])
+        let noStore = try CLI.run([
+            "run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.3", "--min-time", "0.1",
+            "--no-throughput", "--quiet", "--no-store", "--store", storePath,
+        ])
         #expect(noStore.status == 64)
     }
 
     @Test func aLoadTestIsRecorded() throws {
-        let r = try CLI.run(["load", "--model", "synthetic:median_ms=2", "--qps", "50", "--arrival", "constant", "--duration", "2s",
-                             "--max-batch", "1", "--quiet", "--no-telemetry", "--store", storePath, "--out", dir.appending(path: "load").path])
+        let r = try CLI.run([
+            "load", "--model", "synthetic:median_ms=2", "--qps", "50", "--arrival", "constant", "--duration", "2s",
+            "--max-batch", "1", "--quiet", "--no-telemetry", "--store", storePath, "--out", dir.appending(path: "load").path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let runs = try ResultsStore(path: storePath).runs()
         try #require(runs.count == 1)
@@ -90,8 +98,10 @@ import Testing
         let blocker = dir.appending(path: "file")
         try Data("x".utf8).write(to: blocker)
         let out = dir.appending(path: "run")
-        let r = try CLI.run(["run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.3", "--min-time", "0.1",
-                             "--no-throughput", "--quiet", "--store", blocker.appending(path: "s.sqlite").path, "--out", out.path])
+        let r = try CLI.run([
+            "run", "--model", "synthetic:median_ms=1", "--batch", "1", "--max-time", "0.3", "--min-time", "0.1",
+            "--no-throughput", "--quiet", "--store", blocker.appending(path: "s.sqlite").path, "--out", out.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.components(separatedBy: "results store:").count == 2, "one error line: \(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appending(path: "results.json").path))

@@ -15,7 +15,9 @@ import Testing
             if quoted {
                 if c == "\"" {
                     if scalars.first == "\"" { field.unicodeScalars.append(c); scalars.removeFirst() } else { quoted = false }
-                } else { field.unicodeScalars.append(c) }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
             } else if c == "\"" && field.isEmpty {
                 quoted = true
             } else if c == "," {
@@ -70,12 +72,13 @@ import Testing
 
     @Test func rawSamples() {
         let rows = Self.parse(CSVReport.samples(ReportFixture.results()))
-        #expect(rows == [
-            ["cell_id", "iteration", "latency_ns"],
-            ["resnet50|default|eager/fp32/bs1", "0", "10000000"],
-            ["resnet50|default|eager/fp32/bs1", "1", "10100000"],
-            ["resnet50|default|eager/fp32/bs1", "2", "9900000"],
-        ])
+        #expect(
+            rows == [
+                ["cell_id", "iteration", "latency_ns"],
+                ["resnet50|default|eager/fp32/bs1", "0", "10000000"],
+                ["resnet50|default|eager/fp32/bs1", "1", "10100000"],
+                ["resnet50|default|eager/fp32/bs1", "2", "9900000"],
+            ])
     }
 
     @Test func numbersAreWrittenInFull() {

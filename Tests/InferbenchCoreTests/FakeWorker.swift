@@ -67,7 +67,9 @@ final class FakeStarter: WorkerStarter, @unchecked Sendable {
     var startCount: Int { lock.withLock { started } }
 
     func start(label: String) async throws(InferbenchError) -> (Worker, HelloResult) {
-        let n = lock.withLock { started += 1; return started }
+        let n = lock.withLock {
+            started += 1; return started
+        }
         let worker = Worker(channel: FakeChannel(handler: makeHandler(n)))
         do { return (worker, try await worker.hello()) } catch { throw .worker("\(error)") }
     }

@@ -25,16 +25,18 @@ import Testing
         #expect(findings.batchScaling.count == 1)
         #expect(s.bestBatch == 4 && s.bestThroughput == 200)
         #expect(s.knee == 2 && s.kneeThroughput == 191)
-        #expect(FindingsText(findings, english).scaling(s)
-            == "mlp, eager/fp32: throughput peaks at batch 4 (200.0 samples/s, p50 4.00 ms); batch 2 already reaches 96% of it (the knee) at p50 2.00 ms.")
+        #expect(
+            FindingsText(findings, english).scaling(s)
+                == "mlp, eager/fp32: throughput peaks at batch 4 (200.0 samples/s, p50 4.00 ms); batch 2 already reaches 96% of it (the knee) at p50 2.00 ms.")
     }
 
     @Test func aKneeBelow95PercentIsNoKnee() throws {
         let findings = Findings(run(series([(1, 100), (2, 189), (4, 200)])))
         let s = try #require(findings.batchScaling.first)
         #expect(s.knee == 4 && s.bestBatch == 4)
-        #expect(FindingsText(findings, english).scaling(s)
-            == "mlp, eager/fp32: throughput rises up to the largest batch measured, 4 (200.0 samples/s, p50 4.00 ms); larger batches may go higher.")
+        #expect(
+            FindingsText(findings, english).scaling(s)
+                == "mlp, eager/fp32: throughput rises up to the largest batch measured, 4 (200.0 samples/s, p50 4.00 ms); larger batches may go higher.")
     }
 
     @Test func aPeakAtTheSmallestBatchSaysLargerBatchesDoNotHelp() throws {
@@ -53,8 +55,9 @@ import Testing
         #expect(findings.slower.count == 1)
         #expect(slow.series.family == "max-autotune/fp32" && slow.batch == 1)
         #expect(slow.speedup.significant && slow.speedup.ratio < 1)
-        #expect(FindingsText(findings, english).slower(slow)
-            == "resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).")
+        #expect(
+            FindingsText(findings, english).slower(slow)
+                == "resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).")
         #expect(FindingsText(findings, ReportText(.zh)).slower(slow).contains("比 eager 更慢"))
     }
 
@@ -63,12 +66,17 @@ import Testing
         let words = FindingsText(Findings(RunResults(run: ReportFixture.results().run)), english)
         let pays = Findings.ColdStart(series: series, compileS: [.init(batch: 1, value: 33)], payback: [.init(batch: 1, value: .after(calls: 4100))])
         #expect(words.coldStart(pays) == "resnet50, default/fp32: compile costs 33 s and pays back after 4,100 calls at batch 1.")
-        let never = Findings.ColdStart(series: series, compileS: [.init(batch: 1, value: 33), .init(batch: 8, value: 2.5)],
-                                       payback: [.init(batch: 1, value: .never), .init(batch: 8, value: .never)])
+        let never = Findings.ColdStart(
+            series: series, compileS: [.init(batch: 1, value: 33), .init(batch: 8, value: 2.5)],
+            payback: [.init(batch: 1, value: .never), .init(batch: 8, value: .never)])
         #expect(words.coldStart(never) == "resnet50, default/fp32: compile costs 2.50–33 s and never pays back (not faster than eager at batch 1, 8).")
-        let mixed = Findings.ColdStart(series: series, compileS: [.init(batch: 1, value: 33), .init(batch: 32, value: 33)],
-                                       payback: [.init(batch: 1, value: .after(calls: 4100)), .init(batch: 32, value: .never)])
-        #expect(words.coldStart(mixed) == "resnet50, default/fp32: compile costs 33 s and pays back after 4,100 calls at batch 1; it never pays back at batch 32 (not faster than eager).")
+        let mixed = Findings.ColdStart(
+            series: series, compileS: [.init(batch: 1, value: 33), .init(batch: 32, value: 33)],
+            payback: [.init(batch: 1, value: .after(calls: 4100)), .init(batch: 32, value: .never)])
+        #expect(
+            words.coldStart(mixed)
+                == "resnet50, default/fp32: compile costs 33 s and pays back after 4,100 calls at batch 1; it never pays back at batch 32 (not faster than eager)."
+        )
     }
 
     @Test func coldStartComesFromTheCells() throws {

@@ -54,9 +54,13 @@ import Testing
     @Test func findingsAndConclusionAreInPlainWords() {
         let md = MarkdownReport.render(results)
         #expect(md.contains("- resnet50 at batch 1: default/fp32 is fastest, p50 4.00 ms, 2.50× [2.46–2.54] faster than eager/fp32.\n"))
-        #expect(md.contains("- bert-base:seq=128 at batch 1: no variant is significantly faster than eager/fp32 (best: default/fp32, 1.01× [0.95–1.08], p50 4.95 ms).\n"))
+        #expect(
+            md.contains(
+                "- bert-base:seq=128 at batch 1: no variant is significantly faster than eager/fp32 (best: default/fp32, 1.01× [0.95–1.08], p50 4.95 ms).\n"))
         #expect(md.contains("- resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).\n"))
-        #expect(md.contains("- resnet50, default/fp32: peak GPU memory over eager: +30 MB (+30%) at batch 1, +20 MB (+5%) at batch 8, +100 MB (+7%) at batch 32.\n"))
+        #expect(
+            md.contains("- resnet50, default/fp32: peak GPU memory over eager: +30 MB (+30%) at batch 1, +20 MB (+5%) at batch 8, +100 MB (+7%) at batch 32.\n")
+        )
         #expect(md.contains("For resnet50, default/fp32 is the fastest at every batch size measured (1.97–2.50× faster than eager/fp32)."))
         #expect(md.contains("Compiling it costs up to 33 s per configuration and pays back after at most 5,446 calls."))
         #expect(md.contains("For bert-base:seq=128, nothing is significantly faster than eager/fp32 at any batch size measured: keep eager/fp32."))

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct PlanFileTests {
     @Test func readsEveryKey() throws {
-        let file = try PlanFile.parse("""
+        let file = try PlanFile.parse(
+            """
             models: [resnet50, "bert-base:seq=128"]
             compile: [eager, default, reduce-overhead]
             precision: fp32,fp16
@@ -30,7 +31,11 @@ import Testing
     }
 
     @Test func errorsNameTheFileLineAndField() {
-        #expect(throws: InferbenchError.badInput("plan.yaml:2: compile: `defualt` is not one of eager, default, reduce-overhead, max-autotune, max-autotune-no-cudagraphs, aot-inductor, tensorrt; did you mean default?")) {
+        #expect(
+            throws: InferbenchError.badInput(
+                "plan.yaml:2: compile: `defualt` is not one of eager, default, reduce-overhead, max-autotune, max-autotune-no-cudagraphs, aot-inductor, tensorrt; did you mean default?"
+            )
+        ) {
             try PlanFile.parse("models: [mlp]\ncompile: [eager, defualt]\n", file: "plan.yaml")
         }
         #expect(throws: InferbenchError.self) { try PlanFile.parse("models: [mlp]\nbatch: [1, zero]\n", file: "p.yaml") }

@@ -15,7 +15,8 @@ enum ReportFixture {
         _ model: String, _ compile: CompileMode, batch: Int, p50: Double, half: Double, throughput: Double,
         precision: Precision = .fp32, compileS: Double = 0, memory: Double? = nil, environment: String = "default"
     ) -> CellResult {
-        let spec = CellSpec(model: try! ModelSpec(parsing: model), environment: environment, variant: Variant(compile: compile, precision: precision, batchSize: batch))
+        let spec = CellSpec(
+            model: try! ModelSpec(parsing: model), environment: environment, variant: Variant(compile: compile, precision: precision, batchSize: batch))
         var c = CellResult(spec: spec, status: .ok)
         c.device = "cuda:0"
         let mean = p50 * 1.01
@@ -50,7 +51,9 @@ enum ReportFixture {
         cells[8].accuracy = Accuracy(maxAbsErr: 0.03, maxRelErr: 0.1, cosine: 0.9991, withinTolerance: false)
         cells[8].warnings = [CellWarning(kind: "outliers", message: "3 of 500 iterations are statistical outliers; quiet the machine")]
         var failed = CellResult(
-            spec: CellSpec(model: try! ModelSpec(parsing: "bert-base:seq=128"), environment: "default", variant: Variant(compile: .default, precision: .fp32, batchSize: 8)),
+            spec: CellSpec(
+                model: try! ModelSpec(parsing: "bert-base:seq=128"), environment: "default", variant: Variant(compile: .default, precision: .fp32, batchSize: 8)
+            ),
             status: .failed)
         failed.error = CellError(kind: "oom", message: "CUDA out of memory, tried to allocate 2.00 GiB")
         cells.append(failed)

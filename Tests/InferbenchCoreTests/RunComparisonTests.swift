@@ -9,7 +9,8 @@ import Testing
         var results = RunResults(run: ReportFixture.results().run)
         for (compile, batch, p50) in [(CompileMode.eager, 1, 10.0), (.default, 1, 5.0), (.eager, 8, 40.0)] {
             let v = p50 * factor
-            results.cells.append(ReportFixture.cell("mlp", compile, batch: batch, p50: v, half: v * half, throughput: Double(batch) * 1000 / v, environment: environment))
+            results.cells.append(
+                ReportFixture.cell("mlp", compile, batch: batch, p50: v, half: v * half, throughput: Double(batch) * 1000 / v, environment: environment))
         }
         results.cells += extra
         return results

@@ -23,8 +23,9 @@ enum RecordedGPU {
 
     static func samples(gpu: Int = 0, energy: Bool = true) -> [GPUSample] {
         rows.map { r in
-            GPUSample(t: r.0, gpu: gpu, smUtil: r.1, memUtil: r.2, memUsedMB: 20_000 + r.1 * 100, memTotalMB: 81_559, powerW: r.3,
-                      powerLimitW: 700, energyJ: energy ? r.4 : nil, tempC: r.5, smClockMHz: r.6, memClockMHz: 2619, throttleReasons: r.7)
+            GPUSample(
+                t: r.0, gpu: gpu, smUtil: r.1, memUtil: r.2, memUsedMB: 20_000 + r.1 * 100, memTotalMB: 81_559, powerW: r.3,
+                powerLimitW: 700, energyJ: energy ? r.4 : nil, tempC: r.5, smClockMHz: r.6, memClockMHz: 2619, throttleReasons: r.7)
         }
     }
 

@@ -6,8 +6,9 @@ import Testing
 @Suite struct TelemetryMonitorReportTests {
     static let offset = 1_764_162_261.123  // t = 100 is 2025-11-26T13:06:01.123Z
     static let utc = TimeZone(identifier: "UTC")!
-    static let gpu = GPUSample(t: 100, gpu: 0, smUtil: 95, memUtil: 42, memUsedMB: 30500, memTotalMB: 81559, powerW: 320.4, powerLimitW: 700,
-                               energyJ: 1081.4, tempC: 45, smClockMHz: 1980, memClockMHz: 2619, throttleReasons: 0x4)
+    static let gpu = GPUSample(
+        t: 100, gpu: 0, smUtil: 95, memUtil: 42, memUsedMB: 30500, memTotalMB: 81559, powerW: 320.4, powerLimitW: 700,
+        energyJ: 1081.4, tempC: 45, smClockMHz: 1980, memClockMHz: 2619, throttleReasons: 0x4)
     static let host = HostSample(t: 100.01, cpuUtil: 12.5, memUsedMB: 5000, memTotalMB: 24152.0586)
 
     @Test func csvHasOneRowPerGPUWithWallAndMonotonicTime() {

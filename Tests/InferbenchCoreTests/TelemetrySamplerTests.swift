@@ -20,8 +20,11 @@ final class FakeGPUs: GPUReader, @unchecked Sendable {
     }
 
     func read(gpu index: Int, pcie: Bool) -> GPUReading {
-        let n = lock.withLock { reads += 1; return reads }
-        var sample = GPUSample(t: Monotonic.now(), gpu: index, smUtil: 50, memUtil: 20, memUsedMB: 1000, powerW: 100, energyJ: Double(n) * 10, tempC: 40, throttleReasons: 0)
+        let n = lock.withLock {
+            reads += 1; return reads
+        }
+        var sample = GPUSample(
+            t: Monotonic.now(), gpu: index, smUtil: 50, memUtil: 20, memUsedMB: 1000, powerW: 100, energyJ: Double(n) * 10, tempC: 40, throttleReasons: 0)
         guard let failAfter, n > failAfter else { return GPUReading(sample: sample) }
         sample.powerW = nil
         return GPUReading(sample: sample, failure: "GPU \(index): nvmlDeviceGetPowerUsage failed: GPU is lost (15), read \(n)")
@@ -110,10 +113,12 @@ final class Ticks: @unchecked Sendable {
     @Test func samplesComeFromADedicatedThreadThatABlockedPoolCannotDelay() async {
         let ticks = Ticks()
         let names = Ticks()
-        let sampler = TelemetrySampler(interval: .milliseconds(10), reader: .failure(TelemetryUnavailable(reason: "test")), onSample: { tick in
-            ticks.add(tick)
-            if Thread.current.name == "ib-telemetry" { names.add(tick) }
-        })
+        let sampler = TelemetrySampler(
+            interval: .milliseconds(10), reader: .failure(TelemetryUnavailable(reason: "test")),
+            onSample: { tick in
+                ticks.add(tick)
+                if Thread.current.name == "ib-telemetry" { names.add(tick) }
+            })
         sampler.start()
         let t0 = Monotonic.now()
         // Block every thread of the cooperative pool for 0.2 s (briefly: other suites share it).

@@ -20,9 +20,11 @@ enum RecordedProc {
         cpu0 46260 0 4420 94525 430 0 143 66 0 0
 
         """
-    static let pidStat1 = "4242 (python3 (inferbench) worker) S 1 4242 4242 0 -1 4194560 7665 782431 0 12 1500 300 2552 273 20 0 9 0 98957 5263360 959 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+    static let pidStat1 =
+        "4242 (python3 (inferbench) worker) S 1 4242 4242 0 -1 4194560 7665 782431 0 12 1500 300 2552 273 20 0 9 0 98957 5263360 959 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
     /// 0.5 s later: utime +60, stime +15 ticks (at 100 ticks/s: 0.75 s of CPU in 0.5 s = 150% of a core).
-    static let pidStat2 = "4242 (python3 (inferbench) worker) R 1 4242 4242 0 -1 4194560 7665 782431 0 12 1560 315 2552 273 20 0 9 0 98957 5263360 959 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+    static let pidStat2 =
+        "4242 (python3 (inferbench) worker) R 1 4242 4242 0 -1 4194560 7665 782431 0 12 1560 315 2552 273 20 0 9 0 98957 5263360 959 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
     static let status = """
         Name:\tpython3
         Umask:\t0022

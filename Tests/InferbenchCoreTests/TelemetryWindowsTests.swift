@@ -25,11 +25,14 @@ import Testing
 
 @Suite struct TimelineChartTests {
     @Test func chunksAreDrawnOverTheMachineBeneath() throws {
-        var cell = CellResult(spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: .eager, precision: .fp32, batchSize: 1)), status: .ok)
+        var cell = CellResult(
+            spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: .eager, precision: .fp32, batchSize: 1)),
+            status: .ok)
         cell.samplesNS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000, 6_000_000]
         cell.latencyMS = LatencySamples(cell.samplesNS!).summary()
-        cell.measurement = MeasurementInfo(clock: "perf_counter", warmupIterations: 1, warmupStable: true, stopReason: "fixed_iterations", measureSeconds: 0.6,
-                                           chunkWindows: [[10.4, 10.5], [10.6, 10.7]], chunkSizes: [2, 4])
+        cell.measurement = MeasurementInfo(
+            clock: "perf_counter", warmupIterations: 1, warmupStable: true, stopReason: "fixed_iterations", measureSeconds: 0.6,
+            chunkWindows: [[10.4, 10.5], [10.6, 10.7]], chunkSizes: [2, 4])
         let chunks = TimelineChart.chunks(cell)
         #expect(chunks.count == 2)
         #expect(chunks[0].p50 == 1.5 && chunks[0].max == 2)

@@ -5,27 +5,32 @@ import Testing
 
 @Suite struct WorkerTests {
     @Test func helloChecksTheProtocolVersion() async throws {
-        let worker = Worker(channel: FakeChannel { _, _, id in
-            FakeChannel.ok(id, #"{"protocol": 99, "worker_version": "x", "env": {"python": "3", "cuda_available": false, "gpus": []}}"#)
-        })
+        let worker = Worker(
+            channel: FakeChannel { _, _, id in
+                FakeChannel.ok(id, #"{"protocol": 99, "worker_version": "x", "env": {"python": "3", "cuda_available": false, "gpus": []}}"#)
+            })
         await #expect(throws: WorkerError.self) { try await worker.hello() }
     }
 
     @Test func anErrorReplyKeepsTheWorkerUsable() async throws {
-        let worker = Worker(channel: FakeChannel { op, _, id in
-            op == "load" ? FakeChannel.error(id, kind: "oom", message: "CUDA out of memory") : FakeChannel.healthy()(op, [:], id)
-        })
+        let worker = Worker(
+            channel: FakeChannel { op, _, id in
+                op == "load" ? FakeChannel.error(id, kind: "oom", message: "CUDA out of memory") : FakeChannel.healthy()(op, [:], id)
+            })
         _ = try await worker.hello()
-        let args = LoadArgs(model: "mlp", params: [:], device: "cpu", precision: "fp32", compile: "eager", batchSize: 1, seed: 0, channelsLast: false, fullgraph: false, dynamic: nil)
+        let args = LoadArgs(
+            model: "mlp", params: [:], device: "cpu", precision: "fp32", compile: "eager", batchSize: 1, seed: 0, channelsLast: false, fullgraph: false,
+            dynamic: nil)
         await #expect(throws: WorkerError.reply(WorkerErrorPayload(kind: .oom, message: "CUDA out of memory"))) { try await worker.load(args) }
         let memory = try await worker.memory()
         #expect(memory.rssMB == 100)
     }
 
     @Test func aDeadWorkerStaysFailed() async throws {
-        let worker = Worker(channel: FakeChannel { op, _, id in
-            op == "hello" ? FakeChannel.ok(id, FakeChannel.hello) : .failure(.exited(status: "killed by SIGKILL", stderrTail: ""))
-        })
+        let worker = Worker(
+            channel: FakeChannel { op, _, id in
+                op == "hello" ? FakeChannel.ok(id, FakeChannel.hello) : .failure(.exited(status: "killed by SIGKILL", stderrTail: ""))
+            })
         _ = try await worker.hello()
         await #expect(throws: WorkerError.failure(.exited(status: "killed by SIGKILL", stderrTail: ""))) { try await worker.memory() }
         if case .failed = await worker.state {} else { Issue.record("state should be failed") }
@@ -46,7 +51,8 @@ final class OperationLog: @unchecked Sendable {
 
 @Suite struct RunnerTests {
     func info() -> RunInfo {
-        RunInfo(id: "t", startedAt: Date(), finishedAt: nil, status: .incomplete, command: "test", plan: nil, host: HostProbe.current(), inferbenchVersion: "test")
+        RunInfo(
+            id: "t", startedAt: Date(), finishedAt: nil, status: .incomplete, command: "test", plan: nil, host: HostProbe.current(), inferbenchVersion: "test")
     }
 
     func plan(batches: [Int]) -> Plan {
@@ -141,10 +147,12 @@ final class OperationLog: @unchecked Sendable {
     }
 
     @Test func comparisonsAndBreakevenAreDerived() async throws {
-        let results = RunResults(run: info(), cells: [
-            cell(compile: .eager, p50: 1.0, mean: 1.0, compileS: 0),
-            cell(compile: .default, p50: 0.5, mean: 0.5, compileS: 2.0),
-        ])
+        let results = RunResults(
+            run: info(),
+            cells: [
+                cell(compile: .eager, p50: 1.0, mean: 1.0, compileS: 0),
+                cell(compile: .default, p50: 0.5, mean: 0.5, compileS: 2.0),
+            ])
         var cells = results.cells
         Derived.fillBreakeven(&cells)
         #expect(cells[1].coldStart?.breakevenIterations == 4000)
@@ -155,9 +163,12 @@ final class OperationLog: @unchecked Sendable {
     }
 
     func cell(compile: CompileMode, p50: Double, mean: Double, compileS: Double) -> CellResult {
-        var c = CellResult(spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: compile, precision: .fp32, batchSize: 1)), status: .ok)
-        c.latencyMS = LatencySummary(n: 1000, mean: mean, stddev: 0.01, min: p50 * 0.9, p50: p50, p90: p50, p95: p50, p99: p50, p999: p50, max: p50 * 2,
-                                     ci95: .init(p50: [p50 * 0.99, p50 * 1.01], mean: [mean * 0.99, mean * 1.01]))
+        var c = CellResult(
+            spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: compile, precision: .fp32, batchSize: 1)),
+            status: .ok)
+        c.latencyMS = LatencySummary(
+            n: 1000, mean: mean, stddev: 0.01, min: p50 * 0.9, p50: p50, p90: p50, p95: p50, p99: p50, p999: p50, max: p50 * 2,
+            ci95: .init(p50: [p50 * 0.99, p50 * 1.01], mean: [mean * 0.99, mean * 1.01]))
         c.coldStart = ColdStart(loadS: 0.1, compileS: compileS, firstCallMS: 1)
         return c
     }

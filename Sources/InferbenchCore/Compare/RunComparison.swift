@@ -68,7 +68,8 @@ public struct RunComparison: Sendable {
         self.metric = metric
         byEnvironment = Set(a.cells.map(\.environment)).count > 1 && Set(b.cells.map(\.environment)).count > 1
         func key(_ c: CellResult) -> Key {
-            Key(model: c.model, environment: byEnvironment ? c.environment : nil, compile: c.variant.compile,
+            Key(
+                model: c.model, environment: byEnvironment ? c.environment : nil, compile: c.variant.compile,
                 precision: c.variant.precision, batch: c.variant.batchSize, channelsLast: c.variant.channelsLast)
         }
         let keysB = Set(b.cells.map(key))
@@ -85,9 +86,10 @@ public struct RunComparison: Sendable {
                 let r = Statistics.ratio(vb.value, vb.interval, over: va.value, va.interval)
                 let significant = r.lower > 1 || r.upper < 1
                 let worse = metric.higherIsBetter ? r.ratio < 1 : r.ratio > 1
-                matches.append(Match(
-                    a: cellA, b: cellB, valueA: va.value, valueB: vb.value, ratio: r.ratio, lower: r.lower, upper: r.upper,
-                    verdict: !significant ? .noSignificantDifference : worse ? .slower : .faster))
+                matches.append(
+                    Match(
+                        a: cellA, b: cellB, valueA: va.value, valueB: vb.value, ratio: r.ratio, lower: r.lower, upper: r.upper,
+                        verdict: !significant ? .noSignificantDifference : worse ? .slower : .faster))
             }
         }
     }

@@ -129,7 +129,9 @@ public actor DynamicBatcher {
         Task {
             let start = Monotonic.now()
             let result: Result<InferResult, WorkerError>
-            do { result = .success(try await worker.infer(batchSize: size)) } catch let error as WorkerError { result = .failure(error) } catch { result = .failure(.failure(.protocolViolation("\(error)"))) }
+            do { result = .success(try await worker.infer(batchSize: size)) } catch let error as WorkerError { result = .failure(error) } catch {
+                result = .failure(.failure(.protocolViolation("\(error)")))
+            }
             let end = Monotonic.now()
             var restarted = true
             if case .failure(.failure(let why)) = result {
@@ -145,7 +147,9 @@ public actor DynamicBatcher {
         return true
     }
 
-    private func finish(_ batch: [Pending], worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double, workerBack: Bool) {
+    private func finish(
+        _ batch: [Pending], worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double, workerBack: Bool
+    ) {
         let now = Monotonic.now()
         let size = padded(batch.count)
         for item in batch {
@@ -153,12 +157,14 @@ public actor DynamicBatcher {
             case .success(let r):
                 let compute = r.deviceNS ?? r.hostNS
                 let transport = max(0, Int64(roundTrip * 1e9) - r.hostNS)
-                item.continuation.resume(returning: RequestOutcome(
-                    status: .ok, scheduled: item.scheduled, dispatched: dispatched, completed: now, computeNS: compute,
-                    transportNS: transport, batchSize: batch.count, paddedBatchSize: size))
+                item.continuation.resume(
+                    returning: RequestOutcome(
+                        status: .ok, scheduled: item.scheduled, dispatched: dispatched, completed: now, computeNS: compute,
+                        transportNS: transport, batchSize: batch.count, paddedBatchSize: size))
             case .failure:
-                item.continuation.resume(returning: RequestOutcome(
-                    status: .failed, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size))
+                item.continuation.resume(
+                    returning: RequestOutcome(
+                        status: .failed, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size))
             }
         }
         if case .failure(.failure) = result {
@@ -168,7 +174,8 @@ public actor DynamicBatcher {
         if alive.isEmpty {
             // No worker left: fail what waits rather than hang.
             for item in queue {
-                item.continuation.resume(returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0))
+                item.continuation.resume(
+                    returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0))
             }
             queue.removeAll()
         }

@@ -30,14 +30,18 @@ public enum LoadSummary {
         result.breakdownMS = breakdown
         result.meanBatchSize = mean(ok.map { Double($0.batchSize) })
         result.durationS = sent.duration
-        result.windows = windows(ok: ok, all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window, telemetry: telemetry)
+        result.windows = windows(
+            ok: ok, all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window,
+            telemetry: telemetry)
         result.phaseStart = sent.start
         result.phaseEnd = end
         return result
     }
 
     /// Per-window figures by completion time: QPS, P50/P99, errors, and GPU figures.
-    static func windows(ok: [RequestOutcome], all: [RequestOutcome], start: Double, duration: Double, window: Double, telemetry: Timeline?) -> [LoadTestResult.Window] {
+    static func windows(
+        ok: [RequestOutcome], all: [RequestOutcome], start: Double, duration: Double, window: Double, telemetry: Timeline?
+    ) -> [LoadTestResult.Window] {
         guard window > 0, duration > 0 else { return [] }
         let count = Int((duration / window).rounded(.up))
         return (0..<count).map { i in
@@ -68,13 +72,23 @@ public enum LoadSummary {
         let early = Statistics.median(ws.prefix(third).compactMap(\.p99))
         let late = Statistics.median(ws.suffix(third).compactMap(\.p99))
         if late > early * 1.2 {
-            warnings.append(CellWarning(kind: "p99_drift", message: String(format:
-                "P99 rose from %.2f ms in the first third to %.2f ms in the last third of the run; look for memory growth, thermal throttling or a leak in the serving path", early, late)))
+            warnings.append(
+                CellWarning(
+                    kind: "p99_drift",
+                    message: String(
+                        format:
+                            "P99 rose from %.2f ms in the first third to %.2f ms in the last third of the run; look for memory growth, thermal throttling or a leak in the serving path",
+                        early, late)))
         }
         let mem = result.windows.compactMap(\.memUsedMB)
         if mem.count >= 6, let first = mem.prefix(third).max(), let last = mem.suffix(third).max(), last > first * 1.05 + 64 {
-            warnings.append(CellWarning(kind: "memory_growth", message: String(format:
-                "device memory grew from %.0f MiB to %.0f MiB during the run; a leak or a cache that never stops growing would do this", first, last)))
+            warnings.append(
+                CellWarning(
+                    kind: "memory_growth",
+                    message: String(
+                        format:
+                            "device memory grew from %.0f MiB to %.0f MiB during the run; a leak or a cache that never stops growing would do this", first, last
+                    )))
         }
         return warnings
     }

@@ -37,8 +37,10 @@ public struct LoadTest: Sendable {
     public var telemetry: TelemetrySampler?
     public var progress: @Sendable (String) -> Void
 
-    public init(model: ModelSpec, variant: Variant, seed: Int, replicaSets: [ReplicaSet], scenario: Scenario, offline: Bool,
-                maxBatch: Int, maxDelay: Double, maxQueue: Int, window: Double, telemetry: TelemetrySampler?, progress: @escaping @Sendable (String) -> Void) {
+    public init(
+        model: ModelSpec, variant: Variant, seed: Int, replicaSets: [ReplicaSet], scenario: Scenario, offline: Bool,
+        maxBatch: Int, maxDelay: Double, maxQueue: Int, window: Double, telemetry: TelemetrySampler?, progress: @escaping @Sendable (String) -> Void
+    ) {
         self.model = model
         self.variant = variant
         self.seed = seed
@@ -137,10 +139,17 @@ public struct LoadTest: Sendable {
         step.telemetry = timeline?.aggregate(from: sent.start, to: sent.start + sent.duration, samplesProcessed: step.completed)
         step.warnings = LoadSummary.driftWarnings(step)
         if step.errors > 0 {
-            step.warnings.append(CellWarning(kind: "errors", message: "\(step.errors) requests failed (a worker died or answered with an error); they count as errors, not as latency"))
+            step.warnings.append(
+                CellWarning(
+                    kind: "errors", message: "\(step.errors) requests failed (a worker died or answered with an error); they count as errors, not as latency"))
         }
         if step.late > 0 {
-            step.warnings.append(CellWarning(kind: "late", message: "\(step.late) requests were sent over 1 ms after their due time (the generator could not keep up); their latency still counts from the due time"))
+            step.warnings.append(
+                CellWarning(
+                    kind: "late",
+                    message:
+                        "\(step.late) requests were sent over 1 ms after their due time (the generator could not keep up); their latency still counts from the due time"
+                ))
         }
         return step
     }

@@ -30,28 +30,46 @@ public enum Outliers {
         var warnings: [CellWarning] = []
         let n = samples.count
         if n < 10 {
-            warnings.append(CellWarning(kind: "few_samples", message:
-                "only \(n) iterations were measured, too few for stable percentiles; raise --max-time or --iterations"))
+            warnings.append(
+                CellWarning(
+                    kind: "few_samples",
+                    message:
+                        "only \(n) iterations were measured, too few for stable percentiles; raise --max-time or --iterations"))
         } else if n < 100, summary.p99 > 0 {
-            warnings.append(CellWarning(kind: "few_samples", message:
-                "P99 from \(n) samples is an extreme value, not a percentile; raise --max-time or --iterations for tail latency"))
+            warnings.append(
+                CellWarning(
+                    kind: "few_samples",
+                    message:
+                        "P99 from \(n) samples is an extreme value, not a percentile; raise --max-time or --iterations for tail latency"))
         }
         let outliers = count(samples)
         if n >= 20, Double(outliers) / Double(n) > 0.01 {
             let pct = String(format: "%.1f", 100 * Double(outliers) / Double(n))
-            warnings.append(CellWarning(kind: "outliers", message:
-                "\(outliers) of \(n) iterations (\(pct)%) are statistical outliers (modified z-score > 3.5); other load on the machine, a longer --warmup, or clock throttling may explain them"))
+            warnings.append(
+                CellWarning(
+                    kind: "outliers",
+                    message:
+                        "\(outliers) of \(n) iterations (\(pct)%) are statistical outliers (modified z-score > 3.5); other load on the machine, a longer --warmup, or clock throttling may explain them"
+                ))
         }
         if let split = Bimodality.split(samples) {
-            warnings.append(CellWarning(kind: "bimodal", message: String(format:
-                "latency is bimodal: %.0f%% of iterations cluster near %@ ms and the rest near %@ ms; the median describes neither well. Look for recompiles, cache misses or two code paths (e.g. TORCH_LOGS=recompiles)",
-                split.upperFraction * 100, Format.ms(split.upperMedian / 1e6), Format.ms(split.lowerMedian / 1e6))))
+            warnings.append(
+                CellWarning(
+                    kind: "bimodal",
+                    message: String(
+                        format:
+                            "latency is bimodal: %.0f%% of iterations cluster near %@ ms and the rest near %@ ms; the median describes neither well. Look for recompiles, cache misses or two code paths (e.g. TORCH_LOGS=recompiles)",
+                        split.upperFraction * 100, Format.ms(split.upperMedian / 1e6), Format.ms(split.lowerMedian / 1e6))))
         }
         if decision == .maxTimeReached {
             let got = String(format: "±%.1f%%", summary.relativeMedianHalfWidth * 100)
             let want = String(format: "±%.1f%%", rule.targetCI * 100)
-            warnings.append(CellWarning(kind: "target_ci_not_met", message:
-                "the median's 95% interval is \(got), wider than the \(want) target, when --max-time \(fmt(rule.maxTime)) s ran out; raise --max-time or quiet the machine"))
+            warnings.append(
+                CellWarning(
+                    kind: "target_ci_not_met",
+                    message:
+                        "the median's 95% interval is \(got), wider than the \(want) target, when --max-time \(fmt(rule.maxTime)) s ran out; raise --max-time or quiet the machine"
+                ))
         }
         return warnings
     }

@@ -30,8 +30,10 @@ public enum Statistics {
 
     /// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom (for 95% intervals).
     public static func t975(df: Int) -> Double {
-        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                               2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086]
+        let table: [Double] = [
+            12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+            2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+        ]
         if df < 1 { return .infinity }
         if df <= table.count { return table[df - 1] }
         if df <= 30 { return 2.042 + (2.086 - 2.042) * Double(30 - df) / 10 }

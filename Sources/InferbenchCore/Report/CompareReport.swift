@@ -30,8 +30,10 @@ public enum CompareReport {
         var table = TextTable(headers: headers, leftAligned: showEnv ? [0, 1, 2, 8] : [0, 1, 7])
         for m in comparison.matches {
             let value = metric == .throughput ? Format.rate : Format.ms
-            var row = [m.a.model, m.a.variant.label, value(m.valueA), value(m.valueB), Format.factor(m.ratio),
-                       "[\(Format.factor(m.lower))-\(Format.factor(m.upper))]", Format.change(m.ratio), verdict(m.verdict)]
+            var row = [
+                m.a.model, m.a.variant.label, value(m.valueA), value(m.valueB), Format.factor(m.ratio),
+                "[\(Format.factor(m.lower))-\(Format.factor(m.upper))]", Format.change(m.ratio), verdict(m.verdict),
+            ]
             if showEnv { row.insert(environments(m.a, m.b), at: 1) }
             table.rows.append(row)
         }

@@ -150,10 +150,11 @@ public struct Findings: Sendable, Equatable {
             let eager = peers.filter { $0.variant.compile == .eager }
             let reference = eager.first { $0.variant.precision == .fp32 && !$0.variant.channelsLast } ?? eager.first
             let isReference = reference?.id == fastest.id
-            out.append(Best(
-                model: cell.model, environment: cell.environment, batch: cell.variant.batchSize, family: fastest.variant.family,
-                p50: fastest.latencyMS!.p50, reference: isReference ? nil : reference?.variant.family,
-                speedup: isReference ? nil : reference.flatMap { speedup(of: fastest, over: $0) }))
+            out.append(
+                Best(
+                    model: cell.model, environment: cell.environment, batch: cell.variant.batchSize, family: fastest.variant.family,
+                    p50: fastest.latencyMS!.p50, reference: isReference ? nil : reference?.variant.family,
+                    speedup: isReference ? nil : reference.flatMap { speedup(of: fastest, over: $0) }))
         }
         return out
     }
@@ -190,15 +191,16 @@ public struct Findings: Sendable, Equatable {
         for (series, cells) in ReportData.seriesGroups(ok.filter { $0.variant.compile != .eager }) {
             let timed = cells.filter { $0.coldStart != nil }
             if !timed.isEmpty {
-                cold.append(ColdStart(
-                    series: series,
-                    compileS: timed.map { PerBatch(batch: $0.variant.batchSize, value: $0.coldStart!.compileS) },
-                    payback: timed.compactMap { cell in
-                        // Without an eager baseline nothing is known about paying back.
-                        guard Derived.baseline(for: cell, in: ok) != nil else { return nil }
-                        let calls = cell.coldStart!.breakevenIterations
-                        return PerBatch(batch: cell.variant.batchSize, value: calls.map { .after(calls: $0) } ?? .never)
-                    }))
+                cold.append(
+                    ColdStart(
+                        series: series,
+                        compileS: timed.map { PerBatch(batch: $0.variant.batchSize, value: $0.coldStart!.compileS) },
+                        payback: timed.compactMap { cell in
+                            // Without an eager baseline nothing is known about paying back.
+                            guard Derived.baseline(for: cell, in: ok) != nil else { return nil }
+                            let calls = cell.coldStart!.breakevenIterations
+                            return PerBatch(batch: cell.variant.batchSize, value: calls.map { .after(calls: $0) } ?? .never)
+                        }))
             }
             let pairs = cells.compactMap { cell in Derived.baseline(for: cell, in: ok).map { (cell, $0) } }
             let gpu = !pairs.isEmpty && pairs.allSatisfy { $0.memoryMB?.peakAllocated != nil && $1.memoryMB?.peakAllocated != nil }

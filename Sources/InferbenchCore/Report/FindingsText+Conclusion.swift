@@ -17,25 +17,32 @@ extension FindingsText {
             if let cost = compileCost(model, environment, bests) { sentences.append(cost) }
             let scaling = findings.batchScaling.filter { $0.series.model == model && $0.series.environment == environment }
             if let top = scaling.max(by: { $0.bestThroughput < $1.bestThroughput }) {
-                sentences.append(pick("Highest throughput: \(Format.rate(top.bestThroughput)) samples/s with \(top.series.family) at batch \(top.bestBatch).",
-                                      "最高吞吐量:\(top.series.family) 在批大小 \(top.bestBatch) 时达到 \(Format.rate(top.bestThroughput)) 样本/秒。"))
+                sentences.append(
+                    pick(
+                        "Highest throughput: \(Format.rate(top.bestThroughput)) samples/s with \(top.series.family) at batch \(top.bestBatch).",
+                        "最高吞吐量:\(top.series.family) 在批大小 \(top.bestBatch) 时达到 \(Format.rate(top.bestThroughput)) 样本/秒。"))
             }
         }
         if !findings.slower.isEmpty {
-            sentences.append(pick("Do not deploy the \(findings.slower.count) compiled configuration(s) that are slower than eager (see Findings).",
-                                  "不要部署比 eager 更慢的 \(findings.slower.count) 个编译配置(见“发现”)。"))
+            sentences.append(
+                pick(
+                    "Do not deploy the \(findings.slower.count) compiled configuration(s) that are slower than eager (see Findings).",
+                    "不要部署比 eager 更慢的 \(findings.slower.count) 个编译配置(见“发现”)。"))
         }
         if findings.incomplete {
             sentences.append(pick("The run was interrupted: the figures cover only the cells that finished.", "运行被中断:数据只覆盖已完成的单元。"))
         }
         if findings.failedCells > 0 {
-            sentences.append(pick("\(findings.failedCells) of \(findings.totalCells) cells failed or were skipped (see Warnings).",
-                                  "\(findings.totalCells) 个单元中有 \(findings.failedCells) 个失败或被跳过(见警告)。"))
+            sentences.append(
+                pick(
+                    "\(findings.failedCells) of \(findings.totalCells) cells failed or were skipped (see Warnings).",
+                    "\(findings.totalCells) 个单元中有 \(findings.failedCells) 个失败或被跳过(见警告)。"))
         }
         let warned = findings.warnings.filter { if case .failed = $0.kind { return false } else { return true } }.count
-        sentences.append(warned > 0
-            ? pick("Review the \(warned) warning(s) before relying on these figures.", "在采用这些数据之前,请先查看 \(warned) 条警告。")
-            : pick("No measurement warnings were raised.", "测量过程中没有警告。"))
+        sentences.append(
+            warned > 0
+                ? pick("Review the \(warned) warning(s) before relying on these figures.", "在采用这些数据之前,请先查看 \(warned) 条警告。")
+                : pick("No measurement warnings were raised.", "测量过程中没有警告。"))
         return sentences.joined(separator: pick(" ", ""))
     }
 
@@ -45,21 +52,24 @@ extension FindingsText {
         let wins = bests.filter { $0.speedup?.significant == true && ($0.speedup?.ratio ?? 0) > 1 }
         let ties = bests.filter { !wins.contains($0) }.map(\.batch)
         if wins.isEmpty {
-            return pick("For \(who), nothing is significantly faster than \(reference) at any batch size measured: keep \(reference).",
-                        "对 \(who) 而言,所测的任何批大小下都没有变体显著快于 \(reference):保持 \(reference)。")
+            return pick(
+                "For \(who), nothing is significantly faster than \(reference) at any batch size measured: keep \(reference).",
+                "对 \(who) 而言,所测的任何批大小下都没有变体显著快于 \(reference):保持 \(reference)。")
         }
         var families: [String] = []
         for w in wins where !families.contains(w.family) { families.append(w.family) }
         let parts = families.map { family -> String in
             let mine = wins.filter { $0.family == family }
             let ratios = range(mine.map { $0.speedup!.ratio }, Format.factor) + "×"
-            return pick("\(family) wins at batch \(batches(mine.map(\.batch))) (\(ratios) faster than \(reference))",
-                        "\(family) 在批大小 \(batches(mine.map(\.batch))) 时最快(比 \(reference) 快 \(ratios))")
+            return pick(
+                "\(family) wins at batch \(batches(mine.map(\.batch))) (\(ratios) faster than \(reference))",
+                "\(family) 在批大小 \(batches(mine.map(\.batch))) 时最快(比 \(reference) 快 \(ratios))")
         }
         if families.count == 1 && ties.isEmpty {
             let ratios = range(wins.map { $0.speedup!.ratio }, Format.factor) + "×"
-            return pick("For \(who), \(families[0]) is the fastest at every batch size measured (\(ratios) faster than \(reference)).",
-                        "对 \(who) 而言,\(families[0]) 在所测的每个批大小下都最快(比 \(reference) 快 \(ratios))。")
+            return pick(
+                "For \(who), \(families[0]) is the fastest at every batch size measured (\(ratios) faster than \(reference)).",
+                "对 \(who) 而言,\(families[0]) 在所测的每个批大小下都最快(比 \(reference) 快 \(ratios))。")
         }
         var out = pick("For \(who): \(parts.joined(separator: "; "))", "对 \(who) 而言:\(parts.joined(separator: ";"))")
         if !ties.isEmpty {
@@ -85,7 +95,8 @@ extension FindingsText {
         guard let most = calls.max() else {
             return pick("Compiling it costs up to \(Format.seconds(worst)) per configuration.", "每个配置的编译耗时最多 \(Format.seconds(worst))。")
         }
-        return pick("Compiling it costs up to \(Format.seconds(worst)) per configuration and pays back after at most \(Format.count(most)) calls.",
-                    "每个配置的编译耗时最多 \(Format.seconds(worst)),最多 \(Format.count(most)) 次调用即可回本。")
+        return pick(
+            "Compiling it costs up to \(Format.seconds(worst)) per configuration and pays back after at most \(Format.count(most)) calls.",
+            "每个配置的编译耗时最多 \(Format.seconds(worst)),最多 \(Format.count(most)) 次调用即可回本。")
     }
 }

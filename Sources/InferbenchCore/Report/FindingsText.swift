@@ -44,13 +44,19 @@ public struct FindingsText: Sendable {
         guard let reference = b.reference else {
             return b.family.hasPrefix("eager/")
                 ? pick("\(who): \(b.family) is fastest (p50 \(p50) ms); no other variant beats it.", "\(who):\(b.family) 最快(p50 \(p50) 毫秒),其他变体都不比它快。")
-                : pick("\(who): \(b.family) is fastest (p50 \(p50) ms); there is no eager cell to compare with.", "\(who):\(b.family) 最快(p50 \(p50) 毫秒);没有可对比的 eager 单元。")
+                : pick(
+                    "\(who): \(b.family) is fastest (p50 \(p50) ms); there is no eager cell to compare with.",
+                    "\(who):\(b.family) 最快(p50 \(p50) 毫秒);没有可对比的 eager 单元。")
         }
         guard let s = b.speedup else { return pick("\(who): \(b.family) is fastest (p50 \(p50) ms).", "\(who):\(b.family) 最快(p50 \(p50) 毫秒)。") }
         let ratio = Format.ratio(s.ratio, s.lower, s.upper)
         return s.significant
-            ? pick("\(who): \(b.family) is fastest, p50 \(p50) ms, \(ratio) faster than \(reference).", "\(who):\(b.family) 最快,p50 \(p50) 毫秒,比 \(reference) 快 \(ratio)。")
-            : pick("\(who): no variant is significantly faster than \(reference) (best: \(b.family), \(ratio), p50 \(p50) ms).", "\(who):没有变体显著快于 \(reference)(最佳:\(b.family),\(ratio),p50 \(p50) 毫秒)。")
+            ? pick(
+                "\(who): \(b.family) is fastest, p50 \(p50) ms, \(ratio) faster than \(reference).",
+                "\(who):\(b.family) 最快,p50 \(p50) 毫秒,比 \(reference) 快 \(ratio)。")
+            : pick(
+                "\(who): no variant is significantly faster than \(reference) (best: \(b.family), \(ratio), p50 \(p50) ms).",
+                "\(who):没有变体显著快于 \(reference)(最佳:\(b.family),\(ratio),p50 \(p50) 毫秒)。")
     }
 
     func scaling(_ s: Findings.BatchScaling) -> String {
@@ -58,23 +64,27 @@ public struct FindingsText: Sendable {
         let top = "\(Format.rate(s.bestThroughput)) " + pick("samples/s, p50 ", "样本/秒,p50 ") + Format.ms(s.bestP50) + pick(" ms", " 毫秒")
         let peak: String
         if s.bestBatch == s.largestBatch {
-            peak = pick("throughput rises up to the largest batch measured, \(s.bestBatch) (\(top)); larger batches may go higher",
-                        "吞吐量一直增长到所测最大批大小 \(s.bestBatch)(\(top));更大的批可能更高")
+            peak = pick(
+                "throughput rises up to the largest batch measured, \(s.bestBatch) (\(top)); larger batches may go higher",
+                "吞吐量一直增长到所测最大批大小 \(s.bestBatch)(\(top));更大的批可能更高")
         } else if s.bestBatch == s.smallestBatch {
-            peak = pick("throughput is highest at the smallest batch measured, \(s.bestBatch) (\(top)); larger batches do not help",
-                        "吞吐量在所测最小批大小 \(s.bestBatch) 时最高(\(top));更大的批没有帮助")
+            peak = pick(
+                "throughput is highest at the smallest batch measured, \(s.bestBatch) (\(top)); larger batches do not help",
+                "吞吐量在所测最小批大小 \(s.bestBatch) 时最高(\(top));更大的批没有帮助")
         } else {
             peak = pick("throughput peaks at batch \(s.bestBatch) (\(top))", "吞吐量在批大小 \(s.bestBatch) 达到峰值(\(top))")
         }
         guard s.knee != s.bestBatch else { return "\(who)\(pick(": ", ":"))\(peak)\(pick(".", "。"))" }
         let share = String(format: "%.0f", s.kneeThroughput / s.bestThroughput * 100)
-        return pick("\(who): \(peak); batch \(s.knee) already reaches \(share)% of it (the knee) at p50 \(Format.ms(s.kneeP50)) ms.",
-                    "\(who):\(peak);批大小 \(s.knee) 已达到其 \(share)%(拐点),p50 \(Format.ms(s.kneeP50)) 毫秒。")
+        return pick(
+            "\(who): \(peak); batch \(s.knee) already reaches \(share)% of it (the knee) at p50 \(Format.ms(s.kneeP50)) ms.",
+            "\(who):\(peak);批大小 \(s.knee) 已达到其 \(share)%(拐点),p50 \(Format.ms(s.kneeP50)) 毫秒。")
     }
 
     func coldStart(_ c: Findings.ColdStart) -> String {
-        let head = pick("\(subject(c.series)): compile costs \(range(c.compileS.map(\.value), Format.seconds))",
-                        "\(subject(c.series)):编译耗时 \(range(c.compileS.map(\.value), Format.seconds))")
+        let head = pick(
+            "\(subject(c.series)): compile costs \(range(c.compileS.map(\.value), Format.seconds))",
+            "\(subject(c.series)):编译耗时 \(range(c.compileS.map(\.value), Format.seconds))")
         var paid: [String] = []
         var never: [Int] = []
         for p in c.payback {
@@ -88,7 +98,9 @@ public struct FindingsText: Sendable {
             return head + pick(" and never pays back (not faster than eager at batch \(batches(never))).", ",且永远无法回本(批大小 \(batches(never)) 时不比 eager 快)。")
         }
         var out = head + pick(" and pays back after \(list(paid))", ",回本需要:\(list(paid))")
-        if !never.isEmpty { out += pick("; it never pays back at batch \(batches(never)) (not faster than eager)", ";批大小 \(batches(never)) 时永远无法回本(不比 eager 快)") }
+        if !never.isEmpty {
+            out += pick("; it never pays back at batch \(batches(never)) (not faster than eager)", ";批大小 \(batches(never)) 时永远无法回本(不比 eager 快)")
+        }
         return out + pick(".", "。")
     }
 
@@ -98,15 +110,17 @@ public struct FindingsText: Sendable {
             let delta = f.value.variantMB - f.value.eagerMB
             let sign = delta >= 0 ? "+" : "-"
             let pct = f.value.eagerMB > 0 ? String(format: " (%+.0f%%)", delta / f.value.eagerMB * 100) : ""
-            return pick("\(sign)\(Format.megabytes(abs(delta))) MB\(pct) at batch \(f.batch)", "批大小 \(f.batch) 时 \(sign)\(Format.megabytes(abs(delta))) MB\(pct)")
+            return pick(
+                "\(sign)\(Format.megabytes(abs(delta))) MB\(pct) at batch \(f.batch)", "批大小 \(f.batch) 时 \(sign)\(Format.megabytes(abs(delta))) MB\(pct)")
         }
         return pick("\(subject(m.series)): \(what) over eager: \(list(items)).", "\(subject(m.series)):相对 eager 的\(what):\(list(items))。")
     }
 
     func slower(_ s: Findings.Slower) -> String {
         let ratio = Format.ratio(s.speedup.ratio, s.speedup.lower, s.speedup.upper)
-        return pick("\(subject(s.series)) at batch \(s.batch) is SLOWER than eager: speedup \(ratio) (p50 \(Format.ms(s.p50)) ms vs \(Format.ms(s.eagerP50)) ms eager).",
-                    "\(subject(s.series)) 在批大小 \(s.batch) 时比 eager 更慢:加速比 \(ratio)(p50 \(Format.ms(s.p50)) 毫秒,eager 为 \(Format.ms(s.eagerP50)) 毫秒)。")
+        return pick(
+            "\(subject(s.series)) at batch \(s.batch) is SLOWER than eager: speedup \(ratio) (p50 \(Format.ms(s.p50)) ms vs \(Format.ms(s.eagerP50)) ms eager).",
+            "\(subject(s.series)) 在批大小 \(s.batch) 时比 eager 更慢:加速比 \(ratio)(p50 \(Format.ms(s.p50)) 毫秒,eager 为 \(Format.ms(s.eagerP50)) 毫秒)。")
     }
 
     /// What to check, grouped by cell (`mlp eager/fp32/bs1`), in the order cells ran.
@@ -130,14 +144,17 @@ public struct FindingsText: Sendable {
             return "[\(kind)] \(message)"
         case .graphBreaks(let n, let reasons):
             let why = reasons.isEmpty ? "" : " (\(reasons.prefix(2).joined(separator: "; ")))"
-            return pick("\(n) graph break(s)\(why); code between graphs runs in Python. Try --fullgraph to find them.",
-                        "\(n) 处图中断\(why);图之间的代码以 Python 执行。可用 --fullgraph 定位。")
+            return pick(
+                "\(n) graph break(s)\(why); code between graphs runs in Python. Try --fullgraph to find them.",
+                "\(n) 处图中断\(why);图之间的代码以 Python 执行。可用 --fullgraph 定位。")
         case .recompiles(let n):
-            return pick("\(n) recompile(s); figures may include compile time. Check for changing input shapes or try --dynamic.",
-                        "发生 \(n) 次重新编译;数据可能包含编译时间。请检查输入形状是否变化,或尝试 --dynamic。")
+            return pick(
+                "\(n) recompile(s); figures may include compile time. Check for changing input shapes or try --dynamic.",
+                "发生 \(n) 次重新编译;数据可能包含编译时间。请检查输入形状是否变化,或尝试 --dynamic。")
         case .accuracy(let err, let cosine):
-            return pick(String(format: "outputs differ from eager fp32 beyond tolerance (max abs err %.3g, cosine %.6f).", err, cosine),
-                        String(format: "输出与 eager fp32 的差异超出容差(最大绝对误差 %.3g,余弦相似度 %.6f)。", err, cosine))
+            return pick(
+                String(format: "outputs differ from eager fp32 beyond tolerance (max abs err %.3g, cosine %.6f).", err, cosine),
+                String(format: "输出与 eager fp32 的差异超出容差(最大绝对误差 %.3g,余弦相似度 %.6f)。", err, cosine))
         }
     }
 }

@@ -105,7 +105,9 @@ enum BatchCharts {
             for (cell, v) in mine {
                 let px = x(cell.variant.batchSize)
                 svg.whisker(px, y.position(v.1), px, y.position(v.2), stroke: color)
-                svg.circle(px, y.position(v.0), fill: color, title: "\(name) bs\(cell.variant.batchSize): \(Format.tick(v.0)) [\(Format.tick(v.1))–\(Format.tick(v.2))]")
+                svg.circle(
+                    px, y.position(v.0), fill: color,
+                    title: "\(name) bs\(cell.variant.batchSize): \(Format.tick(v.0)) [\(Format.tick(v.1))–\(Format.tick(v.2))]")
             }
         }
         let legend = input.seriesNames.compactMap { name in input.cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }

@@ -65,7 +65,9 @@ public enum HTMLReport {
         if warnings.isEmpty {
             out += "<p>\(HTML.escape(t.noWarnings))</p>\n"
         } else {
-            out += "<ul class=\"warnings\">\n" + warnings.map { "<li><strong>\(HTML.escape($0.cell))</strong>\n" + list($0.items) + "</li>\n" }.joined() + "</ul>\n"
+            out +=
+                "<ul class=\"warnings\">\n" + warnings.map { "<li><strong>\(HTML.escape($0.cell))</strong>\n" + list($0.items) + "</li>\n" }.joined()
+                + "</ul>\n"
         }
         out += "</section>\n</main>\n</body>\n</html>\n"
         return out

@@ -2,7 +2,10 @@
 public enum LoadReport {
     public static func render(_ steps: [LoadTestResult], offline: Double? = nil, best: Double? = nil, sla: Double? = nil) -> String {
         var table = TextTable(
-            headers: ["scenario", "target/s", "achieved/s", "sent", "ok", "late", "dropped", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue", "ipc", "compute", "batch", "SLA"],
+            headers: [
+                "scenario", "target/s", "achieved/s", "sent", "ok", "late", "dropped", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue", "ipc",
+                "compute", "batch", "SLA",
+            ],
             leftAligned: [0, 16])
         for s in steps {
             let l = s.latencyMS
@@ -17,7 +20,8 @@ public enum LoadReport {
         var out = table.render()
         out += "\nLatency counts from each request's scheduled time (open loop) or send time (closed loop); queue, ipc and compute are means in ms.\n"
         if let sla {
-            out += best.map { String(format: "Highest rate with P99 ≤ %.1f ms: %@ requests/s.\n", sla, Format.rate($0)) }
+            out +=
+                best.map { String(format: "Highest rate with P99 ≤ %.1f ms: %@ requests/s.\n", sla, Format.rate($0)) }
                 ?? String(format: "No rate tried kept P99 ≤ %.1f ms.\n", sla)
         }
         if let offline {

@@ -33,9 +33,12 @@ public enum MarkdownReport {
         }
         out += "## \(t.warnings)\n\n"
         let warnings = words.warnings()
-        out += warnings.isEmpty ? "\(t.noWarnings)\n" : warnings.map { group in
-            "- \(escape(group.cell))\n" + group.items.map { "  - \(escape($0))\n" }.joined()
-        }.joined()
+        out +=
+            warnings.isEmpty
+            ? "\(t.noWarnings)\n"
+            : warnings.map { group in
+                "- \(escape(group.cell))\n" + group.items.map { "  - \(escape($0))\n" }.joined()
+            }.joined()
         return out
     }
 

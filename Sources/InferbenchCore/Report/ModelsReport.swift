@@ -4,7 +4,9 @@ public enum ModelsReport {
         var table = TextTable(headers: ["model", "parameters (defaults)", "needs", "description"], leftAligned: [0, 1, 2, 3])
         for entry in zoo {
             let params = entry.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            table.rows.append([entry.name, params.isEmpty ? "-" : params, entry.needs.isEmpty ? "(nothing)" : entry.needs.joined(separator: ","), entry.description])
+            table.rows.append([
+                entry.name, params.isEmpty ? "-" : params, entry.needs.isEmpty ? "(nothing)" : entry.needs.joined(separator: ","), entry.description,
+            ])
         }
         return table.render() + "\nParameters go after a colon: bert-base:seq=512. Your own model: path/to/file.py:build_fn.\n"
     }

@@ -16,8 +16,10 @@ public enum MonitorReport {
     public static func gpuLine(_ s: GPUSample, wallClock: Date, timeZone: TimeZone = .current) -> String {
         let reasons = s.throttleReasons.map { ThrottleReasons(rawValue: $0).names.joined(separator: ",") } ?? ""
         return " " + clock(wallClock, timeZone) + "  "
-            + [pad(String(s.gpu), 3), num(s.smUtil, 5), num(s.memUtil, 5), num(s.memUsedMB, 7), num(s.powerW, 5), num(s.tempC, 5),
-               num(s.smClockMHz, 6), num(s.memClockMHz, 6)].joined(separator: " ")
+            + [
+                pad(String(s.gpu), 3), num(s.smUtil, 5), num(s.memUtil, 5), num(s.memUsedMB, 7), num(s.powerW, 5), num(s.tempC, 5),
+                num(s.smClockMHz, 6), num(s.memClockMHz, 6),
+            ].joined(separator: " ")
             + "  " + (reasons.isEmpty ? "-" : reasons) + "\n"
     }
 
@@ -31,8 +33,10 @@ public enum MonitorReport {
     /// the watched processes (`--pid`), percent of one core and resident MiB.
     public static func hostLine(_ s: HostSample, wallClock: Date, timeZone: TimeZone = .current) -> String {
         " " + clock(wallClock, timeZone)
-            + [num(s.cpuUtil, 6, decimals: 1), num(s.memUsedMB, 11), num(s.memTotalMB, 11), num(s.processCPUUtil, 11, decimals: 1),
-               num(s.processRSSMB, 11)].joined(separator: " ") + "\n"
+            + [
+                num(s.cpuUtil, 6, decimals: 1), num(s.memUsedMB, 11), num(s.memTotalMB, 11), num(s.processCPUUtil, 11, decimals: 1),
+                num(s.processRSSMB, 11),
+            ].joined(separator: " ") + "\n"
     }
 
     public static let csvColumns = [
@@ -79,8 +83,9 @@ public enum MonitorReport {
     /// What watching cost, for stderr when monitoring ends.
     public static func costLine(_ cost: SamplerCost, interval: Double) -> String {
         guard let cpu = cost.cpuMSPerSample, let wall = cost.wallMSPerSample else { return "sampler: no samples taken\n" }
-        return String(format: "sampler: %d samples every %.0f ms; %.3f ms CPU and %.3f ms wall per sample (max %.3f ms), %.2f%% of one core, %d missed\n",
-                      cost.samples, interval * 1000, cpu, wall, cost.wallMSMax ?? wall, cost.cpuPercent ?? 0, cost.missed)
+        return String(
+            format: "sampler: %d samples every %.0f ms; %.3f ms CPU and %.3f ms wall per sample (max %.3f ms), %.2f%% of one core, %d missed\n",
+            cost.samples, interval * 1000, cpu, wall, cost.wallMSMax ?? wall, cost.cpuPercent ?? 0, cost.missed)
     }
 
     /// `2025-11-26T13:06:01.123Z`.

@@ -85,7 +85,8 @@ struct SVGCanvas {
     static func n(_ value: Double) -> String { Format.trimmed((value * 10).rounded() / 10) }
 
     mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#9ca3af", width: Double = 1, dash: String? = nil) {
-        body += "<line x1=\"\(Self.n(x1))\" y1=\"\(Self.n(y1))\" x2=\"\(Self.n(x2))\" y2=\"\(Self.n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(Self.n(width))\""
+        body +=
+            "<line x1=\"\(Self.n(x1))\" y1=\"\(Self.n(y1))\" x2=\"\(Self.n(x2))\" y2=\"\(Self.n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(Self.n(width))\""
         body += (dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>"
     }
 

@@ -15,7 +15,8 @@ enum SpectrumChart {
         let width = 600.0, height = 300.0, left = 64.0, right = 24.0, top = 14.0, bottom = 44.0
         let all = cells.flatMap { values($0.latencyMS!) }.filter { $0 > 0 }
         let lo = all.min() ?? 1, hi = all.max() ?? 1
-        let y = hi / lo >= 8
+        let y =
+            hi / lo >= 8
             ? PlotAxis.logarithmic(lo, hi, from: height - bottom, to: top)
             : PlotAxis.linear(0, hi, from: height - bottom, to: top)
         let x = PlotAxis.linear(-log10(0.5), 3, from: left + 24, to: width - right - 16, includeZero: false)
@@ -32,7 +33,9 @@ enum SpectrumChart {
             let v = values(cell.latencyMS!)
             svg.polyline(zip(percentiles, v).map { (px($0.0.0), y.position($0.1)) }, stroke: color, dash: dash(cell.variant.batchSize))
             for ((p, name), value) in zip(percentiles, v) {
-                svg.circle(px(p), y.position(value), r: 2.5, fill: color, title: "\(input.seriesName(cell)) bs\(cell.variant.batchSize) \(name): \(Format.ms(value)) ms")
+                svg.circle(
+                    px(p), y.position(value), r: 2.5, fill: color,
+                    title: "\(input.seriesName(cell)) bs\(cell.variant.batchSize) \(name): \(Format.ms(value)) ms")
             }
         }
         let legend = input.seriesNames.compactMap { name in cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }
@@ -40,9 +43,11 @@ enum SpectrumChart {
         if batches.count > 1 {
             extra = batches.map { b in
                 let d = dash(b).map { " stroke-dasharray=\"\($0)\"" } ?? ""
-                return "<li><svg class=\"dash\" viewBox=\"0 0 32 8\"><line x1=\"0\" y1=\"4\" x2=\"32\" y2=\"4\" stroke=\"#374151\" stroke-width=\"2\"\(d)/></svg>\(HTML.escape(input.text.batch)) \(b)</li>"
+                return
+                    "<li><svg class=\"dash\" viewBox=\"0 0 32 8\"><line x1=\"0\" y1=\"4\" x2=\"32\" y2=\"4\" stroke=\"#374151\" stroke-width=\"2\"\(d)/></svg>\(HTML.escape(input.text.batch)) \(b)</li>"
             }.joined()
         }
-        return HTMLChartSection.figure(kind: "spectrum", caption: input.text.spectrumChart, svg: svg.render(label: input.text.spectrumChart), legend: legend, extra: extra)
+        return HTMLChartSection.figure(
+            kind: "spectrum", caption: input.text.spectrumChart, svg: svg.render(label: input.text.spectrumChart), legend: legend, extra: extra)
     }
 }

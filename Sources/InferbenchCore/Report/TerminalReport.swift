@@ -6,7 +6,8 @@ public enum TerminalReport {
         var out = ""
         for env in results.environments {
             let gpu = env.gpus.first.map { "\($0.name)" } ?? "no GPU"
-            out += "Environment \(env.name): Python \(env.pythonVersion ?? "?"), torch \(env.torch ?? "-"), CUDA \(env.cuda ?? "-"), \(gpu); device \(env.device ?? "?")\n"
+            out +=
+                "Environment \(env.name): Python \(env.pythonVersion ?? "?"), torch \(env.torch ?? "-"), CUDA \(env.cuda ?? "-"), \(gpu); device \(env.device ?? "?")\n"
         }
         out += "\n"
         let multiEnv = Set(results.cells.map(\.environment)).count > 1
@@ -20,9 +21,10 @@ public enum TerminalReport {
                 table.rows.append([model, cell.variant.label, "-", "-", cell.status.rawValue.uppercased(), cell.error?.kind ?? ""])
                 continue
             }
-            let speedup = results.comparisons.first { $0.candidate == cell.id }.map { c in
-                c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
-            } ?? (cell.variant.compile == .eager ? "baseline" : "-")
+            let speedup =
+                results.comparisons.first { $0.candidate == cell.id }.map { c in
+                    c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
+                } ?? (cell.variant.compile == .eager ? "baseline" : "-")
             let compile = cell.variant.compile == .eager ? "-" : Format.seconds(cell.coldStart?.compileS)
             table.rows.append([
                 model, cell.variant.label, String(l.n), Format.ms(l.mean), Format.ms(l.p50), Format.percent(l.relativeMedianHalfWidth),
@@ -41,16 +43,23 @@ public enum TerminalReport {
             for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
                 let be = cs.breakevenIterations.map { "pays back after \(Int($0)) calls" } ?? "never pays back (not faster than eager)"
-                notes.append("cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)")
+                notes.append(
+                    "cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)"
+                )
             }
             if let t = cell.telemetry, t.gpuUtilMean != nil {
-                notes.append(String(format: "gpu: %@ %@: SM util %.0f%% (max %.0f%%), power %.0f W, %@ J/sample, SM clock %.0f MHz, max %.0f °C%@",
-                    cell.model, cell.variant.label, t.gpuUtilMean ?? 0, t.gpuUtilMax ?? 0, t.powerWMean ?? 0,
-                    t.energyJPerSample.map { String(format: "%.3g", $0) } ?? "-", t.smClockMHzMean ?? 0, t.tempCMax ?? 0,
-                    t.throttled ? ", THROTTLED" : ""))
+                notes.append(
+                    String(
+                        format: "gpu: %@ %@: SM util %.0f%% (max %.0f%%), power %.0f W, %@ J/sample, SM clock %.0f MHz, max %.0f °C%@",
+                        cell.model, cell.variant.label, t.gpuUtilMean ?? 0, t.gpuUtilMax ?? 0, t.powerWMean ?? 0,
+                        t.energyJPerSample.map { String(format: "%.3g", $0) } ?? "-", t.smClockMHzMean ?? 0, t.tempCMax ?? 0,
+                        t.throttled ? ", THROTTLED" : ""))
             }
             if let a = cell.accuracy, cell.status == .ok, cell.variant.compile != .eager || cell.variant.precision != .fp32 {
-                notes.append(String(format: "accuracy: %@ %@: max abs err %.2g, cosine %.6f vs eager fp32 (%@)", cell.model, cell.variant.label, a.maxAbsErr, a.cosine, a.withinTolerance ? "within tolerance" : "BEYOND tolerance"))
+                notes.append(
+                    String(
+                        format: "accuracy: %@ %@: max abs err %.2g, cosine %.6f vs eager fp32 (%@)", cell.model, cell.variant.label, a.maxAbsErr, a.cosine,
+                        a.withinTolerance ? "within tolerance" : "BEYOND tolerance"))
             }
         }
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }

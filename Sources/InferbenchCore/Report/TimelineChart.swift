@@ -45,7 +45,9 @@ enum TimelineChart {
             for c in mine {
                 let px = x.position(c.t - t0)
                 svg.line(px, y.position(c.p50), px, y.position(c.max), stroke: color, width: 1)
-                svg.circle(px, y.position(c.p50), r: 2.5, fill: color, title: "\(name) bs\(c.cell.variant.batchSize): chunk p50 \(Format.tick(c.p50)) ms, max \(Format.tick(c.max)) ms")
+                svg.circle(
+                    px, y.position(c.p50), r: 2.5, fill: color,
+                    title: "\(name) bs\(c.cell.variant.batchSize): chunk p50 \(Format.tick(c.p50)) ms, max \(Format.tick(c.max)) ms")
             }
         }
         // The machine beneath, on the same time axis.

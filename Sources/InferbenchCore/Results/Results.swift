@@ -14,7 +14,9 @@ public struct RunResults: Codable, Sendable {
     /// The whole run's GPU and host samples, on the same monotonic clock as the cells' phases.
     public var telemetry: Timeline?
 
-    public init(run: RunInfo, environments: [EnvironmentRecord] = [], cells: [CellResult] = [], comparisons: [Comparison] = [], loadTests: [LoadTestResult] = []) {
+    public init(
+        run: RunInfo, environments: [EnvironmentRecord] = [], cells: [CellResult] = [], comparisons: [Comparison] = [], loadTests: [LoadTestResult] = []
+    ) {
         self.run = run
         self.environments = environments
         self.cells = cells

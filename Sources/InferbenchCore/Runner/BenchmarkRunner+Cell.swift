@@ -20,7 +20,8 @@ extension BenchmarkRunner {
     func progressReporter(_ spec: CellSpec, index: Int, count: Int) -> (RunProgress.Phase, Int, Double, Double?) -> Void {
         let cellLabel = label(spec)
         return { phase, iterations, elapsed, remaining in
-            progress(RunProgress(cellIndex: index, cellCount: count, label: cellLabel, phase: phase, iterations: iterations, elapsed: elapsed, remaining: remaining))
+            progress(
+                RunProgress(cellIndex: index, cellCount: count, label: cellLabel, phase: phase, iterations: iterations, elapsed: elapsed, remaining: remaining))
         }
     }
 
@@ -149,8 +150,12 @@ extension BenchmarkRunner {
             phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] }, chunkSizes: m.chunkSizes)
         cell.warnings = Outliers.warnings(for: m.samples.values.map(Double.init), summary: summary, rule: rule, decision: m.decision)
         if m.warmupDecision == .cappedUnstable {
-            cell.warnings.append(CellWarning(kind: "warmup_unstable", message:
-                "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes; raise --warmup"))
+            cell.warnings.append(
+                CellWarning(
+                    kind: "warmup_unstable",
+                    message:
+                        "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes; raise --warmup"
+                ))
         }
 
         // Throughput: back to back, one synchronize per chunk, as a saturated server runs.
@@ -184,11 +189,16 @@ extension BenchmarkRunner {
             report(.verify, 0, 0, nil)
             do {
                 let v = try await worker.verify(batchSize: variant.batchSize)
-                cell.accuracy = Accuracy(maxAbsErr: v.maxAbsErr ?? .nan, maxRelErr: v.maxRelErr ?? .nan, cosine: v.cosine ?? .nan, withinTolerance: v.withinTolerance)
+                cell.accuracy = Accuracy(
+                    maxAbsErr: v.maxAbsErr ?? .nan, maxRelErr: v.maxRelErr ?? .nan, cosine: v.cosine ?? .nan, withinTolerance: v.withinTolerance)
                 if !v.withinTolerance {
-                    cell.warnings.append(CellWarning(kind: "accuracy", message: String(
-                        format: "outputs differ from eager fp32 beyond the %@ tolerance (max abs err %.3g, cosine %.6f); check the precision or compile mode before trusting this variant",
-                        variant.precision.rawValue, v.maxAbsErr ?? .nan, v.cosine ?? .nan)))
+                    cell.warnings.append(
+                        CellWarning(
+                            kind: "accuracy",
+                            message: String(
+                                format:
+                                    "outputs differ from eager fp32 beyond the %@ tolerance (max abs err %.3g, cosine %.6f); check the precision or compile mode before trusting this variant",
+                                variant.precision.rawValue, v.maxAbsErr ?? .nan, v.cosine ?? .nan)))
                 }
             } catch {
                 if case .failure = error { return failed(cell, error, during: "verify") }
@@ -197,7 +207,8 @@ extension BenchmarkRunner {
         }
 
         if let mem = try? await worker.memory(resetPeak: true) {
-            cell.memoryMB = MemoryFigures(peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
+            cell.memoryMB = MemoryFigures(
+                peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
             // The worker's own footprint (context, allocator, workspaces), not the whole card's:
             // compared variants run side by side in their own processes.
             if let device = cell.device, device.hasPrefix("cuda"), let pid = await worker.processID,

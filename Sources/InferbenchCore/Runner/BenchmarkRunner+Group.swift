@@ -7,7 +7,9 @@ extension BenchmarkRunner {
     ///
     /// The first cell uses the environment's long-lived worker; the others get workers of
     /// their own that are shut down after the group. Returns the cells in group order.
-    func runGroup(_ group: [CellSpec], firstIndex: Int, count: Int, prepared: inout [String: Prepared], environmentRecords: [EnvironmentRecord]) async -> [CellResult] {
+    func runGroup(
+        _ group: [CellSpec], firstIndex: Int, count: Int, prepared: inout [String: Prepared], environmentRecords: [EnvironmentRecord]
+    ) async -> [CellResult] {
         var results: [CellResult?] = Array(repeating: nil, count: group.count)
         var active: [ActiveCell] = []
         let environmentName = group[0].environment
@@ -66,7 +68,9 @@ extension BenchmarkRunner {
                 var i = 0
                 while i < active.count {
                     guard active[i].measurement.decision == .more else { i += 1; continue }
-                    if let (failedCell, usable) = await measureChunk(&active[i], repeatStart: repeatStarts[i], index: firstIndex + active[i].position, count: count) {
+                    if let (failedCell, usable) = await measureChunk(
+                        &active[i], repeatStart: repeatStarts[i], index: firstIndex + active[i].position, count: count)
+                    {
                         results[active[i].position] = failedCell
                         await release(active[i].prepared, owns: active[i].ownsWorker, usable: usable, environmentName: environmentName, prepared: &prepared)
                         active.remove(at: i)

@@ -58,11 +58,14 @@ public struct BenchmarkRunner: Sendable {
     /// Checks a plan's models and device against a started worker: PyTorch present (unless
     /// only the synthetic model runs), the device available, every model known (with "did you
     /// mean" suggestions). Returns the device to use.
-    public static func preflight(models: [ModelSpec], device choice: DeviceChoice, worker: Worker, hello: HelloResult, python: String) async throws(InferbenchError) -> String {
+    public static func preflight(
+        models: [ModelSpec], device choice: DeviceChoice, worker: Worker, hello: HelloResult, python: String
+    ) async throws(InferbenchError) -> String {
         let env = hello.env
         if models.contains(where: { $0.name != "synthetic" }), env.torch == nil {
             throw .environment(
-                "PyTorch is not importable by \(python) (\(env.torchError ?? "no torch")): run `\(python) -m pip install torch torchvision transformers`, or pick another Python with --python")
+                "PyTorch is not importable by \(python) (\(env.torchError ?? "no torch")): run `\(python) -m pip install torch torchvision transformers`, or pick another Python with --python"
+            )
         }
         let device = try resolveDevice(choice, env: env, python: python)
         let zoo: [ZooEntry]
@@ -83,7 +86,8 @@ public struct BenchmarkRunner: Sendable {
         case .cuda(let index):
             guard env.cudaAvailable, !env.gpus.isEmpty else {
                 throw .environment(
-                    "--device \(choice) asked for CUDA, but PyTorch \(env.torch ?? "?") under \(python) sees no CUDA GPU\(env.cuda == nil ? " (it is a CPU-only build)" : ""); use --device cpu or --device auto")
+                    "--device \(choice) asked for CUDA, but PyTorch \(env.torch ?? "?") under \(python) sees no CUDA GPU\(env.cuda == nil ? " (it is a CPU-only build)" : ""); use --device cpu or --device auto"
+                )
             }
             let i = index ?? 0
             guard i < env.gpus.count else {
@@ -139,8 +143,12 @@ public struct BenchmarkRunner: Sendable {
         cell.telemetry = aggregate
         if aggregate.throttled {
             let reasons = ThrottleReasons(names: aggregate.throttleReasons).intersection(.throttling).names.joined(separator: ", ")
-            cell.warnings.append(CellWarning(kind: "throttled", message:
-                "the GPU was throttled during measurement (\(reasons)); latency may be higher than the card can do: check cooling and power limits, or lock clocks"))
+            cell.warnings.append(
+                CellWarning(
+                    kind: "throttled",
+                    message:
+                        "the GPU was throttled during measurement (\(reasons)); latency may be higher than the card can do: check cooling and power limits, or lock clocks"
+                ))
         }
         return cell
     }

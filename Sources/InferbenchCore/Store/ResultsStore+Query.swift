@@ -36,8 +36,10 @@ extension ResultsStore {
                         status: RunInfo.Status(rawValue: row["status"]) ?? .incomplete, command: row["command"], hostname: row["hostname"],
                         environments: [], models: [], cellsOK: row["cells_ok"], cellsTotal: row["cells_total"], bestP50: [:],
                         resultsPath: row["results_path"])
-                    summary.environments = try Row.fetchAll(db, sql: "SELECT name, torch, gpu FROM environment WHERE run_id = ? ORDER BY rowid", arguments: [id])
-                        .map { RunSummary.Environment(name: $0["name"], torch: $0["torch"], gpu: $0["gpu"]) }
+                    summary.environments = try Row.fetchAll(
+                        db, sql: "SELECT name, torch, gpu FROM environment WHERE run_id = ? ORDER BY rowid", arguments: [id]
+                    )
+                    .map { RunSummary.Environment(name: $0["name"], torch: $0["torch"], gpu: $0["gpu"]) }
                     for cell in try Row.fetchAll(db, sql: "SELECT model, status, p50 FROM cell WHERE run_id = ? ORDER BY rowid", arguments: [id]) {
                         let model: String = cell["model"]
                         if !summary.models.contains(model) { summary.models.append(model) }
@@ -68,8 +70,9 @@ extension ResultsStore {
     public func runIDs(prefix: String) throws(InferbenchError) -> [String] {
         try access("list runs") {
             try pool.read { db in
-                try String.fetchAll(db, sql: "SELECT id FROM run WHERE id LIKE ? ESCAPE '\\' ORDER BY started_at DESC, id DESC",
-                                    arguments: [Self.likeEscaped(prefix) + "%"])
+                try String.fetchAll(
+                    db, sql: "SELECT id FROM run WHERE id LIKE ? ESCAPE '\\' ORDER BY started_at DESC, id DESC",
+                    arguments: [Self.likeEscaped(prefix) + "%"])
             }
         }
     }

@@ -24,8 +24,9 @@ extension ResultsStore {
             return ResolvedResults(results: results, file: url, label: url.path, fromStore: false)
         }
         guard FileManager.default.fileExists(atPath: storePath) else {
-            throw .badInput("\(role) \(reference): no such file or folder, and no results store at \(storePath) to look it up in; "
-                + "give a results.json, a run folder, or a run id from `inferbench history` (--store PATH or INFERBENCH_STORE names the store)")
+            throw .badInput(
+                "\(role) \(reference): no such file or folder, and no results store at \(storePath) to look it up in; "
+                    + "give a results.json, a run folder, or a run id from `inferbench history` (--store PATH or INFERBENCH_STORE names the store)")
         }
         return try ResultsStore(path: storePath).resolveStored(reference, role: role)
     }
@@ -48,8 +49,9 @@ extension ResultsStore {
         } else {
             let matches = try runIDs(prefix: reference)
             guard !matches.isEmpty else {
-                throw .badInput("\(role) \(reference): no such file or folder, and no stored run with that id in \(path); "
-                    + "`inferbench history` lists the stored runs, or give a results.json or run folder")
+                throw .badInput(
+                    "\(role) \(reference): no such file or folder, and no stored run with that id in \(path); "
+                        + "`inferbench history` lists the stored runs, or give a results.json or run folder")
             }
             guard matches.count == 1 else {
                 let shown = matches.prefix(5).joined(separator: ", ") + (matches.count > 5 ? ", …" : "")

@@ -41,8 +41,10 @@ extension ResultsStore {
                             INSERT OR REPLACE INTO environment (run_id, name, python, python_version, torch, cuda, cudnn, triton, device, gpu, gpu_count, driver)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
-                        arguments: [id, env.name, env.python, env.pythonVersion, env.torch, env.cuda, env.cudnn, env.triton, env.device,
-                                    env.gpus.first?.name, env.gpus.count, env.gpus.first?.driver])
+                        arguments: [
+                            id, env.name, env.python, env.pythonVersion, env.torch, env.cuda, env.cudnn, env.triton, env.device,
+                            env.gpus.first?.name, env.gpus.count, env.gpus.first?.driver,
+                        ])
                 }
                 for cell in results.cells { try Self.insert(cell, run: id, db: db) }
                 for (step, load) in results.loadTests.enumerated() { try Self.insert(load, step: step, run: id, db: db) }

@@ -6,97 +6,98 @@ extension ResultsStore {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             // Dates are ISO 8601 text in UTC, so they sort and compare as strings.
-            try db.execute(sql: """
-                CREATE TABLE run (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    kind TEXT NOT NULL,                -- 'run' or 'load'
-                    started_at TEXT NOT NULL,
-                    finished_at TEXT,
-                    status TEXT NOT NULL,              -- 'complete' or 'incomplete'
-                    command TEXT NOT NULL,
-                    hostname TEXT NOT NULL,
-                    host TEXT NOT NULL,                -- HostInfo JSON
-                    inferbench_version TEXT NOT NULL,
-                    cells_total INTEGER NOT NULL,
-                    cells_ok INTEGER NOT NULL,
-                    results_path TEXT,                 -- the results.json written beside the store, if any
-                    results_json TEXT NOT NULL         -- the whole RunResults: the source of truth
-                );
-                CREATE INDEX run_started ON run(started_at);
-                CREATE TABLE environment (
-                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    name TEXT NOT NULL,
-                    python TEXT NOT NULL,
-                    python_version TEXT,
-                    torch TEXT,
-                    cuda TEXT,
-                    cudnn TEXT,
-                    triton TEXT,
-                    device TEXT,
-                    gpu TEXT,
-                    gpu_count INTEGER NOT NULL,
-                    driver TEXT,
-                    PRIMARY KEY (run_id, name)
-                );
-                CREATE TABLE cell (
-                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    cell_id TEXT NOT NULL,
-                    model TEXT NOT NULL,
-                    environment TEXT NOT NULL,
-                    compile TEXT NOT NULL,
-                    precision TEXT NOT NULL,
-                    batch_size INTEGER NOT NULL,
-                    channels_last INTEGER NOT NULL,
-                    device TEXT,
-                    status TEXT NOT NULL,
-                    error_kind TEXT,
-                    error_message TEXT,
-                    n INTEGER,
-                    mean REAL, stddev REAL, min REAL, p50 REAL, p90 REAL, p95 REAL, p99 REAL, p999 REAL, max REAL,
-                    p50_ci_low REAL, p50_ci_high REAL,
-                    throughput REAL,
-                    load_s REAL, compile_s REAL, first_call_ms REAL,
-                    peak_allocated_mb REAL,
-                    PRIMARY KEY (run_id, cell_id)
-                );
-                CREATE INDEX cell_model ON cell(model);
-                CREATE TABLE histogram (
-                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    cell_id TEXT NOT NULL,
-                    encoding TEXT NOT NULL,            -- 'int64le-ns': raw samples, little-endian nanoseconds
-                    count INTEGER NOT NULL,
-                    samples BLOB NOT NULL,
-                    PRIMARY KEY (run_id, cell_id)
-                );
-                CREATE TABLE load_step (
-                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    step INTEGER NOT NULL,
-                    scenario TEXT NOT NULL,
-                    target_qps REAL,
-                    achieved_qps REAL NOT NULL,
-                    concurrency INTEGER,
-                    completed INTEGER NOT NULL,
-                    errors INTEGER NOT NULL,
-                    p50 REAL, p99 REAL,
-                    sla_met INTEGER,
-                    PRIMARY KEY (run_id, step)
-                );
-                CREATE TABLE load_window (
-                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    step INTEGER NOT NULL,
-                    t REAL NOT NULL,
-                    seconds REAL NOT NULL,
-                    qps REAL NOT NULL,
-                    p50 REAL, p99 REAL,
-                    errors INTEGER NOT NULL,
-                    gpu_util REAL, power_w REAL, mem_used_mb REAL
-                );
-                CREATE INDEX load_window_run ON load_window(run_id, step);
-                CREATE TABLE telemetry (
-                    run_id TEXT PRIMARY KEY NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    timeline_json TEXT NOT NULL        -- the run's Timeline (GPU and host samples)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,                -- 'run' or 'load'
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        status TEXT NOT NULL,              -- 'complete' or 'incomplete'
+                        command TEXT NOT NULL,
+                        hostname TEXT NOT NULL,
+                        host TEXT NOT NULL,                -- HostInfo JSON
+                        inferbench_version TEXT NOT NULL,
+                        cells_total INTEGER NOT NULL,
+                        cells_ok INTEGER NOT NULL,
+                        results_path TEXT,                 -- the results.json written beside the store, if any
+                        results_json TEXT NOT NULL         -- the whole RunResults: the source of truth
+                    );
+                    CREATE INDEX run_started ON run(started_at);
+                    CREATE TABLE environment (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        python TEXT NOT NULL,
+                        python_version TEXT,
+                        torch TEXT,
+                        cuda TEXT,
+                        cudnn TEXT,
+                        triton TEXT,
+                        device TEXT,
+                        gpu TEXT,
+                        gpu_count INTEGER NOT NULL,
+                        driver TEXT,
+                        PRIMARY KEY (run_id, name)
+                    );
+                    CREATE TABLE cell (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        cell_id TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        environment TEXT NOT NULL,
+                        compile TEXT NOT NULL,
+                        precision TEXT NOT NULL,
+                        batch_size INTEGER NOT NULL,
+                        channels_last INTEGER NOT NULL,
+                        device TEXT,
+                        status TEXT NOT NULL,
+                        error_kind TEXT,
+                        error_message TEXT,
+                        n INTEGER,
+                        mean REAL, stddev REAL, min REAL, p50 REAL, p90 REAL, p95 REAL, p99 REAL, p999 REAL, max REAL,
+                        p50_ci_low REAL, p50_ci_high REAL,
+                        throughput REAL,
+                        load_s REAL, compile_s REAL, first_call_ms REAL,
+                        peak_allocated_mb REAL,
+                        PRIMARY KEY (run_id, cell_id)
+                    );
+                    CREATE INDEX cell_model ON cell(model);
+                    CREATE TABLE histogram (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        cell_id TEXT NOT NULL,
+                        encoding TEXT NOT NULL,            -- 'int64le-ns': raw samples, little-endian nanoseconds
+                        count INTEGER NOT NULL,
+                        samples BLOB NOT NULL,
+                        PRIMARY KEY (run_id, cell_id)
+                    );
+                    CREATE TABLE load_step (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        step INTEGER NOT NULL,
+                        scenario TEXT NOT NULL,
+                        target_qps REAL,
+                        achieved_qps REAL NOT NULL,
+                        concurrency INTEGER,
+                        completed INTEGER NOT NULL,
+                        errors INTEGER NOT NULL,
+                        p50 REAL, p99 REAL,
+                        sla_met INTEGER,
+                        PRIMARY KEY (run_id, step)
+                    );
+                    CREATE TABLE load_window (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        step INTEGER NOT NULL,
+                        t REAL NOT NULL,
+                        seconds REAL NOT NULL,
+                        qps REAL NOT NULL,
+                        p50 REAL, p99 REAL,
+                        errors INTEGER NOT NULL,
+                        gpu_util REAL, power_w REAL, mem_used_mb REAL
+                    );
+                    CREATE INDEX load_window_run ON load_window(run_id, step);
+                    CREATE TABLE telemetry (
+                        run_id TEXT PRIMARY KEY NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        timeline_json TEXT NOT NULL        -- the run's Timeline (GPU and host samples)
+                    );
+                    """)
         }
         return migrator
     }
@@ -110,7 +111,8 @@ extension ResultsStore {
     public func tableNames() throws(InferbenchError) -> [String] {
         try access("read the schema") {
             try pool.read { db in
-                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
+                try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
             }
         }
     }

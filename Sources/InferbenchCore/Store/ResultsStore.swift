@@ -41,7 +41,9 @@ public final class ResultsStore: Sendable {
         do {
             try Self.migrator.migrate(pool)
         } catch {
-            throw .badInput("store \(path): cannot bring its schema up to date (\(error)); a newer inferbench may have written it — use that version, or give another --store PATH")
+            throw .badInput(
+                "store \(path): cannot bring its schema up to date (\(error)); a newer inferbench may have written it — use that version, or give another --store PATH"
+            )
         }
     }
 

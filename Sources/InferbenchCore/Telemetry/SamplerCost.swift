@@ -18,7 +18,10 @@ public struct SamplerCost: Codable, Sendable, Equatable {
     /// Sampler CPU time over the time it ran, in percent of one core.
     public var cpuPercent: Double?
 
-    public init(samples: Int = 0, cpuMSPerSample: Double? = nil, wallMSPerSample: Double? = nil, wallMSMax: Double? = nil, lateMSMax: Double? = nil, missed: Int = 0, cpuPercent: Double? = nil) {
+    public init(
+        samples: Int = 0, cpuMSPerSample: Double? = nil, wallMSPerSample: Double? = nil, wallMSMax: Double? = nil, lateMSMax: Double? = nil, missed: Int = 0,
+        cpuPercent: Double? = nil
+    ) {
         self.samples = samples
         self.cpuMSPerSample = cpuMSPerSample
         self.wallMSPerSample = wallMSPerSample

@@ -84,7 +84,9 @@ public struct HostSample: Codable, Sendable, Equatable {
     public var memUsedMB: Double?
     public var memTotalMB: Double?
 
-    public init(t: Double, cpuUtil: Double? = nil, processCPUUtil: Double? = nil, processRSSMB: Double? = nil, memUsedMB: Double? = nil, memTotalMB: Double? = nil) {
+    public init(
+        t: Double, cpuUtil: Double? = nil, processCPUUtil: Double? = nil, processRSSMB: Double? = nil, memUsedMB: Double? = nil, memTotalMB: Double? = nil
+    ) {
         self.t = t
         self.cpuUtil = cpuUtil
         self.processCPUUtil = processCPUUtil

@@ -52,8 +52,9 @@ public final class TelemetrySampler: @unchecked Sendable {
         interval: Duration = .milliseconds(100), gpus: [Int]? = nil, pcie: Bool = false, historyLimit: Int? = nil,
         nvmlPath: String = "libnvidia-ml.so.1", onSample: (@Sendable (TelemetryTick) -> Void)? = nil
     ) {
-        self.init(interval: interval, gpus: gpus, pcie: pcie, historyLimit: historyLimit,
-                  reader: NVML.open(path: nvmlPath).map { $0 as any GPUReader }, onSample: onSample)
+        self.init(
+            interval: interval, gpus: gpus, pcie: pcie, historyLimit: historyLimit,
+            reader: NVML.open(path: nvmlPath).map { $0 as any GPUReader }, onSample: onSample)
     }
 
     /// Samples GPUs through `reader` (tests pass a fake, or a failure to act as a machine without GPUs).
@@ -143,15 +144,17 @@ public final class TelemetrySampler: @unchecked Sendable {
     /// ``Timeline/aggregate(from:to:samplesProcessed:gpus:)`` looks at; cheaper than a full copy.
     public func snapshot(from: Double, to: Double) -> Timeline {
         lock.withLock {
-            timeline(gpu: Timeline.around(gpuSamples, from: from, to: to, lanes: max(1, devices.count)),
-                     host: Timeline.around(hostSamples, from: from, to: to, lanes: 1))
+            timeline(
+                gpu: Timeline.around(gpuSamples, from: from, to: to, lanes: max(1, devices.count)),
+                host: Timeline.around(hostSamples, from: from, to: to, lanes: 1))
         }
     }
 
     private func timeline(gpu: [GPUSample], host: [HostSample]) -> Timeline {
-        Timeline(interval: interval, devices: devices, gpu: gpu, host: host,
-                 cost: costs.summary(now: Monotonic.now(), runningSince: control?.start),
-                 unavailableReason: reason, wallClockOffset: wallClockOffset)
+        Timeline(
+            interval: interval, devices: devices, gpu: gpu, host: host,
+            cost: costs.summary(now: Monotonic.now(), runningSince: control?.start),
+            unavailableReason: reason, wallClockOffset: wallClockOffset)
     }
 
     private static func run(_ ref: WeakSampler, _ control: Control, _ threadLock: NSLock) {

@@ -129,8 +129,12 @@ public actor ProcessWorkerChannel: WorkerChannel {
         outgoing.finish()
         guard let runTask else { return }
         let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await runTask.value; return true }
-            group.addTask { try? await Task.sleep(for: grace); return false }
+            group.addTask {
+                _ = await runTask.value; return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: grace); return false
+            }
             let first = await group.next() ?? false
             group.cancelAll()
             return first

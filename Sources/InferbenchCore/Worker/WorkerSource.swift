@@ -10,7 +10,8 @@ public enum WorkerSource {
         if let override = environment["INFERBENCH_WORKER_SOURCE"], !override.isEmpty {
             return override
         }
-        let cacheRoot = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+        let cacheRoot =
+            environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appending(path: ".cache")
         let root = cacheRoot.appending(path: "inferbench/worker-\(contentHash)")
         let package = root.appending(path: "inferbench_worker")
