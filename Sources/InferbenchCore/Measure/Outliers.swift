@@ -62,8 +62,8 @@ public enum Outliers {
                         split.upperFraction * 100, Format.ms(split.upperMedian / 1e6), Format.ms(split.lowerMedian / 1e6))))
         }
         if decision == .maxTimeReached {
-            let got = String(format: "±%.1f%%", summary.relativeMedianHalfWidth * 100)
-            let want = String(format: "±%.1f%%", rule.targetCI * 100)
+            let got = String(format: "±%.2f%%", summary.relativeMedianHalfWidth * 100)
+            let want = String(format: "±%.2f%%", rule.targetCI * 100)
             warnings.append(
                 CellWarning(
                     kind: "target_ci_not_met",
