@@ -32,7 +32,13 @@ struct Doctor: AsyncParsableCommand {
                     .fail, "worker", error.description, fix: "check that \(launcher.python) runs: `\(launcher.python) -c 'import sys; print(sys.version)'`"))
             return checks
         }
-        defer { Task { await worker.shutdown() } }
+        await checkWithWorker(&checks, worker: worker, hello: hello, launcher: launcher, choice: choice)
+        await worker.shutdown()
+        return checks
+    }
+
+    /// Everything doctor asks of the started worker; stops early where a failure makes the rest moot.
+    func checkWithWorker(_ checks: inout [DoctorCheck], worker: Worker, hello: HelloResult, launcher: WorkerLauncher, choice: DeviceChoice) async {
         let env = hello.env
         checks.append(DoctorCheck(.ok, "worker", "protocol \(hello.protocol), Python \(env.python) on \(env.platform ?? "?")"))
         guard let torch = env.torch else {
@@ -40,8 +46,7 @@ struct Doctor: AsyncParsableCommand {
                 DoctorCheck(
                     .fail, "pytorch", "not importable: \(env.torchError ?? "?")",
                     fix: "`\(launcher.python) -m pip install torch torchvision transformers`, or point --python at a Python that has PyTorch"))
-            await worker.shutdown()
-            return checks
+            return
         }
         checks.append(
             DoctorCheck(
@@ -74,7 +79,7 @@ struct Doctor: AsyncParsableCommand {
                 DoctorCheck(
                     .fail, "device", "--device \(choice) asked for CUDA but none is visible",
                     fix: "use --device cpu, or install a CUDA build of PyTorch and the NVIDIA driver"))
-            return checks
+            return
         }
         let smokeDevice: String
         switch choice {
@@ -94,8 +99,6 @@ struct Doctor: AsyncParsableCommand {
         }
         await checkSmoke(&checks, worker: worker, kind: "compile", device: smokeDevice)
         if !skipAot { await checkSmoke(&checks, worker: worker, kind: "aot-inductor", device: smokeDevice) }
-        await worker.shutdown()
-        return checks
     }
 
     func checkSmoke(_ checks: inout [DoctorCheck], worker: Worker, kind: String, device: String) async {

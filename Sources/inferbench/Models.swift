@@ -17,7 +17,6 @@ struct Models: AsyncParsableCommand {
         let logs = FileManager.default.temporaryDirectory.appending(path: "inferbench-logs")
         let (launcher, _) = try pythonOptions.launcher(logDirectory: logs)
         let (worker, _) = try await launcher.start(label: "models")
-        defer { Task { await worker.shutdown() } }
         do {
             let zoo = try await worker.models()
             await worker.shutdown()

@@ -114,18 +114,15 @@ struct Run: AsyncParsableCommand {
         return values
     }
 
-    func planFromFile() throws(InferbenchError) -> PlanFile? {
-        guard let planFile else { return nil }
-        return try PlanFile.load(path: planFile)
-    }
-
-    func makePlan(hasCUDA: Bool) throws(InferbenchError) -> Plan {
+    /// The plan: the file's (read once by the caller), or the default for the hardware, with the
+    /// command line's flags on top.
+    func makePlan(file: PlanFile?, hasCUDA: Bool) throws(InferbenchError) -> Plan {
         var plan: Plan
         var models: [ModelSpec] = []
         for text in model.flatMap({ $0.contains(".py:") ? [$0] : ModelSpec.splitList($0) }) {
             models.append(try ModelSpec(parsing: text))
         }
-        if let file = try planFromFile() {
+        if let file {
             plan = file.plan
             if !models.isEmpty { plan.models = models }
         } else if models.isEmpty {
@@ -155,7 +152,7 @@ struct Run: AsyncParsableCommand {
     }
 
     /// `--env NAME=PYTHON` flags, else the plan file's environments, else the one Python found.
-    func environmentSpecs(default launcher: WorkerLauncher) throws(InferbenchError) -> [PythonEnvironmentSpec] {
+    func environmentSpecs(file: PlanFile?, default launcher: WorkerLauncher) throws(InferbenchError) -> [PythonEnvironmentSpec] {
         var specs: [PythonEnvironmentSpec] = []
         for item in env {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
@@ -164,7 +161,7 @@ struct Run: AsyncParsableCommand {
             }
             specs.append(PythonEnvironmentSpec(name: parts[0], python: try PythonLocator.checked(parts[1], what: "--env \(parts[0])")))
         }
-        if specs.isEmpty, let file = try planFromFile() {
+        if specs.isEmpty, let file {
             for spec in file.environments {
                 specs.append(
                     PythonEnvironmentSpec(name: spec.name, python: try PythonLocator.checked(spec.python, what: "\(planFile!): environments: \(spec.name)")))
@@ -176,7 +173,8 @@ struct Run: AsyncParsableCommand {
 
     func execute() async throws(InferbenchError) -> ExitStatus {
         // Validate what needs no worker before starting one.
-        _ = try makePlan(hasCUDA: false)
+        let file = try planFile.map { (path: String) throws(InferbenchError) in try PlanFile.load(path: path) }
+        var plan = try makePlan(file: file, hasCUDA: false)
         let runID = RunID.make()
         let outDir = URL(fileURLWithPath: out ?? "results/\(runID)")
         do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
@@ -184,12 +182,11 @@ struct Run: AsyncParsableCommand {
         }
         let logs = outDir.appending(path: "logs")
         let (launcher, _) = try pythonOptions.launcher(logDirectory: logs)
-        let environments = try environmentSpecs(default: launcher)
-        var plan = try makePlan(hasCUDA: false)
-        if model.isEmpty && planFile == nil {
+        let environments = try environmentSpecs(file: file, default: launcher)
+        if model.isEmpty && file == nil {
             let (probe, hello) = try await launcher.start(label: "probe")
             await probe.shutdown()
-            plan = try makePlan(hasCUDA: hello.env.cudaAvailable && device != "cpu")
+            plan = try makePlan(file: nil, hasCUDA: hello.env.cudaAvailable && device != "cpu")
             if !quiet {
                 Console.note(
                     "No --model given: running the default plan for \(hello.env.cudaAvailable ? "a GPU" : "a CPU-only machine") (\(plan.models.map(\.description).joined(separator: ", ")); \(plan.compile.map(\.rawValue).joined(separator: ",")); batch \(plan.batch.map(String.init).joined(separator: ",")))"

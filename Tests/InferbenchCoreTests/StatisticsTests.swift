@@ -3,16 +3,11 @@ import Testing
 
 @testable import InferbenchCore
 
-/// A small seeded generator so statistical tests are deterministic.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The library's seeded SplitMix64 generator, with normal draws for statistical tests.
+typealias SplitMix64 = SeededGenerator
+
+extension SeededGenerator {
+    init(state: UInt64) { self.init(seed: state) }
 
     mutating func normal() -> Double {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)

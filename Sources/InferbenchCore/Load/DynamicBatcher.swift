@@ -135,16 +135,15 @@ public actor DynamicBatcher {
             let end = Monotonic.now()
             var restarted = true
             if case .failure(.failure(let why)) = result {
-                restarted = await self.workerDied(index, why: why.summary)
-                if restarted { restarted = await worker.restart() }
+                await self.recordDeath(index, why: why.summary)
+                restarted = await worker.restart()
             }
             await self.finish(batch, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
         }
     }
 
-    private func workerDied(_ index: Int, why: String) -> Bool {
+    private func recordDeath(_ index: Int, why: String) {
         workerDeaths.append("\(workers[index].label): \(why)")
-        return true
     }
 
     private func finish(
