@@ -48,6 +48,11 @@ struct Run: AsyncParsableCommand {
     var repeats: Int?
     @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
     var noInterleave = false
+    @Flag(
+        name: .long,
+        help:
+            "Give every batch size fresh workers and a fresh compile, instead of keeping each variant loaded across the batch sweep (where torch.compile recompiles once, then reuses a dynamic graph).")
+    var noBatchReuse = false
     @Option(name: .long, help: "Seed for weights and inputs.")
     var seed: Int?
 
@@ -142,6 +147,7 @@ struct Run: AsyncParsableCommand {
         if noVerify { plan.verify = false }
         if noThroughput { plan.throughput = false }
         if noInterleave { plan.interleave = false }
+        if noBatchReuse { plan.batchReuse = false }
         if let minTime { plan.stopping.minTime = minTime }
         if let maxTime { plan.stopping.maxTime = maxTime; plan.stopping.minTime = min(plan.stopping.minTime, maxTime) }
         if let targetCI { plan.stopping.targetCI = targetCI }

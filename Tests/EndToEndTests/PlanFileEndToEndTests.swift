@@ -29,9 +29,18 @@ import Testing
                 #expect(cell[key] != nil, "\(key) missing in \(cell["id"] ?? "")")
             }
             let variant = try #require(cell["variant"] as? [String: Any])
+            let cold = try #require(cell["cold_start"] as? [String: Any])
             if variant["compile"] as? String == "default" {
                 #expect(cell["compile_stats"] != nil)
-                #expect(((cell["cold_start"] as? [String: Any])?["compile_s"] as? Double ?? 0) > 0)
+                #expect((cold["compile_s"] as? Double ?? 0) > 0)
+            }
+            // The batch sweep keeps each variant loaded: batch 4 is served by batch 1's model.
+            if variant["batch_size"] as? Int == 1 {
+                #expect(cold["batch_reuse"] == nil && (cold["load_s"] as? Double ?? 0) > 0)
+            } else if variant["compile"] as? String == "default" {
+                #expect(cold["batch_reuse"] as? String == "recompiled", "dynamo recompiles for the new shape: \(cold)")
+            } else {
+                #expect(cold["batch_reuse"] as? String == "reused" && cold["load_s"] as? Double == 0)
             }
         }
         let comparisons = try #require(try CLI.results(in: out)["comparisons"] as? [[String: Any]])

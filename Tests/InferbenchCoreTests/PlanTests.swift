@@ -41,6 +41,32 @@ import Testing
         #expect(Set(cells.map(\.id)).count == 8)
     }
 
+    @Test func sweepsKeepLanesAcrossBatchSizes() {
+        var plan = Plan(models: [ModelSpec(name: "mlp")], compile: [.eager, .default], precision: [.fp32, .fp16], batch: [1, 8, 4])
+        let cells = plan.cells(environment: "a") + plan.cells(environment: "b")
+        let sweeps = plan.sweeps(cells)
+        #expect(sweeps.count == 2, "one sweep per precision, both environments in it")
+        #expect(sweeps[0].map { $0[0].variant.batchSize } == [1, 8, 4], "steps in plan order")
+        for step in sweeps[0] {
+            #expect(step.count == 4)
+            #expect(Set(step.map(Plan.lane(of:))).count == 4, "one cell per lane")
+            #expect(Set(step.map(\.variant.batchSize)).count == 1)
+        }
+        #expect(sweeps.flatMap { $0.flatMap { $0 } }.count == cells.count)
+        plan.batchReuse = false
+        #expect(plan.sweeps(cells).count == 6 && plan.sweeps(cells).allSatisfy { $0.count == 1 })
+        plan.batchReuse = true
+        plan.interleave = false
+        let alone = plan.sweeps(cells)
+        #expect(alone.count == 8 && alone.allSatisfy { $0.count == 3 && $0.allSatisfy { $0.count == 1 } })
+    }
+
+    @Test func planFileTurnsBatchReuseOff() throws {
+        let file = FileManager.default.temporaryDirectory.appending(path: "reuse-\(UUID().uuidString).yaml")
+        try "models: [mlp]\nbatch_reuse: false\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try PlanFile.load(path: file.path).plan.batchReuse == false)
+    }
+
     @Test func validationNamesTheFlag() {
         var plan = Plan(models: [ModelSpec(name: "mlp")], batch: [0])
         #expect(throws: InferbenchError.badInput("--batch 0: a batch size must be between 1 and 65536")) { try plan.validate() }

@@ -162,9 +162,32 @@ final class OperationLog: @unchecked Sendable {
         #expect(comparisons[0].significant)
     }
 
-    func cell(compile: CompileMode, p50: Double, mean: Double, compileS: Double) -> CellResult {
+    @Test func environmentsAreComparedCellByCell() throws {
+        var results = RunResults(
+            run: info(),
+            cells: [
+                cell(compile: .eager, p50: 1.0, mean: 1.0, compileS: 0, environment: "torch24"),
+                cell(compile: .default, p50: 0.5, mean: 0.5, compileS: 2.0, environment: "torch24"),
+                cell(compile: .eager, p50: 0.8, mean: 0.8, compileS: 0, environment: "torch26"),
+                cell(compile: .default, p50: 0.5, mean: 0.5, compileS: 2.0, environment: "torch26"),
+            ])
+        results.comparisons = Derived.comparisons(results.cells)
+        let env = results.comparisons.filter { $0.metric == Derived.environmentMetric }
+        #expect(env.count == 2)
+        #expect(env[0].baseline == results.cells[0].id && env[0].candidate == results.cells[2].id)
+        #expect(abs(env[0].ratio - 1.25) < 1e-9 && env[0].significant)
+        #expect(abs(env[1].ratio - 1) < 1e-9 && !env[1].significant)
+        #expect(results.comparisons.filter { $0.metric == Derived.speedupMetric }.count == 2, "vs eager, within each environment")
+        let md = MarkdownReport.render(results)
+        #expect(md.contains("## Environments compared"))
+        #expect(md.contains("| mlp | eager/fp32/bs1 | 1.00 | torch26 | 0.800 | 1.25× [1.23–1.27] |"), "\(md)")
+        #expect(TerminalReport.render(results).contains("environments: mlp"))
+        #expect(HTMLReport.render(results).contains("Environments compared"))
+    }
+
+    func cell(compile: CompileMode, p50: Double, mean: Double, compileS: Double, environment: String = "default") -> CellResult {
         var c = CellResult(
-            spec: CellSpec(model: ModelSpec(name: "mlp"), environment: "default", variant: Variant(compile: compile, precision: .fp32, batchSize: 1)),
+            spec: CellSpec(model: ModelSpec(name: "mlp"), environment: environment, variant: Variant(compile: compile, precision: .fp32, batchSize: 1)),
             status: .ok)
         c.latencyMS = LatencySummary(
             n: 1000, mean: mean, stddev: 0.01, min: p50 * 0.9, p50: p50, p90: p50, p95: p50, p99: p50, p999: p50, max: p50 * 2,

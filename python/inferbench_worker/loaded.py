@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import models, outputs, timing
@@ -31,7 +32,7 @@ from .protocol import (
     WorkerError,
     bad_request,
 )
-from .variants import Variant, aot_inductor, compile_cache_state, compile_stats, restore_tf32, set_precision_defaults, set_tf32, tf32_state, torch_compile
+from .variants import Variant, aot_inductor, compile_cache_state, compile_stats, fx_cache_counts, restore_tf32, set_precision_defaults, set_tf32, tf32_state, torch_compile
 from .verify import compare, tolerance_for
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class TorchModel:
     def __init__(self, ref: ModelRef, args: LoadArgs, device: torch.device, variant: Variant,
                  module: torch.nn.Module, factory: Callable[[int, torch.device, torch.dtype], Inputs]) -> None:
         self.ref = ref
+        self.args = args
         self.seed = args.seed
         self.batch_size = args.batch_size
         self.device = device
@@ -86,6 +88,7 @@ class TorchModel:
         self._inputs: OrderedDict[int, list[Inputs]] = OrderedDict()
         self._calls: dict[int, list[Call]] = {}
         self._rotation = 0
+        self._flops: float | None = None
 
     # --- load -------------------------------------------------------------------------
 
@@ -148,12 +151,13 @@ class TorchModel:
                 timing.timed_call(calls[1 % len(calls)], self.cuda)  # "once more", as compiled models get
         breaks, recompiles, reasons = compile_stats() if self.variant.compiled else (0, 0, [])
         cache = compile_cache_state() if self.variant.compiled else None
+        self._flops = self._flops_per_sample()
         return {
             "load_s": load_s,
             "compile_s": compile_s,
             "first_call_ms": host_ns / 1e6,  # synchronized wall time: what a request sees
             "parameters": sum(p.numel() for p in self.module.parameters()),
-            "flops_per_sample": self._flops_per_sample(),
+            "flops_per_sample": self._flops,
             "input_desc": outputs.describe_inputs(self._inputs[self.batch_size][0]),
             "output_desc": output_desc,
             "memory": snapshot(self.device, reset_peak=False),
@@ -184,6 +188,84 @@ class TorchModel:
         except Exception as exc:  # a figure we can do without; never fail the load for it
             _log(f"FLOP count failed: {type(exc).__name__}: {exc}")
             return None
+
+    # --- batch sweeps ------------------------------------------------------------------
+
+    def can_reuse(self, ref: ModelRef, args: LoadArgs) -> bool:
+        """Whether a load of ``args`` asks for this variant (at any batch size)."""
+        return ref == self.ref and self.args.same_variant(args)
+
+    def rebatch(self, batch: int) -> LoadResult:
+        """Serves a new batch size with the loaded variant instead of loading it again.
+
+        The inputs of earlier sizes are freed first. Under torch.compile the first call at the
+        new size is what PyTorch does on its own: a recompile when the shape guards fail
+        (dynamo then marks the batch dimension dynamic, so later sizes usually reuse that
+        graph), nothing when a dynamic graph already covers it. ``batch_reuse`` says which:
+        "recompiled", "reused", or "reexported" for a static AOTInductor package, which is
+        exported and compiled again. ``compile_s`` is that first call, as at a fresh load.
+        """
+        import torch
+
+        self._calls.clear()
+        self._inputs.clear()
+        gc.collect()
+        if self.cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(self.device)
+        self.batch_size = batch
+        self.args = replace(self.args, batch_size=batch)
+        breaks0, recompiles0, reasons0 = compile_stats() if self.variant.compiled else (0, 0, [])
+        cache0 = fx_cache_counts()
+        reexport = self.variant.compile == "aot-inductor" and not self.variant.dynamic
+        t0 = time.perf_counter()
+        try:
+            if reexport:
+                self._inputs[batch] = self._make_inputs(batch)
+                if self.workdir is not None:
+                    shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = tempfile.mkdtemp(prefix="inferbench-aoti-")
+                args, kwargs = outputs.split(self._inputs[batch][0])
+                self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir)
+                breaks0, recompiles0, reasons0 = 0, 0, []  # aot_inductor cleared the counters
+                cache0 = (0, 0)
+            calls = self._bind(batch) if reexport else self._calls_for(batch, warm=False)
+            with self.variant.context(self.device):
+                out, _, first_ns = timing.timed_call(calls[0], self.cuda)
+        except WorkerError:
+            raise
+        except Exception as exc:
+            raise classify(exc, compiling=self._compile_label() if self.variant.compiled else None) from exc
+        compile_s = time.perf_counter() - t0 if self.variant.compiled else 0.0
+        output_desc = outputs.describe_outputs(out)
+        del out
+        breaks1, recompiles1, reasons1 = compile_stats() if self.variant.compiled else (0, 0, [])
+        with self.variant.context(self.device):
+            _, _, host_ns = timing.timed_call(calls[1 % len(calls)], self.cuda)
+        _, recompiles2, _ = compile_stats() if self.variant.compiled else (0, 0, [])
+        if not self.variant.compiled:
+            reuse = "reused"
+        elif reexport:
+            reuse = "reexported"
+        else:
+            reuse = "recompiled" if recompiles1 > recompiles0 else "reused"
+        return {
+            "load_s": 0.0,
+            "compile_s": compile_s,
+            # eager: the first call at this size; compiled: the call after the (re)compile
+            "first_call_ms": (host_ns if self.variant.compiled else first_ns) / 1e6,
+            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "flops_per_sample": self._flops,
+            "input_desc": outputs.describe_inputs(self._inputs[batch][0]),
+            "output_desc": output_desc,
+            "memory": snapshot(self.device, reset_peak=False),
+            "graph_breaks": breaks1,
+            # the recompile this size asked for is the sweep's, not a surprise; later ones are
+            "recompiles": recompiles2 - recompiles1,
+            "compile_reasons": reasons1[len(reasons0):] if reuse == "recompiled" else [],
+            "compile_cache": compile_cache_state(since=cache0) if reuse != "reused" else None,
+            "batch_reuse": reuse,
+        }
 
     # --- inputs -----------------------------------------------------------------------
 

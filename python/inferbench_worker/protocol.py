@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Mapping, TypedDict, get_args
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, Literal, Mapping, NotRequired, TypedDict, get_args
 
 PROTOCOL_VERSION: Final = 1
 
@@ -184,11 +184,12 @@ class LoadArgs:
     channels_last: bool = False
     fullgraph: bool = False
     dynamic: bool | None = None
+    reuse: bool = False
 
     @staticmethod
     def parse(args: Mapping[str, Any]) -> LoadArgs:
         a = _Args("load", args, ("model", "params", "device", "precision", "compile", "batch_size",
-                                 "seed", "channels_last", "fullgraph", "dynamic"))
+                                 "seed", "channels_last", "fullgraph", "dynamic", "reuse"))
         device = a.string("device", "cpu")
         if not (device == "cpu" or device == "cuda" or device.startswith("cuda:")):
             raise bad_request(f"op 'load': device must be cpu, cuda or cuda:N, got {device!r}")
@@ -203,7 +204,12 @@ class LoadArgs:
             channels_last=a.boolean("channels_last", False),
             fullgraph=a.boolean("fullgraph", False),
             dynamic=a.optional_boolean("dynamic"),
+            reuse=a.boolean("reuse", False),
         )
+
+    def same_variant(self, other: LoadArgs) -> bool:
+        """Whether ``other`` asks for this variant, at any batch size."""
+        return replace(other, batch_size=self.batch_size, reuse=self.reuse) == self
 
 
 @dataclass(frozen=True)
@@ -311,7 +317,7 @@ class LoadResult(TypedDict):
     recompiles: int
     compile_reasons: list[str]
     compile_cache: str | None
-
+    batch_reuse: NotRequired[str | None]
 
 
 class LatencyResult(TypedDict):

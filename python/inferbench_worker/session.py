@@ -20,6 +20,7 @@ from .protocol import (
     InferResult,
     LatencyResult,
     LoadArgs,
+    LoadResult,
     MeasureArgs,
     MemoryArgs,
     Request,
@@ -42,6 +43,8 @@ class LoadedModel(Protocol):
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult: ...
     def infer(self, batch_size: int | None) -> InferResult: ...
     def verify(self, batch_size: int | None) -> VerifyResult: ...
+    def can_reuse(self, ref: models.ModelRef, args: LoadArgs) -> bool: ...
+    def rebatch(self, batch_size: int) -> LoadResult: ...
     def unload(self) -> None: ...
 
 
@@ -93,9 +96,20 @@ class Session:
         return models.model_list()
 
     def load(self, args: dict[str, Any]) -> Any:
-        self._unload()  # first, so that after a failed load no model is loaded
-        load_args = LoadArgs.parse(args)
-        ref = models.resolve(load_args.model, load_args.params)
+        try:
+            load_args = LoadArgs.parse(args)
+            ref = models.resolve(load_args.model, load_args.params)
+        except BaseException:
+            self._unload()  # after a failed load no model is loaded
+            raise
+        if load_args.reuse and self.loaded is not None and self.loaded.can_reuse(ref, load_args):
+            # A batch sweep: the loaded variant (and its compiled graphs) serves the new size.
+            try:
+                return self.loaded.rebatch(load_args.batch_size)
+            except BaseException:
+                self._unload()
+                raise
+        self._unload()
         if ref.is_synthetic:
             model, result = SyntheticModel.load(ref.params, load_args.batch_size, load_args.seed)
             self.loaded = model

@@ -13,7 +13,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from . import timing
 from .memory import snapshot
@@ -193,6 +193,12 @@ class SyntheticModel:
             "tolerance": {"atol": 0.0, "rtol": 0.0, "cosine_min": 1.0},
             "within_tolerance": True,
         }
+
+    def can_reuse(self, ref: Any, args: Any) -> bool:
+        return False  # a fresh synthetic load costs nothing
+
+    def rebatch(self, batch_size: int) -> LoadResult:
+        raise AssertionError("the synthetic model is never reused")
 
     def unload(self) -> None:
         pass

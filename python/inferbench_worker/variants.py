@@ -171,18 +171,25 @@ def compile_stats() -> tuple[int, int, list[str]]:
     return int(sum(breaks.values())), len(failures), reasons
 
 
-def compile_cache_state() -> str | None:
+def fx_cache_counts() -> tuple[int, int]:
+    """(hits, misses) of Inductor's FX graph cache since the counters were last cleared."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return 0, 0
+    inductor = torch._dynamo.utils.counters.get("inductor", {})
+    return int(inductor.get("fxgraph_cache_hit", 0)), int(inductor.get("fxgraph_cache_miss", 0))
+
+
+def compile_cache_state(since: tuple[int, int] = (0, 0)) -> str | None:
     """Whether Inductor's FX graph cache served the compilation: "warm" (every graph a hit),
     "cold" (every graph a miss), "partial", or None when the counters say nothing.
 
     A warm cache skips code generation, so its compile time is what a restarted server pays;
-    a cold one is what the first deployment pays. Counters were cleared at torch_compile.
+    a cold one is what the first deployment pays. Counters were cleared at torch_compile;
+    ``since`` (from ``fx_cache_counts``) leaves out what an earlier compile counted.
     """
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return None
-    inductor = torch._dynamo.utils.counters.get("inductor", {})
-    hits, misses = int(inductor.get("fxgraph_cache_hit", 0)), int(inductor.get("fxgraph_cache_miss", 0))
+    hits, misses = fx_cache_counts()
+    hits, misses = hits - since[0], misses - since[1]
     if hits == 0 and misses == 0:
         return None
     if misses == 0:

@@ -30,6 +30,26 @@ def test_torch_compile_default(session: Session) -> None:
     # A new batch size makes dynamo recompile (with dynamic shapes), untimed, and it is counted.
     again = ok(call(session, "measure", iterations=3, batch_size=3))
     assert again["recompiles"] == 1
+    # A batch sweep reloads with reuse: the dynamic graph dynamo made for size 3 serves size 5
+    # without compiling again; a load of another variant is a fresh load.
+    swept = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=5, reuse=True))
+    assert swept["batch_reuse"] == "reused" and swept["load_s"] == 0.0
+    assert swept["output_desc"] == "float32[5,8]" and swept["recompiles"] == 0
+    assert ok(call(session, "verify"))["within_tolerance"]
+    fresh = ok(call(session, "load", model=TINY_MLP, compile="eager", batch_size=5, reuse=True))
+    assert "batch_reuse" not in fresh and fresh["load_s"] > 0
+
+
+@pytest.mark.slow
+def test_batch_sweep_recompiles_once_then_reuses(session: Session) -> None:
+    first = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=1))
+    assert "batch_reuse" not in first
+    second = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=4, reuse=True))
+    assert second["batch_reuse"] == "recompiled" and second["compile_s"] > 0
+    assert any("recompile" in r for r in second["compile_reasons"])
+    third = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=8, reuse=True))
+    assert third["batch_reuse"] == "reused" and third["compile_s"] < second["compile_s"]
+    assert third["input_desc"] == "float32[8,16]"
 
 
 @pytest.mark.slow

@@ -159,3 +159,14 @@ def test_user_model_failures_become_replies(session: Session, tmp_path: Path, fn
         assert "Traceback" in err["detail"]
     assert session.loaded is None  # a failed load leaves nothing behind
     assert ok(call(session, "load", model="synthetic:median_ms=0"))  # and the session carries on
+
+
+def test_eager_batch_sweep_reuses_the_loaded_model(session: Session) -> None:
+    ok(call(session, "load", model="mlp:in=16,hidden=32,out=8,layers=1", batch_size=2))
+    swept = ok(call(session, "load", model="mlp:in=16,hidden=32,out=8,layers=1", batch_size=6, reuse=True))
+    assert swept["batch_reuse"] == "reused" and swept["load_s"] == 0.0 and swept["compile_s"] == 0.0
+    assert swept["output_desc"] == "float32[6,8]"
+    assert len(ok(call(session, "measure", iterations=5))["host_ns"]) == 5
+    # another model under reuse=true is loaded afresh
+    other = ok(call(session, "load", model="mlp:in=16,hidden=32,out=4,layers=1", batch_size=6, reuse=True))
+    assert "batch_reuse" not in other and other["output_desc"] == "float32[6,4]"

@@ -29,6 +29,10 @@ public struct Plan: Codable, Sendable, Equatable {
     public var interleave: Bool = true
     /// Whole measurements per cell, pooled; each repeat's median is reported.
     public var repeats: Int = 1
+    /// Batch sweeps keep each variant's worker and model across batch sizes, so that a
+    /// compiled variant recompiles (or reuses a dynamic graph) instead of starting over.
+    /// false: every batch size gets fresh workers, a fresh load and a fresh compile.
+    public var batchReuse: Bool = true
 
     public init(
         models: [ModelSpec], compile: [CompileMode] = [.eager], precision: [Precision] = [.fp32], batch: [Int] = [1],
@@ -53,6 +57,7 @@ public struct Plan: Codable, Sendable, Equatable {
         case models, compile, precision, batch, device, seed, verify, throughput, stopping, fullgraph, dynamic
         case channelsLast = "channels_last"
         case interleave, repeats
+        case batchReuse = "batch_reuse"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -71,6 +76,7 @@ public struct Plan: Codable, Sendable, Equatable {
         stopping = try c.decodeIfPresent(StoppingRule.self, forKey: .stopping) ?? stopping
         interleave = try c.decodeIfPresent(Bool.self, forKey: .interleave) ?? interleave
         repeats = try c.decodeIfPresent(Int.self, forKey: .repeats) ?? repeats
+        batchReuse = try c.decodeIfPresent(Bool.self, forKey: .batchReuse) ?? batchReuse
     }
 
     /// Checks what can be checked without a worker.
@@ -113,18 +119,36 @@ public struct Plan: Codable, Sendable, Equatable {
 }
 
 extension Plan {
-    /// Cells grouped for interleaving: the variants that are compared with each other
-    /// (same model, environment, precision, batch and memory format), in plan order.
-    public func groups(_ cells: [CellSpec]) -> [[CellSpec]] {
-        guard interleave else { return cells.map { [$0] } }
+    /// Cells grouped into batch sweeps, in plan order.
+    ///
+    /// A sweep holds the variants compared with each other (same model, precision and memory
+    /// format; every environment, so that PyTorch versions are compared in alternating rounds
+    /// too), and one step per batch size: `sweep[i]` is the cells of the i-th batch size, one
+    /// per lane (see `lane(of:)`). A lane keeps its worker from step to step when
+    /// `batchReuse` is on. Without interleaving every lane is a sweep of its own; without
+    /// batch reuse every batch size is.
+    public func sweeps(_ cells: [CellSpec]) -> [[[CellSpec]]] {
         var order: [String] = []
-        var groups: [String: [CellSpec]] = [:]
+        var sweeps: [String: (batches: [Int], steps: [Int: [CellSpec]])] = [:]
         for cell in cells {
-            let key = "\(cell.model)|\(cell.environment)|\(cell.variant.precision)|\(cell.variant.batchSize)|\(cell.variant.channelsLast)"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(cell)
+            var key = "\(cell.model)|\(cell.variant.precision)|\(cell.variant.channelsLast)"
+            if !interleave { key += "|" + Self.lane(of: cell) }
+            if !batchReuse { key += "|\(cell.variant.batchSize)" }
+            if sweeps[key] == nil {
+                order.append(key)
+                sweeps[key] = ([], [:])
+            }
+            let batch = cell.variant.batchSize
+            if sweeps[key]!.steps[batch] == nil { sweeps[key]!.batches.append(batch) }
+            sweeps[key]!.steps[batch, default: []].append(cell)
         }
-        return order.map { groups[$0]! }
+        return order.map { key in sweeps[key]!.batches.map { sweeps[key]!.steps[$0]! } }
+    }
+
+    /// A cell's lane in its sweep: its environment and variant without the batch size.
+    public static func lane(of cell: CellSpec) -> String {
+        let v = cell.variant
+        return "\(cell.environment)|\(v.compile)|\(v.fullgraph)|\(v.dynamic.map(String.init) ?? "-")"
     }
 }
 

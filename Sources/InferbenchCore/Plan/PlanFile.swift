@@ -21,7 +21,7 @@ public struct PlanFile: Sendable {
 
     public static let keys = [
         "models", "compile", "precision", "batch", "device", "channels_last", "fullgraph", "dynamic", "seed", "verify",
-        "throughput", "interleave", "repeats", "min_time", "max_time", "target_ci", "warmup", "iterations", "environments",
+        "throughput", "interleave", "batch_reuse", "repeats", "min_time", "max_time", "target_ci", "warmup", "iterations", "environments",
     ]
 
     public static func load(path: String) throws(InferbenchError) -> PlanFile {
@@ -106,6 +106,7 @@ public struct PlanFile: Sendable {
             case "verify": plan.verify = try flag(value, key)
             case "throughput": plan.throughput = try flag(value, key)
             case "interleave": plan.interleave = try flag(value, key)
+            case "batch_reuse": plan.batchReuse = try flag(value, key)
             case "seed": plan.seed = try integer(value, key)
             case "repeats": plan.repeats = try integer(value, key)
             case "min_time": plan.stopping.minTime = try number(value, key)

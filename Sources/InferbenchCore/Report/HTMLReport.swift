@@ -52,6 +52,10 @@ public enum HTMLReport {
             if !figures.isEmpty { out += "<div class=\"charts\">\n" + figures.joined(separator: "\n") + "\n</div>\n" }
             out += "</section>\n"
         }
+        if let envTable = ReportTables.environments(results, t) {
+            out += "<section>\n<h2>\(HTML.escape(t.environmentsCompared))</h2>\n<p class=\"note\">\(HTML.escape(t.environmentsNote))</p>\n"
+            out += table(envTable, className: "summary") + "</section>\n"
+        }
         let sections = words.sections()
         if !sections.isEmpty {
             out += "<section>\n<h2>\(HTML.escape(t.findings))</h2>\n"

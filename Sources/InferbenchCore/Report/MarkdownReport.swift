@@ -23,6 +23,9 @@ public enum MarkdownReport {
             out += table(ReportTables.summary(model: model, results, t))
             out += "\n"
         }
+        if let envTable = ReportTables.environments(results, t) {
+            out += "## \(t.environmentsCompared)\n\n_\(t.environmentsNote)_\n\n" + table(envTable) + "\n"
+        }
         let sections = words.sections()
         if !sections.isEmpty {
             out += "## \(t.findings)\n\n"

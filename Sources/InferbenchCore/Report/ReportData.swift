@@ -7,7 +7,18 @@ enum ReportData {
     /// for a results file written without them, the same figures derived from its cells.
     static func comparisons(_ results: RunResults) -> [String: Comparison] {
         let list = results.comparisons.isEmpty ? Derived.comparisons(results.cells) : results.comparisons
-        return Dictionary(list.map { ($0.candidate, $0) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(
+            list.filter { $0.metric == Derived.speedupMetric }.map { ($0.candidate, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Each cell of a later environment against the same cell of the first, in cell order.
+    static func environmentComparisons(_ results: RunResults) -> [(base: CellResult, cell: CellResult, comparison: Comparison)] {
+        let list = results.comparisons.isEmpty ? Derived.comparisons(results.cells) : results.comparisons
+        let byID = Dictionary(results.cells.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return list.filter { $0.metric == Derived.environmentMetric }.compactMap { c in
+            guard let base = byID[c.baseline], let cell = byID[c.candidate] else { return nil }
+            return (base, cell, c)
+        }
     }
 
     /// Model names in order of first appearance.

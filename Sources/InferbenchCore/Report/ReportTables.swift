@@ -65,7 +65,7 @@ enum ReportTables {
                 row += [
                     "\(Format.ms(l.p50)) \(Format.percent(l.relativeMedianHalfWidth))", Format.ms(l.p99), Format.rate(cell.throughputPerS),
                     eager ? t.baseline : speedupText(comparisons[cell.id], t),
-                    eager ? "-" : Format.seconds(cell.coldStart?.compileS),
+                    eager ? "-" : compileText(cell.coldStart, t),
                     eager ? "-" : breakevenText(cell, results.cells, t),
                 ]
                 if gpuMemory { row.append(Format.megabytes(cell.memoryMB?.peakAllocated)) }
@@ -88,11 +88,34 @@ enum ReportTables {
         return ReportTable(headers: headers, rows: rows, numeric: numeric, failed: failed)
     }
 
+    /// Environments side by side: each cell of a later environment against the first's.
+    static func environments(_ results: RunResults, _ t: ReportText) -> ReportTable? {
+        let rows = ReportData.environmentComparisons(results)
+        guard let first = rows.first else { return nil }
+        return ReportTable(
+            headers: [
+                t.model, t.variant, "p50 ms (\(first.base.environment))", t.environmentColumn, "p50 ms", t.environmentSpeedup(first.base.environment),
+            ],
+            rows: rows.map { r in
+                [
+                    r.cell.model, r.cell.variant.label, Format.ms(r.base.latencyMS?.p50), r.cell.environment, Format.ms(r.cell.latencyMS?.p50),
+                    speedupText(r.comparison, t),
+                ]
+            }, numeric: [2, 4, 5])
+    }
+
     static func speedupText(_ c: Comparison?, _ t: ReportText) -> String {
         guard let c else { return "-" }
         guard c.significant else { return t.noSignificantDifference }
         let text = Format.ratio(c.ratio, c.ci95[0], c.ci95[1])
         return c.ratio < 1 ? "\(text) \(t.slowerMark)" : text
+    }
+
+    /// Compile seconds, and in a batch sweep how this batch size was served.
+    static func compileText(_ cold: ColdStart?, _ t: ReportText) -> String {
+        let seconds = Format.seconds(cold?.compileS)
+        guard let reuse = cold?.batchReuse else { return seconds }
+        return "\(seconds) (\(t.batchReuse(reuse)))"
     }
 
     static func breakevenText(_ cell: CellResult, _ all: [CellResult], _ t: ReportText) -> String {

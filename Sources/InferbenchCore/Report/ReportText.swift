@@ -52,6 +52,23 @@ public struct ReportText: Sendable {
     var workerRSS: String { pick("worker RSS MB", "进程 RSS MB") }
     var accuracy: String { pick("accuracy (max abs err vs eager fp32)", "精度(相对 eager fp32 的最大绝对误差)") }
     var baseline: String { pick("baseline", "基线") }
+    var environmentsCompared: String { pick("Environments compared", "环境对比") }
+    var model: String { pick("model", "模型") }
+    func environmentSpeedup(_ base: String) -> String { pick("speedup vs \(base)", "相对 \(base) 加速比") }
+    var environmentsNote: String {
+        pick(
+            "Median latency of the same cell in each environment; > 1 means the later environment is faster. Cells of all environments were measured in alternating rounds, each in its own worker process.",
+            "各环境中同一单元的中位延迟;大于 1 表示后一个环境更快。所有环境的单元以交替轮次测量,各自在独立的 worker 进程中。")
+    }
+    /// How a batch size was served in a batch sweep (see ColdStart.batchReuse).
+    func batchReuse(_ value: String) -> String {
+        switch value {
+        case "reused": return pick("graph reused", "复用计算图")
+        case "recompiled": return pick("recompiled", "重新编译")
+        case "reexported": return pick("re-exported", "重新导出")
+        default: return value
+        }
+    }
     var noSignificantDifference: String { pick("no significant difference", "无显著差异") }
     var slowerMark: String { pick("slower", "更慢") }
     var never: String { pick("never", "永不") }

@@ -22,7 +22,7 @@ public enum TerminalReport {
                 continue
             }
             let speedup =
-                results.comparisons.first { $0.candidate == cell.id }.map { c in
+                results.comparisons.first { $0.candidate == cell.id && $0.metric == Derived.speedupMetric }.map { c in
                     c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
                 } ?? (cell.variant.compile == .eager ? "baseline" : "-")
             let compile = cell.variant.compile == .eager ? "-" : Format.seconds(cell.coldStart?.compileS)
@@ -36,6 +36,13 @@ public enum TerminalReport {
         out += "\nLatency per iteration (\(clocks.contains("cuda_event") ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
         out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
         var notes: [String] = []
+        for r in ReportData.environmentComparisons(results) {
+            let c = r.comparison
+            let verdict = c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
+            notes.append(
+                "environments: \(r.cell.model) \(r.cell.variant.label): p50 \(Format.ms(r.base.latencyMS?.p50)) ms [\(r.base.environment)] vs \(Format.ms(r.cell.latencyMS?.p50)) ms [\(r.cell.environment)]: \(r.cell.environment) speedup \(verdict)"
+            )
+        }
         for cell in results.cells where cell.status != .ok {
             notes.append("\(cell.status.rawValue): \(cell.model) \(cell.variant.label): \(cell.error.map { "\($0.kind): \($0.message)" } ?? "")")
         }
@@ -43,8 +50,9 @@ public enum TerminalReport {
             for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
                 let be = cs.breakevenIterations.map { "pays back after \(Int($0)) calls" } ?? "never pays back (not faster than eager)"
+                let how = cs.batchReuse.map { "batch sweep, \(ReportText(.en).batchReuse($0)): " } ?? "load \(Format.seconds(cs.loadS)), "
                 notes.append(
-                    "cold start: \(cell.model) \(cell.variant.label): load \(Format.seconds(cs.loadS)), compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)"
+                    "cold start: \(cell.model) \(cell.variant.label): \(how)compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)"
                 )
             }
             if let t = cell.telemetry, t.gpuUtilMean != nil {

@@ -109,9 +109,15 @@ public struct ColdStart: Codable, Sendable, Equatable {
     /// Inductor's FX graph cache during the compile: "cold" (code generated), "warm" (served
     /// from the cache, as after a restart), "partial"; nil for eager or when unknown.
     public var compileCache: String?
+    /// In a batch sweep, how this batch size was served by the variant loaded for an earlier
+    /// one: "reused" (no new graph: eager, or a dynamic graph), "recompiled" (dynamo compiled
+    /// a graph for it), "reexported" (a static AOTInductor package built again); nil for a
+    /// fresh load, whose `load_s` and `compile_s` are the whole cold start.
+    public var batchReuse: String?
 
     enum CodingKeys: String, CodingKey {
         case compileCache = "compile_cache"
+        case batchReuse = "batch_reuse"
         case loadS = "load_s"
         case compileS = "compile_s"
         case firstCallMS = "first_call_ms"

@@ -6,7 +6,6 @@ extension BenchmarkRunner {
         var position: Int
         var spec: CellSpec
         var prepared: Prepared
-        var ownsWorker: Bool
         var cell: CellResult
         var measurement: CellMeasurement
     }
@@ -51,8 +50,9 @@ extension BenchmarkRunner {
         }
     }
 
-    /// Loads, compiles and warms up one cell.
-    func prepareCell(_ spec: CellSpec, position: Int, on prepared: Prepared, ownsWorker: Bool, index: Int, count: Int) async -> Step<ActiveCell> {
+    /// Loads, compiles and warms up one cell. With `reuse` the worker still holds this lane's
+    /// variant from the previous batch size and serves the new one with it, when it can.
+    func prepareCell(_ spec: CellSpec, position: Int, on prepared: Prepared, reuse: Bool, index: Int, count: Int) async -> Step<ActiveCell> {
         let worker = prepared.worker
         let report = progressReporter(spec, index: index, count: count)
         var cell = CellResult(spec: spec, status: .ok)
@@ -61,7 +61,7 @@ extension BenchmarkRunner {
         let args = LoadArgs(
             model: spec.model.name, params: spec.model.params, device: prepared.device, precision: variant.precision.rawValue,
             compile: variant.compile.rawValue, batchSize: variant.batchSize, seed: plan.seed,
-            channelsLast: variant.channelsLast, fullgraph: variant.fullgraph, dynamic: variant.dynamic)
+            channelsLast: variant.channelsLast, fullgraph: variant.fullgraph, dynamic: variant.dynamic, reuse: reuse ? true : nil)
         report(.load, 0, 0, nil)
         let loaded: LoadResult
         do {
@@ -79,6 +79,7 @@ extension BenchmarkRunner {
         }
         cell.coldStart = ColdStart(loadS: loaded.loadS, compileS: loaded.compileS, firstCallMS: loaded.firstCallMS)
         cell.coldStart?.compileCache = loaded.compileCache
+        cell.coldStart?.batchReuse = loaded.batchReuse
         cell.parameters = loaded.parameters
         cell.flopsPerSample = loaded.flopsPerSample
         if variant.compile != .eager {
@@ -106,7 +107,7 @@ extension BenchmarkRunner {
             m.warmupDecision = rule.warmupDecision(chunkMedians: medians, iterations: m.warmupIterations, elapsed: elapsed)
             report(.warmup, m.warmupIterations, elapsed, max(0, rule.maxWarmup - elapsed))
         }
-        return .ok(ActiveCell(position: position, spec: spec, prepared: prepared, ownsWorker: ownsWorker, cell: cell, measurement: m))
+        return .ok(ActiveCell(position: position, spec: spec, prepared: prepared, cell: cell, measurement: m))
     }
 
     /// Measures one chunk of an active cell. Returns nil on success, or the failure.

@@ -1,20 +1,27 @@
 import Foundation
 
 extension BenchmarkRunner {
-    /// Runs a group of compared cells: each on its own worker, loaded and warmed up in turn,
-    /// then measured in alternating rounds (A, B, A, B …) so drift on the machine lands on
-    /// every variant alike, then finished (throughput, verify, memory) one by one.
+    /// A lane of a batch sweep: the worker of one environment × variant, kept from one batch
+    /// size to the next so that the loaded model (and its compiled graphs) can serve them all.
+    struct Lane {
+        var prepared: Prepared
+        var environment: String
+    }
+
+    /// Runs one step of a sweep: the compared cells of one batch size, each on its lane's
+    /// worker, loaded (or re-batched) and warmed up in turn, then measured in alternating
+    /// rounds (A, B, A, B …) so drift on the machine lands on every variant alike, then
+    /// finished (throughput, verify, memory) one by one.
     ///
-    /// The first cell uses the environment's long-lived worker; the others get workers of
-    /// their own that are shut down after the group. Returns the cells in group order.
-    func runGroup(
-        _ group: [CellSpec], firstIndex: Int, count: Int, prepared: inout [String: Prepared], environmentRecords: [EnvironmentRecord]
+    /// A lane without a worker takes its environment's long-lived one or starts a new one; a
+    /// lane whose worker is no longer usable loses it, and the next step starts afresh.
+    /// Returns the cells in step order.
+    func runStep(
+        _ group: [CellSpec], firstIndex: Int, count: Int, lanes: inout [String: Lane], prepared: inout [String: Prepared],
+        environmentRecords: [EnvironmentRecord]
     ) async -> [CellResult] {
         var results: [CellResult?] = Array(repeating: nil, count: group.count)
         var active: [ActiveCell] = []
-        let environmentName = group[0].environment
-        let environment = environments.first { $0.spec.name == environmentName }!
-        let device = environmentRecords.first { $0.name == environmentName }?.device ?? "cpu"
 
         func skipped(_ spec: CellSpec) -> CellResult {
             var c = CellResult(spec: spec, status: .skipped)
@@ -22,31 +29,36 @@ extension BenchmarkRunner {
             return c
         }
 
-        // Load and warm up each variant.
+        // Load (or re-batch) and warm up each variant.
         for (position, spec) in group.enumerated() {
             let index = firstIndex + position
             if Task.isCancelled { results[position] = skipped(spec); continue }
-            let owns = position > 0
-            var worker: Prepared? = owns ? nil : prepared[environmentName]
-            if worker == nil {
-                progressReporter(spec, index: index, count: count)(.starting, 0, 0, nil)
-                do {
-                    let (w, hello) = try await environment.starter.start(label: environmentName)
-                    worker = Prepared(worker: w, hello: hello, device: device)
-                    if !owns { prepared[environmentName] = worker }
-                } catch {
-                    var c = CellResult(spec: spec, status: .failed)
-                    c.error = CellError(kind: "worker_start", message: error.description)
-                    results[position] = c
-                    continue
+            let lane = Plan.lane(of: spec)
+            let reuse = lanes[lane] != nil
+            if lanes[lane] == nil {
+                if let p = prepared.removeValue(forKey: spec.environment) {
+                    lanes[lane] = Lane(prepared: p, environment: spec.environment)
+                } else {
+                    progressReporter(spec, index: index, count: count)(.starting, 0, 0, nil)
+                    let environment = environments.first { $0.spec.name == spec.environment }!
+                    let device = environmentRecords.first { $0.name == spec.environment }?.device ?? "cpu"
+                    do {
+                        let (w, hello) = try await environment.starter.start(label: spec.environment)
+                        lanes[lane] = Lane(prepared: Prepared(worker: w, hello: hello, device: device), environment: spec.environment)
+                    } catch {
+                        var c = CellResult(spec: spec, status: .failed)
+                        c.error = CellError(kind: "worker_start", message: error.description)
+                        results[position] = c
+                        continue
+                    }
                 }
             }
-            switch await prepareCell(spec, position: position, on: worker!, ownsWorker: owns, index: index, count: count) {
+            switch await prepareCell(spec, position: position, on: lanes[lane]!.prepared, reuse: reuse, index: index, count: count) {
             case .ok(let cell):
                 active.append(cell)
             case .failed(let cell, let usable):
                 results[position] = cell
-                await release(worker!, owns: owns, usable: usable, environmentName: environmentName, prepared: &prepared)
+                if !usable { await drop(lane, from: &lanes) }
             }
         }
 
@@ -72,7 +84,7 @@ extension BenchmarkRunner {
                         &active[i], repeatStart: repeatStarts[i], index: firstIndex + active[i].position, count: count)
                     {
                         results[active[i].position] = failedCell
-                        await release(active[i].prepared, owns: active[i].ownsWorker, usable: usable, environmentName: environmentName, prepared: &prepared)
+                        if !usable { await drop(Plan.lane(of: active[i].spec), from: &lanes) }
                         active.remove(at: i)
                         repeatStarts.remove(at: i)
                         continue
@@ -88,7 +100,6 @@ extension BenchmarkRunner {
             let index = firstIndex + cell.position
             if Task.isCancelled && cell.measurement.samples.count == 0 {
                 results[cell.position] = skipped(cell.spec)
-                await release(cell.prepared, owns: cell.ownsWorker, usable: true, environmentName: environmentName, prepared: &prepared)
                 continue
             }
             var (result, usable) = await finishCell(cell, index: index, count: count)
@@ -97,20 +108,26 @@ extension BenchmarkRunner {
                 result.error = CellError(kind: "interrupted", message: "interrupted while measuring; partial figures kept")
             }
             results[cell.position] = result
-            await release(cell.prepared, owns: cell.ownsWorker, usable: usable, environmentName: environmentName, prepared: &prepared)
+            if !usable { await drop(Plan.lane(of: cell.spec), from: &lanes) }
         }
         return zip(group, results).map { spec, result in result ?? skipped(spec) }
     }
 
-    /// Ends a group's extra worker, or drops the environment's worker when it is unusable.
-    func release(_ p: Prepared, owns: Bool, usable: Bool, environmentName: String, prepared: inout [String: Prepared]) async {
-        if owns {
-            if usable { await p.worker.shutdown() } else { await p.worker.kill() }
-        } else if !usable {
-            await p.worker.kill()
-            prepared[environmentName] = nil
-        } else {
-            _ = try? await p.worker.unload()
+    /// Stops a lane's worker that can no longer be trusted (crashed, hung, mid-compile).
+    func drop(_ lane: String, from lanes: inout [String: Lane]) async {
+        if let l = lanes.removeValue(forKey: lane) { await l.prepared.worker.kill() }
+    }
+
+    /// After a sweep: the first lane worker of each environment that unloads cleanly becomes
+    /// the environment's long-lived worker again; the others are shut down.
+    func release(_ lanes: [String: Lane], prepared: inout [String: Prepared]) async {
+        for key in lanes.keys.sorted() {
+            let lane = lanes[key]!
+            if !Task.isCancelled, prepared[lane.environment] == nil, (try? await lane.prepared.worker.unload()) != nil {
+                prepared[lane.environment] = lane.prepared
+            } else {
+                await lane.prepared.worker.shutdown()
+            }
         }
     }
 }

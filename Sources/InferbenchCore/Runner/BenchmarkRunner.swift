@@ -112,14 +112,19 @@ public struct BenchmarkRunner: Sendable {
         let cells = environments.flatMap { plan.cells(environment: $0.spec.name) }
         checkpoint(results)
         var done = 0
-        for group in plan.groups(cells) {
-            let groupResults = await runGroup(group, firstIndex: done, count: cells.count, prepared: &prepared, environmentRecords: results.environments)
-            done += group.count
-            results.cells.append(contentsOf: groupResults.map(withTelemetry))
-            results.telemetry = telemetry?.snapshot()
-            results.comparisons = Derived.comparisons(results.cells)
-            Derived.fillBreakeven(&results.cells)
-            checkpoint(results)
+        for sweep in plan.sweeps(cells) {
+            var lanes: [String: Lane] = [:]
+            for step in sweep {
+                let stepResults = await runStep(
+                    step, firstIndex: done, count: cells.count, lanes: &lanes, prepared: &prepared, environmentRecords: results.environments)
+                done += step.count
+                results.cells.append(contentsOf: stepResults.map(withTelemetry))
+                results.telemetry = telemetry?.snapshot()
+                results.comparisons = Derived.comparisons(results.cells)
+                Derived.fillBreakeven(&results.cells)
+                checkpoint(results)
+            }
+            await release(lanes, prepared: &prepared)
         }
         for p in prepared.values { await p.worker.shutdown() }
         telemetry?.stop()

@@ -11,16 +11,41 @@ public enum Derived {
         }
     }
 
-    /// Median-latency speedup of every non-eager cell over its eager baseline (ratio > 1 is faster).
+    /// The metric of a compiled cell's speedup over its eager baseline.
+    public static let speedupMetric = "p50_speedup"
+    /// The metric of a cell's speedup over the same cell in the run's first environment.
+    public static let environmentMetric = "p50_speedup_vs_environment"
+
+    /// Median-latency speedups (ratio > 1: the candidate is faster): every non-eager cell over
+    /// its eager baseline, then, in a run of several environments, every cell of the second
+    /// and later environments over the same cell of the first (PyTorch B vs PyTorch A).
     public static func comparisons(_ cells: [CellResult]) -> [Comparison] {
-        cells.compactMap { cell in
-            guard cell.status == .ok, cell.variant.compile != .eager, let c = cell.latencyMS,
-                let base = baseline(for: cell, in: cells), let b = base.latencyMS
+        speedups(cells) + environmentSpeedups(cells)
+    }
+
+    static func ratio(_ base: CellResult, _ cell: CellResult, metric: String) -> Comparison? {
+        guard let b = base.latencyMS, let c = cell.latencyMS else { return nil }
+        let r = Statistics.ratio(b.p50, (b.ci95.p50[0], b.ci95.p50[1]), over: c.p50, (c.ci95.p50[0], c.ci95.p50[1]))
+        return Comparison(
+            baseline: base.id, candidate: cell.id, metric: metric, ratio: r.ratio, ci95: [r.lower, r.upper], significant: r.lower > 1 || r.upper < 1)
+    }
+
+    static func environmentSpeedups(_ cells: [CellResult]) -> [Comparison] {
+        guard let first = cells.first?.environment, cells.contains(where: { $0.environment != first }) else { return [] }
+        return cells.compactMap { cell in
+            guard cell.status == .ok, cell.environment != first,
+                let base = cells.first(where: {
+                    $0.status == .ok && $0.environment == first && $0.model == cell.model && $0.variant == cell.variant
+                })
             else { return nil }
-            let r = Statistics.ratio(b.p50, (b.ci95.p50[0], b.ci95.p50[1]), over: c.p50, (c.ci95.p50[0], c.ci95.p50[1]))
-            return Comparison(
-                baseline: base.id, candidate: cell.id, metric: "p50_speedup", ratio: r.ratio, ci95: [r.lower, r.upper],
-                significant: r.lower > 1 || r.upper < 1)
+            return ratio(base, cell, metric: environmentMetric)
+        }
+    }
+
+    static func speedups(_ cells: [CellResult]) -> [Comparison] {
+        cells.compactMap { cell in
+            guard cell.status == .ok, cell.variant.compile != .eager, let base = baseline(for: cell, in: cells) else { return nil }
+            return ratio(base, cell, metric: speedupMetric)
         }
     }
 

@@ -135,9 +135,11 @@ public struct LoadArgs: Codable, Sendable, Equatable {
     public var channelsLast: Bool
     public var fullgraph: Bool
     public var dynamic: Bool?
+    /// Serve this load with the variant already loaded, if only the batch size differs.
+    public var reuse: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case model, params, device, precision, compile, seed, fullgraph, dynamic
+        case model, params, device, precision, compile, seed, fullgraph, dynamic, reuse
         case batchSize = "batch_size"
         case channelsLast = "channels_last"
     }
@@ -171,9 +173,12 @@ public struct LoadResult: Codable, Sendable {
     public var compileReasons: [String]?
     /// "cold", "warm" or "partial": whether Inductor's FX graph cache served the compile.
     public var compileCache: String?
+    /// After a load with `reuse`: "reused", "recompiled" or "reexported"; nil for a fresh load.
+    public var batchReuse: String?
 
     enum CodingKeys: String, CodingKey {
         case compileCache = "compile_cache"
+        case batchReuse = "batch_reuse"
         case parameters, memory, recompiles
         case loadS = "load_s"
         case compileS = "compile_s"
