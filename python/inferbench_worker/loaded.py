@@ -152,7 +152,7 @@ class TorchModel:
         breaks, recompiles, reasons = compile_stats() if self.variant.compiled else (0, 0, [])
         cache = compile_cache_state() if self.variant.compiled else None
         self._flops = self._flops_per_sample()
-        return {
+        return self._with_steps({
             "load_s": load_s,
             "compile_s": compile_s,
             "first_call_ms": host_ns / 1e6,  # synchronized wall time: what a request sees
@@ -165,7 +165,14 @@ class TorchModel:
             "recompiles": recompiles,
             "compile_reasons": reasons,
             "compile_cache": cache,
-        }
+        })
+
+    def _with_steps(self, result: LoadResult) -> LoadResult:
+        """Adds ``steps_per_call`` for a model that runs a denoising loop per call (sd15)."""
+        steps = getattr(self.module, "steps_per_call", None)
+        if steps is not None:
+            result["steps_per_call"] = int(steps)
+        return result
 
     def _compile_label(self) -> str:
         if self.variant.compile == "aot-inductor":
@@ -249,7 +256,7 @@ class TorchModel:
             reuse = "reexported"
         else:
             reuse = "recompiled" if recompiles1 > recompiles0 else "reused"
-        return {
+        return self._with_steps({
             "load_s": 0.0,
             "compile_s": compile_s,
             # eager: the first call at this size; compiled: the call after the (re)compile
@@ -265,7 +272,7 @@ class TorchModel:
             "compile_reasons": reasons1[len(reasons0):] if reuse == "recompiled" else [],
             "compile_cache": compile_cache_state(since=cache0) if reuse != "reused" else None,
             "batch_reuse": reuse,
-        }
+        })
 
     # --- inputs -----------------------------------------------------------------------
 

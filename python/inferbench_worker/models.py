@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from . import synthetic, zoo
+from . import diffusion, synthetic, zoo
 from .protocol import ModelInfo, WorkerError, bad_request
 
 if TYPE_CHECKING:
@@ -57,6 +57,15 @@ ZOO: Mapping[str, ZooEntry] = {
         ZooEntry("sd15-unet", "Stable Diffusion v1.5 UNet (published config), one denoising step on size x size "
                  "latents; cfg=true: a sample is 2 latents (classifier-free guidance)",
                  {"size": "64", "cfg": "true", "text_len": "77"}, ("torch", "diffusers"), zoo.build_sd15_unet),
+        ZooEntry("sd15", "Stable Diffusion v1.5 txt2img (published UNet/VAE/CLIP configs): one call = text encoding "
+                 "of fixed 77-token ids (no tokenizer), steps DDIM steps with guidance scale cfg (a 2B latent batch), "
+                 "VAE decode to B size x size images",
+                 {"size": "512", "steps": "50", "cfg": "7.5"}, ("torch", "diffusers", "transformers"),
+                 diffusion.build_sd15),
+        ZooEntry("sd-tiny", "tiny Stable Diffusion txt2img (diffusers' test configs) for CPU and tests: as sd15, "
+                 "32 x 32 images, 4 DDIM steps",
+                 {"size": "32", "steps": "4", "cfg": "7.5"}, ("torch", "diffusers", "transformers"),
+                 diffusion.build_sd_tiny),
         ZooEntry("synthetic", synthetic.DESCRIPTION, synthetic.DEFAULT_PARAMS, (), None),
     )
 }

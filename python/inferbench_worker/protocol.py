@@ -318,6 +318,7 @@ class LoadResult(TypedDict):
     compile_reasons: list[str]
     compile_cache: str | None
     batch_reuse: NotRequired[str | None]
+    steps_per_call: NotRequired[int]  # iterative models only (sd15): denoising steps (UNet calls) per call
 
 
 class LatencyResult(TypedDict):

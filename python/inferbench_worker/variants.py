@@ -109,11 +109,18 @@ def restore_tf32(state: tuple[bool, bool]) -> None:
 
 
 def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., Any]:
-    """Wraps the module with torch.compile; compilation itself happens at the first call."""
+    """Wraps the module with torch.compile; compilation itself happens at the first call.
+
+    A module that names ``compile_targets`` (submodule paths, e.g. ``("unet",)`` for a whole
+    diffusion pipeline) gets only those submodules compiled, as a user compiles ``pipe.unet``:
+    the result is a shallow copy of the module holding the compiled submodules, so the module
+    itself stays eager (the FLOP count and ``verify``'s reference run it) and shares weights.
+    """
     import torch
 
     torch._dynamo.reset()  # a fresh cache: no entries, guard failures or counters from earlier models
     torch._dynamo.utils.counters.clear()
+    options: dict[str, Any] = {"fullgraph": variant.fullgraph, "dynamic": variant.dynamic}
     if variant.compile == "tensorrt":
         # Torch-TensorRT registers the "tensorrt" backend when imported; without it, say so.
         try:
@@ -122,9 +129,36 @@ def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., An
             from .models import missing_dependency
 
             raise missing_dependency("torch_tensorrt", "compile=tensorrt") from None
-        return torch.compile(module, backend="tensorrt", fullgraph=variant.fullgraph, dynamic=variant.dynamic)
-    mode = None if variant.compile == "default" else variant.compile
-    return torch.compile(module, mode=mode, fullgraph=variant.fullgraph, dynamic=variant.dynamic)
+        options["backend"] = "tensorrt"
+    else:
+        options["mode"] = None if variant.compile == "default" else variant.compile
+    targets: tuple[str, ...] = tuple(getattr(module, "compile_targets", ()))
+    if not targets:
+        return torch.compile(module, **options)
+    return with_compiled_submodules(module, targets, lambda sub: torch.compile(sub, **options))
+
+
+def with_compiled_submodules(module: torch.nn.Module, targets: tuple[str, ...],
+                             compile_fn: Callable[[torch.nn.Module], torch.nn.Module]) -> torch.nn.Module:
+    """A shallow copy of ``module`` whose ``targets`` (dotted submodule paths) are replaced by
+    ``compile_fn(submodule)``; every module on a target's path is copied, the rest is shared."""
+    import copy
+
+    def copied(m: torch.nn.Module) -> torch.nn.Module:
+        twin = copy.copy(m)
+        twin._modules = dict(m._modules)  # so that replacing a child leaves the original alone
+        return twin
+
+    root = copied(module)
+    for target in targets:
+        *path, leaf = target.split(".")
+        parent = root
+        for name in path:
+            child = copied(parent.get_submodule(name))
+            setattr(parent, name, child)
+            parent = child
+        setattr(parent, leaf, compile_fn(parent.get_submodule(leaf)))
+    return root
 
 
 def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -136,6 +170,13 @@ def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[st
     """
     import torch
 
+    if getattr(module, "compile_targets", ()):
+        raise WorkerError(
+            "unsupported",
+            f"compile=aot-inductor exports one graph, but this model compiles only its "
+            f"{', '.join(module.compile_targets)} inside a Python loop (compile_targets); use a torch.compile "
+            "mode, or benchmark the submodule alone (e.g. sd15-unet with aot-inductor)",
+        )
     torch._dynamo.utils.counters.clear()
     dynamic_shapes: Any = None
     if variant.dynamic:

@@ -41,7 +41,10 @@ def test_bad_parameter_value(session: Session) -> None:
 def test_models_op_lists_the_zoo(session: Session) -> None:
     listing = ok(call(session, "models"))
     names = [m["name"] for m in listing]
-    assert names == ["mlp", "resnet18", "resnet50", "bert-base", "bert-tiny", "unet-tiny", "sd15-unet", "synthetic"]
+    assert names == ["mlp", "resnet18", "resnet50", "bert-base", "bert-tiny", "unet-tiny", "sd15-unet", "sd15",
+                     "sd-tiny", "synthetic"]
+    sd15 = next(m for m in listing if m["name"] == "sd15")
+    assert sd15["params"] == {"size": "512", "steps": "50", "cfg": "7.5"}
     bert = next(m for m in listing if m["name"] == "bert-base")
     assert bert["params"] == {"seq": "128"} and bert["needs"] == ["torch", "transformers"]
     assert next(m for m in listing if m["name"] == "synthetic")["needs"] == []

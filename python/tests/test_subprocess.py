@@ -83,7 +83,7 @@ def test_without_torch(tmp_path: Path) -> None:
         assert env["torch"] is None and env["cuda"] is None and env["torch_threads"] is None
         assert env["torch_error"] == "No module named 'torch'"
         assert env["cuda_available"] is False and env["gpus"] == []
-        assert len(ok(w.request("models"))) == 8
+        assert len(ok(w.request("models"))) == 10
         load = ok(w.request("load", model="synthetic:median_ms=1"))
         assert load["memory"]["peak_allocated_mb"] is None
         assert min(ok(w.request("measure", iterations=20))["host_ns"]) >= 1_000_000
