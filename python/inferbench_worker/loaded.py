@@ -101,6 +101,7 @@ class TorchModel:
         device = resolve_device(args.device)
         variant = Variant.of(args)
         variant.check(device)
+        models.check_variant(ref, variant, device)
         set_precision_defaults(variant.precision)
         if device.type == "cuda":
             torch.cuda.empty_cache()
@@ -156,7 +157,7 @@ class TorchModel:
             "load_s": load_s,
             "compile_s": compile_s,
             "first_call_ms": host_ns / 1e6,  # synchronized wall time: what a request sees
-            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "parameters": models.parameter_count(self.module),
             "flops_per_sample": self._flops,
             "input_desc": outputs.describe_inputs(self._inputs[self.batch_size][0]),
             "output_desc": output_desc,
@@ -261,7 +262,7 @@ class TorchModel:
             "compile_s": compile_s,
             # eager: the first call at this size; compiled: the call after the (re)compile
             "first_call_ms": (host_ns if self.variant.compiled else first_ns) / 1e6,
-            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "parameters": models.parameter_count(self.module),
             "flops_per_sample": self._flops,
             "input_desc": outputs.describe_inputs(self._inputs[batch][0]),
             "output_desc": output_desc,
@@ -342,6 +343,7 @@ class TorchModel:
     def verify(self, batch_size: int | None) -> VerifyResult:
         import torch
 
+        models.check_verifiable(self.ref)
         batch = batch_size or self.batch_size
         calls = self._calls_for(batch)
         with self.variant.context(self.device):

@@ -1,10 +1,16 @@
 """The model registry: zoo entries, model-name parsing, user models.
 
-A model name is ``name[:key=value,key=value]`` for zoo models, or ``path/to/file.py:build_fn``
+A model name is ``name[:key=value,key=value]`` for zoo models; ``path/to/file.py:build_fn``
 for a user model, whose ``build_fn()`` returns ``(model, input_factory)`` with
-``input_factory(batch_size, device)`` returning a tuple of tensors. Resolving a name checks
-it completely (unknown names get the nearest zoo names, unknown parameters the valid
-ones) before anything is built.
+``input_factory(batch_size, device)`` returning a tuple of tensors; or
+``path/to/model.pt2[:key=value,...]`` for a ``.pt2`` file: a ``torch.export.save``d
+ExportedProgram or an AOTInductor package (``aoti_compile_and_package``), told apart by the
+zip's contents. A ``.pt2`` takes ``inputs=FILE`` (a ``torch.save``d tuple of example tensors)
+or ``shape=1x3x224x224`` (``+`` between inputs) with ``dtype=float32``; an ExportedProgram
+otherwise uses the example inputs it stores, a package needs one of them. See ``pt2.py``.
+Resolving a name checks it completely (unknown names get the nearest zoo names, unknown
+parameters the valid ones, a ``.pt2`` must exist and be one of the two kinds) before anything
+is built.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from . import diffusion, synthetic, zoo
+from . import diffusion, pt2, synthetic, zoo
 from .protocol import ModelInfo, WorkerError, bad_request
 
 if TYPE_CHECKING:
     import torch
 
+    from .variants import Variant
     from .zoo import Built, Inputs
 
 # pip names of import names that differ from them
@@ -80,6 +87,7 @@ class ModelRef:
     entry: ZooEntry | None = None
     user_file: str | None = None
     user_fn: str | None = None
+    pt2: pt2.Pt2File | None = None
 
     @property
     def is_synthetic(self) -> bool:
@@ -92,12 +100,19 @@ def model_list() -> list[ModelInfo]:
 
 
 def is_user_model(name: str) -> bool:
-    return ".py:" in name
+    return ".py:" in name or pt2.is_pt2_name(name)
 
 
 def resolve(name: str, params: Mapping[str, str] | None = None) -> ModelRef:
     """Checks a model name (and extra parameters, which win over those in the name)."""
     params = dict(params or {})
+    if pt2.is_pt2_name(name):
+        path, rest = pt2.split_name(name)
+        merged = {**_parse_params(name, rest), **params}
+        unknown = sorted(set(merged) - set(pt2.PARAMS))
+        if unknown:
+            raise bad_request(f"model file {path!r} has no parameter {', '.join(unknown)}; valid: {', '.join(pt2.PARAMS)}")
+        return ModelRef(name=path, params={**pt2.PARAMS, **merged}, pt2=pt2.inspect(path))
     if is_user_model(name):
         path, _, fn = name.rpartition(":")
         if not fn.isidentifier():
@@ -112,7 +127,8 @@ def resolve(name: str, params: Mapping[str, str] | None = None) -> ModelRef:
     if entry is None:
         near = difflib.get_close_matches(base, list(ZOO), n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise bad_request(f"unknown model {base!r}{hint} (zoo: {', '.join(ZOO)}; user models: file.py:build_fn)")
+        raise bad_request(f"unknown model {base!r}{hint} (zoo: {', '.join(ZOO)}; user models: file.py:build_fn or "
+                          "file.pt2)")
     merged = {**_parse_params(name, rest), **params}
     unknown = sorted(set(merged) - set(entry.params))
     if unknown:
@@ -142,7 +158,9 @@ def missing_dependency(module: str, context: str) -> WorkerError:
 def build(ref: ModelRef) -> tuple[torch.nn.Module, Callable[[int, torch.device, torch.dtype], Inputs]]:
     """Builds the model on the CPU with the current torch seed, in eval mode."""
     builder: Callable[[], Built] = functools.partial(_build_user, ref)
-    if ref.entry is not None:
+    if ref.pt2 is not None:
+        builder = functools.partial(pt2.build, ref.pt2, ref.params)
+    elif ref.entry is not None:
         assert ref.entry.build is not None, "the synthetic model is not built with torch"
         for package in ref.entry.needs:
             if importlib.util.find_spec(package) is None:
@@ -156,6 +174,26 @@ def build(ref: ModelRef) -> tuple[torch.nn.Module, Callable[[int, torch.device, 
         what = f"model {ref.name!r}" if ref.entry is not None else f"user model {ref.name!r}"
         raise missing_dependency(exc.name.split(".")[0], what) from exc
     return module.eval(), factory
+
+
+def check_variant(ref: ModelRef, variant: Variant, device: torch.device) -> None:
+    """Rejects variants a model cannot run before it is built (an AOTInductor package runs as packaged)."""
+    if ref.pt2 is not None:
+        pt2.check_variant(ref.pt2, variant, device)
+
+
+def check_verifiable(ref: ModelRef) -> None:
+    """Rejects ``verify`` for a model without an eager fp32 reference (an AOTInductor package)."""
+    if ref.pt2 is not None:
+        pt2.check_verifiable(ref.pt2)
+
+
+def parameter_count(module: torch.nn.Module) -> int | None:
+    """The module's parameters, or what it declares as ``parameter_count`` (None: unknown)."""
+    if hasattr(module, "parameter_count"):
+        declared = module.parameter_count
+        return None if declared is None else int(declared)
+    return sum(p.numel() for p in module.parameters())
 
 
 def _build_user(ref: ModelRef) -> Built:

@@ -308,7 +308,7 @@ class LoadResult(TypedDict):
     load_s: float
     compile_s: float
     first_call_ms: float
-    parameters: int
+    parameters: int | None
     flops_per_sample: float | None
     input_desc: str
     output_desc: str
