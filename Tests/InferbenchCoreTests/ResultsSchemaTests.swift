@@ -17,6 +17,7 @@ import Testing
         schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         var results = ReportFixture.results()
         results.comparisons.append(Comparison(baseline: "a", candidate: "b", metric: "p50_speedup", ratio: 1, ci95: [0, .infinity], significant: false))
+        results.cells.append(StepRatesTests.results().cells[0])  // steps_per_call, steps_per_s, seconds_per_image
         document = try JSONSerialization.jsonObject(with: RunResults.encoder().encode(results))
     }
 

@@ -13,6 +13,7 @@ public enum CSVReport {
         "n", "mean_ms", "stddev_ms", "min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms",
         "p50_ci95_low_ms", "p50_ci95_high_ms", "mean_ci95_low_ms", "mean_ci95_high_ms",
         "throughput_per_s", "throughput_ci95_low", "throughput_ci95_high", "throughput_source",
+        "steps_per_call", "steps_per_s", "seconds_per_image",
         "speedup_vs_eager", "speedup_ci95_low", "speedup_ci95_high", "speedup_significant",
         "load_s", "compile_s", "first_call_ms", "breakeven_iterations",
         "peak_allocated_mb", "peak_reserved_mb", "device_used_mb", "worker_rss_mb",
@@ -32,6 +33,7 @@ public enum CSVReport {
             row += [l.map { String($0.n) } ?? "", n(l?.mean), n(l?.stddev), n(l?.min), n(l?.p50), n(l?.p90), n(l?.p95), n(l?.p99), n(l?.p999), n(l?.max)]
             row += [n(l?.ci95.p50.first), n(l?.ci95.p50.last), n(l?.ci95.mean.first), n(l?.ci95.mean.last)]
             row += [n(cell.throughputPerS), n(cell.throughputCI95?.first), n(cell.throughputCI95?.last), cell.throughputSource ?? ""]
+            row += [cell.stepsPerCall.map(String.init) ?? "", n(cell.stepsPerS), n(cell.secondsPerImage)]
             row += [n(c?.ratio), n(c?.ci95.first), n(c?.ci95.last), c.map { bool($0.significant) } ?? ""]
             let cs = cell.coldStart, m = cell.memoryMB, a = cell.accuracy
             row += [n(cs?.loadS), n(cs?.compileS), n(cs?.firstCallMS), n(cs?.breakevenIterations)]

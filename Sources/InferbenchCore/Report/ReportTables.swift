@@ -52,7 +52,11 @@ enum ReportTables {
         let multiEnv = Set(results.cells.map(\.environment)).count > 1
         let gpuMemory = cells.contains { $0.memoryMB?.peakAllocated != nil }
         let rssMemory = !gpuMemory && cells.contains { $0.memoryMB?.workerRSS != nil }
-        var headers = [t.variant, t.batch, t.p50, t.p99, t.throughput, t.speedup, t.compileTime, t.breakeven]
+        let steps = cells.contains { $0.stepsPerCall != nil }
+        var headers = [t.variant, t.batch, t.p50, t.p99, t.throughput]
+        if steps { headers += [t.stepsPerS, t.secondsPerImage] }
+        let speedupColumn = headers.count
+        headers += [t.speedup, t.compileTime, t.breakeven]
         if gpuMemory { headers.append(t.peakGPU) }
         if rssMemory { headers.append(t.workerRSS) }
         headers.append(t.accuracy)
@@ -62,8 +66,9 @@ enum ReportTables {
             var row = [cell.variant.family, String(cell.variant.batchSize)]
             if cell.status == .ok, let l = cell.latencyMS {
                 let eager = cell.variant.compile == .eager
+                row += ["\(Format.ms(l.p50)) \(Format.percent(l.relativeMedianHalfWidth))", Format.ms(l.p99), Format.rate(cell.throughputPerS)]
+                if steps { row += [Format.rate(cell.stepsPerS), Format.secondsPerImage(cell.secondsPerImage)] }
                 row += [
-                    "\(Format.ms(l.p50)) \(Format.percent(l.relativeMedianHalfWidth))", Format.ms(l.p99), Format.rate(cell.throughputPerS),
                     eager ? t.baseline : speedupText(comparisons[cell.id], t),
                     eager ? "-" : compileText(cell.coldStart, t),
                     eager ? "-" : breakevenText(cell, results.cells, t),
@@ -79,7 +84,7 @@ enum ReportTables {
             rows.append(row)
         }
         var numeric = Set(1..<(headers.count - 1))
-        numeric.remove(5)
+        numeric.remove(speedupColumn)
         if multiEnv {
             headers.insert(t.environmentColumn, at: 1)
             for (i, cell) in cells.enumerated() { rows[i].insert(cell.environment, at: 1) }

@@ -45,6 +45,8 @@ public struct ReportText: Sendable {
     var p50: String { pick("p50 ms (95% CI)", "p50 毫秒 (95% CI)") }
     var p99: String { pick("p99 ms", "p99 毫秒") }
     var throughput: String { pick("samples/s", "样本/秒") }
+    var stepsPerS: String { "it/s" }
+    var secondsPerImage: String { pick("s/image", "秒/图") }
     var speedup: String { pick("speedup vs eager", "相对 eager 加速比") }
     var compileTime: String { pick("compile", "编译耗时") }
     var breakeven: String { pick("break-even (calls)", "回本调用次数") }
@@ -79,8 +81,9 @@ public struct ReportText: Sendable {
     }
     var howToRead: String {
         pick(
-            "Latency is per call, each call synchronized; ± is the half-width of the median's 95% interval. samples/s is back-to-back throughput. Speedup is eager p50 / variant p50 at the same precision and batch, with its 95% interval; it counts only when the interval excludes 1.0. Break-even is compile time / time saved per call.",
-            "延迟为单次调用耗时(每次调用后同步);± 为中位数 95% 置信区间的半宽。样本/秒 为连续执行的吞吐量。加速比 = 同精度、同批大小下 eager 的 p50 / 该变体的 p50,附 95% 置信区间;只有区间不含 1.0 才算显著。回本调用次数 = 编译耗时 / 每次调用节省的时间。")
+            "Latency is per call, each call synchronized; ± is the half-width of the median's 95% interval. samples/s is back-to-back throughput. Speedup is eager p50 / variant p50 at the same precision and batch, with its 95% interval; it counts only when the interval excludes 1.0. Break-even is compile time / time saved per call. For models that run denoising steps (sd15), it/s is steps per call / p50 and s/image is p50 / batch size.",
+            "延迟为单次调用耗时(每次调用后同步);± 为中位数 95% 置信区间的半宽。样本/秒 为连续执行的吞吐量。加速比 = 同精度、同批大小下 eager 的 p50 / 该变体的 p50,附 95% 置信区间;只有区间不含 1.0 才算显著。回本调用次数 = 编译耗时 / 每次调用节省的时间。对逐步去噪的模型(sd15),it/s = 每次调用的步数 / p50,秒/图 = p50 / 批大小。"
+        )
     }
 
     // Sections.

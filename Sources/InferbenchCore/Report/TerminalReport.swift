@@ -11,9 +11,10 @@ public enum TerminalReport {
         }
         out += "\n"
         let multiEnv = Set(results.cells.map(\.environment)).count > 1
-        var table = TextTable(
-            headers: ["model", "variant", "n", "mean ms", "p50 ms", "95% CI", "p90 ms", "p99 ms", "min ms", "max ms", "samples/s", "speedup", "compile"],
-            leftAligned: [0, 1, 11])
+        let steps = results.hasStepRates
+        var headers = ["model", "variant", "n", "mean ms", "p50 ms", "95% CI", "p90 ms", "p99 ms", "min ms", "max ms", "samples/s"]
+        if steps { headers += ["it/s", "s/image"] }
+        var table = TextTable(headers: headers + ["speedup", "compile"], leftAligned: [0, 1, headers.count])
         for cell in results.cells {
             let model = multiEnv ? "\(cell.model) [\(cell.environment)]" : cell.model
             guard cell.status == .ok, let l = cell.latencyMS else {
@@ -26,15 +27,18 @@ public enum TerminalReport {
                     c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
                 } ?? (cell.variant.compile == .eager ? "baseline" : "-")
             let compile = cell.variant.compile == .eager ? "-" : Format.seconds(cell.coldStart?.compileS)
-            table.rows.append([
+            var row = [
                 model, cell.variant.label, String(l.n), Format.ms(l.mean), Format.ms(l.p50), Format.percent(l.relativeMedianHalfWidth),
-                Format.ms(l.p90), Format.ms(l.p99), Format.ms(l.min), Format.ms(l.max), Format.rate(cell.throughputPerS), speedup, compile,
-            ])
+                Format.ms(l.p90), Format.ms(l.p99), Format.ms(l.min), Format.ms(l.max), Format.rate(cell.throughputPerS),
+            ]
+            if steps { row += [Format.rate(cell.stepsPerS), Format.secondsPerImage(cell.secondsPerImage)] }
+            table.rows.append(row + [speedup, compile])
         }
         out += table.render()
         let clocks = Set(results.cells.compactMap { $0.measurement?.clock })
         out += "\nLatency per iteration (\(clocks.contains("cuda_event") ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
         out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
+        if steps { out += "it/s is denoising steps per call / p50; s/image is p50 / batch size (models that report steps per call).\n" }
         var notes: [String] = []
         for r in ReportData.environmentComparisons(results) {
             let c = r.comparison

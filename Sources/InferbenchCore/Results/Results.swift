@@ -227,6 +227,11 @@ public struct CellResult: Codable, Sendable {
     public var parameters: Int?
     public var flopsPerSample: Double?
     public var achievedTFLOPS: Double?
+    /// Iterative models (`sd15`): denoising steps per call, steps per second (it/s) and seconds
+    /// per image, both from the median latency.
+    public var stepsPerCall: Int?
+    public var stepsPerS: Double?
+    public var secondsPerImage: Double?
     public var measurement: MeasurementInfo?
     /// GPU and host figures over the measured phase.
     public var telemetry: TelemetryAggregate?
@@ -254,6 +259,9 @@ public struct CellResult: Codable, Sendable {
         case compileStats = "compile_stats"
         case flopsPerSample = "flops_per_sample"
         case achievedTFLOPS = "achieved_tflops"
+        case stepsPerCall = "steps_per_call"
+        case stepsPerS = "steps_per_s"
+        case secondsPerImage = "seconds_per_image"
         case samplesNS = "samples_ns"
     }
 }

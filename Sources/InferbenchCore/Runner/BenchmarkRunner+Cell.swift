@@ -82,6 +82,7 @@ extension BenchmarkRunner {
         cell.coldStart?.batchReuse = loaded.batchReuse
         cell.parameters = loaded.parameters
         cell.flopsPerSample = loaded.flopsPerSample
+        cell.stepsPerCall = loaded.stepsPerCall
         if variant.compile != .eager {
             cell.compileStats = CompileStats(graphBreaks: loaded.graphBreaks ?? 0, recompiles: loaded.recompiles ?? 0, reasons: loaded.compileReasons ?? [])
         }
@@ -184,6 +185,7 @@ extension BenchmarkRunner {
             }
         }
         if let flops = cell.flopsPerSample, let tp = cell.throughputPerS { cell.achievedTFLOPS = flops * tp / 1e12 }
+        cell.fillStepRates()
 
         // Correctness against eager fp32.
         if plan.verify && active.spec.model.name != "synthetic" && !Task.isCancelled {

@@ -175,10 +175,13 @@ public struct LoadResult: Codable, Sendable {
     public var compileCache: String?
     /// After a load with `reuse`: "reused", "recompiled" or "reexported"; nil for a fresh load.
     public var batchReuse: String?
+    /// Denoising steps (UNet calls) one call makes, for iterative models such as `sd15`; nil otherwise.
+    public var stepsPerCall: Int?
 
     enum CodingKeys: String, CodingKey {
         case compileCache = "compile_cache"
         case batchReuse = "batch_reuse"
+        case stepsPerCall = "steps_per_call"
         case parameters, memory, recompiles
         case loadS = "load_s"
         case compileS = "compile_s"
