@@ -14,7 +14,10 @@ struct Run: AsyncParsableCommand {
     var env: [String] = []
 
     @Option(
-        name: .long, parsing: .singleValue, help: "Model (zoo name with parameters, e.g. bert-base:seq=512, or file.py:build_fn); repeat or comma-separate.")
+        name: .long, parsing: .singleValue,
+        help:
+            "Model (zoo name with parameters, e.g. bert-base:seq=512; file.py:build_fn; or a .pt2 ExportedProgram / AOTInductor package, e.g. model.pt2:shape=1x3x224x224); repeat or comma-separate."
+    )
     var model: [String] = []
 
     @Option(name: .long, help: "Compile modes: eager,default,reduce-overhead,max-autotune,max-autotune-no-cudagraphs,aot-inductor.")

@@ -15,6 +15,18 @@ import Testing
         #expect(user.isUserModel && user.params.isEmpty)
     }
 
+    @Test func parsesPt2PathsWithAndWithoutParameters() throws {
+        let plain = try ModelSpec(parsing: "out/model.pt2")
+        #expect(plain.name == "out/model.pt2" && plain.params.isEmpty && plain.isUserModel)
+        let shaped = try ModelSpec(parsing: "out/model.pt2:shape=1x3x224x224,dtype=float16")
+        #expect(shaped.name == "out/model.pt2" && shaped.isUserModel)
+        #expect(shaped.params == ["shape": "1x3x224x224", "dtype": "float16"])
+        #expect(shaped.description == "out/model.pt2:dtype=float16,shape=1x3x224x224")
+        #expect(try ModelSpec(parsing: shaped.description) == shaped)
+        #expect(ModelSpec.splitList("mlp,m.pt2:shape=1x8,dtype=int64,sd-tiny") == ["mlp", "m.pt2:shape=1x8,dtype=int64", "sd-tiny"])
+        #expect(throws: InferbenchError.self) { try ModelSpec(parsing: "m.pt2:shape") }
+    }
+
     @Test func splitsModelListsWithoutBreakingParameters() {
         #expect(ModelSpec.splitList("mlp,synthetic:dist=normal,median_ms=2,bert-tiny") == ["mlp", "synthetic:dist=normal,median_ms=2", "bert-tiny"])
         #expect(ModelSpec.splitList("resnet50") == ["resnet50"])

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A model: a zoo name with parameters (`bert-base:seq=512`) or a user model
-/// (`path/to/file.py:build_fn`).
+/// (`path/to/file.py:build_fn`, or `path/to/model.pt2` with optional parameters:
+/// `model.pt2:shape=1x3x224x224,dtype=float32`).
 public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var params: [String: String]
@@ -11,7 +12,8 @@ public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
         self.params = params
     }
 
-    /// Parses `name[:key=value,key=value]`; a name holding `.py:` is a user model path.
+    /// Parses `name[:key=value,key=value]`; a name holding `.py:` is a user model path, and a
+    /// `.pt2` path takes its parameters after `.pt2:` (the path itself may hold colons).
     public init(parsing text: String) throws(InferbenchError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw .badInput("--model: empty model name; see `inferbench models`") }
@@ -19,18 +21,25 @@ public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
             self.init(name: trimmed)
             return
         }
-        let parts = trimmed.split(separator: ":", maxSplits: 1)
-        var params: [String: String] = [:]
-        if parts.count == 2 {
-            for pair in parts[1].split(separator: ",") {
-                let kv = pair.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2, !kv[0].isEmpty else {
-                    throw .badInput("--model \(text): parameter `\(pair)` is not key=value (e.g. bert-base:seq=512)")
-                }
-                params[String(kv[0])] = String(kv[1])
-            }
+        let name: Substring
+        let rest: Substring?
+        if let pt2 = trimmed.range(of: ".pt2:", options: .backwards) {
+            name = trimmed[..<pt2.lowerBound] + ".pt2"
+            rest = trimmed[pt2.upperBound...]
+        } else {
+            let parts = trimmed.split(separator: ":", maxSplits: 1)
+            name = parts[0]
+            rest = parts.count == 2 ? parts[1] : nil
         }
-        self.init(name: String(parts[0]), params: params)
+        var params: [String: String] = [:]
+        for pair in rest?.split(separator: ",") ?? [] {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, !kv[0].isEmpty else {
+                throw .badInput("--model \(text): parameter `\(pair)` is not key=value (e.g. bert-base:seq=512, model.pt2:shape=1x3x224x224)")
+            }
+            params[String(kv[0])] = String(kv[1])
+        }
+        self.init(name: String(name), params: params)
     }
 
     /// Splits `mlp,bert-base:seq=512,batch=2,resnet50` into models: a comma starts a new model

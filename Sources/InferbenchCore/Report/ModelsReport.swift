@@ -8,6 +8,7 @@ public enum ModelsReport {
                 entry.name, params.isEmpty ? "-" : params, entry.needs.isEmpty ? "(nothing)" : entry.needs.joined(separator: ","), entry.description,
             ])
         }
-        return table.render() + "\nParameters go after a colon: bert-base:seq=512. Your own model: path/to/file.py:build_fn.\n"
+        return table.render()
+            + "\nParameters go after a colon: bert-base:seq=512. Your own model: path/to/file.py:build_fn, or a .pt2 (ExportedProgram or AOTInductor package): model.pt2[:shape=1x3x224x224].\n"
     }
 }
