@@ -64,6 +64,24 @@ enum CLI {
         return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// The Python the binary will pick (as it does: `$INFERBENCH_PYTHON`, the project's `.venv`,
+    /// `python3`), for tests that prepare files with PyTorch themselves.
+    static var python: String {
+        if let path = ProcessInfo.processInfo.environment["INFERBENCH_PYTHON"], !path.isEmpty { return path }
+        let venv = packageRoot.appending(path: ".venv/bin/python")
+        return FileManager.default.isExecutableFile(atPath: venv.path) ? venv.path : "python3"
+    }
+
+    /// Runs `python -c script arguments...` and returns its exit status (output goes to the test log).
+    static func runPython(_ script: String, _ arguments: [String] = []) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, "-c", script] + arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     static func results(in directory: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: directory.appending(path: "results.json"))
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
