@@ -161,7 +161,7 @@ def _pipeline(unet_config: Mapping[str, Any], clip_config: Mapping[str, Any], va
             if guided:  # the empty prompt first, then the prompt, as diffusers orders them
                 input_ids = torch.cat([self.empty_ids.expand(input_ids.shape[0], -1), input_ids])
             text = self.text_encoder(input_ids, return_dict=False)[0].to(latents.dtype)
-            scheduler.set_timesteps(steps)  # resets the schedule's step index for this call
+            scheduler.set_timesteps(steps)  # every call, as the diffusers pipeline does (cheap, on the CPU)
             timesteps = scheduler.timesteps
             on_device = timesteps.to(latents.device)  # the UNet's timestep lives beside its inputs
             latents = latents * scheduler.init_noise_sigma

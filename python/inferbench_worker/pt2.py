@@ -26,6 +26,7 @@ itself (``AOTI_RUNTIME_CHECK_INPUTS``) and a package compiled for a static batch
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -58,10 +59,6 @@ class Pt2File:
     kind: Kind
     package_device: str | None = None  # "cpu" or "cuda" (AOTInductor packages only)
 
-    @property
-    def label(self) -> str:
-        return "AOTInductor package" if self.kind == "aoti_package" else "ExportedProgram"
-
 
 def split_name(name: str) -> tuple[str, str]:
     """``dir/m.pt2:shape=1x8`` -> (``dir/m.pt2``, ``shape=1x8``)."""
@@ -83,25 +80,28 @@ def inspect(path: str) -> Pt2File:
         names = archive.namelist()
         aoti = [n for n in names if "data/aotinductor/" in n]
         if aoti:
-            device = None
-            meta = [n for n in aoti if n.endswith("_metadata.json") and ".wrapper" in n] or \
-                   [n for n in aoti if n.endswith("metadata.json")]
-            if meta:
-                import json
-
-                try:
-                    device = json.loads(archive.read(meta[0])).get("AOTI_DEVICE_KEY")
-                except (ValueError, KeyError):
-                    device = None
-            return Pt2File(path, "aoti_package", device)
-    if any(n.endswith(".json") and "/models/" in f"/{n}" for n in names) or \
-            any(n.endswith("serialized_exported_program.json") for n in names):
+            return Pt2File(path, "aoti_package", _package_device(archive, aoti))
+    if any(n.endswith(".json") and ("/models/" in f"/{n}" or n.endswith("serialized_exported_program.json"))
+           for n in names):
         return Pt2File(path, "exported_program")
     if any(n.endswith("data.pkl") for n in names):
         raise bad_request(f"model file {path!r} is a torch.save checkpoint (data.pkl), not a .pt2 program; "
                           f"export the model first: {_MAKE_ONE}")
     raise bad_request(f"model file {path!r} is a zip archive holding neither an ExportedProgram (models/*.json) "
                       f"nor an AOTInductor package (data/aotinductor/); make one with {_MAKE_ONE}")
+
+
+def _package_device(archive: zipfile.ZipFile, members: list[str]) -> str | None:
+    """``AOTI_DEVICE_KEY`` (cpu, cuda) from the package's wrapper metadata; None if unreadable."""
+    meta = [n for n in members if n.endswith("metadata.json")]
+    meta.sort(key=lambda n: ".wrapper" not in n)  # the wrapper's metadata first
+    if not meta:
+        return None
+    try:
+        device = json.loads(archive.read(meta[0])).get("AOTI_DEVICE_KEY")
+    except (ValueError, KeyError, AttributeError):
+        return None
+    return device if isinstance(device, str) and device else None
 
 
 def check_variant(info: Pt2File, variant: Variant, device: torch.device) -> None:
