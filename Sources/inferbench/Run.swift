@@ -54,7 +54,8 @@ struct Run: AsyncParsableCommand {
     @Flag(
         name: .long,
         help:
-            "Give every batch size fresh workers and a fresh compile, instead of keeping each variant loaded across the batch sweep (where torch.compile recompiles once, then reuses a dynamic graph).")
+            "Give every batch size fresh workers and a fresh compile, instead of keeping each variant loaded across the batch sweep (where torch.compile recompiles once, then reuses a dynamic graph)."
+    )
     var noBatchReuse = false
     @Option(name: .long, help: "Seed for weights and inputs.")
     var seed: Int?
