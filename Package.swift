@@ -41,7 +41,8 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["embed-worker"]
         ),
-        .testTarget(name: "InferbenchCoreTests", dependencies: ["InferbenchCore"]),
+        // GRDB directly too: the store tests build stores at an older schema version to migrate.
+        .testTarget(name: "InferbenchCoreTests", dependencies: ["InferbenchCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["InferbenchCore"]),
     ]
 )

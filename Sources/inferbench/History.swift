@@ -6,8 +6,8 @@ struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the runs recorded in the results store, newest first.",
         discussion: """
-            Every `run` and `load` records itself in the store as each cell finishes; a run that was \
-            killed or interrupted shows as incomplete with the cells it finished. Give a listed id (or a \
+            Every `run` records itself in the store as each cell finishes, every `load` as each window \
+            and step does; a run that was killed or interrupted shows as incomplete with what it finished. Give a listed id (or a \
             unique prefix of it, or `latest`) to `compare` and `report`.
             """)
 

@@ -73,33 +73,47 @@ extension Load {
         sampler?.start()
         defer { sampler?.stop() }
         let quiet = self.quiet
-        let test = LoadTest(
-            model: spec, variant: Variant(compile: compileModes[0], precision: precisions[0], batchSize: maxBatch, channelsLast: channelsLast),
-            seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch, maxDelay: maxDelay / 1000,
-            maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
+        let variant = Variant(compile: compileModes[0], precision: precisions[0], batchSize: maxBatch, channelsLast: channelsLast)
+        var sla: Double? = nil
+        if case .findMaxQPS(let search) = scenario { sla = search.slaP99MS }
+        var results = RunResults(
+            run: RunInfo(
+                id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete, command: CommandLine.arguments.joined(separator: " "), plan: nil,
+                host: HostProbe.current(), inferbenchVersion: InferbenchInfo.version))
+        results.environments = [BenchmarkRunner.record(PythonEnvironmentSpec(name: "default", python: launcher.python), hello, device: resolved)]
+        results.load = LoadInfo(
+            model: spec.description, variant: variant, workers: sets.reduce(0) { $0 + $1.count }, maxBatch: maxBatch, maxDelayMS: maxDelay,
+            maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla)
+        let url = outDir.appending(path: "results.json")
+        let recorder = recording.recorder
+        let live = LoadRecorder(results, recorder: recorder, sampler: sampler, resultsPath: url.path)
+        var test = LoadTest(
+            model: spec, variant: variant, seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch,
+            maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
             progress: { line in if !quiet { Console.note(line) } })
-        let started = Date()
-        let task = Task { () throws(InferbenchError) -> LoadTest.Outcome in try await test.run() }
+        test.events = { live.handle($0) }
+        let configured = test
+        let task = Task { () throws(InferbenchError) -> LoadTest.Outcome in try await configured.run() }
         let interrupt = Interrupt.install { task.cancel() }
         defer { interrupt.cancel() }
         let outcome: LoadTest.Outcome
         do { outcome = try await task.value } catch { throw error as! InferbenchError }
         sampler?.stop()
-        var results = RunResults(
-            run: RunInfo(
-                id: runID, startedAt: started, finishedAt: Date(), status: Task.isCancelled ? .incomplete : .complete,
-                command: CommandLine.arguments.joined(separator: " "), plan: nil, host: HostProbe.current(), inferbenchVersion: InferbenchInfo.version))
-        results.environments = [BenchmarkRunner.record(PythonEnvironmentSpec(name: "default", python: launcher.python), hello, device: resolved)]
+        results.run.finishedAt = Date()
+        results.run.status = task.isCancelled ? .incomplete : .complete
         results.loadTests = outcome.steps
+        results.load?.offlineThroughputPerS = outcome.offlineThroughput
+        results.load?.bestQPS = outcome.bestQPS
         results.telemetry = sampler?.snapshot()
-        let url = outDir.appending(path: "results.json")
         do { try results.write(to: url) } catch { throw .internal("cannot write \(url.path): \(error)") }
-        recording.recorder.record(results, resultsPath: url.path)
-        var sla: Double? = nil
-        if case .findMaxQPS(let search) = scenario { sla = search.slaP99MS }
+        recorder.record(results, resultsPath: url.path)
         Console.out(LoadReport.render(outcome.steps, offline: outcome.offlineThroughput, best: outcome.bestQPS, sla: sla))
         for death in outcome.workerDeaths { Console.note("worker died and was restarted: \(death)") }
         if !quiet { Console.note("Results: \(url.path)") }
+        do {
+            let reports = try ReportFiles.write(results, formats: [.md, .html], to: outDir)
+            if !quiet { Console.note("Report: \(reports.map(\.path).joined(separator: ", "))") }
+        } catch { Console.error("\(error.description) (results.json is complete; rerun `inferbench report \(outDir.path)`)") }
         let errors = outcome.steps.reduce(0) { $0 + $1.errors }
         return errors > 0 ? .cellsFailed : .success
     }

@@ -26,26 +26,62 @@ struct RecordingOptions: ParsableArguments {
 
 /// Records a run in the store at each checkpoint. The store is a convenience: when it cannot
 /// be opened or written, one error line says so and the benchmark goes on without it.
+///
+/// Writes happen in order on one serial queue: a load test's records are queued and return at
+/// once (its tasks never wait on the disk), a whole run's save waits for what was queued before.
 final class StoreRecorder: @unchecked Sendable {
     private let path: String?
-    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "inferbench.store")
     private var store: ResultsStore?
     private var failed = false
 
     /// A nil path records nothing (`--no-store`).
     init(path: String?) { self.path = path }
 
+    /// Saves the whole run, after any queued records, and returns when it is written.
     func record(_ results: RunResults, resultsPath: String?) {
+        queue.sync { write { (store) throws(InferbenchError) in try store.save(results, resultsPath: resultsPath) } }
+    }
+
+    /// Queues one record of a running load test and returns at once.
+    func record(_ progress: LoadProgress.Record, resultsPath: String?) {
+        queue.async { self.write { (store) throws(InferbenchError) in try store.record(progress, resultsPath: resultsPath) } }
+    }
+
+    /// On the queue only.
+    private func write(_ body: (ResultsStore) throws(InferbenchError) -> Void) {
+        guard let path, !failed else { return }
+        do {
+            let store = try self.store ?? ResultsStore(path: path)
+            self.store = store
+            try body(store)
+        } catch {
+            failed = true
+            Console.error("results store: \(error); the benchmark goes on without it (--no-store turns the store off)")
+        }
+    }
+}
+
+/// A running load test's progress, fed by its events from several tasks, each record handed to
+/// the store in the order the events came.
+final class LoadRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var progress: LoadProgress
+    private let recorder: StoreRecorder
+    private let sampler: TelemetrySampler?
+    private let resultsPath: String
+
+    init(_ results: RunResults, recorder: StoreRecorder, sampler: TelemetrySampler?, resultsPath: String) {
+        progress = LoadProgress(results: results)
+        self.recorder = recorder
+        self.sampler = sampler
+        self.resultsPath = resultsPath
+    }
+
+    func handle(_ event: LoadTest.Event) {
         lock.withLock {
-            guard let path, !failed else { return }
-            do {
-                let store = try self.store ?? ResultsStore(path: path)
-                self.store = store
-                try store.save(results, resultsPath: resultsPath)
-            } catch {
-                failed = true
-                Console.error("results store: \(error); the benchmark goes on without it (--no-store turns the store off)")
-            }
+            let samples = sampler.map { sampler in { (from: Double, to: Double) in sampler.snapshot(from: from, to: to) } }
+            for record in progress.apply(event, telemetry: samples) { recorder.record(record, resultsPath: resultsPath) }
         }
     }
 }

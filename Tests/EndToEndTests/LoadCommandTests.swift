@@ -23,6 +23,31 @@ import Testing
         #expect((breakdown["compute"] as? Double ?? 0) >= 1.9)
     }
 
+    @Test func aLoadTestDrawsItsTimeline() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "load", "--model", "synthetic:median_ms=2", "--qps", "40", "--arrival", "constant", "--duration", "4s", "--window", "1s",
+            "--max-batch", "1", "--quiet", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Over time, per 1 s window"), "\(r.stdout)")
+        let s = try step(out)
+        let start = try #require(s["phase_start"] as? Double)
+        let windows = try #require(s["windows"] as? [[String: Any]])
+        #expect(windows.count >= 4)
+        // Windows sit on the telemetry clock: the first starts at the step's start, each where the last ended.
+        #expect(windows.first?["start"] as? Double == start)
+        for (a, b) in zip(windows, windows.dropFirst()) { #expect(a["end"] as? Double == b["start"] as? Double) }
+        #expect(windows.prefix(4).allSatisfy { $0["offered_qps"] as? Double == 40 })
+        let host = try #require((try CLI.results(in: out)["telemetry"] as? [String: Any])?["host"] as? [[String: Any]])
+        #expect(host.contains { ($0["t"] as? Double ?? 0) >= start && ($0["t"] as? Double ?? 0) <= start + 4 })
+        let load = try #require(try CLI.results(in: out)["load"] as? [String: Any])
+        #expect(load["model"] as? String == "synthetic:median_ms=2" && load["window_s"] as? Double == 1)
+        let html = try String(contentsOf: out.appending(path: "report.html"), encoding: .utf8)
+        #expect(html.contains("chart-load-timeline") && html.contains("host CPU utilization %") && html.contains("Load test report: synthetic:median_ms=2"))
+        #expect(FileManager.default.fileExists(atPath: out.appending(path: "report.md").path))
+    }
+
     @Test func aStallShowsInOpenLoopP99ButHidesInClosedLoop() throws {
         // Every 500th call stalls 300 ms. Open loop at 100/s: the stall delays the ~30 requests
         // due behind it, so well over 1% of requests are slow. Closed loop with one client: only

@@ -50,6 +50,60 @@ import Testing
         #expect(filtered.status == 0 && !filtered.stdout.contains(runs[0].id))
     }
 
+    /// Waits until the store at `path` holds a run with at least `windows` load windows.
+    func waitForStoredWindows(_ windows: Int, timeout: TimeInterval = 120) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: storePath), let store = try? ResultsStore(path: storePath),
+                let run = try? store.runs().first, run.loadWindows >= windows
+            {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    @Test func aKilledLoadTestKeepsItsWindowsAndIsIncomplete() throws {
+        let out = dir.appending(path: "killed-load")
+        let r = try CLI.run(
+            [
+                "load", "--model", "synthetic:median_ms=2", "--qps", "50", "--arrival", "constant", "--duration", "60s", "--window", "1s",
+                "--max-batch", "1", "--quiet", "--store", storePath, "--out", out.path,
+            ], timeout: 300
+        ) { pid in
+            waitForStoredWindows(3)
+            kill(pid, SIGKILL)  // no chance to save the end of the test
+        }
+        #expect(r.status == -1 || r.status == 9 || r.status == SIGKILL, "killed: \(r.status) \(r.stderr)")
+        let store = try ResultsStore(path: storePath)
+        let runs = try store.runs()
+        try #require(runs.count == 1, "stored runs: \(runs)")
+        #expect(runs[0].kind == "load" && runs[0].status == .incomplete && runs[0].models == ["synthetic:median_ms=2"])
+        #expect(runs[0].loadWindows >= 3 && runs[0].loadWindows < 50)
+        let results = try #require(try store.results(runID: runs[0].id))
+        try #require(results.loadTests.count == 1)
+        let step = results.loadTests[0]
+        #expect(step.partial == true && step.latencyMS == nil && step.windows.count == runs[0].loadWindows)
+        // 50 requests a second, on time: every whole window offers 50 and completes about 50.
+        for w in step.windows {
+            #expect(w.offeredQPS == 50, "offered \(String(describing: w.offeredQPS))")
+            #expect(abs(w.qps - 50) <= 10, "achieved \(w.qps)")
+            #expect(w.start != nil && w.end == w.start.map { $0 + 1 })
+        }
+        // The host samples recorded so far sit on the windows' clock.
+        let host = try #require(results.telemetry?.host)
+        let first = try #require(step.windows.first?.start), last = try #require(step.windows.last?.end)
+        #expect(host.contains { $0.t >= first && $0.t <= last })
+        let history = try CLI.run(["history", "--store", storePath])
+        #expect(history.status == 0, "\(history.stderr)")
+        #expect(history.stdout.contains(runs[0].id) && history.stdout.contains("incomplete") && history.stdout.contains("load test, "), "\(history.stdout)")
+        let reportDir = dir.appending(path: "killed-report")
+        let report = try CLI.run(["report", runs[0].id, "--store", storePath, "--format", "md,html", "--out", reportDir.path])
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOf: reportDir.appending(path: "report.html"), encoding: .utf8)
+        #expect(html.contains("chart-load-timeline") && html.contains("INCOMPLETE") && html.contains("cut short"))
+    }
+
     @Test func compareAndReportTakeStoredRuns() throws {
         for _ in 0..<2 {
             let r = try CLI.run([

@@ -85,6 +85,27 @@ import Testing
         #expect(Set(latency.keys) == required("latency"))
     }
 
+    @Test func loadResultsMatchTheSchema() throws {
+        var results = LoadFixture.results()
+        results.loadTests[0].telemetry = LoadFixture.timeline().aggregate(from: 100, to: 104, samplesProcessed: 800)
+        results.loadTests[1].stoppedEarly = true
+        results.loadTests[2].partial = true
+        results.loadTests[2].rampQPS = [0, 300]
+        results.telemetry?.devices = [TelemetryDevice(index: 0, name: "NVIDIA H100", uuid: "GPU-1", memoryTotalMB: 81_559, powerLimitW: 700)]
+        let load = try JSONSerialization.jsonObject(with: RunResults.encoder().encode(results))
+        #expect(check(load, schema, "$") == [])
+        let defs = try #require(schema["$defs"] as? [String: Any])
+        func required(_ name: String) -> Set<String> { Set((defs[name] as? [String: Any])?["required"] as? [String] ?? []) }
+        // A bare step and window carry exactly their required keys.
+        let bare = try #require(
+            try JSONSerialization.jsonObject(with: RunResults.encoder().encode(LoadTestResult(scenario: "s"))) as? [String: Any])
+        #expect(Set(bare.keys) == required("load_test"))
+        let window = try #require(
+            try JSONSerialization.jsonObject(
+                with: RunResults.encoder().encode(LoadTestResult.Window(t: 0, seconds: 1, qps: 1, p50: nil, p99: nil, errors: 0))) as? [String: Any])
+        #expect(Set(window.keys) == required("load_window"))
+    }
+
     @Test func theCheckerCatchesDrift() {
         var broken = document as! [String: Any]
         broken["cells"] = [["id": "x", "model": "m", "environment": "e", "status": "exploded", "variant": [:], "warnings": [], "surprise": 1]]

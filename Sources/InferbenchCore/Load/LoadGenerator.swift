@@ -16,16 +16,23 @@ public enum LoadGenerator {
     /// Open loop: each request is due at `start + offset`, whatever happened to the ones
     /// before; latency runs from that due time, so a stall shows in every request it delays.
     /// `stopEarly` is asked every 100 requests with the outcomes so far (for SLA early stopping).
+    /// `start` (monotonic seconds, default: 10 ms from now) is when offset 0 is due; outcomes
+    /// go into `collector` as they complete, so that a watcher can read them while it runs.
+    /// The result's `duration` is how long requests were sent: shorter than asked when the
+    /// loop stopped early or was cancelled, so that rates and windows cover only that time.
     public static func openLoop(
-        _ batcher: DynamicBatcher, offsets: [Double], duration: Double,
+        _ batcher: DynamicBatcher, offsets: [Double], duration: Double, start: Double? = nil, collector: OutcomeCollector = OutcomeCollector(),
         stopEarly: (@Sendable ([RequestOutcome]) -> Bool)? = nil
     ) async -> Sent {
-        let start = Monotonic.now() + 0.01
-        let collector = OutcomeCollector()
+        let start = start ?? Monotonic.now() + 0.01
         var late = 0
+        var stopped: Double? = nil
         await withTaskGroup(of: Void.self) { group in
             for (i, offset) in offsets.enumerated() {
-                if Task.isCancelled { break }
+                if Task.isCancelled {
+                    stopped = Monotonic.now()
+                    break
+                }
                 let due = start + offset
                 let wait = due - Monotonic.now()
                 if wait > 0.0002 { try? await Task.sleep(for: .microseconds(Int64((wait - 0.0001) * 1e6))) }
@@ -35,18 +42,24 @@ public enum LoadGenerator {
                     let outcome = await batcher.submit(scheduled: due)
                     await collector.add(outcome)
                 }
-                if let stopEarly, i % 100 == 99, stopEarly(await collector.outcomes) { break }
+                if let stopEarly, i % 100 == 99, stopEarly(await collector.outcomes) {
+                    stopped = Monotonic.now()
+                    break
+                }
             }
         }
-        return Sent(outcomes: await collector.outcomes, late: late, start: start, duration: duration)
+        let sent = stopped.map { min(duration, max($0 - start, 0)) } ?? duration
+        return Sent(outcomes: await collector.outcomes, late: late, start: start, duration: sent)
     }
 
     /// Closed loop: `concurrency` clients, each sending its next request when the last one
-    /// returns, for `duration` seconds.
-    public static func closedLoop(_ batcher: DynamicBatcher, concurrency: Int, duration: Double) async -> Sent {
-        let start = Monotonic.now()
+    /// returns, for `duration` seconds from `start` (default: now).
+    public static func closedLoop(
+        _ batcher: DynamicBatcher, concurrency: Int, duration: Double, start: Double? = nil, collector: OutcomeCollector = OutcomeCollector()
+    ) async -> Sent {
+        let start = start ?? Monotonic.now()
         let end = start + duration
-        let collector = OutcomeCollector()
+        if Monotonic.now() < start { try? await Task.sleep(for: .microseconds(Int64((start - Monotonic.now()) * 1e6))) }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -58,11 +71,16 @@ public enum LoadGenerator {
                 }
             }
         }
-        return Sent(outcomes: await collector.outcomes, late: 0, start: start, duration: duration)
+        let sent = Task.isCancelled ? min(duration, max(Monotonic.now() - start, 0)) : duration
+        return Sent(outcomes: await collector.outcomes, late: 0, start: start, duration: sent)
     }
 }
 
-actor OutcomeCollector {
-    private(set) var outcomes: [RequestOutcome] = []
+/// Outcomes in the order they completed.
+public actor OutcomeCollector {
+    public private(set) var outcomes: [RequestOutcome] = []
+    public init() {}
     func add(_ outcome: RequestOutcome) { outcomes.append(outcome) }
+    /// The outcomes from `index` on: what completed since a watcher last read `index` of them.
+    public func outcomes(from index: Int) -> [RequestOutcome] { index < outcomes.count ? Array(outcomes[index...]) : [] }
 }

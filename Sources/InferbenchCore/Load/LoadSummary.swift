@@ -19,7 +19,7 @@ public enum LoadSummary {
             compute: mean(ok.compactMap { $0.computeNS.map { Double($0) / 1e6 } }))
         var result = LoadTestResult(scenario: scenario)
         result.targetQPS = targetQPS
-        result.achievedQPS = Double(completedInWindow) / sent.duration
+        result.achievedQPS = sent.duration > 0 ? Double(completedInWindow) / sent.duration : 0
         result.concurrency = concurrency
         result.sent = outcomes.count
         result.completed = ok.count
@@ -31,36 +31,55 @@ public enum LoadSummary {
         result.meanBatchSize = mean(ok.map { Double($0.batchSize) })
         result.durationS = sent.duration
         result.windows = windows(
-            ok: ok, all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window,
+            all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window,
             telemetry: telemetry)
         result.phaseStart = sent.start
         result.phaseEnd = end
         return result
     }
 
-    /// Per-window figures by completion time: QPS, P50/P99, errors, and GPU figures.
+    /// Per-window figures by completion time: QPS, P50/P99, errors, and GPU figures; offered
+    /// QPS by due (or send) time.
     static func windows(
-        ok: [RequestOutcome], all: [RequestOutcome], start: Double, duration: Double, window: Double, telemetry: Timeline?
+        all: [RequestOutcome], start: Double, duration: Double, window: Double, telemetry: Timeline?
     ) -> [LoadTestResult.Window] {
         guard window > 0, duration > 0 else { return [] }
         let count = Int((duration / window).rounded(.up))
         return (0..<count).map { i in
             let lo = start + Double(i) * window
             let hi = min(lo + window, start + duration)
-            let inWindow = ok.filter { $0.completed >= lo && $0.completed < hi }
-            let lat = inWindow.map { ($0.completed - $0.scheduled) * 1000 }.sorted()
-            func pct(_ p: Double) -> Double? { lat.isEmpty ? nil : lat[min(lat.count - 1, Int(Double(lat.count) * p))] }
-            var w = LoadTestResult.Window(
-                t: lo - start, seconds: hi - lo, qps: Double(inWindow.count) / max(hi - lo, 1e-9), p50: pct(0.5), p99: pct(0.99),
-                errors: all.filter { $0.status != .ok && $0.completed >= lo && $0.completed < hi }.count)
-            if let telemetry {
-                let agg = telemetry.aggregate(from: lo, to: hi, samplesProcessed: inWindow.count)
-                w.gpuUtil = agg.gpuUtilMean
-                w.powerW = agg.powerWMean
-                w.memUsedMB = agg.memUsedMBMax
-            }
-            return w
+            let offered = all.filter { $0.scheduled >= lo && $0.scheduled < hi }.count
+            return self.window(from: lo, to: hi, stepStart: start, completed: all, offered: offered, telemetry: telemetry, closed: i == count - 1)
         }
+    }
+
+    /// One window [from, to) of a step that began at `stepStart`: `completed` holds (at least)
+    /// the requests that completed in it, whatever their status; `offered` counts the requests
+    /// due or sent in it.
+    ///
+    /// Also used while a step runs, to record windows as they close: then `offered` comes from
+    /// the schedule (open loop) or from the requests completed so far (closed loop). A `closed`
+    /// window also counts what completed at `to` exactly: the step's last window ends at its
+    /// last completion.
+    public static func window(
+        from lo: Double, to hi: Double, stepStart: Double, completed: [RequestOutcome], offered: Int, telemetry: Timeline?, closed: Bool = false
+    ) -> LoadTestResult.Window {
+        let inWindow = completed.filter { $0.completed >= lo && ($0.completed < hi || (closed && $0.completed == hi)) }
+        let ok = inWindow.filter { $0.status == .ok }
+        let lat = ok.map { ($0.completed - $0.scheduled) * 1000 }.sorted()
+        func pct(_ p: Double) -> Double? { lat.isEmpty ? nil : lat[min(lat.count - 1, Int(Double(lat.count) * p))] }
+        let seconds = max(hi - lo, 1e-9)
+        var w = LoadTestResult.Window(
+            t: lo - stepStart, seconds: hi - lo, qps: Double(ok.count) / seconds, p50: pct(0.5), p99: pct(0.99),
+            errors: inWindow.count - ok.count, offeredQPS: Double(offered) / seconds, start: lo, end: hi)
+        if let telemetry {
+            let agg = telemetry.aggregate(from: lo, to: hi, samplesProcessed: ok.count)
+            w.gpuUtil = agg.gpuUtilMean
+            w.powerW = agg.powerWMean
+            w.memUsedMB = agg.memUsedMBMax
+            w.hostCPUUtil = agg.hostCPUUtilMean
+        }
+        return w
     }
 
     /// Findings about a long run: P99 creeping up or device memory growing across windows.

@@ -36,6 +36,22 @@ public struct LoadTest: Sendable {
     public var window: Double
     public var telemetry: TelemetrySampler?
     public var progress: @Sendable (String) -> Void
+    /// Told of each step and each window as they happen, so that they can be recorded before
+    /// the test ends (and survive it being killed). Called on the test's tasks: keep it quick.
+    public var events: @Sendable (Event) -> Void = { _ in }
+
+    /// What a load test reports while it runs.
+    public enum Event: Sendable {
+        /// The replicas are up; the offline throughput when it was asked for.
+        case started(offlineThroughput: Double?)
+        /// Step `index` begins: its scenario, target and `phase_start`, no figures yet.
+        case stepStarted(index: Int, LoadTestResult)
+        /// A window of step `index` closed. Provisional: the step's final windows replace it
+        /// (they also count requests that completed after the window was read).
+        case window(step: Int, LoadTestResult.Window)
+        /// Step `index` finished: its final figures and windows.
+        case stepFinished(index: Int, LoadTestResult)
+    }
 
     public init(
         model: ModelSpec, variant: Variant, seed: Int, replicaSets: [ReplicaSet], scenario: Scenario, offline: Bool,
@@ -91,32 +107,58 @@ public struct LoadTest: Sendable {
             progress("offline: back-to-back throughput at batch \(maxBatch) on \(replicas.count) replica(s)")
             outcome.offlineThroughput = await offlineThroughput(replicas)
         }
+        events(.started(offlineThroughput: outcome.offlineThroughput))
         let batcher = DynamicBatcher(workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, batchSizes: sizes)
         switch scenario {
         case .offlineOnly:
             break
         case .openLoop(let schedule, let duration):
             progress("open loop, \(schedule.label), \(Int(duration)) s")
-            let sent = await LoadGenerator.openLoop(batcher, offsets: schedule.offsets(duration: duration), duration: duration)
-            outcome.steps.append(finish(sent, scenario: schedule.label, target: schedule.meanRate, concurrency: nil))
+            var planned = LoadTestResult(scenario: schedule.label)
+            planned.targetQPS = schedule.meanRate
+            if case .ramp(let from, let to, _) = schedule { planned.rampQPS = [from, to] }
+            let offsets = schedule.offsets(duration: duration)
+            let sent = await observed(planned, index: 0, offsets: offsets) { start, collector in
+                await LoadGenerator.openLoop(batcher, offsets: offsets, duration: duration, start: start, collector: collector)
+            }
+            var step = finish(sent, scenario: schedule.label, target: schedule.meanRate, concurrency: nil)
+            step.rampQPS = planned.rampQPS
+            events(.stepFinished(index: 0, step))
+            outcome.steps.append(step)
         case .closedLoop(let levels, let duration):
             for n in levels where !Task.isCancelled {
                 progress("closed loop, concurrency \(n), \(Int(duration)) s")
-                let sent = await LoadGenerator.closedLoop(batcher, concurrency: n, duration: duration)
-                outcome.steps.append(finish(sent, scenario: "concurrency \(n)", target: nil, concurrency: n))
+                var planned = LoadTestResult(scenario: "concurrency \(n)")
+                planned.concurrency = n
+                let index = outcome.steps.count
+                let sent = await observed(planned, index: index, offsets: nil) { start, collector in
+                    await LoadGenerator.closedLoop(batcher, concurrency: n, duration: duration, start: start, collector: collector)
+                }
+                let step = finish(sent, scenario: "concurrency \(n)", target: nil, concurrency: n)
+                events(.stepFinished(index: index, step))
+                outcome.steps.append(step)
             }
         case .findMaxQPS(let search):
             let start = (outcome.offlineThroughput ?? 100) * 0.5
+            var index = 0
             let found = await search.run(start: start) { qps in
                 let duration = search.duration(for: qps)
                 let offsets = ArrivalSchedule.poisson(qps: qps, seed: UInt64(seed) &+ UInt64(qps * 1000)).offsets(duration: duration)
                 progress(String(format: "find-max-qps: poisson %.1f qps for %.0f s (%d requests)", qps, duration, offsets.count))
                 let planned = offsets.count
-                let sent = await LoadGenerator.openLoop(batcher, offsets: offsets, duration: duration) { outcomes in
-                    search.failedEarly(outcomes, planned: planned)
+                let scenario = String(format: "poisson %.1f qps", qps)
+                var announced = LoadTestResult(scenario: scenario)
+                announced.targetQPS = qps
+                let sent = await observed(announced, index: index, offsets: offsets) { start, collector in
+                    await LoadGenerator.openLoop(batcher, offsets: offsets, duration: duration, start: start, collector: collector) { outcomes in
+                        search.failedEarly(outcomes, planned: planned)
+                    }
                 }
-                var step = finish(sent, scenario: String(format: "poisson %.1f qps", qps), target: qps, concurrency: nil)
+                var step = finish(sent, scenario: scenario, target: qps, concurrency: nil)
                 step.stoppedEarly = sent.outcomes.count < planned
+                step.slaMet = search.passes(step)
+                events(.stepFinished(index: index, step))
+                index += 1
                 // Let the queue drain before the next step so steps do not bleed into each other.
                 while await batcher.queueDepth > 0 { try? await Task.sleep(for: .milliseconds(10)) }
                 return step
@@ -132,6 +174,55 @@ public struct LoadTest: Sendable {
     }
 
     var isSearch: Bool { if case .findMaxQPS = scenario { return true } else { return false } }
+
+    /// Runs one step's traffic (`send`, given its start time and the collector to fill) while
+    /// a watcher reports each window as it closes. `offsets` is the open-loop schedule, which
+    /// gives a window's offered rate before its requests complete; nil for a closed loop.
+    func observed(
+        _ planned: LoadTestResult, index: Int, offsets: [Double]?,
+        send: @Sendable (Double, OutcomeCollector) async -> LoadGenerator.Sent
+    ) async -> LoadGenerator.Sent {
+        let start = Monotonic.now() + 0.01
+        var announced = planned
+        announced.phaseStart = start
+        events(.stepStarted(index: index, announced))
+        let collector = OutcomeCollector()
+        return await withTaskGroup(of: Void.self, returning: LoadGenerator.Sent.self) { group in
+            group.addTask { await watchWindows(step: index, start: start, offsets: offsets, collector: collector) }
+            let sent = await send(start, collector)
+            group.cancelAll()
+            return sent
+        }
+    }
+
+    /// Reports the windows of a running step as they close, until cancelled.
+    func watchWindows(step: Int, start: Double, offsets: [Double]?, collector: OutcomeCollector) async {
+        guard window > 0 else { return }
+        var pending: [RequestOutcome] = []
+        var read = 0
+        var i = 0
+        while true {
+            let lo = start + Double(i) * window
+            let hi = lo + window
+            let wait = hi - Monotonic.now()
+            if wait > 0 { try? await Task.sleep(for: .microseconds(Int64(wait * 1e6))) }
+            if Task.isCancelled { return }
+            let fresh = await collector.outcomes(from: read)
+            read += fresh.count
+            pending += fresh
+            let closed = pending.filter { $0.completed < hi }
+            pending.removeAll { $0.completed < hi }
+            let offered: Int
+            if let offsets {
+                offered = offsets.partitioningIndex { start + $0 >= hi } - offsets.partitioningIndex { start + $0 >= lo }
+            } else {
+                offered = closed.count
+            }
+            let samples = telemetry?.snapshot(from: lo, to: hi)
+            events(.window(step: step, LoadSummary.window(from: lo, to: hi, stepStart: start, completed: closed, offered: offered, telemetry: samples)))
+            i += 1
+        }
+    }
 
     func finish(_ sent: LoadGenerator.Sent, scenario: String, target: Double?, concurrency: Int?) -> LoadTestResult {
         let timeline = telemetry?.snapshot(from: sent.start, to: sent.start + sent.duration)

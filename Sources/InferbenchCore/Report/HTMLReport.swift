@@ -24,9 +24,11 @@ public enum HTML {
 /// the page opens offline and can be mailed as one file.
 ///
 /// Pure: the same results, language and chart list give the same page. A model with one
-/// batch size, or without compiled variants, simply has fewer charts.
+/// batch size, or without compiled variants, simply has fewer charts. Results of
+/// `inferbench load` get the load-test page (``LoadHTMLReport``).
 public enum HTMLReport {
     public static func render(_ results: RunResults, language: ReportLanguage = .en, charts: [HTMLChartSection] = HTMLChartSection.standard) -> String {
+        if LoadReportData.isLoadTest(results) { return LoadHTMLReport.render(results, language: language) }
         let t = ReportText(language)
         let words = FindingsText(Findings(results), t)
         let title = ReportData.title(results, t)

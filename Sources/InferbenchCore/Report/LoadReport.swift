@@ -31,9 +31,44 @@ public enum LoadReport {
             }
             out += ".\n"
         }
+        out += timeline(steps)
         for s in steps {
             for w in s.warnings { out += "warning: \(s.scenario): \(w.message)\n" }
         }
         return out
+    }
+
+    static let bars = Array("▁▂▃▄▅▆▇█")
+
+    /// The windows of each step as bars, at most `width` characters a row: achieved rate and
+    /// P99 over time, scaled to the highest value of any step so that rows compare. Empty when
+    /// no step has three windows or more (a short test says all in its table row).
+    static func timeline(_ steps: [LoadTestResult], width: Int = 40) -> String {
+        guard steps.contains(where: { $0.windows.count >= 3 }), let window = steps.flatMap(\.windows).map(\.seconds).max() else { return "" }
+        let topRate = steps.flatMap(\.windows).map(\.qps).max() ?? 0
+        let topP99 = steps.flatMap(\.windows).compactMap(\.p99).max() ?? 0
+        func spark(_ values: [Double?], top: Double, merge: ([Double]) -> Double) -> String {
+            let per = max(1, Int((Double(values.count) / Double(width)).rounded(.up)))
+            return stride(from: 0, to: values.count, by: per).map { i in
+                let chunk = values[i..<min(i + per, values.count)].compactMap { $0 }
+                guard !chunk.isEmpty, top > 0 else { return " " }
+                return String(bars[min(bars.count - 1, Int(merge(chunk) / top * Double(bars.count - 1) + 0.5))])
+            }.joined()
+        }
+        func range(_ values: [Double], _ format: (Double?) -> String) -> String {
+            guard let lo = values.min(), let hi = values.max() else { return "-" }
+            return "\(format(lo))–\(format(hi))"
+        }
+        var table = TextTable(headers: ["scenario", "achieved/s", "min–max", "p99 ms", "min–max"], leftAligned: [0, 1, 3])
+        for s in steps where !s.windows.isEmpty {
+            let qps = s.windows.map { Optional($0.qps) }
+            let p99 = s.windows.map(\.p99)
+            table.rows.append([
+                s.scenario, spark(qps, top: topRate) { $0.reduce(0, +) / Double($0.count) }, range(s.windows.map(\.qps), Format.rate),
+                spark(p99, top: topP99) { $0.max() ?? 0 }, range(p99.compactMap { $0 }, Format.ms),
+            ])
+        }
+        return "\nOver time, per \(Format.trimmed(window)) s window (bars scaled to the highest of all steps; the HTML report draws it with the machine):\n"
+            + table.render()
     }
 }

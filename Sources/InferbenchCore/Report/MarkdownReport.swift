@@ -5,9 +5,11 @@ import Foundation
 ///
 /// Pure: the same results and language give the same text. Failed and skipped cells are
 /// rows of their model's table and items under Warnings, not errors; a run with no cells
-/// renders an empty report.
+/// renders an empty report. Results of `inferbench load` get the load-test report
+/// (``LoadMarkdownReport``).
 public enum MarkdownReport {
     public static func render(_ results: RunResults, language: ReportLanguage = .en) -> String {
+        if LoadReportData.isLoadTest(results) { return LoadMarkdownReport.render(results, language: language) }
         let t = ReportText(language)
         let words = FindingsText(Findings(results), t)
         var out = "# \(escape(ReportData.title(results, t)))\n\n"

@@ -11,6 +11,8 @@ public struct RunResults: Codable, Sendable {
     public var cells: [CellResult]
     public var comparisons: [Comparison]
     public var loadTests: [LoadTestResult]
+    /// What `inferbench load` tested and how (absent for `run`).
+    public var load: LoadInfo?
     /// The whole run's GPU and host samples, on the same monotonic clock as the cells' phases.
     public var telemetry: Timeline?
 
@@ -25,7 +27,7 @@ public struct RunResults: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, run, environments, cells, comparisons, telemetry
+        case schema, run, environments, cells, comparisons, telemetry, load
         case loadTests = "load_tests"
     }
 }
@@ -290,6 +292,7 @@ public struct LoadTestResult: Codable, Sendable {
         /// Seconds from the start of the step.
         public var t: Double
         public var seconds: Double
+        /// Requests completed in the window per second (achieved).
         public var qps: Double
         public var p50: Double?
         public var p99: Double?
@@ -297,12 +300,40 @@ public struct LoadTestResult: Codable, Sendable {
         public var gpuUtil: Double?
         public var powerW: Double?
         public var memUsedMB: Double?
+        /// Requests due (open loop) or sent (closed loop) in the window, per second.
+        public var offeredQPS: Double?
+        /// Monotonic seconds, the clock of telemetry samples: [start, end).
+        public var start: Double?
+        public var end: Double?
+        /// Host CPU utilization over the window, % of all cores.
+        public var hostCPUUtil: Double?
+
+        public init(
+            t: Double, seconds: Double, qps: Double, p50: Double?, p99: Double?, errors: Int, gpuUtil: Double? = nil, powerW: Double? = nil,
+            memUsedMB: Double? = nil, offeredQPS: Double? = nil, start: Double? = nil, end: Double? = nil, hostCPUUtil: Double? = nil
+        ) {
+            self.t = t
+            self.seconds = seconds
+            self.qps = qps
+            self.p50 = p50
+            self.p99 = p99
+            self.errors = errors
+            self.gpuUtil = gpuUtil
+            self.powerW = powerW
+            self.memUsedMB = memUsedMB
+            self.offeredQPS = offeredQPS
+            self.start = start
+            self.end = end
+            self.hostCPUUtil = hostCPUUtil
+        }
 
         enum CodingKeys: String, CodingKey {
-            case t, seconds, qps, p50, p99, errors
+            case t, seconds, qps, p50, p99, errors, start, end
             case gpuUtil = "gpu_util"
             case powerW = "power_w"
             case memUsedMB = "mem_used_mb"
+            case offeredQPS = "offered_qps"
+            case hostCPUUtil = "host_cpu_util"
         }
     }
 
@@ -326,6 +357,12 @@ public struct LoadTestResult: Codable, Sendable {
     public var warnings: [CellWarning] = []
     public var phaseStart: Double?
     public var phaseEnd: Double?
+    /// A ramp's rate at its start and at its end, requests per second.
+    public var rampQPS: [Double]?
+    /// True on a step read back from the results store that was cut short (the process was
+    /// killed): its windows are those recorded so far, its totals sum them, and it has no
+    /// latency percentiles over the whole step.
+    public var partial: Bool?
 
     public init(scenario: String) { self.scenario = scenario }
 
@@ -341,6 +378,8 @@ public struct LoadTestResult: Codable, Sendable {
         case stoppedEarly = "stopped_early"
         case phaseStart = "phase_start"
         case phaseEnd = "phase_end"
+        case rampQPS = "ramp_qps"
+        case partial
     }
 }
 

@@ -11,8 +11,10 @@ extension ResultsStore {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
         if let model {
-            conditions.append("EXISTS (SELECT 1 FROM cell WHERE cell.run_id = run.id AND (cell.model = ? OR cell.model LIKE ? ESCAPE '\\'))")
-            arguments += [model, Self.likeEscaped(model) + ":%"]
+            conditions.append(
+                "(EXISTS (SELECT 1 FROM cell WHERE cell.run_id = run.id AND (cell.model = ? OR cell.model LIKE ? ESCAPE '\\')) "
+                    + "OR run.model = ? OR run.model LIKE ? ESCAPE '\\')")
+            arguments += [model, Self.likeEscaped(model) + ":%", model, Self.likeEscaped(model) + ":%"]
         }
         if let environment {
             conditions.append("EXISTS (SELECT 1 FROM environment e WHERE e.run_id = run.id AND (e.name = ? OR e.torch = ?))")
@@ -22,7 +24,10 @@ extension ResultsStore {
             conditions.append("started_at >= ?")
             arguments.append(Self.text(since))
         }
-        var sql = "SELECT id, kind, started_at, finished_at, status, command, hostname, cells_total, cells_ok, results_path FROM run"
+        var sql =
+            "SELECT id, kind, started_at, finished_at, status, command, hostname, cells_total, cells_ok, results_path, model, "
+            + "(SELECT COUNT(*) FROM load_step WHERE load_step.run_id = run.id) AS load_steps, "
+            + "(SELECT COUNT(*) FROM load_window WHERE load_window.run_id = run.id) AS load_windows FROM run"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY started_at DESC, id DESC"
         if let limit { sql += " LIMIT \(max(limit, 0))" }
@@ -35,7 +40,8 @@ extension ResultsStore {
                         finishedAt: (row["finished_at"] as String?).flatMap(Self.date),
                         status: RunInfo.Status(rawValue: row["status"]) ?? .incomplete, command: row["command"], hostname: row["hostname"],
                         environments: [], models: [], cellsOK: row["cells_ok"], cellsTotal: row["cells_total"], bestP50: [:],
-                        resultsPath: row["results_path"])
+                        resultsPath: row["results_path"], loadSteps: row["load_steps"], loadWindows: row["load_windows"])
+                    if let model: String = row["model"] { summary.models.append(model) }
                     summary.environments = try Row.fetchAll(
                         db, sql: "SELECT name, torch, gpu FROM environment WHERE run_id = ? ORDER BY rowid", arguments: [id]
                     )
@@ -54,15 +60,23 @@ extension ResultsStore {
     }
 
     /// A stored run's results exactly as saved; nil when the store has no run with that id.
+    ///
+    /// A load test killed half-way comes back with the windows it recorded of the step it was
+    /// running (that step is `partial`) and the telemetry recorded so far.
     public func results(runID: String) throws(InferbenchError) -> RunResults? {
-        let json: String? = try access("read run \(runID)") {
-            try pool.read { db in try String.fetchOne(db, sql: "SELECT results_json FROM run WHERE id = ?", arguments: [runID]) }
-        }
-        guard let json else { return nil }
-        do {
-            return try RunResults.decoder().decode(RunResults.self, from: Data(json.utf8))
-        } catch {
-            throw .badInput("store \(path): run \(runID) holds results this inferbench cannot read (\(error)); use the inferbench version that wrote it")
+        try access("read run \(runID)") {
+            try pool.read { db in
+                guard let json = try String.fetchOne(db, sql: "SELECT results_json FROM run WHERE id = ?", arguments: [runID]) else { return nil }
+                let results: RunResults
+                do {
+                    results = try RunResults.decoder().decode(RunResults.self, from: Data(json.utf8))
+                } catch {
+                    throw InferbenchError.badInput(
+                        "store \(path): run \(runID) holds results this inferbench cannot read (\(error)); use the inferbench version that wrote it")
+                }
+                guard results.run.status == .incomplete else { return results }
+                return try completingPartialLoad(results, db: db)
+            }
         }
     }
 

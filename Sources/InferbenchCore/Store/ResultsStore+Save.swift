@@ -7,51 +7,72 @@ extension ResultsStore {
     ///
     /// `resultsPath` is the results.json the run also wrote, if any (shown by `report`).
     public func save(_ results: RunResults, resultsPath: String? = nil) throws(InferbenchError) {
-        let json: String
-        let hostJSON: String
         let timelineJSON: String?
         do {
-            json = String(decoding: try RunResults.encoder().encode(results), as: UTF8.self)
-            hostJSON = String(decoding: try JSONEncoder().encode(results.run.host), as: UTF8.self)
             timelineJSON = try results.telemetry.map { String(decoding: try RunResults.encoder().encode($0), as: UTF8.self) }
         } catch {
             throw .internal("store \(path): cannot encode run \(results.run.id) (\(error))")
         }
+        let (json, hostJSON) = try encoded(results)
         try access("save run \(results.run.id)") {
             try pool.write { db in
                 let id = results.run.id
-                for table in ["environment", "cell", "histogram", "load_step", "load_window", "telemetry", "run"] {
+                for table in ["environment", "cell", "histogram", "load_step", "load_window", "telemetry", "telemetry_chunk", "run"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE \(table == "run" ? "id" : "run_id") = ?", arguments: [id])
                 }
-                let run = results.run
-                try db.execute(
-                    sql: """
-                        INSERT INTO run (id, kind, started_at, finished_at, status, command, hostname, host, inferbench_version,
-                                         cells_total, cells_ok, results_path, results_json)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, results.loadTests.isEmpty || !results.cells.isEmpty ? "run" : "load", Self.text(run.startedAt),
-                        run.finishedAt.map(Self.text), run.status.rawValue, run.command, run.host.hostname, hostJSON, run.inferbenchVersion,
-                        results.cells.count, results.cells.filter { $0.status == .ok }.count, resultsPath, json,
-                    ])
-                for env in results.environments {
-                    try db.execute(
-                        sql: """
-                            INSERT OR REPLACE INTO environment (run_id, name, python, python_version, torch, cuda, cudnn, triton, device, gpu, gpu_count, driver)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            id, env.name, env.python, env.pythonVersion, env.torch, env.cuda, env.cudnn, env.triton, env.device,
-                            env.gpus.first?.name, env.gpus.count, env.gpus.first?.driver,
-                        ])
-                }
+                try Self.upsertRun(results, json: json, host: hostJSON, resultsPath: resultsPath, db: db)
                 for cell in results.cells { try Self.insert(cell, run: id, db: db) }
                 for (step, load) in results.loadTests.enumerated() { try Self.insert(load, step: step, run: id, db: db) }
                 if let timelineJSON {
                     try db.execute(sql: "INSERT INTO telemetry (run_id, timeline_json) VALUES (?, ?)", arguments: [id, timelineJSON])
                 }
             }
+        }
+    }
+
+    /// The results document and its host as JSON text.
+    func encoded(_ results: RunResults) throws(InferbenchError) -> (json: String, host: String) {
+        do {
+            return (
+                String(decoding: try RunResults.encoder().encode(results), as: UTF8.self),
+                String(decoding: try JSONEncoder().encode(results.run.host), as: UTF8.self)
+            )
+        } catch {
+            throw .internal("store \(path): cannot encode run \(results.run.id) (\(error))")
+        }
+    }
+
+    /// Inserts the run's row, or updates it in place (an update keeps the rows that refer to it),
+    /// and its environments.
+    static func upsertRun(_ results: RunResults, json: String, host: String, resultsPath: String?, db: Database) throws {
+        let run = results.run
+        let id = run.id
+        let kind = results.load != nil || (!results.loadTests.isEmpty && results.cells.isEmpty) ? "load" : "run"
+        try db.execute(
+            sql: """
+                INSERT INTO run (id, kind, started_at, finished_at, status, command, hostname, host, inferbench_version,
+                                 cells_total, cells_ok, results_path, results_json, model)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, started_at = excluded.started_at, finished_at = excluded.finished_at,
+                    status = excluded.status, command = excluded.command, hostname = excluded.hostname, host = excluded.host,
+                    inferbench_version = excluded.inferbench_version, cells_total = excluded.cells_total, cells_ok = excluded.cells_ok,
+                    results_path = excluded.results_path, results_json = excluded.results_json, model = excluded.model
+                """,
+            arguments: [
+                id, kind, Self.text(run.startedAt), run.finishedAt.map(Self.text), run.status.rawValue, run.command, run.host.hostname, host,
+                run.inferbenchVersion, results.cells.count, results.cells.filter { $0.status == .ok }.count, resultsPath, json,
+                results.load?.model,
+            ])
+        for env in results.environments {
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO environment (run_id, name, python, python_version, torch, cuda, cudnn, triton, device, gpu, gpu_count, driver)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    id, env.name, env.python, env.pythonVersion, env.torch, env.cuda, env.cudnn, env.triton, env.device,
+                    env.gpus.first?.name, env.gpus.count, env.gpus.first?.driver,
+                ])
         }
     }
 
@@ -89,13 +110,18 @@ extension ResultsStore {
             sql: "INSERT INTO load_step (run_id, step, scenario, target_qps, achieved_qps, concurrency, completed, errors, p50, p99, sla_met) "
                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: StatementArguments(values))
-        for w in load.windows {
-            let row: [(any DatabaseValueConvertible)?] = [id, step, w.t, w.seconds, w.qps, w.p50, w.p99, w.errors, w.gpuUtil, w.powerW, w.memUsedMB]
-            try db.execute(
-                sql: "INSERT INTO load_window (run_id, step, t, seconds, qps, p50, p99, errors, gpu_util, power_w, mem_used_mb) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: StatementArguments(row.map { Self.finite($0) }))
-        }
+        for w in load.windows { try insert(w, step: step, run: id, db: db) }
+    }
+
+    static func insert(_ w: LoadTestResult.Window, step: Int, run id: String, db: Database) throws {
+        let json = String(decoding: try RunResults.encoder().encode(w), as: UTF8.self)
+        let row: [(any DatabaseValueConvertible)?] = [
+            id, step, w.t, w.seconds, w.qps, w.p50, w.p99, w.errors, w.gpuUtil, w.powerW, w.memUsedMB, w.start, w.end, w.offeredQPS, json,
+        ]
+        try db.execute(
+            sql: "INSERT INTO load_window (run_id, step, t, seconds, qps, p50, p99, errors, gpu_util, power_w, mem_used_mb, "
+                + "start_t, end_t, offered_qps, window_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: StatementArguments(row.map { Self.finite($0) }))
     }
 
     /// SQLite has no NaN (it reads back as NULL) nor a portable infinity: store them as NULL.

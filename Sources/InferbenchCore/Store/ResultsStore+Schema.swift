@@ -99,10 +99,28 @@ extension ResultsStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            // Load tests record themselves as they go: windows as they close (with the whole window
+            // as JSON, to rebuild a killed test's results), and telemetry in pieces.
+            try db.execute(
+                sql: """
+                    ALTER TABLE run ADD COLUMN model TEXT;             -- a load test's model ('run' keeps its models in cell)
+                    ALTER TABLE load_window ADD COLUMN start_t REAL;   -- monotonic seconds, the clock of telemetry samples
+                    ALTER TABLE load_window ADD COLUMN end_t REAL;
+                    ALTER TABLE load_window ADD COLUMN offered_qps REAL;
+                    ALTER TABLE load_window ADD COLUMN window_json TEXT;
+                    CREATE TABLE telemetry_chunk (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        seq INTEGER NOT NULL,
+                        timeline_json TEXT NOT NULL        -- a Timeline of the samples taken since the previous chunk
+                    );
+                    CREATE INDEX telemetry_chunk_run ON telemetry_chunk(run_id, seq);
+                    """)
+        }
         return migrator
     }
 
-    /// The migrations applied to this store, oldest first (e.g. ["v1"]).
+    /// The migrations applied to this store, oldest first (e.g. ["v1", "v2"]).
     public func appliedMigrations() throws(InferbenchError) -> [String] {
         try access("read the schema version") { try pool.read { db in try Self.migrator.appliedMigrations(db) } }
     }

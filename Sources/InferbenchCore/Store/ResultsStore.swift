@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 
 /// The results store: every run's results in one SQLite database (WAL mode), written as each
-/// cell finishes, so that a run killed half-way keeps its finished cells and reads `incomplete`.
+/// cell finishes (a load test: each window and step), so that a run killed half-way keeps what
+/// it finished and reads `incomplete`.
 ///
 /// The `run` table keeps the whole `RunResults` JSON as the source of truth; the other tables
 /// (environments, cells, histograms, load windows, telemetry) copy out what `history` and

@@ -17,11 +17,14 @@ public struct RunSummary: Sendable, Equatable {
     public var command: String
     public var hostname: String
     public var environments: [Environment]
-    /// Models in the order their first cell was stored.
+    /// Models in the order their first cell was stored; a load test's model.
     public var models: [String]
     public var cellsOK: Int
     public var cellsTotal: Int
     /// The lowest p50 (ms) of each model's successful cells; a model with none is absent.
     public var bestP50: [String: Double]
     public var resultsPath: String?
+    /// A load test's finished steps, and the windows recorded over all its steps.
+    public var loadSteps = 0
+    public var loadWindows = 0
 }

@@ -1,0 +1,49 @@
+import Foundation
+
+/// What a load test served and how: the `load` object of results.json.
+///
+/// Written when the test starts; `offline_throughput_per_s` and `best_qps` are added as they
+/// are measured, so a test killed half-way still says what it was testing.
+public struct LoadInfo: Codable, Sendable, Equatable {
+    /// The model as given (`resnet50`, `synthetic:median_ms=5`).
+    public var model: String
+    /// The served variant; its batch size is the batcher's largest batch.
+    public var variant: Variant
+    /// Model replicas serving behind the batcher, all GPUs together.
+    public var workers: Int
+    public var maxBatch: Int
+    public var maxDelayMS: Double
+    public var maxQueue: Int
+    /// Length of the per-window figures, seconds.
+    public var windowS: Double
+    /// The P99 bound of `--find-max-qps`.
+    public var slaP99MS: Double?
+    /// Back-to-back throughput at the largest batch, all replicas together (samples/s).
+    public var offlineThroughputPerS: Double?
+    /// The highest rate whose P99 stayed under the SLA (`--find-max-qps`); absent when none did.
+    public var bestQPS: Double?
+
+    public init(
+        model: String, variant: Variant, workers: Int, maxBatch: Int, maxDelayMS: Double, maxQueue: Int, windowS: Double, slaP99MS: Double? = nil
+    ) {
+        self.model = model
+        self.variant = variant
+        self.workers = workers
+        self.maxBatch = maxBatch
+        self.maxDelayMS = maxDelayMS
+        self.maxQueue = maxQueue
+        self.windowS = windowS
+        self.slaP99MS = slaP99MS
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, variant, workers
+        case maxBatch = "max_batch"
+        case maxDelayMS = "max_delay_ms"
+        case maxQueue = "max_queue"
+        case windowS = "window_s"
+        case slaP99MS = "sla_p99_ms"
+        case offlineThroughputPerS = "offline_throughput_per_s"
+        case bestQPS = "best_qps"
+    }
+}

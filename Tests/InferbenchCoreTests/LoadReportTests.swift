@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+/// The load-test reports: the HTML page with its timeline, the Markdown report, and the
+/// terminal table's bars over time.
+@Suite struct LoadReportTests {
+    let results = LoadFixture.results()
+
+    func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test func loadResultsGetTheLoadPage() {
+        let html = HTMLReport.render(results)
+        #expect(html.hasPrefix("<!DOCTYPE html>\n<html lang=\"en\">") && html.hasSuffix("</html>\n"))
+        for tag in ["svg", "table", "section", "figure", "ul", "li", "tr", "main"] {
+            #expect(count("<\(tag)>", in: html) + count("<\(tag) ", in: html) == count("</\(tag)>", in: html), "unbalanced <\(tag)>")
+        }
+        #expect(html.contains("<h1>Load test report: resnet50</h1>"))
+        #expect(html.contains("Highest Poisson rate whose P99 stayed within 15 ms: 300.0 requests/s (3 step(s) tried)."))
+        #expect(html.contains("the batcher reached 60% of it"))
+        #expect(html.contains("resnet50, default/fp16, 1 worker(s) behind a dynamic batcher: batches of up to 8"))
+        // Step 2 failed the SLA: its row is marked, its warning listed.
+        #expect(html.contains("<tr class=\"failed\"><td class=\"num\">2</td><td>poisson 400.0 qps</td>"))
+        #expect(html.contains("<strong>#2 poisson 400.0 qps</strong>") && html.contains("24 requests were rejected"))
+        #expect(count("<figure class=\"chart chart-load-timeline\">", in: html) == 1)
+        #expect(!html.contains("<script") && !html.contains("src="))
+    }
+
+    @Test func timelineMarksStepsSLAAndTheMachine() throws {
+        let html = try #require(LoadTimelineChart.render(results, ReportText(.en)))
+        // One band per step in each of the three panels, green for a pass, red for a fail.
+        #expect(count("fill=\"#f0fdf4\"", in: html) == 6 && count("fill=\"#fef2f2\"", in: html) == 3)
+        #expect(html.contains(">1 · 200.0/s ✓</text>") && html.contains(">2 · 400.0/s ✗</text>") && html.contains(">3 · 300.0/s ✓</text>"))
+        // The SLA line, a log latency axis (5 ms to 270 ms), drops marked, GPU utilization and power beneath.
+        #expect(html.contains("P99 SLA (15 ms)") && html.contains("stroke=\"#b91c1c\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\""))
+        #expect(html.contains("2, 2–3 s: P99 210 ms") || html.contains("#2, 8–9 s: P99 210 ms"))
+        #expect(html.contains("window with dropped or failed requests") && html.contains("12 dropped/errors"))
+        #expect(html.contains("GPU SM utilization %") && html.contains("GPU power, % of limit"))
+        // Time runs from the first step's start (100 s) to the last one's end (116 s), not to a rounder 20.
+        #expect(html.contains("\"middle\" class=\"tick\">15</text>") && !html.contains("\"middle\" class=\"tick\">20</text>"))
+    }
+
+    @Test func timelineNeedsWindowsItCanPlace() {
+        var old = results
+        // Results written before windows carried start/end: placed from the step's phase_start.
+        for i in old.loadTests.indices {
+            for k in old.loadTests[i].windows.indices {
+                old.loadTests[i].windows[k].start = nil
+                old.loadTests[i].windows[k].end = nil
+            }
+        }
+        let placed = LoadTimelineChart.bands(old.loadTests)
+        #expect(placed.map(\.start) == [100, 106, 112] && placed[2].points.last?.end == 116)
+        for i in old.loadTests.indices { old.loadTests[i].phaseStart = nil }
+        #expect(LoadTimelineChart.render(old, ReportText(.en)) == nil)
+        var single = results
+        single.loadTests = [results.loadTests[0]]
+        single.loadTests[0].windows = [results.loadTests[0].windows[0]]
+        #expect(LoadTimelineChart.render(single, ReportText(.en)) == nil)
+    }
+
+    @Test func aRampDrawsItsTargetAndASliverOfDrainIsLeftOut() throws {
+        var ramp = results
+        ramp.load?.slaP99MS = nil
+        ramp.loadTests = [results.loadTests[0]]
+        ramp.loadTests[0].slaMet = nil
+        ramp.loadTests[0].scenario = "ramp 0.0→400.0 qps"
+        ramp.loadTests[0].rampQPS = [0, 400]
+        ramp.loadTests[0].windows.append(.init(t: 4, seconds: 0.01, qps: 100, p50: 5, p99: 6, errors: 0, offeredQPS: 0, start: 104, end: 104.01))
+        #expect(LoadTimelineChart.bands(ramp.loadTests)[0].points.count == 4)
+        let html = try #require(LoadTimelineChart.render(ramp, ReportText(.en)))
+        #expect(html.contains(">1 · 0→400/s</text>") && html.contains("ramp target") && html.contains("stroke-dasharray=\"2 3\""))
+        #expect(!html.contains("SLA"))
+    }
+
+    @Test func withoutSamplesTheWindowsFiguresAreDrawn() throws {
+        var bare = results
+        bare.telemetry = nil
+        let html = try #require(LoadTimelineChart.render(bare, ReportText(.en)))
+        #expect(html.contains("GPU SM utilization %") && !html.contains("GPU power"))
+        for i in bare.loadTests.indices {
+            for k in bare.loadTests[i].windows.indices {
+                bare.loadTests[i].windows[k].gpuUtil = nil
+                bare.loadTests[i].windows[k].hostCPUUtil = 40
+            }
+        }
+        #expect(try #require(LoadTimelineChart.render(bare, ReportText(.en))).contains("host CPU utilization %"))
+    }
+
+    @Test func markdownAndChineseSayTheSame() {
+        let md = MarkdownReport.render(results)
+        #expect(md.hasPrefix("# Load test report: resnet50\n"))
+        #expect(md.contains("| 3 | poisson 300.0 qps | 300.0 | 300.0 | 1200 | 1200 | 0 | 0 | 5.00 | 11.0 | 13.0 | 1.00 / 0.400 / 4.00 | 4.0 | pass |"))
+        #expect(md.contains("- #2 poisson 400.0 qps\n  - 24 requests were rejected"))
+        let zh = HTMLReport.render(results, language: .zh)
+        #expect(zh.contains("负载测试报告") && zh.contains("P99 不超过 15 毫秒的最高泊松速率") && zh.contains("提供"))
+    }
+
+    @Test func aCutShortStepIsSaidToBe() {
+        var cut = results
+        cut.run.status = .incomplete
+        cut.loadTests[2].partial = true
+        cut.loadTests[2].latencyMS = nil
+        let md = MarkdownReport.render(cut)
+        #expect(md.contains("INCOMPLETE"))
+        #expect(
+            md.contains(
+                "The test was cut short during step 3 (poisson 300.0 qps) after 4 s. Over the 4 window(s) recorded it achieved 300.0 requests/s, window P99 up to 11.0 ms"
+            ))
+        #expect(md.contains("| 3 | poisson 300.0 qps (cut short) |"))
+        #expect(LoadTimelineChart.render(cut, ReportText(.en))?.contains(">3 · 300.0/s ✓ …</text>") == true)
+    }
+
+    @Test func terminalTableShowsEachStepOverTime() {
+        let text = LoadReport.render(results.loadTests, offline: 500, best: 300, sla: 15)
+        #expect(text.contains("Over time, per 1 s window"))
+        // 400/s achieved 320 in every window, the highest rate: full bars; its P99 climbs to the top.
+        #expect(text.contains("poisson 400.0 qps  ████") && text.contains("320.0–320.0") && text.contains("▃▅▆█"), "\(text)")
+        var short = results.loadTests
+        for i in short.indices { short[i].windows = Array(short[i].windows.prefix(2)) }
+        #expect(!LoadReport.render(short).contains("Over time"))
+    }
+}
