@@ -192,8 +192,15 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
     public var chunkWindows: [[Double]]?
     /// Iterations in each chunk: they split `samples_ns` by chunk, in order.
     public var chunkSizes: [Int]?
+    /// Under interleaving, each chunk starts with one call that is not counted: the first call
+    /// after another variant's process used the device. Their median (ms) shows what the
+    /// switch costs; nil when nothing was discarded.
+    public var switchCallsDiscarded: Int?
+    public var switchCallMedianMS: Double?
 
     enum CodingKeys: String, CodingKey {
+        case switchCallsDiscarded = "switch_calls_discarded"
+        case switchCallMedianMS = "switch_call_median_ms"
         case chunkWindows = "chunk_windows"
         case chunkSizes = "chunk_sizes"
         case clock

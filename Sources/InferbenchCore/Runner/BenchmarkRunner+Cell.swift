@@ -112,10 +112,13 @@ extension BenchmarkRunner {
     }
 
     /// Measures one chunk of an active cell. Returns nil on success, or the failure.
-    func measureChunk(_ active: inout ActiveCell, repeatStart: Int, index: Int, count: Int) async -> (CellResult, Bool)? {
+    ///
+    /// `afterSwitch`: other variants' processes ran since this cell's last chunk; the chunk
+    /// gets one extra call, whose time is kept apart (see `CellMeasurement.add`).
+    func measureChunk(_ active: inout ActiveCell, repeatStart: Int, afterSwitch: Bool, index: Int, count: Int) async -> (CellResult, Bool)? {
         let rule = plan.stopping
         let remaining = rule.iterations.map { max(1, $0 - (active.measurement.samples.count - repeatStart)) }
-        let size = rule.chunkSize(perIteration: active.measurement.perIteration, remaining: remaining)
+        let size = rule.chunkSize(perIteration: active.measurement.perIteration, remaining: remaining) + (afterSwitch ? 1 : 0)
         let t0 = Monotonic.now()
         if active.measurement.phaseStart == nil { active.measurement.phaseStart = t0 }
         let chunk: LatencyChunk
@@ -125,7 +128,7 @@ extension BenchmarkRunner {
         let t1 = Monotonic.now()
         active.measurement.phaseEnd = t1
         active.measurement.chunkWindows.append((t0, t1))
-        active.measurement.add(chunk, seconds: t1 - t0, rule: rule, repeatStart: repeatStart)
+        active.measurement.add(chunk, seconds: t1 - t0, rule: rule, repeatStart: repeatStart, afterSwitch: afterSwitch)
         progressReporter(active.spec, index: index, count: count)(
             .measure, active.measurement.samples.count, active.measurement.measuredSeconds, active.measurement.remaining(rule: rule))
         return nil
@@ -149,7 +152,9 @@ extension BenchmarkRunner {
             stopReason: m.decision.reason, measureSeconds: m.measuredSeconds,
             launchOverheadMS: m.overheads.isEmpty ? nil : Statistics.median(m.overheads) / 1e6,
             hostLatencyMS: m.hostSamples.summary(), repeatMediansMS: m.repeatMedians.isEmpty ? nil : m.repeatMedians,
-            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] }, chunkSizes: m.chunkSizes)
+            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] }, chunkSizes: m.chunkSizes,
+            switchCallsDiscarded: m.switchCalls.isEmpty ? nil : m.switchCalls.count,
+            switchCallMedianMS: m.switchCalls.isEmpty ? nil : Statistics.median(m.switchCalls.map(Double.init)) / 1e6)
         cell.warnings = Outliers.warnings(for: m.samples.values.map(Double.init), summary: summary, rule: rule, decision: m.decision)
         if m.warmupDecision == .cappedUnstable {
             cell.warnings.append(

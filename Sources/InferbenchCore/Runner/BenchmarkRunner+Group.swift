@@ -69,7 +69,9 @@ extension BenchmarkRunner {
             telemetry.setWatchedPIDs(pids)
         }
 
-        // Measure in rounds, `repeats` times over.
+        // Measure in rounds, `repeats` times over. The cell that used its worker last: a chunk
+        // after another cell's starts with a call that is not counted (the switch).
+        var last = active.last?.spec.id
         for _ in 0..<plan.repeats {
             var repeatStarts: [Int] = active.map { $0.measurement.samples.count }
             for i in active.indices {
@@ -81,14 +83,17 @@ extension BenchmarkRunner {
                 while i < active.count {
                     guard active[i].measurement.decision == .more else { i += 1; continue }
                     if let (failedCell, usable) = await measureChunk(
-                        &active[i], repeatStart: repeatStarts[i], index: firstIndex + active[i].position, count: count)
+                        &active[i], repeatStart: repeatStarts[i], afterSwitch: last != active[i].spec.id,
+                        index: firstIndex + active[i].position, count: count)
                     {
                         results[active[i].position] = failedCell
                         if !usable { await drop(Plan.lane(of: active[i].spec), from: &lanes) }
                         active.remove(at: i)
                         repeatStarts.remove(at: i)
+                        last = nil
                         continue
                     }
+                    last = active[i].spec.id
                     i += 1
                 }
             }

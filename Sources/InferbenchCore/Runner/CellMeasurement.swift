@@ -25,6 +25,8 @@ struct CellMeasurement {
     var chunkWindows: [(Double, Double)] = []
     /// Iterations in each measured chunk, in order (they split `samples` by chunk).
     var chunkSizes: [Int] = []
+    /// The first call of each interleaved chunk, timed but not counted (ns).
+    var switchCalls: [Int64] = []
 
     init(perIteration: Double) {
         self.perIteration = perIteration
@@ -34,8 +36,15 @@ struct CellMeasurement {
         samples.count >= 2 ? (samples.summary()?.relativeMedianHalfWidth ?? .infinity) : .infinity
     }
 
-    /// Records one latency chunk and re-evaluates the stopping rule.
-    mutating func add(_ chunk: LatencyChunk, seconds: Double, rule: StoppingRule, repeatStart: Int) {
+    /// Records one latency chunk and re-evaluates the stopping rule. With `afterSwitch` the
+    /// chunk's first call (the first after another variant's process ran) is set aside.
+    mutating func add(_ chunk: LatencyChunk, seconds: Double, rule: StoppingRule, repeatStart: Int, afterSwitch: Bool = false) {
+        var chunk = chunk
+        if afterSwitch, chunk.hostNS.count > 1 {
+            switchCalls.append((chunk.deviceNS ?? chunk.hostNS)[0])
+            chunk.hostNS.removeFirst()
+            chunk.deviceNS?.removeFirst()
+        }
         clock = chunk.clock
         chunkSizes.append((chunk.deviceNS ?? chunk.hostNS).count)
         samples.append(contentsOf: chunk.deviceNS ?? chunk.hostNS)
