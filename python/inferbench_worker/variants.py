@@ -165,8 +165,8 @@ def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[st
                  variant: Variant, device: torch.device, workdir: str) -> Callable[..., Any]:
     """torch.export, AOTInductor compile and package to a .pt2, then load the package.
 
-    With ``dynamic=true`` dimension 0 of every tensor input is exported as dynamic (the batch);
-    otherwise the package runs at the export batch size only.
+    With ``dynamic=true`` dimension 0 of every tensor input is exported as dynamic (the batch),
+    from inputs of batch 2 or more; otherwise the package runs at the export batch size only.
     """
     import torch
 
@@ -184,6 +184,14 @@ def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[st
             return {0: torch.export.Dim.DYNAMIC} if isinstance(v, torch.Tensor) and v.dim() > 0 else None
 
         dynamic_shapes = {k: batch_dim(v) for k, v in kwargs.items()} if kwargs else tuple(map(batch_dim, args))
+
+        # torch.export specialises a dimension of size 1 (it cannot tell 1 from "any"), so a
+        # dynamic batch is exported from inputs of batch 2: the same rows, twice.
+        def at_least_two(v: Any) -> Any:
+            return torch.cat([v, v]) if isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] == 1 else v
+
+        args = tuple(map(at_least_two, args))
+        kwargs = {k: at_least_two(v) for k, v in kwargs.items()}
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.no_grad())
         amp = variant.autocast_dtype()

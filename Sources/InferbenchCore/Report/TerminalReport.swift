@@ -53,7 +53,10 @@ public enum TerminalReport {
         for cell in results.cells {
             for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
-                let be = cs.breakevenIterations.map { "pays back after \(Int($0)) calls" } ?? "never pays back (not faster than eager)"
+                let be =
+                    cs.breakevenIterations.map { "pays back after \(Int($0)) calls" }
+                    ?? (Derived.baseline(for: cell, in: results.cells) == nil
+                        ? "no eager baseline in this run to pay back against" : "never pays back (not faster than eager)")
                 let how = cs.batchReuse.map { "batch sweep, \(ReportText(.en).batchReuse($0)): " } ?? "load \(Format.seconds(cs.loadS)), "
                 notes.append(
                     "cold start: \(cell.model) \(cell.variant.label): \(how)compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)"
