@@ -2,13 +2,13 @@
 # GPU evidence for the matrix and the reports: the guide's assessment grid, one model per call
 # (each fits a 10-minute device call), plus extras.
 #   make gpu-bundle (here); on the host from the repository root:
-#   OUT=dir scripts/gpu-evidence-d.sh resnet50|bert-base|extras
+#   OUT=dir scripts/gpu-evidence-d.sh resnet50|bert-base|extras|reuse
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 xz -d -k -f .gpu/inferbench.xz; IB=$PWD/.gpu/inferbench
 export PYTHONUNBUFFERED=1 INFERBENCH_STORE=/tmp/ib-store.sqlite
 log() { echo "== $(date +%T) $*"; }
-what=${1:?resnet50, bert-base or extras}
+what=${1:?resnet50, bert-base, extras or reuse}
 case "$what" in
 resnet50 | bert-base)
   model=$what; [ "$what" = bert-base ] && model="bert-base:seq=128"
@@ -30,13 +30,17 @@ extras)
   {
     log "aot-inductor resnet50 fp16 bs1,8 (dynamic batch)"
     "$IB" run --model resnet50 --compile eager,aot-inductor --precision fp16 --batch 1,8 --dynamic --max-time 2 --out /tmp/ib-aoti; echo "exit $?"
-    for round in 1 2; do
+  } > "$OUT/extras.txt" 2>&1
+  cp /tmp/ib-aoti/results.json "$OUT/aoti-results.json" 2>/dev/null
+  ;;
+reuse)
+  {
+    for round in 1; do
       log "batch reuse vs fresh, round $round: resnet50 fp16 eager+default bs 1,8,32"
       "$IB" run --model resnet50 --compile eager,default --precision fp16 --batch 1,8,32 --max-time 2 --no-verify --quiet --out /tmp/ib-reuse-$round; echo "exit $?"
       "$IB" run --model resnet50 --compile eager,default --precision fp16 --batch 1,8,32 --max-time 2 --no-verify --quiet --out /tmp/ib-fresh-$round --no-batch-reuse; echo "exit $?"
     done
-  } > "$OUT/extras.txt" 2>&1
-  cp /tmp/ib-aoti/results.json "$OUT/aoti-results.json" 2>/dev/null
+  } > "$OUT/reuse.txt" 2>&1
   cp /tmp/ib-reuse-1/results.json "$OUT/reuse-results.json" 2>/dev/null
   cp /tmp/ib-fresh-1/results.json "$OUT/fresh-results.json" 2>/dev/null
   ;;

@@ -181,6 +181,7 @@ final class OperationLog: @unchecked Sendable {
         let md = MarkdownReport.render(results)
         #expect(md.contains("## Environments compared"))
         #expect(md.contains("| mlp | eager/fp32/bs1 | 1.00 | torch26 | 0.800 | 1.25× [1.23–1.27] |"), "\(md)")
+        #expect(md.contains("torch26 against torch24, over the 2 cell(s) both ran: faster in 1 (1.25×), no significant difference in 1"), "\(md)")
         #expect(TerminalReport.render(results).contains("environments: mlp"))
         #expect(HTMLReport.render(results).contains("Environments compared"))
     }

@@ -115,6 +115,16 @@ public struct Findings: Sendable, Equatable {
     public var incomplete = false
     /// Several environments: sentences name the environment next to the model.
     public var multiEnvironment = false
+    /// A later environment against the first, over the cells both ran.
+    public struct EnvironmentVerdict: Sendable, Equatable {
+        public var baseline: String
+        public var candidate: String
+        public var compared = 0
+        /// Significant ratios (> 1: the candidate is faster), as measured.
+        public var faster: [Double] = []
+        public var slower: [Double] = []
+    }
+    public var environments: [EnvironmentVerdict] = []
 
     public init(_ results: RunResults) {
         let ok = results.cells.filter { $0.status == .ok && $0.latencyMS != nil }
@@ -127,6 +137,17 @@ public struct Findings: Sendable, Equatable {
         slower = Self.slower(ok, comparisons: ReportData.comparisons(results))
         (coldStarts, memory) = Self.compileCosts(ok)
         warnings = Self.warnings(results.cells)
+        for r in ReportData.environmentComparisons(results) {
+            var i = environments.firstIndex { $0.candidate == r.cell.environment }
+            if i == nil {
+                environments.append(EnvironmentVerdict(baseline: r.base.environment, candidate: r.cell.environment))
+                i = environments.count - 1
+            }
+            environments[i!].compared += 1
+            if r.comparison.significant {
+                if r.comparison.ratio > 1 { environments[i!].faster.append(r.comparison.ratio) } else { environments[i!].slower.append(r.comparison.ratio) }
+            }
+        }
     }
 
     static func series(_ cell: CellResult) -> Series {

@@ -23,6 +23,7 @@ extension FindingsText {
                         "最高吞吐量:\(top.series.family) 在批大小 \(top.bestBatch) 时达到 \(Format.rate(top.bestThroughput)) 样本/秒。"))
             }
         }
+        for e in findings.environments { sentences.append(environmentVerdict(e)) }
         if !findings.slower.isEmpty {
             sentences.append(
                 pick(
@@ -44,6 +45,31 @@ extension FindingsText {
                 ? pick("Review the \(warned) warning(s) before relying on these figures.", "在采用这些数据之前,请先查看 \(warned) 条警告。")
                 : pick("No measurement warnings were raised.", "测量过程中没有警告。"))
         return sentences.joined(separator: pick(" ", ""))
+    }
+
+    /// One environment against the first: in how many cells it is faster, slower or level.
+    func environmentVerdict(_ e: Findings.EnvironmentVerdict) -> String {
+        func range(_ r: [Double]) -> String {
+            let lo = r.min()!, hi = r.max()!
+            return lo == hi ? String(format: "%.2f×", lo) : String(format: "%.2f–%.2f×", lo, hi)
+        }
+        let level = e.compared - e.faster.count - e.slower.count
+        var en: [String] = [], zh: [String] = []
+        if !e.faster.isEmpty {
+            en.append("faster in \(e.faster.count) (\(range(e.faster)))")
+            zh.append("\(e.faster.count) 个更快(\(range(e.faster)))")
+        }
+        if !e.slower.isEmpty {
+            en.append("slower in \(e.slower.count) (\(range(e.slower)))")
+            zh.append("\(e.slower.count) 个更慢(\(range(e.slower)))")
+        }
+        if level > 0 {
+            en.append("no significant difference in \(level)")
+            zh.append("\(level) 个无显著差异")
+        }
+        return pick(
+            "\(e.candidate) against \(e.baseline), over the \(e.compared) cell(s) both ran: \(en.joined(separator: ", ")) (see Environments compared).",
+            "\(e.candidate) 对比 \(e.baseline),两者都运行的 \(e.compared) 个单元中:\(zh.joined(separator: ","))(见“环境对比”)。")
     }
 
     /// Which variant wins at which batch sizes, with the range of its significant speedups.

@@ -115,6 +115,7 @@ public enum HTMLReport {
         th { background: #f3f4f6; font-weight: 600; vertical-align: bottom; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         table.env td:first-child { font-weight: 600; white-space: nowrap; }
+        table.summary { display: block; overflow-x: auto; max-width: 100%; }
         table.summary td { white-space: nowrap; }
         table.summary td:last-child { white-space: normal; min-width: 9em; }
         tr.failed td { color: #b91c1c; }

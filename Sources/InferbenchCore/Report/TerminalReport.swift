@@ -11,6 +11,7 @@ public enum TerminalReport {
         }
         out += "\n"
         let multiEnv = Set(results.cells.map(\.environment)).count > 1
+        func name(_ cell: CellResult) -> String { (multiEnv ? "\(cell.model) [\(cell.environment)]" : cell.model) + " " + cell.variant.label }
         let steps = results.hasStepRates
         var headers = ["model", "variant", "n", "mean ms", "p50 ms", "95% CI", "p90 ms", "p99 ms", "min ms", "max ms", "samples/s"]
         if steps { headers += ["it/s", "s/image"] }
@@ -48,10 +49,10 @@ public enum TerminalReport {
             )
         }
         for cell in results.cells where cell.status != .ok {
-            notes.append("\(cell.status.rawValue): \(cell.model) \(cell.variant.label): \(cell.error.map { "\($0.kind): \($0.message)" } ?? "")")
+            notes.append("\(cell.status.rawValue): \(name(cell)): \(cell.error.map { "\($0.kind): \($0.message)" } ?? "")")
         }
         for cell in results.cells {
-            for w in cell.warnings { notes.append("warning: \(cell.model) \(cell.variant.label): \(w.message)") }
+            for w in cell.warnings { notes.append("warning: \(name(cell)): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
                 let be =
                     cs.breakevenIterations.map { "pays back after \(Int($0)) calls" }
@@ -59,21 +60,21 @@ public enum TerminalReport {
                         ? "no eager baseline in this run to pay back against" : "never pays back (not faster than eager)")
                 let how = cs.batchReuse.map { "batch sweep, \(ReportText(.en).batchReuse($0)): " } ?? "load \(Format.seconds(cs.loadS)), "
                 notes.append(
-                    "cold start: \(cell.model) \(cell.variant.label): \(how)compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)"
+                    "cold start: \(name(cell)): \(how)compile \(Format.seconds(cs.compileS))\(cs.compileCache.map { " (\($0) compile cache)" } ?? ""), first call \(Format.ms(cs.firstCallMS)) ms; \(be)"
                 )
             }
             if let t = cell.telemetry, t.gpuUtilMean != nil {
                 notes.append(
                     String(
-                        format: "gpu: %@ %@: SM util %.0f%% (max %.0f%%), power %.0f W, %@ J/sample, SM clock %.0f MHz, max %.0f °C%@",
-                        cell.model, cell.variant.label, t.gpuUtilMean ?? 0, t.gpuUtilMax ?? 0, t.powerWMean ?? 0,
+                        format: "gpu: %@: SM util %.0f%% (max %.0f%%), power %.0f W, %@ J/sample, SM clock %.0f MHz, max %.0f °C%@",
+                        name(cell), t.gpuUtilMean ?? 0, t.gpuUtilMax ?? 0, t.powerWMean ?? 0,
                         t.energyJPerSample.map { String(format: "%.3g", $0) } ?? "-", t.smClockMHzMean ?? 0, t.tempCMax ?? 0,
                         t.throttled ? ", THROTTLED" : ""))
             }
             if let a = cell.accuracy, cell.status == .ok, cell.variant.compile != .eager || cell.variant.precision != .fp32 {
                 notes.append(
                     String(
-                        format: "accuracy: %@ %@: max abs err %.2g, cosine %.6f vs eager fp32 (%@)", cell.model, cell.variant.label, a.maxAbsErr, a.cosine,
+                        format: "accuracy: %@: max abs err %.2g, cosine %.6f vs eager fp32 (%@)", name(cell), a.maxAbsErr, a.cosine,
                         a.withinTolerance ? "within tolerance" : "BEYOND tolerance"))
             }
         }
