@@ -86,7 +86,7 @@ extension Load {
             maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla)
         let url = outDir.appending(path: "results.json")
         let recorder = recording.recorder
-        let live = LoadRecorder(results, recorder: recorder, sampler: sampler, resultsPath: url.path)
+        let live = LoadRecorder(results, recorder: recorder, sampler: sampler, resultsURL: url)
         var test = LoadTest(
             model: spec, variant: variant, seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch,
             maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
@@ -99,6 +99,7 @@ extension Load {
         let outcome: LoadTest.Outcome
         do { outcome = try await task.value } catch { throw error as! InferbenchError }
         sampler?.stop()
+        live.drain()
         results.run.finishedAt = Date()
         results.run.status = task.isCancelled ? .incomplete : .complete
         results.loadTests = outcome.steps

@@ -63,25 +63,45 @@ final class StoreRecorder: @unchecked Sendable {
 }
 
 /// A running load test's progress, fed by its events from several tasks, each record handed to
-/// the store in the order the events came.
+/// the store in the order the events came. At the start and end of every step the run so far
+/// is also written to `results.json` (status incomplete, the running step `partial`), so a
+/// test killed between steps keeps its finished steps on disk as well as in the store.
 final class LoadRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var progress: LoadProgress
     private let recorder: StoreRecorder
     private let sampler: TelemetrySampler?
-    private let resultsPath: String
+    private let resultsURL: URL
+    private let files = DispatchQueue(label: "inferbench.load-checkpoint")
+    private var fileFailed = false
 
-    init(_ results: RunResults, recorder: StoreRecorder, sampler: TelemetrySampler?, resultsPath: String) {
+    init(_ results: RunResults, recorder: StoreRecorder, sampler: TelemetrySampler?, resultsURL: URL) {
         progress = LoadProgress(results: results)
         self.recorder = recorder
         self.sampler = sampler
-        self.resultsPath = resultsPath
+        self.resultsURL = resultsURL
     }
 
     func handle(_ event: LoadTest.Event) {
         lock.withLock {
             let samples = sampler.map { sampler in { (from: Double, to: Double) in sampler.snapshot(from: from, to: to) } }
-            for record in progress.apply(event, telemetry: samples) { recorder.record(record, resultsPath: resultsPath) }
+            for record in progress.apply(event, telemetry: samples) {
+                recorder.record(record, resultsPath: resultsURL.path)
+                if case .run(let results) = record { checkpoint(results) }
+            }
+        }
+    }
+
+    /// Waits for the queued checkpoints: call it before writing the final results.json.
+    func drain() { files.sync {} }
+
+    private func checkpoint(_ results: RunResults) {
+        files.async {
+            guard !self.fileFailed else { return }
+            do { try results.write(to: self.resultsURL) } catch {
+                self.fileFailed = true
+                Console.error("cannot write \(self.resultsURL.path) during the test: \(error); the final write will try again")
+            }
         }
     }
 }

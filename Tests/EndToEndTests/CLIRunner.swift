@@ -98,9 +98,14 @@ enum CLI {
 
     /// Waits until `results.json` in `directory` holds at least `cells` cells.
     static func waitForCells(_ cells: Int, in directory: URL, timeout: TimeInterval = 120) {
+        waitForEntries(cells, of: "cells", in: directory, timeout: timeout)
+    }
+
+    /// Waits until `results.json` in `directory` lists at least `count` items under `key`.
+    static func waitForEntries(_ count: Int, of key: String, in directory: URL, timeout: TimeInterval = 120) {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let json = try? results(in: directory), let list = json["cells"] as? [Any], list.count >= cells { return }
+            if let json = try? results(in: directory), let list = json[key] as? [Any], list.count >= count { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
     }

@@ -94,6 +94,10 @@ import Testing
         let host = try #require(results.telemetry?.host)
         let first = try #require(step.windows.first?.start), last = try #require(step.windows.last?.end)
         #expect(host.contains { $0.t >= first && $0.t <= last })
+        // results.json was written when the step started: the run, marked incomplete, its step partial.
+        let onDisk = try RunResults.read(from: out.appending(path: "results.json"))
+        #expect(onDisk.run.id == runs[0].id && onDisk.run.status == .incomplete)
+        #expect(onDisk.loadTests.count == 1 && onDisk.loadTests[0].partial == true)
         let history = try CLI.run(["history", "--store", storePath])
         #expect(history.status == 0, "\(history.stderr)")
         #expect(history.stdout.contains(runs[0].id) && history.stdout.contains("incomplete") && history.stdout.contains("load test, "), "\(history.stdout)")
@@ -131,6 +135,26 @@ import Testing
             "--no-throughput", "--quiet", "--no-store", "--store", storePath,
         ])
         #expect(noStore.status == 64)
+    }
+
+    @Test func aKilledConcurrencySweepKeepsItsFinishedStepsInResultsJSON() throws {
+        let out = dir.appending(path: "killed-sweep")
+        let r = try CLI.run(
+            [
+                "load", "--model", "synthetic:median_ms=2", "--concurrency", "1,2", "--duration", "2s", "--window", "1s", "--quiet",
+                "--no-store", "--no-telemetry", "--out", out.path,
+            ], timeout: 300
+        ) { pid in
+            CLI.waitForEntries(2, of: "load_tests", in: out)  // the second step has started
+            kill(pid, SIGKILL)
+        }
+        #expect(r.status == -1 || r.status == 9 || r.status == SIGKILL, "killed: \(r.status) \(r.stderr)")
+        let results = try RunResults.read(from: out.appending(path: "results.json"))
+        #expect(results.run.status == .incomplete)
+        try #require(results.loadTests.count == 2)
+        let done = results.loadTests[0], cut = results.loadTests[1]
+        #expect(done.partial != true && done.concurrency == 1 && done.completed > 0 && done.latencyMS != nil)
+        #expect(cut.partial == true && cut.concurrency == 2)
     }
 
     @Test func aLoadTestIsRecorded() throws {

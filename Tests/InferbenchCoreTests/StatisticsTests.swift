@@ -95,7 +95,9 @@ extension SeededGenerator {
     @Test func theFirstCallAfterASwitchIsSetAside() {
         var m = CellMeasurement(perIteration: 0.001)
         let rule = StoppingRule()
-        m.add(LatencyChunk(deviceNS: [9_000_000, 1_000_000, 1_100_000], hostNS: [9_100_000, 1_050_000, 1_150_000], clock: "cuda_event"), seconds: 0.1, rule: rule, repeatStart: 0, afterSwitch: true)
+        m.add(
+            LatencyChunk(deviceNS: [9_000_000, 1_000_000, 1_100_000], hostNS: [9_100_000, 1_050_000, 1_150_000], clock: "cuda_event"), seconds: 0.1, rule: rule,
+            repeatStart: 0, afterSwitch: true)
         m.add(LatencyChunk(deviceNS: [1_000_000, 1_200_000], hostNS: [1_050_000, 1_250_000], clock: "cuda_event"), seconds: 0.1, rule: rule, repeatStart: 0)
         #expect(m.samples.values == [1_000_000, 1_100_000, 1_000_000, 1_200_000])
         #expect(m.hostSamples.count == 4 && m.chunkSizes == [2, 2])
