@@ -4,18 +4,22 @@ import InferbenchCore
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the Markdown, HTML and CSV reports of a finished run.",
+        abstract: "Write the Markdown, HTML and CSV reports of a finished run, or print its summary.",
         discussion: """
             RESULTS is a results.json, the run folder that holds one, or a run in the results store (its id, a \
             unique id prefix, or latest). Files go next to the results.json unless --out is given (a stored run \
-            whose folder is gone goes to results/<id>); their paths are printed.
+            whose folder is gone goes to results/<id>); their paths are printed. --summary prints the \
+            terminal summary that `run` or `load` printed; with --format none it writes nothing.
             """)
 
     @Argument(help: "A results.json, a run folder holding one, or a stored run (id, unique id prefix, or latest).")
     var results: String
 
-    @Option(name: .long, help: "Comma-separated formats: md, html, csv (cells.csv and samples.csv), json.")
+    @Option(name: .long, help: "Comma-separated formats: md, html, csv (cells.csv and samples.csv), json; none writes no file.")
     var format: String = "md,html,csv"
+
+    @Flag(name: .long, help: "Print the terminal summary (as run and load print it) before the paths written.")
+    var summary = false
 
     @Option(name: .long, help: "Report language: en or zh.")
     var lang: String = "en"
@@ -32,15 +36,26 @@ struct Report: AsyncParsableCommand {
     }
 
     func execute() throws(InferbenchError) -> [URL] {
-        let formats: [ReportFormat] = try Run.list(format, flag: "--format")
-        guard !formats.isEmpty else { throw .badInput("--format: give at least one of md, html, csv, json") }
+        let none = format.trimmingCharacters(in: .whitespaces) == "none"
+        let formats: [ReportFormat] = none ? [] : try Run.list(format, flag: "--format")
+        guard !formats.isEmpty || none else { throw .badInput("--format: give at least one of md, html, csv, json, or none") }
+        if none && !summary { throw .badInput("--format none writes nothing: add --summary to print the summary") }
         guard let language = ReportLanguage(rawValue: lang) else { throw .badInput("--lang \(lang): give en or zh") }
         let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
         let results = resolved.results
+        if summary { Console.out(Self.summary(of: results)) }
+        if none { return [] }
         // A stored run's results.json may be gone, or stale (killed runs): only a file read is `source`.
         let source = resolved.fromStore ? nil : resolved.file
         let folder = resolved.file.map { $0.deletingLastPathComponent() }.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
         let directory = out.map { URL(fileURLWithPath: $0) } ?? folder ?? URL(fileURLWithPath: "results/\(results.run.id)")
         return try ReportFiles.write(results, formats: formats, language: language, to: directory, source: source)
+    }
+
+    /// What `run` or `load` printed at the end, rendered again from the results.
+    static func summary(of results: RunResults) -> String {
+        guard results.load != nil || !results.loadTests.isEmpty else { return TerminalReport.render(results) }
+        let load = results.load
+        return LoadReport.render(results.loadTests, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS)
     }
 }

@@ -27,6 +27,17 @@ import Testing
         #expect(md.contains("推理性能可行性报告"))
     }
 
+    @Test func summaryPrintsWhatRunPrinted() throws {
+        let results = try ResultsFiles.write(into: dir.appending(path: "summary"))
+        let r = try CLI.run(["report", results.path, "--summary", "--format", "none"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("p50 ms") && r.stdout.contains("2.00x [") && r.stdout.contains("cells ok"), "\(r.stdout)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: results.deletingLastPathComponent().path)
+        #expect(written == ["results.json"], "wrote \(written)")
+        let nothing = try CLI.run(["report", results.path, "--format", "none"])
+        #expect(nothing.status == 64 && nothing.stderr.contains("--summary"))
+    }
+
     @Test func badInputExits64() throws {
         let missing = try CLI.run(["report", dir.appending(path: "missing").path])
         #expect(missing.status == 64 && missing.stderr.contains("no such file or folder"))
