@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ DESCRIPTION = (
 )
 
 _SPIN_NS = 200_000  # sleep until this close to the deadline, then spin
+
+# Multiplies every call's duration in this worker: an environment whose Python is started with it
+# set is a known amount slower than another, which tests comparisons between environments.
+SCALE_VARIABLE = "INFERBENCH_SYNTHETIC_SCALE"
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ class SyntheticModel:
         self._rng = random.Random(cfg.seed)
         self._calls = 0
         self._draw: Callable[[], float] = self._sampler()
+        self._scale = environment_scale()
 
     @staticmethod
     def load(params: Mapping[str, str], batch_size: int, seed: int) -> tuple[SyntheticModel, LoadResult]:
@@ -162,7 +168,7 @@ class SyntheticModel:
         ms = max(0.0, self._draw()) + self.cfg.per_item_ms * (batch_size - 1)
         if self.cfg.stall_every > 0 and self._calls % self.cfg.stall_every == 0:
             ms += self.cfg.stall_ms
-        return int(ms * 1e6)
+        return int(ms * self._scale * 1e6)
 
     def call(self, batch_size: int) -> None:
         start = time.perf_counter_ns()
@@ -202,6 +208,20 @@ class SyntheticModel:
 
     def unload(self) -> None:
         pass
+
+
+def environment_scale() -> float:
+    """``$INFERBENCH_SYNTHETIC_SCALE`` as a positive factor (1 when unset)."""
+    text = os.environ.get(SCALE_VARIABLE, "").strip()
+    if not text:
+        return 1.0
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = -1.0
+    if not (scale > 0 and math.isfinite(scale)):
+        raise bad_request(f"${SCALE_VARIABLE}={text!r}: give a positive number, e.g. 1.5")
+    return scale
 
 
 def wait_until(deadline_ns: int) -> None:

@@ -74,3 +74,11 @@ def test_throughput_and_infer(session: Session) -> None:
                                   "synthetic:stall_every=1.5", "synthetic:median=3"])
 def test_bad_synthetic_parameters(session: Session, spec: str) -> None:
     assert error_of(call(session, "load", model=spec))["kind"] == "bad_request"
+
+
+def test_environment_scale_multiplies_every_call(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFERBENCH_SYNTHETIC_SCALE", "1.5")
+    assert _targets({"median_ms": "2", "stall_every": "2", "stall_ms": "2"}, 2) == [3 * MS, 6 * MS]
+    monkeypatch.setenv("INFERBENCH_SYNTHETIC_SCALE", "0")
+    err = error_of(call(session, "load", model="synthetic:median_ms=1"))
+    assert err["kind"] == "bad_request" and "INFERBENCH_SYNTHETIC_SCALE" in err["message"]
