@@ -89,5 +89,15 @@ import Testing
             #expect(zip(px, px.dropFirst()).allSatisfy { $1 - $0 >= 44 }, "crowded ticks for \(lo)...\(hi): \(axis.ticks())")
         }
         #expect(Format.tick(25_000) == "25k" && Format.tick(0.5) == "0.5" && Format.tick(2) == "2")
+        // One unit per axis: 5k beside 10k, never 5000.
+        #expect(Format.ticks([0, 5000, 10000, 15000]) == ["0", "5k", "10k", "15k"] && Format.ticks([0, 0.5, 1]) == ["0", "0.5", "1"])
+    }
+
+    @Test func readersGetVersionsAndChangesAsTheyKnowThem() {
+        #expect(ReportTables.cudnnText("91900") == "9.19.0 (91900)" && ReportTables.cudnnText("8906") == "8.9.6 (8906)")
+        #expect(ReportTables.cudnnText("n/a") == "n/a")
+        let html = HTMLReport.render(results)
+        #expect(html.contains("9.1.0 (90100)"))
+        #expect(!html.contains("(+0%)") && !html.contains("(-0%)"))
     }
 }

@@ -60,6 +60,20 @@ import Testing
         #expect(LoadTimelineChart.render(single, ReportText(.en)) == nil)
     }
 
+    @Test func anEarlyStopThatClaimsItsPlannedLengthIsCutAtTheNextStep() {
+        var old = results
+        // Written before early stops recorded their real length: step 1 claims 100–106 s, but step 2 began at 101 s.
+        old.loadTests[1].phaseStart = 101
+        for k in old.loadTests[1].windows.indices {
+            old.loadTests[1].windows[k].start = nil
+            old.loadTests[1].windows[k].end = nil
+        }
+        var bands = LoadTimelineChart.bands(old.loadTests)
+        #expect(bands[0].end == 101 && bands[0].points.allSatisfy { $0.end <= 101 })
+        bands = LoadTimelineChart.bands(results.loadTests)
+        #expect(zip(bands, bands.dropFirst()).allSatisfy { $0.end <= $1.start })
+    }
+
     @Test func aRampDrawsItsTargetAndASliverOfDrainIsLeftOut() throws {
         var ramp = results
         ramp.load?.slaP99MS = nil

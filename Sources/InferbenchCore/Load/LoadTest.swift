@@ -144,9 +144,9 @@ public struct LoadTest: Sendable {
             let found = await search.run(start: start) { qps in
                 let duration = search.duration(for: qps)
                 let offsets = ArrivalSchedule.poisson(qps: qps, seed: UInt64(seed) &+ UInt64(qps * 1000)).offsets(duration: duration)
-                progress(String(format: "find-max-qps: poisson %.1f qps for %.0f s (%d requests)", qps, duration, offsets.count))
+                progress("find-max-qps: poisson \(Format.rate(qps)) qps for \(Int(duration.rounded())) s (\(offsets.count) requests)")
                 let planned = offsets.count
-                let scenario = String(format: "poisson %.1f qps", qps)
+                let scenario = "poisson \(Format.rate(qps)) qps"
                 var announced = LoadTestResult(scenario: scenario)
                 announced.targetQPS = qps
                 let sent = await observed(announced, index: index, offsets: offsets) { start, collector in
@@ -239,7 +239,7 @@ public struct LoadTest: Sendable {
                 CellWarning(
                     kind: "late",
                     message:
-                        "\(step.late) requests were sent over 1 ms after their due time (the generator could not keep up); their latency still counts from the due time"
+                        "\(step.late == 1 ? "1 request was" : "\(step.late) requests were") sent over 1 ms after their due time (the generator could not keep up); their latency still counts from the due time"
                 ))
         }
         return step

@@ -108,10 +108,17 @@ public struct FindingsText: Sendable {
         let what = m.gpu ? pick("peak GPU memory", "GPU 峰值显存") : pick("worker RSS", "工作进程 RSS")
         let items = m.figures.map { f -> String in
             let delta = f.value.variantMB - f.value.eagerMB
-            let sign = delta >= 0 ? "+" : "-"
-            let pct = f.value.eagerMB > 0 ? String(format: " (%+.0f%%)", delta / f.value.eagerMB * 100) : ""
-            return pick(
-                "\(sign)\(Format.megabytes(abs(delta))) MB\(pct) at batch \(f.batch)", "批大小 \(f.batch) 时 \(sign)\(Format.megabytes(abs(delta))) MB\(pct)")
+            // Under 0.05 MB reads as no change, not "+0.0 MB (+0%)"; a share under 1% keeps a
+            // decimal, not "-0%", and one under 0.1% is left out.
+            let change: String
+            if abs(delta) < 0.05 {
+                change = "±0 MB"
+            } else {
+                let pct = f.value.eagerMB > 0 ? delta / f.value.eagerMB * 100 : nil
+                let share = pct.flatMap { abs($0) < 0.1 ? nil : String(format: abs($0) < 1 ? " (%+.1f%%)" : " (%+.0f%%)", $0) } ?? ""
+                change = "\(delta >= 0 ? "+" : "-")\(Format.megabytes(abs(delta))) MB\(share)"
+            }
+            return pick("\(change) at batch \(f.batch)", "批大小 \(f.batch) 时 \(change)")
         }
         return pick("\(subject(m.series)): \(what) over eager: \(list(items)).", "\(subject(m.series)):相对 eager 的\(what):\(list(items))。")
     }

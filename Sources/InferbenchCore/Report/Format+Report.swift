@@ -46,6 +46,13 @@ extension Format {
         return trimmed(value)
     }
 
+    /// The ticks of one axis in one unit: `0`, `5k`, `10k`, `15k`, never `5000` beside `10k`.
+    public static func ticks(_ values: [Double]) -> [String] {
+        let top = values.map(abs).max() ?? 0
+        let (unit, suffix) = top >= 1e6 ? (1e6, "M") : top >= 1e4 ? (1e3, "k") : (1, "")
+        return values.map { $0 == 0 ? "0" : trimmed($0 / unit) + suffix }
+    }
+
     static func trimmed(_ value: Double) -> String {
         var text = String(format: "%.3f", value)
         while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }

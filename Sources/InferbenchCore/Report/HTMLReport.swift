@@ -41,7 +41,7 @@ public enum HTMLReport {
         out += "<section>\n<h2>\(HTML.escape(t.conclusion))</h2>\n<p class=\"conclusion\">\(HTML.escape(words.conclusion()))</p>\n</section>\n"
         out += "<section>\n<h2>\(HTML.escape(t.environment))</h2>\n" + table(ReportTables.environment(results, t), className: "env")
         out += "<p class=\"command\">\(HTML.escape(t.command)): <code>\(HTML.escape(results.run.command))</code></p>\n</section>\n"
-        out += "<p class=\"note\">\(HTML.escape(t.howToRead))</p>\n"
+        out += "<p class=\"note\">\(HTML.escape(t.howToRead(denoising: results.cells.contains { $0.stepsPerCall != nil })))</p>\n"
         let comparisons = ReportData.comparisons(results)
         let multiEnv = Set(results.cells.map(\.environment)).count > 1
         for model in ReportData.models(results) {
@@ -115,16 +115,20 @@ public enum HTMLReport {
         th { background: #f3f4f6; font-weight: 600; vertical-align: bottom; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         table.env td:first-child { font-weight: 600; white-space: nowrap; }
-        table.summary { display: block; overflow-x: auto; max-width: 100%; }
+        table.summary { display: block; overflow-x: auto; max-width: 100%; font-size: 13px; }
+        table.summary th, table.summary td { padding: 5px 7px; word-break: keep-all; }
+        table.summary th.num { white-space: normal; min-width: 3.5em; }
         table.summary td { white-space: nowrap; }
-        table.summary td:last-child { white-space: normal; min-width: 9em; }
+        table.summary td:last-child { white-space: normal; min-width: 7em; }
+        table.steps th, table.steps td { padding: 5px 5px; }
+        table.steps td:last-child { min-width: 0; }
         tr.failed td { color: #b91c1c; }
-        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px 24px; margin-top: 12px; align-items: start; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 16px 24px; margin-top: 12px; align-items: start; }
         figure.chart { margin: 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: 10px 12px; }
         figure.chart-timeline { grid-column: 1 / -1; }
         figcaption { font-weight: 600; font-size: 14px; margin-bottom: 6px; }
         figure.chart > svg { width: 100%; height: auto; display: block; }
-        svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; fill: #374151; }
+        svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", "PingFang SC", sans-serif; fill: #374151; }
         svg text.axis { font-size: 13px; fill: #111827; }
         svg text.value { font-variant-numeric: tabular-nums; }
         ul.legend { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; }

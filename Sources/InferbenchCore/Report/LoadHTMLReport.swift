@@ -23,7 +23,7 @@ enum LoadHTMLReport {
             out += "<section>\n<h2>\(HTML.escape(t.loadSetup))</h2>\n<p>\(HTML.escape(t.loadSetupLine(info)))</p>\n</section>\n"
         }
         out += "<section>\n<h2>\(HTML.escape(t.loadSteps))</h2>\n"
-        out += HTMLReport.table(LoadReportData.steps(results, t), className: "summary")
+        out += HTMLReport.table(LoadReportData.steps(results, t), className: "summary steps")
         out += "<p class=\"note\">\(HTML.escape(LoadReportData.howToRead(results, t)))</p>\n"
         if let chart = LoadTimelineChart.render(results, t) { out += chart + "\n" }
         out += "</section>\n"

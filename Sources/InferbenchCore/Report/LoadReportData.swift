@@ -16,7 +16,7 @@ enum LoadReportData {
         var table = ReportTable(
             headers: [
                 t.stepColumn, t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.droppedColumn, t.errorsColumn,
-                "p50 ms", "p99 ms", "max ms", t.breakdownColumn, t.batchColumn, t.slaColumn,
+                t.p50Column, t.p99Column, t.maxColumn, t.breakdownColumn, t.batchColumn, t.slaColumn,
             ],
             rows: [], numeric: Set([0] + Array(2...12)))
         for (i, s) in results.loadTests.enumerated() {

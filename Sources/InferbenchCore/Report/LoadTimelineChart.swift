@@ -38,7 +38,24 @@ enum LoadTimelineChart {
     /// The steps that have windows to draw. A step's last window is left out when it is under a
     /// quarter of the others' length: it holds the drain after the step's end, and a rate over
     /// a sliver of time says little.
+    ///
+    /// Steps never overlap: results written before an early-stopped step recorded how long it
+    /// really ran claim the planned length, which would pile its band, label and windows onto
+    /// the steps after it; such a step is cut where the next one starts.
     static func bands(_ steps: [LoadTestResult]) -> [Band] {
+        var bands = placed(steps)
+        for i in bands.indices.dropLast() where bands[i + 1].start < bands[i].end {
+            let cut = max(bands[i + 1].start, bands[i].start)
+            bands[i].end = cut
+            for j in bands[i].points.indices {
+                bands[i].points[j].start = min(bands[i].points[j].start, cut)
+                bands[i].points[j].end = min(bands[i].points[j].end, cut)
+            }
+        }
+        return bands
+    }
+
+    static func placed(_ steps: [LoadTestResult]) -> [Band] {
         steps.enumerated().compactMap { index, step in
             var windows = step.windows
             if windows.count >= 2, let last = windows.last, last.seconds < 0.25 * (windows.dropLast().map(\.seconds).max() ?? 0) {
@@ -74,18 +91,25 @@ enum LoadTimelineChart {
 
         // Offered and achieved rate.
         let ramps = bands.compactMap { b in b.step.rampQPS.map { (b, $0) } }
-        let rateMax = (points.flatMap { [$0.window.qps, $0.window.offeredQPS ?? 0] } + ramps.flatMap(\.1)).max() ?? 1
+        let rateMax = (points.flatMap { [$0.window.qps, $0.window.offeredQPS ?? 0] } + ramps.flatMap(\.1) + bands.compactMap(\.step.targetQPS)).max() ?? 1
         let rate = PlotAxis.linear(0, rateMax * 1.05, from: rateTop + s.rateHeight, to: rateTop)
         svg.yAxis(rate, left: s.left, right: s.width - s.right, title: t.rateAxis)
         for (band, ramp) in ramps where ramp.count == 2 {
             svg.line(px(band.start), rate.position(ramp[0]), px(band.end), rate.position(ramp[1]), stroke: colors.ramp, width: 1.5, dash: "2 3")
         }
         let dots = points.count <= 240
+        var drewOffered = false
         for band in bands {
-            // Offered on top, dashed: where the two agree, both stay visible.
-            let offered = band.points.compactMap { p in p.window.offeredQPS.map { (px(p.mid), rate.position($0)) } }
+            // Offered on top, dashed: where the two agree, both stay visible. It is a rate over
+            // each window, so a level across the window (visible even for a one-window step);
+            // results without per-window offered rates fall back to the step's target.
+            let target = band.step.rampQPS == nil ? band.step.targetQPS : nil
+            let offered = band.points.compactMap { p in
+                (p.window.offeredQPS ?? target).map { [(px(p.start), rate.position($0)), (px(p.end), rate.position($0))] }
+            }
             svg.polyline(band.points.map { (px($0.mid), rate.position($0.window.qps)) }, stroke: colors.achieved, width: 2)
-            svg.polyline(offered, stroke: colors.offered, width: 1.5, dash: "5 3")
+            svg.polyline(offered.flatMap { $0 }, stroke: colors.offered, width: 1.5, dash: "5 3")
+            drewOffered = drewOffered || !offered.isEmpty
             for p in band.points {
                 let w = p.window
                 var tip = "\(t.stepColumn)\(band.index + 1), \(Format.tick(p.start - t0))–\(Format.tick(p.end - t0)) s: "
@@ -99,7 +123,9 @@ enum LoadTimelineChart {
                 }
             }
         }
-        legend += [swatch(t.offeredLegend, colors.offered, dash: "5 3"), swatch(t.achievedLegend, colors.achieved)]
+        // Closed-loop results written before windows carried offered rates have none to show.
+        if drewOffered { legend.append(swatch(t.offeredLegend, colors.offered, dash: "5 3")) }
+        legend.append(swatch(t.achievedLegend, colors.achieved))
         if !ramps.isEmpty { legend.append(swatch(t.rampLegend, colors.ramp, dash: "2 3")) }
         if points.contains(where: { $0.window.errors > 0 }) { legend.append(swatch(t.dropsLegend, colors.drops)) }
 

@@ -25,11 +25,19 @@ enum ReportTables {
             row("Python") { env in [env.pythonVersion, "(\(env.python))"].compactMap { $0 }.joined(separator: " ") },
             row("PyTorch") { env in env.torch ?? "-" },
             row("CUDA") { env in env.cuda ?? "-" },
-            row("cuDNN") { env in env.cudnn ?? "-" },
+            row("cuDNN") { env in env.cudnn.map(cudnnText) ?? "-" },
             row("Triton") { env in env.triton ?? "-" },
             row(t.device) { env in env.device ?? "-" },
         ]
         return ReportTable(headers: [""] + envs.map(\.name), rows: rows, numeric: [])
+    }
+
+    /// cuDNN as a reader knows it: torch reports one integer, `91900` for 9.19.0 (from 9,
+    /// major × 10000) and `8906` for 8.9.6 (before, major × 1000). Anything else stays as given.
+    static func cudnnText(_ raw: String) -> String {
+        guard let v = Int(raw), v >= 1000 else { return raw }
+        let version = v >= 90000 ? "\(v / 10000).\(v / 100 % 100).\(v % 100)" : "\(v / 1000).\(v / 100 % 10).\(v % 100)"
+        return "\(version) (\(raw))"
     }
 
     static func gpuText(_ gpu: EnvironmentRecord.GPU) -> String {

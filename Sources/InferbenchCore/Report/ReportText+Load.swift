@@ -36,6 +36,9 @@ extension ReportText {
     var droppedColumn: String { pick("dropped", "丢弃") }
     var errorsColumn: String { pick("errors", "错误") }
     var batchColumn: String { pick("batch", "平均批大小") }
+    var p50Column: String { pick("p50 ms", "p50 毫秒") }
+    var p99Column: String { pick("p99 ms", "p99 毫秒") }
+    var maxColumn: String { pick("max ms", "最大 毫秒") }
     var breakdownColumn: String { pick("queue / ipc / compute ms", "排队 / ipc / 计算 毫秒") }
     var slaColumn: String { "SLA" }
     var slaPass: String { pick("pass", "通过") }

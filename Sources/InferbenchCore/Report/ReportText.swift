@@ -22,7 +22,7 @@ public struct ReportText: Sendable {
     var htmlLanguage: String { pick("en", "zh-CN") }
     var title: String { pick("Inference feasibility report", "推理性能可行性报告") }
     func runLine(id: String, started: String, status: RunInfo.Status) -> String {
-        let state = status == .complete ? pick("complete", "完整") : pick("INCOMPLETE (interrupted)", "不完整(被中断)")
+        let state = status == .complete ? pick("complete", "已完成") : pick("INCOMPLETE (interrupted)", "未完成(被中断)")
         return pick("Run \(id), started \(started), \(state).", "运行 \(id),开始于 \(started),\(state)。")
     }
     var environment: String { pick("Environment", "环境") }
@@ -79,10 +79,18 @@ public struct ReportText: Sendable {
     func failedCell(_ kind: String, skipped: Bool) -> String {
         skipped ? pick("skipped (\(kind))", "跳过(\(kind))") : pick("FAILED (\(kind))", "失败(\(kind))")
     }
+    /// How to read the results table; `denoising` adds the it/s and s/image columns of sd15.
+    func howToRead(denoising: Bool) -> String {
+        howToRead
+            + (denoising
+                ? pick(
+                    " For models that run denoising steps (sd15), it/s is steps per call / p50 and s/image is p50 / batch size.",
+                    "对逐步去噪的模型(sd15),it/s = 每次调用的步数 / p50,秒/图 = p50 / 批大小。") : "")
+    }
     var howToRead: String {
         pick(
-            "Latency is per call, each call synchronized; ± is the half-width of the median's 95% interval. samples/s is back-to-back throughput. Speedup is eager p50 / variant p50 at the same precision and batch, with its 95% interval; it counts only when the interval excludes 1.0. Break-even is compile time / time saved per call. For models that run denoising steps (sd15), it/s is steps per call / p50 and s/image is p50 / batch size.",
-            "延迟为单次调用耗时(每次调用后同步);± 为中位数 95% 置信区间的半宽。样本/秒 为连续执行的吞吐量。加速比 = 同精度、同批大小下 eager 的 p50 / 该变体的 p50,附 95% 置信区间;只有区间不含 1.0 才算显著。回本调用次数 = 编译耗时 / 每次调用节省的时间。对逐步去噪的模型(sd15),it/s = 每次调用的步数 / p50,秒/图 = p50 / 批大小。"
+            "Latency is per call, each call synchronized; ± is the half-width of the median's 95% interval. samples/s is back-to-back throughput. Speedup is eager p50 / variant p50 at the same precision and batch, with its 95% interval; it counts only when the interval excludes 1.0. Break-even is compile time / time saved per call.",
+            "延迟为单次调用耗时(每次调用后同步);± 为中位数 95% 置信区间的半宽。样本/秒 为连续执行的吞吐量。加速比 = 同精度、同批大小下 eager 的 p50 / 该变体的 p50,附 95% 置信区间;只有区间不含 1.0 才算显著。回本调用次数 = 编译耗时 / 每次调用节省的时间。"
         )
     }
 
@@ -100,8 +108,15 @@ public struct ReportText: Sendable {
     // Charts.
     var latencyChart: String { pick("p50 latency vs batch size (whiskers: 95% CI)", "p50 延迟与批大小(误差线:95% CI)") }
     var throughputChart: String { pick("Throughput vs batch size (whiskers: 95% CI)", "吞吐量与批大小(误差线:95% CI)") }
-    var speedupChart: String { pick("Speedup over eager (whiskers: 95% CI; right of 1.0 is faster)", "相对 eager 的加速比(误差线:95% CI;1.0 右侧为更快)") }
+    var speedupChart: String {
+        pick(
+            "Speedup over eager at the same precision and batch (whiskers: 95% CI; right of 1.0 is faster)",
+            "相对同精度、同批大小 eager 的加速比(误差线:95% CI;1.0 右侧为更快)")
+    }
     var spectrumChart: String { pick("Latency percentiles", "延迟百分位分布") }
+    var timelineChart: String {
+        pick("Timeline: each measured chunk's p50 (dot) and max (line), with the machine beneath", "时间线:每个测量块的 p50(点)与最大值(竖线),下方为机器状态")
+    }
     var batchAxis: String { pick("batch size", "批大小") }
     var latencyAxis: String { pick("p50 latency (ms)", "p50 延迟(毫秒)") }
     var throughputAxis: String { pick("throughput (samples/s)", "吞吐量(样本/秒)") }

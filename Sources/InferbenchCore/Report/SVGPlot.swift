@@ -129,10 +129,11 @@ struct SVGCanvas {
 
     /// Horizontal grid lines and labels for a y axis, and its title written upwards.
     mutating func yAxis(_ axis: PlotAxis, left: Double, right: Double, title: String) {
-        for tick in axis.ticks(minSpacing: 22) {
+        let ticks = axis.ticks(minSpacing: 22)
+        for (tick, label) in zip(ticks, Format.ticks(ticks)) {
             let y = axis.position(tick)
             line(left, y, right, y, stroke: "#e5e7eb")
-            text(left - 6, y + 4, Format.tick(tick), anchor: .end, className: "tick")
+            text(left - 6, y + 4, label, anchor: .end, className: "tick")
         }
         text(14, (axis.from + axis.to) / 2, title, anchor: .middle, className: "axis", rotate: true)
     }

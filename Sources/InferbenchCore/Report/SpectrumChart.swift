@@ -5,7 +5,8 @@ import Foundation
 /// dashes are the batch size.
 enum SpectrumChart {
     static let percentiles: [(Double, String)] = [(50, "p50"), (90, "p90"), (95, "p95"), (99, "p99"), (99.9, "p99.9")]
-    static let dashes: [String?] = [nil, "7 4", "2 3", "9 3 2 3", "1 5"]
+    /// Solid, dashed, dotted, dash-dot, dash-dot-dot: five batch sizes that stay apart in the legend.
+    static let dashes: [String?] = [nil, "7 4", "2 3", "9 3 2 3", "9 3 2 3 2 3"]
 
     static func values(_ l: LatencySummary) -> [Double] { [l.p50, l.p90, l.p95, l.p99, l.p999] }
 
