@@ -35,6 +35,31 @@ import Testing
         #expect(html.contains("<title>resnet50 bs1: 10 [9.9–10.1]</title>") || html.contains("eager/fp32 bs1: 10 [9.9–10.1]"))
     }
 
+    @Test func aLargeGridDrawsOnePercentilePanelPerBatchSize() throws {
+        // The guide's grid: 3 modes × 2 precisions × 5 batch sizes, 30 lines in one chart otherwise.
+        var cells: [CellResult] = []
+        for batch in [1, 4, 8, 16, 32] {
+            for precision in [Precision.fp32, .fp16] {
+                for (i, mode) in [CompileMode.eager, .default, .reduceOverhead].enumerated() {
+                    cells.append(
+                        ReportFixture.cell(
+                            "resnet50", mode, batch: batch, p50: Double(batch) / Double(i + 1), half: 0.01, throughput: 100, precision: precision))
+                }
+            }
+        }
+        let input = ChartInput(model: "resnet50", cells: cells, comparisons: [:], text: ReportText(.en), multiEnvironment: false)
+        let figure = try #require(SpectrumChart.render(input))
+        #expect(figure.hasPrefix("<figure class=\"chart chart-spectrum wide\">"))
+        for batch in [1, 4, 8, 16, 32] { #expect(count(">batch \(batch)</text>", in: figure) == 1, "panel for batch \(batch)") }
+        #expect(count("<polyline", in: figure) == 30 && !figure.contains("stroke-dasharray"), "one solid line per cell")
+        #expect(count("<li>", in: figure) == 6, "one legend entry per variant, no batch dashes")
+        // A small grid stays one chart with dashes per batch size (2 batch sizes, 9 cells).
+        let small = try #require(
+            SpectrumChart.render(ChartInput(model: "resnet50", cells: Array(cells.prefix(9)), comparisons: [:], text: ReportText(.en), multiEnvironment: false))
+        )
+        #expect(small.hasPrefix("<figure class=\"chart chart-spectrum\">"))
+    }
+
     @Test func sameContentAsMarkdown() {
         let html = HTMLReport.render(results)
         for text in [

@@ -55,8 +55,9 @@ public struct HTMLChartSection: Sendable {
     ]
 
     /// A figure: caption, drawing and an HTML legend (HTML wraps, so labels never overlap).
-    static func figure(kind: String, caption: String, svg: String, legend: [(String, String)], extra: String = "") -> String {
-        var out = "<figure class=\"chart chart-\(HTML.escape(kind))\"><figcaption>\(HTML.escape(caption))</figcaption>\(svg)"
+    /// `wide` spans the whole row of the chart grid.
+    static func figure(kind: String, caption: String, svg: String, legend: [(String, String)], extra: String = "", wide: Bool = false) -> String {
+        var out = "<figure class=\"chart chart-\(HTML.escape(kind))\(wide ? " wide" : "")\"><figcaption>\(HTML.escape(caption))</figcaption>\(svg)"
         if !legend.isEmpty || !extra.isEmpty {
             out += "<ul class=\"legend\">"
             out += legend.map { "<li><span class=\"swatch\" style=\"background:\($0.1)\"></span>\(HTML.escape($0.0))</li>" }.joined()
