@@ -132,6 +132,7 @@ struct Doctor: AsyncParsableCommand {
                         .fail, name, "failed on \(device): \(r.error ?? "?")",
                         fix: (r.error ?? "").contains("SIG")
                             ? "this PyTorch build crashes here: try another torch version, or use torch.compile variants instead of aot-inductor"
+                                + (kind == "aot-inductor" ? " (scripts/aoti-probe.py in inferbench's repository reproduces it in plain PyTorch)" : "")
                             : device == "cpu"
                                 ? "install g++ and the Python headers (`apt-get install g++ python3-dev`)"
                                 : "check that Triton matches this PyTorch (`pip install -U torch`) and the driver supports its CUDA"))
