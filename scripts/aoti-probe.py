@@ -1,7 +1,7 @@
 """Where does aoti_load_package crash on a host? Each step runs in its own process, so a
 segfault in one is reported and the next still runs. Usage: python scripts/aoti-probe.py
 (writes under /tmp/aoti-probe; CUDA steps need a GPU)."""
-import glob, os, subprocess, sys, zipfile
+import glob, os, shutil, subprocess, sys, zipfile
 
 STEP = sys.argv[1] if len(sys.argv) > 1 else "main"
 W = "/tmp/aoti-probe"
@@ -41,9 +41,14 @@ if STEP == "load_so":
 
 def sh(cmd, t=300):
     print(f"\n$ {cmd}", flush=True)
-    p = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=t)
+    try:
+        p = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=t)
+    except subprocess.TimeoutExpired:
+        print(f"[timeout after {t} s]", flush=True)
+        return
     print(p.stdout[-6000:], p.stderr[-6000:], f"[rc={p.returncode}]", flush=True)
 
+shutil.rmtree(W, ignore_errors=True)  # never probe an earlier run's library
 os.makedirs(W, exist_ok=True)
 py = sys.executable
 sh(f"{py} -c 'import torch,sys; print(torch.__version__, torch.version.cuda, torch.compiled_with_cxx11_abi(), sys.version)'")

@@ -141,7 +141,7 @@ import Testing
         let out = dir.appending(path: "killed-sweep")
         let r = try CLI.run(
             [
-                "load", "--model", "synthetic:median_ms=2", "--concurrency", "1,2", "--duration", "2s", "--window", "1s", "--quiet",
+                "load", "--model", "synthetic:median_ms=2", "--concurrency", "1,2", "--duration", "10s", "--window", "1s", "--quiet",
                 "--no-store", "--no-telemetry", "--out", out.path,
             ], timeout: 300
         ) { pid in

@@ -124,5 +124,15 @@ import Testing
         let html = HTMLReport.render(results)
         #expect(html.contains("9.1.0 (90100)"))
         #expect(!html.contains("(+0%)") && !html.contains("(-0%)"))
+        // No change reads as ±0 MB; a share under 0.1% is left out rather than printed as +0%.
+        var same = results
+        for i in same.cells.indices where same.cells[i].model == "resnet50" && same.cells[i].variant.compile == .default {
+            let batch = same.cells[i].variant.batchSize
+            if batch == 8 { same.cells[i].memoryMB?.peakAllocated = 400.02 }
+            if batch == 32 { same.cells[i].memoryMB?.peakAllocated = 1501 }
+        }
+        let md = MarkdownReport.render(same)
+        #expect(md.contains("±0 MB at batch 8") && md.contains("+1.0 MB at batch 32"), "\(md)")
+        #expect(!md.contains("+1.0 MB (") && !md.contains("(+0%)") && !md.contains("(+0.0%)"))
     }
 }

@@ -47,6 +47,10 @@ enum LoadTimelineChart {
         for i in bands.indices.dropLast() where bands[i + 1].start < bands[i].end {
             let cut = max(bands[i + 1].start, bands[i].start)
             bands[i].end = cut
+            // Windows wholly past the cut are dropped (they would pile up at it); one that
+            // straddles it is clamped.
+            let kept = bands[i].points.filter { $0.start < cut }
+            bands[i].points = kept.isEmpty ? Array(bands[i].points.prefix(1)) : kept
             for j in bands[i].points.indices {
                 bands[i].points[j].start = min(bands[i].points[j].start, cut)
                 bands[i].points[j].end = min(bands[i].points[j].end, cut)

@@ -38,7 +38,7 @@ extension ReportText {
     var batchColumn: String { pick("batch", "平均批大小") }
     var p50Column: String { pick("p50 ms", "p50 毫秒") }
     var p99Column: String { pick("p99 ms", "p99 毫秒") }
-    var maxColumn: String { pick("max ms", "最大 毫秒") }
+    var maxColumn: String { pick("max ms", "最大值 毫秒") }
     var breakdownColumn: String { pick("queue / ipc / compute ms", "排队 / ipc / 计算 毫秒") }
     var slaColumn: String { "SLA" }
     var slaPass: String { pick("pass", "通过") }

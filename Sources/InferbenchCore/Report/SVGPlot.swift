@@ -130,7 +130,9 @@ struct SVGCanvas {
     /// Horizontal grid lines and labels for a y axis, and its title written upwards.
     mutating func yAxis(_ axis: PlotAxis, left: Double, right: Double, title: String) {
         let ticks = axis.ticks(minSpacing: 22)
-        for (tick, label) in zip(ticks, Format.ticks(ticks)) {
+        // One unit per linear axis ("5k" beside "10k"); a log axis spans decades, each tick its own.
+        let labels = axis.log ? ticks.map(Format.tick) : Format.ticks(ticks)
+        for (tick, label) in zip(ticks, labels) {
             let y = axis.position(tick)
             line(left, y, right, y, stroke: "#e5e7eb")
             text(left - 6, y + 4, label, anchor: .end, className: "tick")
