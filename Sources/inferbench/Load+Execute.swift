@@ -108,7 +108,7 @@ extension Load {
         results.telemetry = sampler?.snapshot()
         do { try results.write(to: url) } catch { throw .internal("cannot write \(url.path): \(error)") }
         recorder.record(results, resultsPath: url.path)
-        Console.out(LoadReport.render(outcome.steps, offline: outcome.offlineThroughput, best: outcome.bestQPS, sla: sla))
+        Console.out(TerminalReport.summary(results))
         for death in outcome.workerDeaths { Console.note("worker died and was restarted: \(death)") }
         if !quiet { Console.note("Results: \(url.path)") }
         do {

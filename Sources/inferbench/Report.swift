@@ -43,19 +43,12 @@ struct Report: AsyncParsableCommand {
         guard let language = ReportLanguage(rawValue: lang) else { throw .badInput("--lang \(lang): give en or zh") }
         let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
         let results = resolved.results
-        if summary { Console.out(Self.summary(of: results)) }
+        if summary { Console.out(TerminalReport.summary(results)) }
         if none { return [] }
         // A stored run's results.json may be gone, or stale (killed runs): only a file read is `source`.
         let source = resolved.fromStore ? nil : resolved.file
         let folder = resolved.file.map { $0.deletingLastPathComponent() }.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
         let directory = out.map { URL(fileURLWithPath: $0) } ?? folder ?? URL(fileURLWithPath: "results/\(results.run.id)")
         return try ReportFiles.write(results, formats: formats, language: language, to: directory, source: source)
-    }
-
-    /// What `run` or `load` printed at the end, rendered again from the results.
-    static func summary(of results: RunResults) -> String {
-        guard results.load != nil || !results.loadTests.isEmpty else { return TerminalReport.render(results) }
-        let load = results.load
-        return LoadReport.render(results.loadTests, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS)
     }
 }

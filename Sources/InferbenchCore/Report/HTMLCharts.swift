@@ -23,6 +23,11 @@ public struct ChartInput: Sendable {
         return cells.map(seriesName).filter { seen.insert($0).inserted }
     }
 
+    /// A legend entry (name, colour) per series that has a cell among `cells`, in series order.
+    func legend(of cells: [CellResult]) -> [(String, String)] {
+        seriesNames.compactMap { name in cells.first { seriesName($0) == name }.map { (name, color($0)) } }
+    }
+
     public func color(_ cell: CellResult) -> String {
         HTMLChartSection.palette[(seriesNames.firstIndex(of: seriesName(cell)) ?? 0) % HTMLChartSection.palette.count]
     }
@@ -111,7 +116,7 @@ enum BatchCharts {
                     title: "\(name) bs\(cell.variant.batchSize): \(Format.tick(v.0)) [\(Format.tick(v.1))–\(Format.tick(v.2))]")
             }
         }
-        let legend = input.seriesNames.compactMap { name in input.cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }
+        let legend = input.legend(of: input.cells)
         return HTMLChartSection.figure(kind: id, caption: caption, svg: svg.render(label: caption), legend: legend)
     }
 }

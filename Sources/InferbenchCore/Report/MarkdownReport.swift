@@ -19,7 +19,7 @@ public enum MarkdownReport {
         out += "## \(t.environment)\n\n"
         out += table(ReportTables.environment(results, t))
         out += "\n\(t.command): \(code(results.run.command))\n\n"
-        out += "_\(t.howToRead(denoising: results.cells.contains { $0.stepsPerCall != nil }))_\n\n"
+        out += "_\(t.howToRead(for: results))_\n\n"
         for model in ReportData.models(results) {
             out += "## \(escape(t.results(for: model)))\n\n"
             out += table(ReportTables.summary(model: model, results, t))

@@ -79,10 +79,11 @@ public struct ReportText: Sendable {
     func failedCell(_ kind: String, skipped: Bool) -> String {
         skipped ? pick("skipped (\(kind))", "跳过(\(kind))") : pick("FAILED (\(kind))", "失败(\(kind))")
     }
-    /// How to read the results table; `denoising` adds the it/s and s/image columns of sd15.
-    func howToRead(denoising: Bool) -> String {
+    /// How to read the results table of `results`, with the it/s and s/image columns explained
+    /// when it holds sd15 cells.
+    func howToRead(for results: RunResults) -> String {
         howToRead
-            + (denoising
+            + (results.cells.contains { $0.stepsPerCall != nil }
                 ? pick(
                     " For models that run denoising steps (sd15), it/s is steps per call / p50 and s/image is p50 / batch size.",
                     "对逐步去噪的模型(sd15),it/s = 每次调用的步数 / p50,秒/图 = p50 / 批大小。") : "")

@@ -12,18 +12,20 @@ enum SpectrumChart {
 
     static func values(_ l: LatencySummary) -> [Double] { [l.p50, l.p90, l.p95, l.p99, l.p999] }
 
+    /// The latency axis over every cell's percentiles: logarithmic once they span 8× or more.
+    static func latencyAxis(_ cells: [CellResult], from: Double, to: Double) -> PlotAxis {
+        let all = cells.flatMap { values($0.latencyMS!) }.filter { $0 > 0 }
+        let lo = all.min() ?? 1, hi = all.max() ?? 1
+        return hi / lo >= 8 ? PlotAxis.logarithmic(lo, hi, from: from, to: to) : PlotAxis.linear(0, hi, from: from, to: to)
+    }
+
     static func render(_ input: ChartInput) -> String? {
         let cells = input.cells.filter { $0.latencyMS != nil }
         guard !cells.isEmpty else { return nil }
         let batches = ReportData.batches(cells)
         if batches.count >= 3 && cells.count > 9 { return panels(input, cells: cells, batches: batches) }
         let width = 600.0, height = 300.0, left = 64.0, right = 24.0, top = 14.0, bottom = 44.0
-        let all = cells.flatMap { values($0.latencyMS!) }.filter { $0 > 0 }
-        let lo = all.min() ?? 1, hi = all.max() ?? 1
-        let y =
-            hi / lo >= 8
-            ? PlotAxis.logarithmic(lo, hi, from: height - bottom, to: top)
-            : PlotAxis.linear(0, hi, from: height - bottom, to: top)
+        let y = latencyAxis(cells, from: height - bottom, to: top)
         let x = PlotAxis.linear(-log10(0.5), 3, from: left + 24, to: width - right - 16, includeZero: false)
         func px(_ p: Double) -> Double { x.position(-log10(1 - p / 100)) }
         var svg = SVGCanvas(width: width, height: height)
@@ -42,7 +44,7 @@ enum SpectrumChart {
                     title: "\(input.seriesName(cell)) bs\(cell.variant.batchSize) \(name): \(Format.ms(value)) ms")
             }
         }
-        let legend = input.seriesNames.compactMap { name in cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }
+        let legend = input.legend(of: cells)
         var extra = ""
         if batches.count > 1 {
             extra = batches.map { b in
@@ -61,15 +63,10 @@ enum SpectrumChart {
         let left = 64.0, right = 12.0, panelWidth = 220.0, gap = 14.0, rowHeight = 230.0, top = 26.0, bottom = 40.0
         let width = left + Double(columns) * panelWidth + Double(columns - 1) * gap + right
         var svg = SVGCanvas(width: width, height: Double(rows) * rowHeight)
-        let all = cells.flatMap { values($0.latencyMS!) }.filter { $0 > 0 }
-        let lo = all.min() ?? 1, hi = all.max() ?? 1
         for (index, batch) in batches.enumerated() {
             let row = Double(index / columns), column = Double(index % columns)
             let y0 = row * rowHeight
-            let y =
-                hi / lo >= 8
-                ? PlotAxis.logarithmic(lo, hi, from: y0 + rowHeight - bottom, to: y0 + top)
-                : PlotAxis.linear(0, hi, from: y0 + rowHeight - bottom, to: y0 + top)
+            let y = latencyAxis(cells, from: y0 + rowHeight - bottom, to: y0 + top)
             let x0 = left + column * (panelWidth + gap)
             if index % columns == 0 { svg.yAxis(y, left: left, right: width - right, title: input.text.spectrumAxis) }
             let x = PlotAxis.linear(-log10(0.5), 3, from: x0 + 14, to: x0 + panelWidth - 16, includeZero: false)
@@ -89,7 +86,7 @@ enum SpectrumChart {
                 }
             }
         }
-        let legend = input.seriesNames.compactMap { name in cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }
+        let legend = input.legend(of: cells)
         return HTMLChartSection.figure(
             kind: "spectrum", caption: input.text.spectrumChart, svg: svg.render(label: input.text.spectrumChart), legend: legend, wide: true)
     }

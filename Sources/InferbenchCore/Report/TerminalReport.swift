@@ -2,6 +2,13 @@ import Foundation
 
 /// The summary printed to stdout at the end of a run: a pure function of the results.
 public enum TerminalReport {
+    /// What `run` or `load` prints at the end: the cell table, or for a load test its steps.
+    public static func summary(_ results: RunResults) -> String {
+        guard results.load != nil || !results.loadTests.isEmpty else { return render(results) }
+        let load = results.load
+        return LoadReport.render(results.loadTests, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS)
+    }
+
     public static func render(_ results: RunResults) -> String {
         var out = ""
         for env in results.environments {

@@ -58,7 +58,7 @@ enum TimelineChart {
         let machineTop = s.top + s.latencyHeight + s.gap
         let m = PlotAxis.linear(0, 100, from: machineTop + s.machineHeight, to: machineTop)
         svg.yAxis(m, left: s.left, right: s.width - s.right, title: "%")
-        let legend = input.seriesNames.compactMap { name in input.cells.first { input.seriesName($0) == name }.map { (name, input.color($0)) } }
+        let legend = input.legend(of: input.cells)
         // The machine's lines are told apart from the series by colour and by dashes.
         var machineLegend: [String] = []
         let lo = t0 - 0.5, hi = t1 + 0.5
