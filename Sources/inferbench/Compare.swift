@@ -22,7 +22,7 @@ struct Compare: AsyncParsableCommand {
     var failOnRegression: Double?
 
     @Option(name: .long, help: "p50, mean, p99 or throughput.")
-    var metric: String = "p50"
+    var metric: CompareMetric = .p50
 
     @OptionGroup var storeOptions: StoreOptions
 
@@ -37,9 +37,6 @@ struct Compare: AsyncParsableCommand {
     }
 
     func execute() throws(InferbenchError) {
-        guard let metric = CompareMetric(rawValue: metric) else {
-            throw .badInput("--metric \(self.metric): give one of \(CompareMetric.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         let sideA = try ResultsStore.resolve(a, storePath: storeOptions.path, role: "A")
         let sideB = try ResultsStore.resolve(b, storePath: storeOptions.path, role: "B")
         let comparison = RunComparison(a: sideA.results, b: sideB.results, metric: metric)

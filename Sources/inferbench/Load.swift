@@ -6,22 +6,13 @@ struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load and stress tests: open and closed loops through a dynamic batcher, max QPS under a P99 SLA, soak.")
 
-    @Option(name: .long, help: "Model (one), e.g. resnet50 or synthetic:median_ms=5.")
-    var model: String
-    @Option(name: .long, help: "Compile mode (one).")
-    var compile: String = "eager"
-    @Option(name: .long, help: "Precision (one).")
-    var precision: String = "fp32"
-    @Option(name: .long, help: "auto, cpu, cuda or cuda:N.")
-    var device: String = "auto"
-    @Flag(name: .long, help: "Convert model and inputs to channels_last.")
-    var channelsLast = false
+    @OptionGroup var variant: VariantOptions
     @OptionGroup var pythonOptions: PythonOptions
 
     @Option(name: .long, help: "Open loop at this many requests per second.")
     var qps: Double?
     @Option(name: .long, help: "poisson or constant arrivals for --qps.")
-    var arrival: String = "poisson"
+    var arrival: ArrivalProcess = .poisson
     @Option(name: .long, help: "Closed loop with N requests in flight; a list sweeps, e.g. 1,2,4,8.")
     var concurrency: String?
     @Option(name: .long, help: "Ramp FROM:TO:DURATION in requests per second, e.g. 0:500:30s.")
@@ -47,15 +38,11 @@ struct Load: AsyncParsableCommand {
     var workers: Int = 1
     @Option(name: .long, help: "GPUs to use, one worker set per GPU, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per worker).")
     var gpus: String?
-    @Option(name: .long, help: "Seed for arrivals, weights and inputs.")
-    var seed: Int = 0
-    @Option(name: .long, help: "Output folder.")
-    var out: String?
-    @Flag(name: .long, help: "Do not sample GPU and host telemetry.")
-    var noTelemetry = false
-    @Flag(name: .shortAndLong, help: "No progress on stderr.")
-    var quiet = false
-    @OptionGroup var recording: RecordingOptions  // results store (StoreOptions.swift)
+    @Flag(name: .long, help: "Start the workers even when their estimated memory exceeds what the machine has free.")
+    var force = false
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var recording: RecordingOptions  // results store (Options.swift)
 
     func validate() throws {
         let scenarios = [qps != nil, concurrency != nil, ramp != nil, findMaxQps].filter { $0 }.count
@@ -64,12 +51,22 @@ struct Load: AsyncParsableCommand {
         }
         if scenarios > 1 { throw ValidationError("give one of --qps, --concurrency, --ramp, --find-max-qps") }
         if findMaxQps && slaP99 == nil { throw ValidationError("--find-max-qps needs --sla-p99 MS") }
-        if let slaP99, slaP99 <= 0 { throw ValidationError("--sla-p99 must be > 0 ms") }
-        if let qps, qps <= 0 { throw ValidationError("--qps must be > 0") }
+        if slaP99 != nil && !findMaxQps { throw ValidationError("--sla-p99 is the bound of --find-max-qps: add --find-max-qps, or drop --sla-p99") }
+        if let slaP99, !(slaP99 > 0 && slaP99.isFinite) { throw ValidationError("--sla-p99 \(slaP99): give milliseconds > 0") }
+        if let qps, !(qps > 0 && qps.isFinite) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }
         if maxBatch < 1 || maxBatch > 4096 { throw ValidationError("--max-batch must be between 1 and 4096") }
-        if maxDelay < 0 { throw ValidationError("--max-delay must be ≥ 0 ms") }
+        if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
+        if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
-        if !["poisson", "constant"].contains(arrival) { throw ValidationError("--arrival must be poisson or constant") }
+        do {
+            let models = try variant.models()
+            if models.count != 1 { throw InferbenchError.badInput("load serves one model: give one --model, e.g. --model resnet50") }
+            if (variant.compile?.count ?? 1) != 1 || (variant.precision?.count ?? 1) != 1 {
+                throw InferbenchError.badInput("load takes one --compile mode and one --precision")
+            }
+            _ = try scenario()
+            _ = try positiveDuration(window, flag: "--window")
+        } catch let error as InferbenchError { throw ValidationError(error.description) }
     }
 
     func run() async throws {
@@ -77,4 +74,11 @@ struct Load: AsyncParsableCommand {
         do { status = try await execute() } catch { throw failure(error) }
         if status != .success { throw ExitCode(status.rawValue) }
     }
+}
+
+/// A duration flag that must be more than nothing (`--duration 0` would run an empty step).
+func positiveDuration(_ text: String, flag: String) throws(InferbenchError) -> Double {
+    let seconds = try parseDuration(text, flag: flag)
+    guard seconds > 0, seconds.isFinite else { throw .badInput("\(flag) \(text): give a duration above zero, e.g. 30s") }
+    return seconds
 }

@@ -64,7 +64,7 @@ struct Monitor: AsyncParsableCommand {
         let hostOnly = sampler.devices.isEmpty
         Console.out(hostOnly ? MonitorReport.hostHeader : MonitorReport.gpuHeader)
         file?.write(Data(MonitorReport.csvHeader.utf8))
-        let interrupt = Interrupt.install(message: nil) { continuation.finish() }
+        let interrupt = Interrupt.install(quietly: true) { _ in continuation.finish() }
         defer { interrupt.cancel() }
         sampler.setWatchedPIDs((pid.flatMap(Self.indices) ?? []).map { Int32(truncatingIfNeeded: $0) })
         sampler.start()

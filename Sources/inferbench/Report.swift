@@ -22,7 +22,7 @@ struct Report: AsyncParsableCommand {
     var summary = false
 
     @Option(name: .long, help: "Report language: en or zh.")
-    var lang: String = "en"
+    var lang: ReportLanguage = .en
 
     @Option(name: .long, help: "Folder to write into (default: the folder of RESULTS).")
     var out: String?
@@ -37,10 +37,10 @@ struct Report: AsyncParsableCommand {
 
     func execute() throws(InferbenchError) -> [URL] {
         let none = format.trimmingCharacters(in: .whitespaces) == "none"
-        let formats: [ReportFormat] = none ? [] : try Run.list(format, flag: "--format")
+        let formats: [ReportFormat] = none ? [] : try CommaList.parse(format, flag: "--format")
         guard !formats.isEmpty || none else { throw .badInput("--format: give at least one of md, html, csv, json, or none") }
         if none && !summary { throw .badInput("--format none writes nothing: add --summary to print the summary") }
-        guard let language = ReportLanguage(rawValue: lang) else { throw .badInput("--lang \(lang): give en or zh") }
+        let language = lang
         let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
         let results = resolved.results
         if summary { Console.out(TerminalReport.summary(results)) }

@@ -6,87 +6,22 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the benchmark matrix (a default plan fitted to the hardware when no model is given).")
 
-    @Argument(help: "A YAML plan file (see docs/cli.md); flags given on the command line override it.")
+    @Argument(help: "A YAML plan file (see docs/cli.md), or a results.json / run folder to run its recorded plan again; flags override it.")
     var planFile: String?
 
     @Option(
         name: .long, parsing: .singleValue, help: "A named Python environment, NAME=PYTHON; repeat to compare environments (e.g. PyTorch versions) in one run.")
     var env: [String] = []
 
-    @Option(
-        name: .long, parsing: .singleValue,
-        help:
-            "Model (zoo name with parameters, e.g. bert-base:seq=512; file.py:build_fn; or a .pt2 ExportedProgram / AOTInductor package, e.g. model.pt2:shape=1x3x224x224); repeat or comma-separate."
-    )
-    var model: [String] = []
+    @OptionGroup var variant: VariantOptions
 
-    @Option(name: .long, help: "Compile modes: eager,default,reduce-overhead,max-autotune,max-autotune-no-cudagraphs,aot-inductor.")
-    var compile: String?
-
-    @Option(name: .long, help: "Precisions: fp32,tf32,fp16,bf16,amp-fp16,amp-bf16.")
-    var precision: String?
-
-    @Option(name: .long, help: "Batch sizes, e.g. 1,8,32.")
+    @Option(name: .long, help: "Batch sizes, e.g. 1,8,32 (default: 1).")
     var batch: String?
 
-    @Option(name: .long, help: "auto, cpu, cuda or cuda:N.")
-    var device: String?
-
     @OptionGroup var pythonOptions: PythonOptions
-
-    @Option(name: .long, help: "Output folder (default: results/<time>-<id>).")
-    var out: String?
-
-    @Option(name: .long, help: "Minimum seconds of measurement per cell.")
-    var minTime: Double?
-    @Option(name: .long, help: "Maximum seconds of measurement per cell; the CI target is reported as not met when it runs out.")
-    var maxTime: Double?
-    @Option(name: .long, help: "Target half-width of the median's 95% interval, as a fraction (0.01 = ±1%).")
-    var targetCI: Double?
-    @Option(name: .long, help: "Fixed number of warm-up iterations (default: until chunk medians stabilise).")
-    var warmup: Int?
-    @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
-    var iterations: Int?
-    @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread.")
-    var repeats: Int?
-    @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
-    var noInterleave = false
-    @Flag(
-        name: .long,
-        help:
-            "Give every batch size fresh workers and a fresh compile, instead of keeping each variant loaded across the batch sweep (where torch.compile recompiles once, then reuses a dynamic graph)."
-    )
-    var noBatchReuse = false
-    @Option(name: .long, help: "Seed for weights and inputs.")
-    var seed: Int?
-
-    @Flag(name: .long, help: "Convert model and 4-D inputs to channels_last.")
-    var channelsLast = false
-    @Flag(name: .long, help: "torch.compile(fullgraph=True): fail on graph breaks.")
-    var fullgraph = false
-    @Flag(name: .long, help: "torch.compile(dynamic=True).")
-    var dynamic = false
-    @Flag(name: .long, help: "Skip the output check against eager fp32.")
-    var noVerify = false
-    @Flag(name: .long, help: "Skip the back-to-back throughput measurement.")
-    var noThroughput = false
-    @Flag(name: .long, help: "Do not sample GPU and host telemetry.")
-    var noTelemetry = false
-    @Option(name: .long, help: "Telemetry sampling interval in milliseconds.")
-    var telemetryInterval: Int = 100
-    @Flag(name: .shortAndLong, help: "No progress on stderr.")
-    var quiet = false
-    @OptionGroup var recording: RecordingOptions  // results store (StoreOptions.swift)
-
-    func validate() throws {
-        if let iterations, iterations < 1 { throw ValidationError("--iterations \(iterations): give at least 1") }
-        if let warmup, warmup < 0 { throw ValidationError("--warmup \(warmup): give 0 or more") }
-        if let t = targetCI, !(t > 0 && t < 1) { throw ValidationError("--target-ci \(t): give a fraction between 0 and 1, e.g. 0.01 for ±1%") }
-        if let minTime, minTime < 0 { throw ValidationError("--min-time must be ≥ 0") }
-        if let maxTime, maxTime <= 0 { throw ValidationError("--max-time must be > 0") }
-        if let timeout = pythonOptions.timeout, timeout <= 0 { throw ValidationError("--timeout must be > 0 seconds") }
-        if telemetryInterval < 10 { throw ValidationError("--telemetry-interval must be at least 10 ms") }
-    }
+    @OptionGroup var measurement: MeasurementOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var recording: RecordingOptions  // results store (Options.swift)
 
     func run() async throws {
         let status: ExitStatus
@@ -98,23 +33,9 @@ struct Run: AsyncParsableCommand {
         if status != .success { throw ExitCode(status.rawValue) }
     }
 
-    /// Parses a comma-separated list of enum values, naming the valid ones on error.
-    static func list<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws(InferbenchError) -> [T] where T.RawValue == String {
-        var values: [T] = []
-        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            guard let value = T(rawValue: item) else {
-                let valid = T.allCases.map(\.rawValue)
-                let near = suggestions(for: item, among: valid)
-                throw .badInput("\(flag) \(item): not one of \(valid.joined(separator: ", "))" + (near.isEmpty ? "" : ". Did you mean \(near[0])?"))
-            }
-            values.append(value)
-        }
-        return values
-    }
-
     static func batches(_ text: String) throws(InferbenchError) -> [Int] {
         var values: [Int] = []
-        for item in text.split(separator: ",") {
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let b = Int(item.trimmingCharacters(in: .whitespaces)), b >= 1 else {
                 throw .badInput("--batch \(item): a batch size is a whole number ≥ 1, e.g. --batch 1,8,32")
             }
@@ -127,10 +48,7 @@ struct Run: AsyncParsableCommand {
     /// command line's flags on top.
     func makePlan(file: PlanFile?, hasCUDA: Bool) throws(InferbenchError) -> Plan {
         var plan: Plan
-        var models: [ModelSpec] = []
-        for text in model.flatMap({ $0.contains(".py:") ? [$0] : ModelSpec.splitList($0) }) {
-            models.append(try ModelSpec(parsing: text))
-        }
+        let models = try variant.models()
         if let file {
             plan = file.plan
             if !models.isEmpty { plan.models = models }
@@ -139,24 +57,13 @@ struct Run: AsyncParsableCommand {
         } else {
             plan = Plan(models: models)
         }
-        if let compile { plan.compile = try Self.list(compile, flag: "--compile") }
-        if let precision { plan.precision = try Self.list(precision, flag: "--precision") }
+        if let compile = variant.compile { plan.compile = compile }
+        if let precision = variant.precision { plan.precision = precision }
         if let batch { plan.batch = try Self.batches(batch) }
-        if let device { plan.device = try DeviceChoice(parsing: device) }
-        if let seed { plan.seed = seed }
-        if let repeats { plan.repeats = repeats }
-        if channelsLast { plan.channelsLast = true }
-        if fullgraph { plan.fullgraph = true }
-        if dynamic { plan.dynamic = true }
-        if noVerify { plan.verify = false }
-        if noThroughput { plan.throughput = false }
-        if noInterleave { plan.interleave = false }
-        if noBatchReuse { plan.batchReuse = false }
-        if let minTime { plan.stopping.minTime = minTime }
-        if let maxTime { plan.stopping.maxTime = maxTime; plan.stopping.minTime = min(plan.stopping.minTime, maxTime) }
-        if let targetCI { plan.stopping.targetCI = targetCI }
-        if let warmup { plan.stopping.warmupIterations = warmup }
-        if let iterations { plan.stopping.iterations = iterations; plan.stopping.minIterations = min(plan.stopping.minIterations, iterations) }
+        if let device = variant.device { plan.device = device }
+        if let seed = variant.seed { plan.seed = seed }
+        if variant.channelsLast { plan.channelsLast = true }
+        measurement.apply(to: &plan)
         try plan.validate()
         return plan
     }
@@ -182,34 +89,14 @@ struct Run: AsyncParsableCommand {
     }
 
     func execute() async throws(InferbenchError) -> ExitStatus {
-        // Validate what needs no worker before starting one.
+        // Validate everything that needs no worker before starting one.
         let file = try planFile.map { (path: String) throws(InferbenchError) in try PlanFile.load(path: path) }
-        var plan = try makePlan(file: file, hasCUDA: false)
+        let plan = try makePlan(file: file, hasCUDA: false)
         let runID = RunID.make()
-        let outDir = URL(fileURLWithPath: out ?? "results/\(runID)")
-        do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
-            throw .badInput("--out \(outDir.path): cannot create the folder (\(error.localizedDescription))")
-        }
-        let logs = outDir.appending(path: "logs")
-        let (launcher, _) = try pythonOptions.launcher(logDirectory: logs)
+        let folder = try output.folder(default: runID)
+        let (launcher, _) = try pythonOptions.launcher(logDirectory: folder.logs)
         let environments = try environmentSpecs(file: file, default: launcher)
-        if model.isEmpty && file == nil {
-            let (probe, hello) = try await launcher.start(label: "probe")
-            await probe.shutdown()
-            plan = try makePlan(file: nil, hasCUDA: hello.env.cudaAvailable && device != "cpu")
-            if !quiet {
-                Console.note(
-                    "No --model given: running the default plan for \(hello.env.cudaAvailable ? "a GPU" : "a CPU-only machine") (\(plan.models.map(\.description).joined(separator: ", ")); \(plan.compile.map(\.rawValue).joined(separator: ",")); batch \(plan.batch.map(String.init).joined(separator: ",")))"
-                )
-            }
-        }
-        let info = RunInfo(
-            id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete,
-            command: CommandLine.arguments.joined(separator: " "), plan: plan, host: HostProbe.current(),
-            inferbenchVersion: InferbenchInfo.version)
-        let resultsURL = outDir.appending(path: "results.json")
-        let printer = ProgressPrinter(quiet: quiet)
-        let recorder = recording.recorder
+        let printer = ProgressPrinter(quiet: output.quiet)
         var runner = BenchmarkRunner(
             plan: plan,
             environments: environments.map { spec in
@@ -217,37 +104,94 @@ struct Run: AsyncParsableCommand {
                 l.python = spec.python
                 return .init(spec: spec, starter: l)
             },
-            progress: printer.handle,
-            checkpoint: { results in
-                do { try results.write(to: resultsURL) } catch { Console.error("cannot write \(resultsURL.path): \(error)") }
-                recorder.record(results, resultsPath: resultsURL.path)
-            })
-        let sampler = noTelemetry ? nil : TelemetrySampler(interval: .milliseconds(telemetryInterval))
-        if let reason = sampler?.unavailableReason, !quiet { Console.note("GPU telemetry off: \(reason)") }
-        runner.telemetry = sampler
-        let configured = runner
-        let task = Task { () throws(InferbenchError) -> RunResults in try await configured.run(info: info) }
-        let interrupt = Interrupt.install { task.cancel() }
-        defer { interrupt.cancel() }
-        let results: RunResults
-        do { results = try await task.value } catch { throw error as! InferbenchError }
-        Console.clearStatus()
-        Console.out(TerminalReport.render(results))
-        if !quiet { Console.note("Results: \(resultsURL.path)") }
-        do {
-            let reports = try ReportFiles.write(results, formats: [.md, .html], to: outDir)
-            if !quiet { Console.note("Report: \(reports.map(\.path).joined(separator: ", "))") }
-        } catch { Console.error("\(error.description) (results.json is complete; rerun `inferbench report \(outDir.path)`)") }
-        if results.run.status == .incomplete { throw .interrupted("interrupted: finished cells were kept in \(resultsURL.path)") }
-        let failed = results.cells.filter { $0.status != .ok }
-        if !failed.isEmpty {
-            let workerKinds: Set<String> = ["worker_crash", "timeout", "worker_start", "protocol"]
-            if failed.count == results.cells.count, failed.allSatisfy({ workerKinds.contains($0.error?.kind ?? "") }) {
-                throw .worker("every cell failed in its worker (\(failed.first?.error?.message ?? "")); see the logs in \(outDir.appending(path: "logs").path)")
+            progress: printer.handle)
+        if variant.model.isEmpty && file == nil {
+            // The default plan fits the hardware the first worker finds: no separate probe.
+            let (quiet, command) = (output.quiet, self)
+            runner.choosePlan = { env in
+                let gpu = env.cudaAvailable && plan.device != .cpu
+                let chosen = (try? command.makePlan(file: nil, hasCUDA: gpu)) ?? plan
+                if !quiet { Console.note(DefaultPlans.announcement(chosen, gpu: gpu)) }
+                return chosen
             }
-            Console.error("\(failed.count) of \(results.cells.count) cells failed; the others' results are in \(resultsURL.path)")
-            return .cellsFailed
         }
-        return .success
+        runner.telemetry = output.sampler(device: plan.device)
+        let session = RunSession(runner: runner, folder: folder, recorder: recording.recorder)
+        let info = RunInfo(
+            id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete, command: ShellQuote.join(CommandLine.arguments), plan: plan,
+            host: HostProbe.current(), inferbenchVersion: InferbenchInfo.version)
+        let signals = Interrupt.install { session.stop($0) }
+        defer { signals.cancel() }
+        let outcome = try await session.run(info: info)
+        Console.clearStatus()
+        Console.out(TerminalReport.render(outcome.results))
+        report(outcome, folder: folder, quiet: output.quiet)
+        return outcome.status
+    }
+}
+
+/// The closing lines of `run` and `load`: where the files are, then what went wrong.
+func report(_ outcome: RunSession.Outcome, folder: OutputFolder, quiet: Bool) {
+    if !quiet, folder.saved != nil { Console.note("Results: \(folder.resultsURL.path)") }
+    if !quiet, !outcome.reports.isEmpty { Console.note("Report: \(outcome.reports.map(\.path).joined(separator: ", "))") }
+    for line in outcome.problems { Console.error(line) }
+}
+
+/// How long and how to measure each cell: the plan's stopping rule and sweep order.
+struct MeasurementOptions: ParsableArguments {
+    @Option(name: .long, help: "Minimum seconds of measurement per cell.")
+    var minTime: Double?
+    @Option(name: .long, help: "Maximum seconds of measurement per cell; the CI target is reported as not met when it runs out.")
+    var maxTime: Double?
+    @Option(name: .long, help: "Target half-width of the median's 95% interval, as a fraction (0.01 = ±1%).")
+    var targetCI: Double?
+    @Option(name: .long, help: "Fixed number of warm-up iterations (default: until chunk medians stabilise).")
+    var warmup: Int?
+    @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
+    var iterations: Int?
+    @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread.")
+    var repeats: Int?
+    @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
+    var noInterleave = false
+    @Flag(
+        name: .long,
+        help:
+            "Give every batch size fresh workers and a fresh compile, instead of keeping each variant loaded across the batch sweep (where torch.compile recompiles once, then reuses a dynamic graph)."
+    )
+    var noBatchReuse = false
+    @Flag(name: .long, help: "torch.compile(fullgraph=True): fail on graph breaks.")
+    var fullgraph = false
+    @Flag(name: .long, help: "torch.compile(dynamic=True).")
+    var dynamic = false
+    @Flag(name: .long, help: "Skip the output check against eager fp32.")
+    var noVerify = false
+    @Flag(name: .long, help: "Skip the back-to-back throughput measurement.")
+    var noThroughput = false
+
+    func validate() throws {
+        if let iterations, iterations < 1 { throw ValidationError("--iterations \(iterations): give at least 1") }
+        if let warmup, warmup < 0 { throw ValidationError("--warmup \(warmup): give 0 or more") }
+        if let t = targetCI, !(t > 0 && t < 1) { throw ValidationError("--target-ci \(t): give a fraction between 0 and 1, e.g. 0.01 for ±1%") }
+        if let minTime, !(minTime >= 0 && minTime.isFinite) { throw ValidationError("--min-time \(minTime): give seconds ≥ 0") }
+        if let maxTime, !(maxTime > 0 && maxTime.isFinite) { throw ValidationError("--max-time \(maxTime): give seconds > 0") }
+        if let minTime, let maxTime, minTime > maxTime {
+            throw ValidationError("--min-time \(minTime) is above --max-time \(maxTime): the minimum cannot exceed the maximum")
+        }
+        if let repeats, !(1...100).contains(repeats) { throw ValidationError("--repeats \(repeats): give a number from 1 to 100") }
+    }
+
+    func apply(to plan: inout Plan) {
+        if let repeats { plan.repeats = repeats }
+        if fullgraph { plan.fullgraph = true }
+        if dynamic { plan.dynamic = true }
+        if noVerify { plan.verify = false }
+        if noThroughput { plan.throughput = false }
+        if noInterleave { plan.interleave = false }
+        if noBatchReuse { plan.batchReuse = false }
+        if let minTime { plan.stopping.minTime = minTime }
+        if let maxTime { plan.stopping.maxTime = maxTime; plan.stopping.minTime = min(plan.stopping.minTime, maxTime) }
+        if let targetCI { plan.stopping.targetCI = targetCI }
+        if let warmup { plan.stopping.warmupIterations = warmup }
+        if let iterations { plan.stopping.iterations = iterations; plan.stopping.minIterations = min(plan.stopping.minIterations, iterations) }
     }
 }

@@ -79,14 +79,27 @@ public struct LoadTest: Sendable {
         public var workerDeaths: [String]
     }
 
-    /// Starts the replicas, runs the scenario, stops the replicas. Throws only when no
-    /// replica could start.
+    /// Starts the replicas, runs the scenario, stops the replicas. Throws only when a replica
+    /// could not start. Cancelled while replicas start, it starts no more and runs no step.
     public func run() async throws(InferbenchError) -> Outcome {
         let sizes = DynamicBatcher.paddedSizes(maxBatch: maxBatch)
         var replicas: [WorkerReplica] = []
-        defer { let all = replicas; Task { for r in all { await r.shutdown() } } }
+        do { try await startReplicas(sizes: sizes, into: &replicas) } catch {
+            for r in replicas { await r.shutdown() }
+            throw error
+        }
+        var outcome = Outcome(steps: [], offlineThroughput: nil, bestQPS: nil, restarts: 0, workerDeaths: [])
+        if !Task.isCancelled { outcome = await serve(replicas, sizes: sizes) }
+        for r in replicas { await r.shutdown() }
+        return outcome
+    }
+
+    /// Starts every replica in turn, appending each to `replicas` as it comes up (so that the
+    /// caller stops those already running when a later one fails).
+    func startReplicas(sizes: [Int], into replicas: inout [WorkerReplica]) async throws(InferbenchError) {
         for set in replicaSets {
             for i in 0..<set.count {
+                if Task.isCancelled { return }
                 let args = LoadArgs(
                     model: model.name, params: model.params, device: set.device, precision: variant.precision.rawValue,
                     compile: variant.compile.rawValue, batchSize: maxBatch, seed: seed, channelsLast: variant.channelsLast,
@@ -97,6 +110,10 @@ public struct LoadTest: Sendable {
                 replicas.append(replica)
             }
         }
+    }
+
+    /// Runs the scenario on started replicas.
+    func serve(_ replicas: [WorkerReplica], sizes: [Int]) async -> Outcome {
         if let telemetry {
             var pids: [Int32] = []
             for r in replicas { if let pid = await r.processID { pids.append(pid) } }
@@ -168,8 +185,6 @@ public struct LoadTest: Sendable {
         }
         outcome.restarts = await batcher.restarts
         outcome.workerDeaths = await batcher.workerDeaths
-        for r in replicas { await r.shutdown() }
-        replicas = []
         return outcome
     }
 
@@ -254,5 +269,18 @@ public struct LoadTest: Sendable {
             return out
         }
         return rates.isEmpty ? nil : rates.reduce(0, +)
+    }
+}
+
+/// How an open loop's requests arrive (`--arrival`).
+public enum ArrivalProcess: String, Sendable, CaseIterable {
+    case poisson, constant
+
+    /// The schedule at `qps` requests per second.
+    public func schedule(qps: Double, seed: UInt64) -> ArrivalSchedule {
+        switch self {
+        case .poisson: return .poisson(qps: qps, seed: seed)
+        case .constant: return .constant(qps: qps)
+        }
     }
 }

@@ -177,4 +177,12 @@ public enum DefaultPlans {
             models: [ModelSpec(name: "resnet18"), ModelSpec(name: "bert-tiny")],
             compile: [.eager, .default], precision: [.fp32], batch: [1, 8], stopping: stopping)
     }
+
+    /// The note that says which default plan runs, and for which hardware.
+    public static func announcement(_ plan: Plan, gpu: Bool) -> String {
+        let models = plan.models.map(\.description).joined(separator: ", ")
+        let modes = plan.compile.map(\.rawValue).joined(separator: ",")
+        let batches = plan.batch.map(String.init).joined(separator: ",")
+        return "No --model given: running the default plan for \(gpu ? "a GPU" : "a CPU-only machine") (\(models); \(modes); batch \(batches))"
+    }
 }

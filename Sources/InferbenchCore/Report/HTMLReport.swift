@@ -28,7 +28,7 @@ public enum HTML {
 /// `inferbench load` get the load-test page (``LoadHTMLReport``).
 public enum HTMLReport {
     public static func render(_ results: RunResults, language: ReportLanguage = .en, charts: [HTMLChartSection] = HTMLChartSection.standard) -> String {
-        if LoadReportData.isLoadTest(results) { return LoadHTMLReport.render(results, language: language) }
+        if results.kind == .load { return LoadHTMLReport.render(results, language: language) }
         let t = ReportText(language)
         let words = FindingsText(Findings(results), t)
         let title = ReportData.title(results, t)

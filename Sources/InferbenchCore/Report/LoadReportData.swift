@@ -2,11 +2,6 @@ import Foundation
 
 /// What the Markdown and HTML reports of a load test say, built once from the results.
 enum LoadReportData {
-    /// Results of `inferbench load` rather than `run`: they get the load-test report.
-    static func isLoadTest(_ results: RunResults) -> Bool {
-        results.cells.isEmpty && (results.load != nil || !results.loadTests.isEmpty)
-    }
-
     static func title(_ results: RunResults, _ t: ReportText) -> String {
         results.load.map { "\(t.loadTitle): \($0.model)" } ?? t.loadTitle
     }

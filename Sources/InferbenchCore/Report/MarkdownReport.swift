@@ -9,7 +9,7 @@ import Foundation
 /// (``LoadMarkdownReport``).
 public enum MarkdownReport {
     public static func render(_ results: RunResults, language: ReportLanguage = .en) -> String {
-        if LoadReportData.isLoadTest(results) { return LoadMarkdownReport.render(results, language: language) }
+        if results.kind == .load { return LoadMarkdownReport.render(results, language: language) }
         let t = ReportText(language)
         let words = FindingsText(Findings(results), t)
         var out = "# \(escape(ReportData.title(results, t)))\n\n"

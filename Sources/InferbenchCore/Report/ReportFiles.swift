@@ -26,9 +26,7 @@ public enum ReportFiles {
     public static func write(
         _ results: RunResults, formats: [ReportFormat], language: ReportLanguage = .en, to directory: URL, source: URL? = nil
     ) throws(InferbenchError) -> [URL] {
-        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw .badInput("--out \(directory.path): cannot create the folder (\(error.localizedDescription))")
-        }
+        try OutputFolder.createDirectory(directory)
         var written: [URL] = []
         for format in formats {
             let contents: [String]
@@ -48,14 +46,15 @@ public enum ReportFiles {
             }
             for (name, text) in zip(format.fileNames, contents) {
                 let url = directory.appending(path: name)
-                do { try Data(text.utf8).write(to: url, options: .atomic) } catch { throw cannotWrite(url, error) }
+                do { try AtomicFile.write(text, to: url) } catch { throw cannotWrite(url, error) }
                 written.append(url)
             }
         }
         return written
     }
 
-    static func cannotWrite(_ url: URL, _ error: any Error) -> InferbenchError {
-        .badInput("cannot write \(url.path) (\(error.localizedDescription)); check the folder's permissions or pass --out")
+    static func cannotWrite(_ url: URL, _ failure: AtomicFile.Failure) -> InferbenchError {
+        let remedy = failure.isDiskFull ? "free space on that disk" : "check the folder's permissions"
+        return .writeFailed("cannot write \(url.path): \(failure.reason); \(remedy), or pass --out to write elsewhere")
     }
 }

@@ -30,6 +30,15 @@ public struct RunResults: Codable, Sendable {
         case schema, run, environments, cells, comparisons, telemetry, load
         case loadTests = "load_tests"
     }
+
+    /// What wrote these results: `inferbench run` (cells) or `inferbench load` (steps).
+    public enum Kind: String, Sendable {
+        case run, load
+    }
+
+    /// The one test of which command wrote these results: a load test records what it
+    /// served (`load`); older files without it are load tests when they hold steps only.
+    public var kind: Kind { load != nil || (cells.isEmpty && !loadTests.isEmpty) ? .load : .run }
 }
 
 public struct HostInfo: Codable, Sendable, Equatable {
@@ -406,10 +415,15 @@ extension RunResults {
         return decoder
     }
 
-    /// Writes `results.json` atomically, so a reader never sees half a file.
-    public func write(to url: URL) throws {
-        let data = try Self.encoder().encode(self)
-        try data.write(to: url, options: .atomic)
+    /// Writes `results.json` atomically, so a reader never sees half a file; a full disk or
+    /// a read-only folder throws and leaves the previous file as it was.
+    public func write(to url: URL) throws(AtomicFile.Failure) {
+        let data: Data
+        do { data = try Self.encoder().encode(self) } catch {
+            // Non-finite numbers are encoded as strings: only a bug gets here.
+            throw AtomicFile.Failure(path: url.path, reason: "cannot encode the results (\(error))", code: 0)
+        }
+        try AtomicFile.write(data, to: url)
     }
 
     public static func read(from url: URL) throws -> RunResults {

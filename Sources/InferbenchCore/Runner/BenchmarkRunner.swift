@@ -23,6 +23,9 @@ public struct BenchmarkRunner: Sendable {
     public var checkpoint: @Sendable (RunResults) -> Void
     /// Samples the GPUs and the host the whole run long; nil for no telemetry.
     public var telemetry: TelemetrySampler?
+    /// Chooses the plan from what the first worker found (a GPU or not), replacing `plan`:
+    /// the default plan for the hardware, without a separate probe worker.
+    public var choosePlan: (@Sendable (WorkerEnvironment) -> Plan)?
 
     public init(
         plan: Plan, environments: [Environment], progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
@@ -44,8 +47,14 @@ public struct BenchmarkRunner: Sendable {
 
     /// Starts one worker per environment and checks the plan against it: PyTorch present,
     /// the device available, every model known. Throws before any cell runs.
-    func prepare(_ environment: Environment) async throws(InferbenchError) -> Prepared {
-        let (worker, hello) = try await environment.starter.start(label: environment.spec.name)
+    func prepare(_ environment: Environment, started: (Worker, HelloResult)? = nil) async throws(InferbenchError) -> Prepared {
+        let worker: Worker
+        let hello: HelloResult
+        if let started {
+            (worker, hello) = started
+        } else {
+            (worker, hello) = try await environment.starter.start(label: environment.spec.name)
+        }
         do {
             let device = try await Self.preflight(models: plan.models, device: plan.device, worker: worker, hello: hello, python: environment.spec.python)
             return Prepared(worker: worker, hello: hello, device: device)
@@ -99,13 +108,33 @@ public struct BenchmarkRunner: Sendable {
 
     /// Runs every cell. Throws only for problems found before the first cell.
     public func run(info: RunInfo) async throws(InferbenchError) -> RunResults {
-        try plan.validate()
+        guard let first = environments.first else { throw .internal("a run needs at least one Python environment") }
+        var runner = self
+        var started: (Worker, HelloResult)? = nil
+        if let choosePlan {
+            started = try await first.starter.start(label: first.spec.name)
+            runner.plan = choosePlan(started!.1.env)
+            runner.choosePlan = nil
+        }
+        var info = info
+        info.plan = runner.plan
+        return try await runner.measure(info: info, firstWorker: started)
+    }
+
+    /// ``run(info:)`` once the plan is known; `firstWorker` is the first environment's worker
+    /// when it was started to choose the plan.
+    func measure(info: RunInfo, firstWorker: (Worker, HelloResult)?) async throws(InferbenchError) -> RunResults {
+        do { try plan.validate() } catch {
+            if let firstWorker { await firstWorker.0.shutdown() }
+            throw error
+        }
         var results = RunResults(run: info)
         var prepared: [String: Prepared] = [:]
         telemetry?.start()
         defer { telemetry?.stop() }
-        for environment in environments {
-            let p = try await prepare(environment)
+        for (i, environment) in environments.enumerated() {
+            if Task.isCancelled { break }
+            let p = try await prepare(environment, started: i == 0 ? firstWorker : nil)
             prepared[environment.spec.name] = p
             results.environments.append(Self.record(environment.spec, p.hello, device: p.device))
         }

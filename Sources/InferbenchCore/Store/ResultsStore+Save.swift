@@ -47,7 +47,7 @@ extension ResultsStore {
     static func upsertRun(_ results: RunResults, json: String, host: String, resultsPath: String?, db: Database) throws {
         let run = results.run
         let id = run.id
-        let kind = results.load != nil || (!results.loadTests.isEmpty && results.cells.isEmpty) ? "load" : "run"
+        let kind = results.kind.rawValue
         try db.execute(
             sql: """
                 INSERT INTO run (id, kind, started_at, finished_at, status, command, hostname, host, inferbench_version,

@@ -11,10 +11,19 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case environment = 4
     /// Every cell failed because workers crashed, hung or could not start.
     case workerFailure = 5
+    /// A result file or the results store could not be written (full disk, permissions): what
+    /// is on disk and what was lost was said on stderr. Measuring stopped at the first failed
+    /// write of results.json.
+    case writeFailed = 6
+    /// `compare --fail-on-regression` matched no cell of A with one of B: the gate checked
+    /// nothing, so it neither passes nor fails.
+    case nothingCompared = 7
     /// Bad command-line input or plan file (same as swift-argument-parser's validation errors).
     case badInput = 64
-    /// Interrupted with Ctrl-C; finished cells were kept.
+    /// Interrupted with Ctrl-C (SIGINT); finished cells were kept.
     case interrupted = 130
+    /// Stopped by SIGTERM; finished cells were kept.
+    case terminated = 143
 }
 
 /// An error whose message names the fix, carrying the exit status it maps to.
@@ -24,12 +33,14 @@ public enum InferbenchError: Error, Sendable, Equatable, CustomStringConvertible
     case worker(String)
     case regression(String)
     case interrupted(String)
+    case writeFailed(String)
+    case nothingCompared(String)
     case `internal`(String)
 
     public var description: String {
         switch self {
         case .badInput(let m), .environment(let m), .worker(let m), .regression(let m), .interrupted(let m),
-            .internal(let m):
+            .writeFailed(let m), .nothingCompared(let m), .internal(let m):
             return m
         }
     }
@@ -41,6 +52,8 @@ public enum InferbenchError: Error, Sendable, Equatable, CustomStringConvertible
         case .worker: return .workerFailure
         case .regression: return .regression
         case .interrupted: return .interrupted
+        case .writeFailed: return .writeFailed
+        case .nothingCompared: return .nothingCompared
         case .internal: return .internalError
         }
     }
