@@ -54,12 +54,12 @@ final class ProgressPrinter: Sendable {
             if p.iterations > 0 { line += "  \(p.iterations) it" }
             if p.elapsed > 0 { line += String(format: "  %.1f s", p.elapsed) }
             if let r = p.remaining, r > 0.5 { line += String(format: "  ~%.0f s left", r) }
-            if p.phase == .done || p.phase == .failed {
+            if p.phase == .done || p.phase == .failed || p.phase == .skipped {
                 Console.note("\(head)  \(p.phase.rawValue)")
             } else {
                 Console.status(line)
             }
-        } else if p.phase == .done || p.phase == .failed || p.phase == .load {
+        } else if p.phase == .done || p.phase == .failed || p.phase == .skipped || p.phase == .load {
             Console.note("\(head)  \(p.phase.rawValue)")
         }
     }

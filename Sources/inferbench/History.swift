@@ -46,7 +46,7 @@ struct History: AsyncParsableCommand {
         let path = storeOptions.path
         // Listing never creates a store: a missing one simply holds no runs yet.
         guard FileManager.default.fileExists(atPath: path) else { return HistoryReport.render([], store: path) }
-        let store = try ResultsStore(path: path)
+        let store = try ResultsStore(path: path, access: .readOnly)
         let runs = try store.runs(model: model, environment: env, since: since.flatMap(Self.day), limit: limit)
         return HistoryReport.render(runs, store: path)
     }

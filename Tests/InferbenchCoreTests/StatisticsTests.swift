@@ -126,4 +126,13 @@ extension SeededGenerator {
         #expect(abs((split?.upperFraction ?? 0) - 0.2) < 0.02)
         #expect(abs((split?.upperMedian ?? 0) / 12e6 - 1) < 0.05)
     }
+
+    /// A constant synthetic model read 2.0009–2.0035 ms and was called bimodal ("near 2.00 ms
+    /// and the rest near 2.00 ms"): two tight clusters 0.1% apart are not worth a warning.
+    @Test func tightClustersCloserThanFivePercentAreNotBimodal() {
+        var rng = SplitMix64(state: 3)
+        let tight = (0..<1000).map { i in (i % 3 == 0 ? 2.0033 : 2.0010) * exp(0.0001 * rng.normal()) }
+        #expect(Bimodality.split(tight) == nil)
+        #expect(Bimodality.split(tight, minRelativeGap: 0) != nil, "the clusters are there; only the gap rule keeps them quiet")
+    }
 }

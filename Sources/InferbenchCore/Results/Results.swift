@@ -31,6 +31,13 @@ public struct RunResults: Codable, Sendable {
         case loadTests = "load_tests"
     }
 
+    /// Cells the run set out to measure: its plan's, in every environment, once the plan is
+    /// known, so that a run killed after 2 of 8 cells reads 2/8, not 2/2.
+    public var plannedCells: Int {
+        guard let plan = run.plan else { return cells.count }
+        return max(cells.count, plan.cells(environment: "").count * max(1, environments.count))
+    }
+
     /// What wrote these results: `inferbench run` (cells) or `inferbench load` (steps).
     public enum Kind: String, Sendable {
         case run, load

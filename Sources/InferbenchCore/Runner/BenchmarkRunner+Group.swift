@@ -87,6 +87,7 @@ extension BenchmarkRunner {
                         index: firstIndex + active[i].position, count: count)
                     {
                         results[active[i].position] = failedCell
+                        progressReporter(active[i].spec, index: firstIndex + active[i].position, count: count)(.failed, 0, 0, nil)
                         if !usable { await drop(Plan.lane(of: active[i].spec), from: &lanes) }
                         active.remove(at: i)
                         repeatStarts.remove(at: i)
@@ -101,10 +102,13 @@ extension BenchmarkRunner {
         }
 
         // Finish each cell; an interrupted cell with samples is kept, marked by its stop reason.
+        // Each cell's last progress line says how it ended: done, failed or skipped.
         for cell in active {
             let index = firstIndex + cell.position
+            let report = progressReporter(cell.spec, index: index, count: count)
             if Task.isCancelled && cell.measurement.samples.count == 0 {
                 results[cell.position] = skipped(cell.spec)
+                report(.skipped, 0, 0, nil)
                 continue
             }
             var (result, usable) = await finishCell(cell, index: index, count: count)
@@ -112,6 +116,8 @@ extension BenchmarkRunner {
                 result.status = .skipped
                 result.error = CellError(kind: "interrupted", message: "interrupted while measuring; partial figures kept")
             }
+            let phase: RunProgress.Phase = result.status == .ok ? .done : result.status == .skipped ? .skipped : .failed
+            report(phase, cell.measurement.samples.count, cell.measurement.measuredSeconds, nil)
             results[cell.position] = result
             if !usable { await drop(Plan.lane(of: cell.spec), from: &lanes) }
         }

@@ -11,6 +11,8 @@ public struct RunProgress: Sendable, Equatable {
         case verify
         case done
         case failed
+        /// Not run, or its figures set aside: the run was stopped.
+        case skipped
     }
     public var cellIndex: Int
     public var cellCount: Int

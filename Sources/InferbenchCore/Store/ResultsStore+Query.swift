@@ -10,10 +10,12 @@ extension ResultsStore {
     public func runs(model: String? = nil, environment: String? = nil, since: Date? = nil, limit: Int? = nil) throws(InferbenchError) -> [RunSummary] {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
+        // Schema v1 (read as it is by a reader) has no run.model: a load test's model is then unknown.
+        let runModel = schema.contains("v2") ? "run.model" : "NULL"
         if let model {
             conditions.append(
                 "(EXISTS (SELECT 1 FROM cell WHERE cell.run_id = run.id AND (cell.model = ? OR cell.model LIKE ? ESCAPE '\\')) "
-                    + "OR run.model = ? OR run.model LIKE ? ESCAPE '\\')")
+                    + "OR \(runModel) = ? OR \(runModel) LIKE ? ESCAPE '\\')")
             arguments += [model, Self.likeEscaped(model) + ":%", model, Self.likeEscaped(model) + ":%"]
         }
         if let environment {
@@ -25,7 +27,7 @@ extension ResultsStore {
             arguments.append(Self.text(since))
         }
         var sql =
-            "SELECT id, kind, started_at, finished_at, status, command, hostname, cells_total, cells_ok, results_path, model, "
+            "SELECT id, kind, started_at, finished_at, status, command, hostname, cells_total, cells_ok, results_path, \(runModel) AS model, "
             + "(SELECT COUNT(*) FROM load_step WHERE load_step.run_id = run.id) AS load_steps, "
             + "(SELECT COUNT(*) FROM load_window WHERE load_window.run_id = run.id) AS load_windows FROM run"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }

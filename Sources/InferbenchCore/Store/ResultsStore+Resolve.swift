@@ -28,7 +28,7 @@ extension ResultsStore {
                 "\(role) \(reference): no such file or folder, and no results store at \(storePath) to look it up in; "
                     + "give a results.json, a run folder, or a run id from `inferbench history` (--store PATH or INFERBENCH_STORE names the store)")
         }
-        return try ResultsStore(path: storePath).resolveStored(reference, role: role)
+        return try ResultsStore(path: storePath, access: .readOnly).resolveStored(reference, role: role)
     }
 
     /// The results a reference names (see the static `resolve`), using this store for run ids.

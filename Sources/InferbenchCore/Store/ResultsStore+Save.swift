@@ -60,7 +60,7 @@ extension ResultsStore {
                 """,
             arguments: [
                 id, kind, Self.text(run.startedAt), run.finishedAt.map(Self.text), run.status.rawValue, run.command, run.host.hostname, host,
-                run.inferbenchVersion, results.cells.count, results.cells.filter { $0.status == .ok }.count, resultsPath, json,
+                run.inferbenchVersion, results.plannedCells, results.cells.filter { $0.status == .ok }.count, resultsPath, json,
                 results.load?.model,
             ])
         for env in results.environments {

@@ -10,9 +10,20 @@ import GRDB
 /// queries need. A store file that does not exist yet is not an error: it is created, with
 /// its folder, and migrated to the current schema.
 public final class ResultsStore: Sendable {
+    /// How a command uses the store: `run` and `load` write it, `history`, `report` and
+    /// `compare` only read it.
+    public enum Access: Sendable {
+        case readWrite
+        /// No migration, no lock, no change to the file: works beside a writer (WAL) and on a
+        /// read-only file; an older schema is read as it is, a newer one is refused.
+        case readOnly
+    }
+
     /// The file the store lives in.
     public let path: String
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
+    /// The migrations the file has, oldest first: queries leave out what an older schema lacks.
+    let schema: [String]
 
     /// `--store PATH`, else `$INFERBENCH_STORE`, else `~/.inferbench/results.sqlite`.
     public static func defaultPath(flag: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -22,9 +33,14 @@ public final class ResultsStore: Sendable {
         return home.appending(path: ".inferbench/results.sqlite").path
     }
 
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    public init(path: String) throws(InferbenchError) {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date; or,
+    /// with `.readOnly`, opens an existing store as it is.
+    public init(path: String, access: Access = .readWrite) throws(InferbenchError) {
         self.path = path
+        if access == .readOnly {
+            (pool, schema) = try Self.openReadOnly(path: path)
+            return
+        }
         let url = URL(fileURLWithPath: path)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -41,11 +57,50 @@ public final class ResultsStore: Sendable {
         }
         do {
             try Self.migrator.migrate(pool)
+            schema = try pool.read { db in try Self.migrator.appliedMigrations(db) }
         } catch {
             throw .badInput(
                 "store \(path): cannot bring its schema up to date (\(error)); a newer inferbench may have written it — use that version, or give another --store PATH"
             )
         }
+    }
+
+    /// Opens an existing store for reading only, after checking that it is one of ours and
+    /// not newer than this inferbench.
+    static func openReadOnly(path: String) throws(InferbenchError) -> (any DatabaseWriter, [String]) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: configuration) } catch {
+            // A WAL store on a read-only disk has no -shm to share: nobody can write there, so
+            // SQLite may read it as immutable.
+            guard let immutable = try? DatabaseQueue(path: "file:\(path)?immutable=1", configuration: configuration) else {
+                throw .badInput("store \(path): cannot open it as SQLite (\(error)); give another --store PATH")
+            }
+            queue = immutable
+        }
+        let known = migrator.migrations
+        let applied: [String]
+        do {
+            applied = try queue.read { db -> [String] in
+                let tables = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+                guard tables.contains("grdb_migrations"), tables.contains("run") else { return [] }
+                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            }
+        } catch {
+            throw .badInput("store \(path): cannot read it (\(error)); is it an SQLite file? Give another --store PATH")
+        }
+        guard !applied.isEmpty else {
+            throw .badInput("store \(path): not an inferbench results store (no runs table); it was left unchanged. Give another --store PATH")
+        }
+        let unknown = applied.filter { !known.contains($0) }
+        guard unknown.isEmpty else {
+            throw .badInput(
+                "store \(path): written by a newer inferbench (schema \(applied.sorted().last ?? "?"); this one knows up to \(known.last ?? "?")); use that version to read it"
+            )
+        }
+        return (queue, known.filter { applied.contains($0) })
     }
 
     /// Runs `body` against the database, turning GRDB's errors into one that names the store.
