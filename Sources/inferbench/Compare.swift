@@ -9,7 +9,8 @@ struct Compare: AsyncParsableCommand {
             Cells match on model, compile mode, precision, batch size and channels_last (and on the environment \
             when both runs hold several). Each match shows B/A with its 95% interval; a difference counts only when \
             the interval excludes 1.0. Exit status 3 with --fail-on-regression when a match is significantly slower \
-            by more than PCT percent; cells found in one run only are listed, not errors.
+            by more than PCT percent; cells found in one run only are listed, not errors, but a gate that matched no \
+            cell at all exits 7 (it checked nothing).
             """)
 
     @Argument(help: "The baseline: a results.json, a run folder, or a stored run (id, unique id prefix, or latest).")
@@ -41,6 +42,7 @@ struct Compare: AsyncParsableCommand {
         let sideB = try ResultsStore.resolve(b, storePath: storeOptions.path, role: "B")
         let comparison = RunComparison(a: sideA.results, b: sideB.results, metric: metric)
         Console.out(CompareReport.render(comparison, a: .init(path: sideA.label, results: sideA.results), b: .init(path: sideB.label, results: sideB.results)))
+        if failOnRegression != nil, let message = CompareReport.nothingComparedMessage(comparison) { throw .nothingCompared(message) }
         if let pct = failOnRegression, let message = CompareReport.regressionMessage(comparison, percent: pct) {
             throw .regression(message)
         }

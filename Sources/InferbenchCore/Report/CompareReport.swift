@@ -71,6 +71,27 @@ public enum CompareReport {
     }
 
     /// The `--fail-on-regression` message naming the worst offender, or nil when none is beyond the threshold.
+    /// Why a regression gate checked nothing, naming the unmatched cells and the nearest
+    /// difference (e.g. the same model with other parameters); nil when some cell matched.
+    public static func nothingComparedMessage(_ comparison: RunComparison) -> String? {
+        guard comparison.matches.isEmpty else { return nil }
+        if !comparison.notComparable.isEmpty {
+            return "no cell could be compared: \(comparison.notComparable.count) matched pair(s) failed or lack the \(comparison.metric.rawValue) figure in A or B; --fail-on-regression checked nothing"
+        }
+        func names(_ cells: [CellResult]) -> String {
+            let shown = cells.prefix(3).map { "\($0.model) \($0.variant.label)" }.joined(separator: ", ")
+            return cells.isEmpty ? "none" : shown + (cells.count > 3 ? ", …" : "")
+        }
+        var text = "no cell of A matches one of B (model, compile mode, precision, batch size, channels_last"
+        text += comparison.byEnvironment ? ", environment)" : ")"
+        text += "; only in A: \(names(comparison.onlyInA)); only in B: \(names(comparison.onlyInB))"
+        let modelsA = Set(comparison.onlyInA.map(\.model)), modelsB = Set(comparison.onlyInB.map(\.model))
+        let baseA = Set(modelsA.map { $0.split(separator: ":").first.map(String.init) ?? $0 })
+        let baseB = Set(modelsB.map { $0.split(separator: ":").first.map(String.init) ?? $0 })
+        if modelsA != modelsB, !baseA.isDisjoint(with: baseB) { text += " (the same models with different parameters)" }
+        return text + "; --fail-on-regression checked nothing"
+    }
+
     public static func regressionMessage(_ comparison: RunComparison, percent: Double) -> String? {
         let found = comparison.regressions(beyond: percent)
         guard let worst = found.first else { return nil }
