@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call, error_of, ok
 from inferbench_worker import models
 from inferbench_worker.protocol import WorkerError
 from inferbench_worker.session import Session
+
+from conftest import call, error_of, ok
 
 
 def test_resolve_merges_defaults_name_params_and_extra_params() -> None:
@@ -82,8 +83,9 @@ def test_tensorrt_without_torch_tensorrt_says_how_to_install() -> None:
         pytest.skip("torch_tensorrt is installed here")
     from inferbench_worker.session import Session
 
-    request = {"id": 1, "op": "load", "args": {"model": "mlp", "params": {"hidden": "16", "in": "8", "out": "8", "layers": "1"},
-                                               "device": "cpu", "compile": "tensorrt"}}
+    params = {"hidden": "16", "in": "8", "out": "8", "layers": "1"}
+    args = {"model": "mlp", "params": params, "device": "cpu", "compile": "tensorrt"}
+    request = {"id": 1, "op": "load", "args": args}
     reply = Session().handle_line(json.dumps(request).encode())
     assert reply["ok"] is False
     assert reply["error"]["kind"] == "missing_dependency"
