@@ -42,7 +42,10 @@ let package = Package(
             dependencies: ["embed-worker"]
         ),
         // GRDB directly too: the store tests build stores at an older schema version to migrate.
-        .testTarget(name: "InferbenchCoreTests", dependencies: ["InferbenchCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Fixtures/transcripts are read through #filePath (ProtocolTranscriptTests), not bundled.
+        .testTarget(
+            name: "InferbenchCoreTests", dependencies: ["InferbenchCore", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InferbenchCore"]),
     ]
 )

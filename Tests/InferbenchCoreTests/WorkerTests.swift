@@ -36,6 +36,25 @@ import Testing
         if case .failed = await worker.state {} else { Issue.record("state should be failed") }
     }
 
+    @Test func checkSendsTheModelAndItsParametersAndPassesOnABadRequest() async throws {
+        let worker = Worker(
+            channel: FakeChannel { op, args, id in
+                guard op == "check" else { return FakeChannel.healthy()(op, args, id) }
+                let params = args["params"] as? [String: String] ?? [:]
+                guard args["model"] as? String == "mlp", params["layers"] != "0" else {
+                    return FakeChannel.error(id, kind: "bad_request", message: "model 'mlp': parameter layers must be >= 1, got 0")
+                }
+                return FakeChannel.ok(id, #"{"model": "mlp", "params": {"layers": "\#(params["layers"] ?? "2")"}}"#)
+            })
+        _ = try await worker.hello()
+        let accepted = try await worker.check(model: ModelSpec(name: "mlp", params: ["layers": "3"]))
+        #expect(accepted == ModelCheck(model: "mlp", params: ["layers": "3"]))
+        await #expect(
+            throws: WorkerError.reply(WorkerErrorPayload(kind: .badRequest, message: "model 'mlp': parameter layers must be >= 1, got 0"))
+        ) { try await worker.check(model: try ModelSpec(parsing: "mlp:layers=0")) }
+        if case .ready = await worker.state {} else { Issue.record("an error reply to check must leave the worker ready") }
+    }
+
     @Test func aReplyToAnotherRequestIsAProtocolViolation() async throws {
         let worker = Worker(channel: FakeChannel { _, _, id in FakeChannel.ok(id + 1, FakeChannel.hello) })
         await #expect(throws: WorkerError.self) { try await worker.hello() }

@@ -16,7 +16,10 @@ compiles ``pipe.unet`` in diffusers; the loop, the text encoder and the VAE stay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .protocol import bad_request
 from .zoo import SD15_UNET_CONFIG, Built, Inputs, int_param
@@ -119,29 +122,53 @@ def empty_prompt_ids() -> list[int]:
     return [BOS] + [EOS] * (TEXT_LEN - 1)
 
 
+@dataclass(frozen=True)
+class PipelineShape:
+    steps: int
+    size: int  # image pixels
+    latent: int  # latent pixels: size / the VAE's downscale
+    cfg: float  # guidance scale
+
+
+def _pipeline_shape(unet_config: Mapping[str, Any], vae_config: Mapping[str, Any],
+                    params: Mapping[str, str]) -> PipelineShape:
+    steps = int_param(params, "steps", maximum=1000)
+    size = int_param(params, "size", minimum=8)
+    try:
+        cfg = float(params["cfg"])
+    except ValueError:
+        raise bad_request(f"parameter cfg must be a number (the guidance scale), got {params['cfg']!r}") from None
+    if not math.isfinite(cfg):
+        raise bad_request(f"parameter cfg must be a finite number (the guidance scale), got {params['cfg']!r}")
+    vae_scale = 2 ** (len(vae_config["block_out_channels"]) - 1)
+    unet_scale = 2 ** (len(unet_config["block_out_channels"]) - 1)
+    if size % (vae_scale * unet_scale):
+        raise bad_request(f"parameter size must be a multiple of {vae_scale * unet_scale} (image pixels), "
+                          f"got {size}")
+    return PipelineShape(steps, size, size // vae_scale, cfg)
+
+
+def sd15_shape(params: Mapping[str, str]) -> PipelineShape:
+    return _pipeline_shape(SD15_UNET_CONFIG, SD15_VAE_CONFIG, params)
+
+
+def sd_tiny_shape(params: Mapping[str, str]) -> PipelineShape:
+    return _pipeline_shape(TINY_UNET_CONFIG, TINY_VAE_CONFIG, params)
+
+
 def _pipeline(unet_config: Mapping[str, Any], clip_config: Mapping[str, Any], vae_config: Mapping[str, Any],
               params: Mapping[str, str]) -> Built:
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    steps = int_param(params, "steps", maximum=1000)
-    size = int_param(params, "size", minimum=8)
-    try:
-        cfg = float(params["cfg"])
-    except ValueError:
-        raise bad_request(f"model parameter cfg must be a number (the guidance scale), got {params['cfg']!r}") from None
+    shape = _pipeline_shape(unet_config, vae_config, params)
+    steps, size, latent, cfg = shape.steps, shape.size, shape.latent, shape.cfg
     guided = cfg > 1  # as in diffusers: a scale of 1 or less turns classifier-free guidance off
-    vae_scale = 2 ** (len(vae_config["block_out_channels"]) - 1)
-    unet_scale = 2 ** (len(unet_config["block_out_channels"]) - 1)
-    if size % (vae_scale * unet_scale):
-        raise bad_request(f"model parameter size must be a multiple of {vae_scale * unet_scale} (image pixels), "
-                          f"got {size}")
-    latent = size // vae_scale
     text_encoder = CLIPTextModel(CLIPTextConfig(**clip_config))
     unet: Any = UNet2DConditionModel(**{**unet_config, "sample_size": latent})
     vae: Any = AutoencoderKL(**{**vae_config, "sample_size": size})
-    scheduler = DDIMScheduler(**SD15_SCHEDULE)
+    scheduler: Any = DDIMScheduler(**SD15_SCHEDULE)
     channels = int(unet_config["in_channels"])
 
     class StableDiffusion(torch.nn.Module):
@@ -149,6 +176,7 @@ def _pipeline(unet_config: Mapping[str, Any], clip_config: Mapping[str, Any], va
 
         compile_targets = ("unet",)
         steps_per_call = steps
+        empty_ids: torch.Tensor  # a buffer
 
         def __init__(self) -> None:
             super().__init__()
@@ -173,7 +201,7 @@ def _pipeline(unet_config: Mapping[str, Any], clip_config: Mapping[str, Any], va
                     uncond, cond = noise.chunk(2)
                     noise = uncond + cfg * (cond - uncond)
                 latents = scheduler.step(noise, t, latents, return_dict=False)[0]
-            image = self.vae.decode(latents / self.vae.config.scaling_factor, return_dict=False)[0]
+            image: torch.Tensor = self.vae.decode(latents / self.vae.config.scaling_factor, return_dict=False)[0]
             return (image / 2 + 0.5).clamp(0, 1)
 
     prompt = prompt_ids()

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Mapping
 
-from .models import missing_dependency
 from .protocol import WorkerError
 
+# pip names of import names that differ from them
+_PIP_NAMES: Mapping[str, str] = {"PIL": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn",
+                                 "yaml": "pyyaml", "torch_tensorrt": "torch-tensorrt"}
+
 _COMPILER_MODULES = ("torch._dynamo", "torch._inductor", "torch.export", "torch._export", "torch._functorch")
+
+
+def missing_dependency(module: str, context: str) -> WorkerError:
+    """A ``missing_dependency`` error whose message is the pip command that installs ``module``."""
+    pip = _PIP_NAMES.get(module, module)
+    return WorkerError(
+        "missing_dependency",
+        f"{context} needs the Python package {pip!r}: install it with `{sys.executable} -m pip install {pip}`",
+    )
 
 
 def is_oom(exc: BaseException) -> bool:

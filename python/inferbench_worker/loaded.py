@@ -14,14 +14,17 @@ import sys
 import tempfile
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import models, outputs, timing
-from .errors import classify
+from .errors import classify, missing_dependency
 from .memory import snapshot
 from .models import ModelRef
 from .protocol import (
+    BatchReuse,
+    CompileCache,
     InferResult,
     LatencyResult,
     LoadArgs,
@@ -31,8 +34,20 @@ from .protocol import (
     VerifyResult,
     WorkerError,
     bad_request,
+    load_result,
 )
-from .variants import Variant, aot_inductor, compile_cache_state, compile_stats, fx_cache_counts, restore_tf32, set_precision_defaults, set_tf32, tf32_state, torch_compile
+from .variants import (
+    Variant,
+    aot_inductor,
+    compile_cache_state,
+    compile_stats,
+    fx_cache_counts,
+    restore_tf32,
+    set_precision_defaults,
+    set_tf32,
+    tf32_state,
+    torch_compile,
+)
 from .verify import compare, tolerance_for
 
 if TYPE_CHECKING:
@@ -97,7 +112,7 @@ class TorchModel:
         try:
             import torch
         except ImportError:
-            raise models.missing_dependency("torch", f"model {ref.name!r}") from None
+            raise missing_dependency("torch", f"model {ref.name!r}") from None
         device = resolve_device(args.device)
         variant = Variant.of(args)
         variant.check(device)
@@ -153,27 +168,40 @@ class TorchModel:
         breaks, recompiles, reasons = compile_stats() if self.variant.compiled else (0, 0, [])
         cache = compile_cache_state() if self.variant.compiled else None
         self._flops = self._flops_per_sample()
-        return self._with_steps({
-            "load_s": load_s,
-            "compile_s": compile_s,
-            "first_call_ms": host_ns / 1e6,  # synchronized wall time: what a request sees
-            "parameters": models.parameter_count(self.module),
-            "flops_per_sample": self._flops,
-            "input_desc": outputs.describe_inputs(self._inputs[self.batch_size][0]),
-            "output_desc": output_desc,
-            "memory": snapshot(self.device, reset_peak=False),
-            "graph_breaks": breaks,
-            "recompiles": recompiles,
-            "compile_reasons": reasons,
-            "compile_cache": cache,
-        })
+        return self._load_result(
+            load_s=load_s,
+            compile_s=compile_s,
+            first_call_ms=host_ns / 1e6,  # synchronized wall time: what a request sees
+            output_desc=output_desc,
+            graph_breaks=breaks,
+            recompiles=recompiles,
+            compile_reasons=reasons,
+            compile_cache=cache,
+        )
 
-    def _with_steps(self, result: LoadResult) -> LoadResult:
-        """Adds ``steps_per_call`` for a model that runs a denoising loop per call (sd15)."""
+    def _load_result(self, *, load_s: float, compile_s: float, first_call_ms: float, output_desc: str,
+                     graph_breaks: int, recompiles: int, compile_reasons: list[str],
+                     compile_cache: CompileCache | None, batch_reuse: BatchReuse | None = None) -> LoadResult:
+        """The ``load`` reply for the current batch size: the figures of the model itself are read
+        here, those of the calls just made are given. ``steps_per_call`` is added for a model that
+        runs a denoising loop per call (sd15)."""
         steps = getattr(self.module, "steps_per_call", None)
-        if steps is not None:
-            result["steps_per_call"] = int(steps)
-        return result
+        return load_result(
+            load_s=load_s,
+            compile_s=compile_s,
+            first_call_ms=first_call_ms,
+            parameters=models.parameter_count(self.module),
+            flops_per_sample=self._flops,
+            input_desc=outputs.describe_inputs(self._inputs[self.batch_size][0]),
+            output_desc=output_desc,
+            memory=snapshot(self.device, reset_peak=False),
+            graph_breaks=graph_breaks,
+            recompiles=recompiles,
+            compile_reasons=compile_reasons,
+            compile_cache=compile_cache,
+            batch_reuse=batch_reuse,
+            steps_per_call=None if steps is None else int(steps),
+        )
 
     def _compile_label(self) -> str:
         if self.variant.compile == "aot-inductor":
@@ -223,7 +251,7 @@ class TorchModel:
             torch.cuda.reset_peak_memory_stats(self.device)
         self.batch_size = batch
         self.args = replace(self.args, batch_size=batch)
-        breaks0, recompiles0, reasons0 = compile_stats() if self.variant.compiled else (0, 0, [])
+        _, recompiles0, reasons0 = compile_stats() if self.variant.compiled else (0, 0, [])
         cache0 = fx_cache_counts()
         reexport = self.variant.compile == "aot-inductor" and not self.variant.dynamic
         t0 = time.perf_counter()
@@ -235,7 +263,7 @@ class TorchModel:
                 self.workdir = tempfile.mkdtemp(prefix="inferbench-aoti-")
                 args, kwargs = outputs.split(self._inputs[batch][0])
                 self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir)
-                breaks0, recompiles0, reasons0 = 0, 0, []  # aot_inductor cleared the counters
+                recompiles0, reasons0 = 0, []  # aot_inductor cleared the counters
                 cache0 = (0, 0)
             calls = self._bind(batch) if reexport else self._calls_for(batch, warm=False)
             with self.variant.context(self.device):
@@ -251,29 +279,26 @@ class TorchModel:
         with self.variant.context(self.device):
             _, _, host_ns = timing.timed_call(calls[1 % len(calls)], self.cuda)
         _, recompiles2, _ = compile_stats() if self.variant.compiled else (0, 0, [])
+        reuse: BatchReuse
         if not self.variant.compiled:
             reuse = "reused"
         elif reexport:
             reuse = "reexported"
         else:
             reuse = "recompiled" if recompiles1 > recompiles0 else "reused"
-        return self._with_steps({
-            "load_s": 0.0,
-            "compile_s": compile_s,
+        return self._load_result(
+            load_s=0.0,
+            compile_s=compile_s,
             # eager: the first call at this size; compiled: the call after the (re)compile
-            "first_call_ms": (host_ns if self.variant.compiled else first_ns) / 1e6,
-            "parameters": models.parameter_count(self.module),
-            "flops_per_sample": self._flops,
-            "input_desc": outputs.describe_inputs(self._inputs[batch][0]),
-            "output_desc": output_desc,
-            "memory": snapshot(self.device, reset_peak=False),
-            "graph_breaks": breaks1,
+            first_call_ms=(host_ns if self.variant.compiled else first_ns) / 1e6,
+            output_desc=output_desc,
+            graph_breaks=breaks1,
             # the recompile this size asked for is the sweep's, not a surprise; later ones are
-            "recompiles": recompiles2 - recompiles1,
-            "compile_reasons": reasons1[len(reasons0):] if reuse == "recompiled" else [],
-            "compile_cache": compile_cache_state(since=cache0) if reuse != "reused" else None,
-            "batch_reuse": reuse,
-        })
+            recompiles=recompiles2 - recompiles1,
+            compile_reasons=reasons1[len(reasons0):] if reuse == "recompiled" else [],
+            compile_cache=compile_cache_state(since=cache0) if reuse != "reused" else None,
+            batch_reuse=reuse,
+        )
 
     # --- inputs -----------------------------------------------------------------------
 

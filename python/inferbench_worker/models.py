@@ -15,16 +15,19 @@ is built.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import functools
 import importlib.util
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import diffusion, pt2, synthetic, zoo
-from .protocol import ModelInfo, WorkerError, bad_request
+from .errors import missing_dependency
+from .protocol import CheckResult, ModelInfo, WorkerError, bad_request
 
 if TYPE_CHECKING:
     import torch
@@ -32,17 +35,15 @@ if TYPE_CHECKING:
     from .variants import Variant
     from .zoo import Built, Inputs
 
-# pip names of import names that differ from them
-_PIP_NAMES: Mapping[str, str] = {"PIL": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn",
-                                 "yaml": "pyyaml", "torch_tensorrt": "torch-tensorrt"}
-
-
 @dataclass(frozen=True)
 class ZooEntry:
     name: str
     description: str
     params: Mapping[str, str]
     needs: tuple[str, ...]
+    # Reads the full parameters (defaults merged) as the builder will: a bad value is a
+    # bad_request naming the parameter and its valid range. Cheap: imports and builds nothing.
+    check: Callable[[Mapping[str, str]], object]
     build: Callable[[Mapping[str, str]], Built] | None  # None: the synthetic model (no torch)
 
 
@@ -50,30 +51,34 @@ ZOO: Mapping[str, ZooEntry] = {
     e.name: e
     for e in (
         ZooEntry("mlp", "multi-layer perceptron: layers x (Linear+ReLU), then Linear to out",
-                 {"in": "512", "hidden": "2048", "out": "512", "layers": "2"}, ("torch",), zoo.build_mlp),
+                 {"in": "512", "hidden": "2048", "out": "512", "layers": "2"}, ("torch",), zoo.mlp_shape,
+                 zoo.build_mlp),
         ZooEntry("resnet18", "torchvision ResNet-18, random weights, input 3 x size x size",
-                 {"size": "224"}, ("torch", "torchvision"), zoo.build_resnet18),
+                 {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet18),
         ZooEntry("resnet50", "torchvision ResNet-50, random weights, input 3 x size x size",
-                 {"size": "224"}, ("torch", "torchvision"), zoo.build_resnet50),
+                 {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet50),
         ZooEntry("bert-base", "transformers BertModel (BERT-base config), input_ids + attention_mask of seq tokens",
-                 {"seq": "128"}, ("torch", "transformers"), zoo.build_bert_base),
+                 {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_base),
         ZooEntry("bert-tiny", "transformers BertModel, hidden 128, 2 layers, 2 heads, seq tokens",
-                 {"seq": "128"}, ("torch", "transformers"), zoo.build_bert_tiny),
+                 {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_tiny),
         ZooEntry("unet-tiny", "diffusers UNet2DConditionModel, tiny config (32/64 channels), one denoising step",
-                 {"size": "32", "cfg": "true", "text_len": "77"}, ("torch", "diffusers"), zoo.build_unet_tiny),
+                 {"size": "32", "cfg": "true", "text_len": "77"}, ("torch", "diffusers"), zoo.unet_shape,
+                 zoo.build_unet_tiny),
         ZooEntry("sd15-unet", "Stable Diffusion v1.5 UNet (published config), one denoising step on size x size "
                  "latents; cfg=true: a sample is 2 latents (classifier-free guidance)",
-                 {"size": "64", "cfg": "true", "text_len": "77"}, ("torch", "diffusers"), zoo.build_sd15_unet),
+                 {"size": "64", "cfg": "true", "text_len": "77"}, ("torch", "diffusers"), zoo.unet_shape,
+                 zoo.build_sd15_unet),
         ZooEntry("sd15", "Stable Diffusion v1.5 txt2img (published UNet/VAE/CLIP configs): one call = text encoding "
                  "of fixed 77-token ids (no tokenizer), steps DDIM steps with guidance scale cfg (a 2B latent batch), "
                  "VAE decode to B size x size images",
                  {"size": "512", "steps": "50", "cfg": "7.5"}, ("torch", "diffusers", "transformers"),
-                 diffusion.build_sd15),
+                 diffusion.sd15_shape, diffusion.build_sd15),
         ZooEntry("sd-tiny", "tiny Stable Diffusion txt2img (diffusers' test configs) for CPU and tests: as sd15, "
                  "32 x 32 images, 4 DDIM steps",
                  {"size": "32", "steps": "4", "cfg": "7.5"}, ("torch", "diffusers", "transformers"),
-                 diffusion.build_sd_tiny),
-        ZooEntry("synthetic", synthetic.DESCRIPTION, synthetic.DEFAULT_PARAMS, (), None),
+                 diffusion.sd_tiny_shape, diffusion.build_sd_tiny),
+        ZooEntry("synthetic", synthetic.DESCRIPTION, synthetic.DEFAULT_PARAMS, (),
+                 lambda params: synthetic.SyntheticConfig.parse(params, default_seed=0), None),
     )
 }
 
@@ -104,15 +109,24 @@ def is_user_model(name: str) -> bool:
 
 
 def resolve(name: str, params: Mapping[str, str] | None = None) -> ModelRef:
-    """Checks a model name (and extra parameters, which win over those in the name)."""
+    """Checks a model name and its parameters (extra ``params`` win over those in the name).
+
+    Cheap: nothing is imported or built. A zoo model's parameters are read by its parser
+    (names and values); a ``.pt2`` file is opened as a zip and its parameters are read; a
+    user ``file.py`` must exist (it is not read: see ``check``).
+    """
     params = dict(params or {})
     if pt2.is_pt2_name(name):
         path, rest = pt2.split_name(name)
         merged = {**_parse_params(name, rest), **params}
         unknown = sorted(set(merged) - set(pt2.PARAMS))
         if unknown:
-            raise bad_request(f"model file {path!r} has no parameter {', '.join(unknown)}; valid: {', '.join(pt2.PARAMS)}")
-        return ModelRef(name=path, params={**pt2.PARAMS, **merged}, pt2=pt2.inspect(path))
+            valid = ", ".join(pt2.PARAMS)
+            raise bad_request(f"model file {path!r} has no parameter {', '.join(unknown)}; valid: {valid}")
+        info = pt2.inspect(path)
+        full = {**pt2.PARAMS, **merged}
+        pt2.input_spec(info, full)
+        return ModelRef(name=path, params=full, pt2=info)
     if is_user_model(name):
         path, _, fn = name.rpartition(":")
         if not fn.isidentifier():
@@ -134,7 +148,51 @@ def resolve(name: str, params: Mapping[str, str] | None = None) -> ModelRef:
     if unknown:
         valid = ", ".join(entry.params) or "none"
         raise bad_request(f"model {base!r} has no parameter {', '.join(unknown)}; valid: {valid}")
-    return ModelRef(name=base, params={**entry.params, **merged}, entry=entry)
+    full = {**entry.params, **merged}
+    try:
+        entry.check(full)
+    except WorkerError as exc:
+        raise bad_request(f"model {base!r}: {exc.message}") from None
+    return ModelRef(name=base, params=full, entry=entry)
+
+
+def check(name: str, params: Mapping[str, str] | None = None) -> CheckResult:
+    """The ``check`` op: ``resolve``, and for a user ``file.py:fn`` also that the file parses
+    as Python and defines ``fn`` at top level (read, not run). Builds and imports nothing, and
+    does not look for the packages a model needs (``load`` reports those)."""
+    ref = resolve(name, params)
+    if ref.user_file is not None and ref.user_fn is not None:
+        _check_user_file(ref.user_file, ref.user_fn)
+    return {"model": ref.name, "params": dict(ref.params)}
+
+
+def _check_user_file(path: str, fn: str) -> None:
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except SyntaxError as exc:
+        raise bad_request(f"user model file {path!r} is not valid Python: {exc.msg} (line {exc.lineno})") from None
+    except (OSError, ValueError) as exc:
+        raise bad_request(f"user model file {path!r} cannot be read: {exc}") from None
+    defined: set[str] = set()
+    functions: list[str] = []
+    star_import = False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+            if not isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                functions.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            star_import |= any(alias.name == "*" for alias in node.names)
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    # A name made some other way (a star import, globals(), a conditional definition) is left to load.
+    conditional = any(isinstance(node, (ast.If, ast.Try, ast.With)) for node in tree.body)
+    if fn not in defined and not star_import and not conditional:
+        have = f"; its functions: {', '.join(functions[:10])}" if functions else ""
+        raise bad_request(f"user model file {path!r} has no top-level function {fn!r}{have}")
 
 
 def _parse_params(name: str, text: str) -> dict[str, str]:
@@ -145,14 +203,6 @@ def _parse_params(name: str, text: str) -> dict[str, str]:
             raise bad_request(f"model name {name!r}: parameter {item!r} is not key=value")
         out[key.strip()] = value.strip()
     return out
-
-
-def missing_dependency(module: str, context: str) -> WorkerError:
-    pip = _PIP_NAMES.get(module, module)
-    return WorkerError(
-        "missing_dependency",
-        f"{context} needs the Python package {pip!r}: install it with `{sys.executable} -m pip install {pip}`",
-    )
 
 
 def build(ref: ModelRef) -> tuple[torch.nn.Module, Callable[[int, torch.device, torch.dtype], Inputs]]:
@@ -191,7 +241,7 @@ def check_verifiable(ref: ModelRef) -> None:
 def parameter_count(module: torch.nn.Module) -> int | None:
     """The module's parameters, or what it declares as ``parameter_count`` (None: unknown)."""
     if hasattr(module, "parameter_count"):
-        declared = module.parameter_count
+        declared: Any = module.parameter_count  # an int or None, declared by the model
         return None if declared is None else int(declared)
     return sum(p.numel() for p in module.parameters())
 

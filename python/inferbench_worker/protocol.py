@@ -11,27 +11,38 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, Mapping, NotRequired, TypedDict, get_args
+from typing import Any, Final, Literal, TypedDict, TypeVar, get_args
 
 PROTOCOL_VERSION: Final = 1
 
-Op = Literal["hello", "models", "load", "measure", "infer", "verify", "memory", "unload", "shutdown", "smoke"]
-OPS: Final[tuple[str, ...]] = get_args(Op)
+Op = Literal[
+    "hello", "models", "check", "load", "measure", "infer", "verify", "memory", "unload", "shutdown", "smoke"
+]
+OPS: Final[tuple[Op, ...]] = get_args(Op)
 
 ErrorKind = Literal["oom", "compile", "unsupported", "bad_request", "missing_dependency", "internal"]
-ERROR_KINDS: Final[tuple[str, ...]] = get_args(ErrorKind)
+ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16"]
-PRECISIONS: Final[tuple[str, ...]] = get_args(Precision)
+PRECISIONS: Final[tuple[Precision, ...]] = get_args(Precision)
 
 CompileMode = Literal[
     "eager", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs", "aot-inductor", "tensorrt"
 ]
-COMPILE_MODES: Final[tuple[str, ...]] = get_args(CompileMode)
+COMPILE_MODES: Final[tuple[CompileMode, ...]] = get_args(CompileMode)
 
 MeasureMode = Literal["latency", "throughput"]
-MEASURE_MODES: Final[tuple[str, ...]] = get_args(MeasureMode)
+MEASURE_MODES: Final[tuple[MeasureMode, ...]] = get_args(MeasureMode)
+
+Clock = Literal["cuda_event", "perf_counter"]
+
+# The states of Inductor's FX graph cache after a compile, and of a batch-sweep load (see load).
+CompileCache = Literal["cold", "warm", "partial"]
+BatchReuse = Literal["reused", "recompiled", "reexported"]
+
+_Choice = TypeVar("_Choice", bound=str)
 
 
 class WorkerError(Exception):
@@ -125,11 +136,12 @@ class _Args:
             raise self._fail(key, "a non-empty string")
         return value
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(self, key: str, choices: tuple[_Choice, ...], default: _Choice) -> _Choice:
         value = self.string(key, default)
-        if value not in choices:
-            raise self._fail(key, "one of " + ", ".join(choices))
-        return value
+        for choice in choices:
+            if value == choice:
+                return choice
+        raise self._fail(key, "one of " + ", ".join(choices))
 
     def integer(self, key: str, default: int | None, minimum: int) -> int | None:
         value = self.args.get(key)
@@ -173,12 +185,25 @@ class _Args:
 
 
 @dataclass(frozen=True)
+class CheckArgs:
+    """Arguments of ``check``: a model name and parameters, as ``load`` takes them."""
+
+    model: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> CheckArgs:
+        a = _Args("check", args, ("model", "params"))
+        return CheckArgs(model=a.string("model"), params=a.string_map("params"))
+
+
+@dataclass(frozen=True)
 class LoadArgs:
     model: str
     params: dict[str, str] = field(default_factory=dict)
     device: str = "cpu"
-    precision: str = "fp32"
-    compile: str = "eager"
+    precision: Precision = "fp32"
+    compile: CompileMode = "eager"
     batch_size: int = 1
     seed: int = 0
     channels_last: bool = False
@@ -216,7 +241,7 @@ class LoadArgs:
 class MeasureArgs:
     batch_size: int | None
     iterations: int
-    mode: str
+    mode: MeasureMode
 
     @staticmethod
     def parse(args: Mapping[str, Any]) -> MeasureArgs:
@@ -297,6 +322,11 @@ class ModelInfo(TypedDict):
     needs: list[str]
 
 
+class CheckResult(TypedDict):
+    model: str  # the name without parameters (a file's path for a .pt2)
+    params: dict[str, str]  # every parameter, defaults merged
+
+
 class MemoryResult(TypedDict):
     peak_allocated_mb: float | None
     peak_reserved_mb: float | None
@@ -304,7 +334,7 @@ class MemoryResult(TypedDict):
     rss_mb: float | None
 
 
-class LoadResult(TypedDict):
+class _LoadResultFields(TypedDict):
     load_s: float
     compile_s: float
     first_call_ms: float
@@ -316,15 +346,57 @@ class LoadResult(TypedDict):
     graph_breaks: int
     recompiles: int
     compile_reasons: list[str]
-    compile_cache: str | None
-    batch_reuse: NotRequired[str | None]
-    steps_per_call: NotRequired[int]  # iterative models only (sd15): denoising steps (UNet calls) per call
+    compile_cache: CompileCache | None
+
+
+class LoadResult(_LoadResultFields, total=False):
+    batch_reuse: BatchReuse  # only after a load with reuse=true that the loaded variant served
+    steps_per_call: int  # iterative models only (sd15): denoising steps (UNet calls) per call
+
+
+def load_result(
+    *,
+    load_s: float,
+    compile_s: float,
+    first_call_ms: float,
+    parameters: int | None,
+    flops_per_sample: float | None,
+    input_desc: str,
+    output_desc: str,
+    memory: MemoryResult,
+    graph_breaks: int = 0,
+    recompiles: int = 0,
+    compile_reasons: list[str] | None = None,
+    compile_cache: CompileCache | None = None,
+    batch_reuse: BatchReuse | None = None,
+    steps_per_call: int | None = None,
+) -> LoadResult:
+    """The ``load`` reply; the optional keys are present only when they apply (not as null)."""
+    result: LoadResult = {
+        "load_s": load_s,
+        "compile_s": compile_s,
+        "first_call_ms": first_call_ms,
+        "parameters": parameters,
+        "flops_per_sample": flops_per_sample,
+        "input_desc": input_desc,
+        "output_desc": output_desc,
+        "memory": memory,
+        "graph_breaks": graph_breaks,
+        "recompiles": recompiles,
+        "compile_reasons": list(compile_reasons or []),
+        "compile_cache": compile_cache,
+    }
+    if batch_reuse is not None:
+        result["batch_reuse"] = batch_reuse
+    if steps_per_call is not None:
+        result["steps_per_call"] = steps_per_call
+    return result
 
 
 class LatencyResult(TypedDict):
     device_ns: list[int] | None
     host_ns: list[int]
-    clock: Literal["cuda_event", "perf_counter"]
+    clock: Clock
     recompiles: int
 
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from .protocol import WorkerError, bad_request
 
@@ -144,8 +145,9 @@ def _build_exported(info: Pt2File, params: Mapping[str, str]) -> Built:
     try:
         program = torch.export.load(info.path)
     except Exception as exc:
-        raise bad_request(f"{info.path!r}: torch.export.load failed ({type(exc).__name__}: {exc}); was it saved by "
-                          f"torch.export.save with a compatible torch? This worker has torch {torch.__version__}") from exc
+        raise bad_request(f"{info.path!r}: torch.export.load failed ({type(exc).__name__}: {exc}); was it saved "
+                          f"by torch.export.save with a compatible torch? This worker has torch {torch.__version__}"
+                          ) from exc
     placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
     specs = [placeholders[name].meta.get("val") for name in program.graph_signature.user_inputs]
     names = list(program.graph_signature.user_inputs)
@@ -179,8 +181,8 @@ def _build_exported(info: Pt2File, params: Mapping[str, str]) -> Built:
                 "or export it again with a dynamic batch: torch.export.export(model, args, "
                 "dynamic_shapes=({0: torch.export.Dim('batch')},))",
             )
-        resized = [_resize(t, batch) if flag else t for t, flag in zip(leaves, dynamic)]
-        for name, t, spec in zip(names, resized, specs):
+        resized = [_resize(t, batch) if flag else t for t, flag in zip(leaves, dynamic, strict=True)]
+        for name, t, spec in zip(names, resized, specs, strict=True):
             _check_shape(info, name, t, spec)
         return _rebuild(made, resized)
 
@@ -239,7 +241,7 @@ class _Shapes(_Source):
         import torch
 
         out = []
-        for shape, dtype in zip(self.shapes, self.dtypes):
+        for shape, dtype in zip(self.shapes, self.dtypes, strict=True):
             size = [batch if batch is not None and i == 0 else d for i, d in enumerate(shape)]
             if dtype.is_floating_point:
                 out.append(torch.randn(size, device=device, dtype=dtype))
@@ -249,10 +251,17 @@ class _Shapes(_Source):
 
 
 
-def _given_inputs(info: Pt2File, params: Mapping[str, str]) -> _Source | None:
-    """The inputs the parameters give: ``inputs=FILE``, or ``shape=`` with ``dtype=``; None if neither."""
-    import torch
+@dataclass(frozen=True)
+class InputSpec:
+    """What the parameters say about the inputs: a file to ``torch.load``, or shapes and dtype names."""
 
+    file: str | None = None
+    shapes: tuple[tuple[int, ...], ...] = ()
+    dtypes: tuple[str, ...] = ()
+
+
+def input_spec(info: Pt2File, params: Mapping[str, str]) -> InputSpec | None:
+    """Checks ``inputs=``, ``shape=`` and ``dtype=`` without torch; None when neither is given."""
     path, shape_text = params.get("inputs", ""), params.get("shape", "")
     if path and shape_text:
         raise bad_request(f"{info.path}: give either inputs= or shape=, not both")
@@ -260,6 +269,42 @@ def _given_inputs(info: Pt2File, params: Mapping[str, str]) -> _Source | None:
         if not os.path.isfile(path):
             raise bad_request(f"{info.path}: inputs file {path!r} not found (relative to {os.getcwd()}); make it with "
                               "torch.save((tensor1, tensor2), PATH)")
+        return InputSpec(file=path)
+    if not shape_text:
+        if params.get("dtype", "float32") != "float32":
+            raise bad_request(f"{info.path}: dtype= goes with shape= (e.g. shape=1x128,dtype=int64)")
+        return None
+    shapes: list[tuple[int, ...]] = []
+    for part in shape_text.split("+"):
+        try:
+            dims = tuple(int(d) for d in part.lower().split("x"))
+        except ValueError:
+            dims = ()
+        if not dims or any(d < 1 for d in dims):
+            raise bad_request(f"{info.path}: shape {part!r} is not like 1x3x224x224 (positive sizes joined by x; "
+                              "+ between inputs)")
+        shapes.append(dims)
+    names = params.get("dtype", "float32").split("+")
+    if len(names) == 1:
+        names = names * len(shapes)
+    if len(names) != len(shapes):
+        raise bad_request(f"{info.path}: {len(shapes)} shape(s) but {len(names)} dtype(s); give one dtype for all "
+                          "or one per shape, joined by +")
+    unknown = [n for n in names if n not in DTYPES]
+    if unknown:
+        raise bad_request(f"{info.path}: unknown dtype {', '.join(unknown)}; valid: {', '.join(DTYPES)}")
+    return InputSpec(shapes=tuple(shapes), dtypes=tuple(names))
+
+
+def _given_inputs(info: Pt2File, params: Mapping[str, str]) -> _Source | None:
+    """The inputs the parameters give: ``inputs=FILE``, or ``shape=`` with ``dtype=``; None if neither."""
+    import torch
+
+    spec = input_spec(info, params)
+    if spec is None:
+        return None
+    path = spec.file
+    if path is not None:
         try:
             value = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
@@ -274,30 +319,7 @@ def _given_inputs(info: Pt2File, params: Mapping[str, str]) -> _Source | None:
             raise bad_request(f"{info.path}: inputs file {path!r} must hold a tensor, a tuple or list of tensors, "
                               f"or a dict of keyword tensors; it holds {type(value).__name__}")
         return _Stored(dict(value) if isinstance(value, dict) else tuple(value))
-    if not shape_text:
-        if params.get("dtype", "float32") != "float32":
-            raise bad_request(f"{info.path}: dtype= goes with shape= (e.g. shape=1x128,dtype=int64)")
-        return None
-    shapes: list[list[int]] = []
-    for part in shape_text.split("+"):
-        try:
-            dims = [int(d) for d in part.lower().split("x")]
-        except ValueError:
-            dims = []
-        if not dims or any(d < 1 for d in dims):
-            raise bad_request(f"{info.path}: shape {part!r} is not like 1x3x224x224 (positive sizes joined by x; "
-                              "+ between inputs)")
-        shapes.append(dims)
-    names = params.get("dtype", "float32").split("+")
-    if len(names) == 1:
-        names = names * len(shapes)
-    if len(names) != len(shapes):
-        raise bad_request(f"{info.path}: {len(shapes)} shape(s) but {len(names)} dtype(s); give one dtype for all "
-                          "or one per shape, joined by +")
-    unknown = [n for n in names if n not in DTYPES]
-    if unknown:
-        raise bad_request(f"{info.path}: unknown dtype {', '.join(unknown)}; valid: {', '.join(DTYPES)}")
-    return _Shapes(shapes, [getattr(torch, n) for n in names])
+    return _Shapes([list(s) for s in spec.shapes], [getattr(torch, n) for n in spec.dtypes])
 
 
 def _leaves(inputs: Inputs) -> list[Any]:
@@ -306,7 +328,7 @@ def _leaves(inputs: Inputs) -> list[Any]:
 
 def _rebuild(like: Inputs, leaves: list[Any]) -> Inputs:
     if isinstance(like, dict):
-        return dict(zip(like.keys(), leaves))
+        return dict(zip(like.keys(), leaves, strict=True))
     return tuple(leaves)
 
 
@@ -330,7 +352,7 @@ def _dim0_dynamic(spec: Any) -> bool:
     import torch
 
     shape = getattr(spec, "shape", None)
-    return bool(shape) and isinstance(shape[0], torch.SymInt)
+    return shape is not None and len(shape) > 0 and isinstance(shape[0], torch.SymInt)
 
 
 def _check_shape(info: Pt2File, name: str, t: Any, spec: Any) -> None:
@@ -343,7 +365,7 @@ def _check_shape(info: Pt2File, name: str, t: Any, spec: Any) -> None:
     if t.dim() != len(want):
         raise bad_request(f"{info.path!r}: input {name} has shape {list(t.shape)}, but the program was exported "
                           f"for {text}; give inputs of that shape (shape= or inputs=)")
-    for i, (got, expected) in enumerate(zip(t.shape, want)):
+    for i, (got, expected) in enumerate(zip(t.shape, want, strict=True)):
         if not isinstance(expected, torch.SymInt) and got != expected:
             raise bad_request(f"{info.path!r}: input {name} has shape {list(t.shape)}, but the program was exported "
                               f"for {text} (dimension {i} is static); give inputs of that shape (shape= or inputs=)")

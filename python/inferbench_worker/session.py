@@ -8,7 +8,8 @@ worker in-process through it; ``__main__`` wires it to stdin/stdout.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable, Mapping, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from . import models, smoke
 from .environment import hello
@@ -17,6 +18,7 @@ from .memory import snapshot
 from .protocol import (
     OPS,
     BatchArgs,
+    CheckArgs,
     InferResult,
     LatencyResult,
     LoadArgs,
@@ -55,6 +57,7 @@ class Session:
         self._ops: Mapping[str, Callable[[dict[str, Any]], Any]] = {
             "hello": self.hello,
             "models": self.models,
+            "check": self.check,
             "load": self.load,
             "measure": self.measure,
             "infer": self.infer,
@@ -94,6 +97,11 @@ class Session:
     def models(self, args: dict[str, Any]) -> Any:
         parse_no_args("models", args)
         return models.model_list()
+
+    def check(self, args: dict[str, Any]) -> Any:
+        """Checks a model name and parameters against the catalogue without building it."""
+        check_args = CheckArgs.parse(args)
+        return models.check(check_args.model, check_args.params)
 
     def load(self, args: dict[str, Any]) -> Any:
         try:

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .protocol import WorkerError, bad_request
 
@@ -72,7 +73,7 @@ def run_isolated(args: SmokeArgs) -> SmokeResult:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-m", "inferbench_worker.smoke", args.kind, args.device],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False,
+        stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False,
     )
     log = proc.stderr.decode(errors="replace")
     sys.stderr.write(log)  # the child's diagnostics belong in the run's log too

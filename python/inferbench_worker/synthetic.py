@@ -13,8 +13,9 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import timing
 from .memory import snapshot
@@ -26,6 +27,7 @@ from .protocol import (
     ThroughputResult,
     VerifyResult,
     bad_request,
+    load_result,
 )
 
 DISTRIBUTIONS = ("constant", "normal", "lognormal", "uniform", "bimodal")
@@ -78,7 +80,7 @@ class SyntheticConfig:
         p = {**DEFAULT_PARAMS, **params}
         dist = p["dist"]
         if dist not in DISTRIBUTIONS:
-            raise bad_request(f"synthetic: dist must be one of {', '.join(DISTRIBUTIONS)}, got {dist!r}")
+            raise bad_request(f"parameter dist must be one of {', '.join(DISTRIBUTIONS)}, got {dist!r}")
         median = _number(p, "median_ms", 0.0)
         cfg = SyntheticConfig(
             dist=dist,
@@ -94,9 +96,9 @@ class SyntheticConfig:
             seed=int(_number(p, "seed", 0.0, default=float(default_seed), integer=True)),
         )
         if cfg.p_slow > 1.0:
-            raise bad_request(f"synthetic: p_slow must be a probability in [0, 1], got {cfg.p_slow}")
+            raise bad_request(f"parameter p_slow must be a probability in [0, 1], got {cfg.p_slow}")
         if cfg.high_ms < cfg.low_ms:
-            raise bad_request(f"synthetic: high_ms ({cfg.high_ms}) must not be below low_ms ({cfg.low_ms})")
+            raise bad_request(f"parameter high_ms ({cfg.high_ms}) must not be below low_ms ({cfg.low_ms})")
         return cfg
 
 
@@ -108,10 +110,10 @@ def _number(p: Mapping[str, str], key: str, minimum: float, default: float | Non
     try:
         value = float(text)
     except ValueError:
-        raise bad_request(f"synthetic: {key} must be a number, got {text!r}") from None
+        raise bad_request(f"parameter {key} must be a number, got {text!r}") from None
     if not math.isfinite(value) or value < minimum or (integer and not value.is_integer()):
         kind = "an integer" if integer else "a number"
-        raise bad_request(f"synthetic: {key} must be {kind} >= {minimum:g}, got {text!r}")
+        raise bad_request(f"parameter {key} must be {kind} >= {minimum:g}, got {text!r}")
     return value
 
 
@@ -133,19 +135,16 @@ class SyntheticModel:
         load_s = time.perf_counter() - t0
         first_ns = timing.host_latency([model._caller(batch_size)], 1)[0]
         model.call(batch_size)  # the "once more" call, as for torch models
-        result: LoadResult = {
-            "load_s": load_s,
-            "compile_s": 0.0,
-            "first_call_ms": first_ns / 1e6,
-            "parameters": 0,
-            "flops_per_sample": None,
-            "input_desc": f"synthetic[{batch_size}]",
-            "output_desc": "none",
-            "memory": snapshot(None, reset_peak=False),
-            "graph_breaks": 0,
-            "recompiles": 0,
-            "compile_reasons": [],
-        }
+        result = load_result(
+            load_s=load_s,
+            compile_s=0.0,
+            first_call_ms=first_ns / 1e6,
+            parameters=0,
+            flops_per_sample=None,
+            input_desc=f"synthetic[{batch_size}]",
+            output_desc="none",
+            memory=snapshot(None, reset_peak=False),
+        )
         return model, result
 
     def _sampler(self) -> Callable[[], float]:

@@ -10,7 +10,7 @@ Nothing here imports torch unless a CUDA loop is asked for.
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 Call = Callable[[], object]
 
@@ -52,7 +52,7 @@ def cuda_latency(calls: Sequence[Call], iterations: int) -> tuple[list[int], lis
         end.record()
         end.synchronize()
         host[i] = clock() - t0
-    device = [round(s.elapsed_time(e) * 1e6) for s, e in zip(starts, ends)]
+    device = [round(s.elapsed_time(e) * 1e6) for s, e in zip(starts, ends, strict=True)]
     return device, host
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .environment import cxx_compiler
-from .protocol import LoadArgs, WorkerError
+from .errors import missing_dependency
+from .protocol import CompileCache, CompileMode, LoadArgs, Precision, WorkerError
 
 if TYPE_CHECKING:
     import torch
@@ -19,8 +21,8 @@ AMP_PRECISIONS = ("amp-fp16", "amp-bf16")
 
 @dataclass(frozen=True)
 class Variant:
-    precision: str
-    compile: str
+    precision: Precision
+    compile: CompileMode
     channels_last: bool
     fullgraph: bool
     dynamic: bool | None
@@ -86,7 +88,7 @@ def set_tf32(enabled: bool) -> None:
     torch.backends.cudnn.allow_tf32 = enabled
 
 
-def set_precision_defaults(precision: str) -> None:
+def set_precision_defaults(precision: Precision) -> None:
     """TF32 switches for a variant. ``fp32`` means PyTorch's defaults, which is what a user's
     own fp32 code runs: matmuls in full fp32, cuDNN convolutions allowed TF32. ``tf32`` turns
     TF32 on for matmuls too. The correctness reference stays strict fp32 (both off)."""
@@ -126,8 +128,6 @@ def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., An
         try:
             import torch_tensorrt  # noqa: F401
         except ImportError:
-            from .models import missing_dependency
-
             raise missing_dependency("torch_tensorrt", "compile=tensorrt") from None
         options["backend"] = "tensorrt"
     else:
@@ -139,7 +139,7 @@ def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., An
 
 
 def with_compiled_submodules(module: torch.nn.Module, targets: tuple[str, ...],
-                             compile_fn: Callable[[torch.nn.Module], torch.nn.Module]) -> torch.nn.Module:
+                             compile_fn: Callable[[torch.nn.Module], Callable[..., Any]]) -> torch.nn.Module:
     """A shallow copy of ``module`` whose ``targets`` (dotted submodule paths) are replaced by
     ``compile_fn(submodule)``; every module on a target's path is copied, the rest is shared."""
     import copy
@@ -170,11 +170,12 @@ def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[st
     """
     import torch
 
-    if getattr(module, "compile_targets", ()):
+    targets: tuple[str, ...] = tuple(getattr(module, "compile_targets", ()))
+    if targets:
         raise WorkerError(
             "unsupported",
             f"compile=aot-inductor exports one graph, but this model compiles only its "
-            f"{', '.join(module.compile_targets)} inside a Python loop (compile_targets); use a torch.compile "
+            f"{', '.join(targets)} inside a Python loop (compile_targets); use a torch.compile "
             "mode, or benchmark the submodule alone (e.g. sd15-unet with aot-inductor)",
         )
     torch._dynamo.utils.counters.clear()
@@ -229,7 +230,7 @@ def fx_cache_counts() -> tuple[int, int]:
     return int(inductor.get("fxgraph_cache_hit", 0)), int(inductor.get("fxgraph_cache_miss", 0))
 
 
-def compile_cache_state(since: tuple[int, int] = (0, 0)) -> str | None:
+def compile_cache_state(since: tuple[int, int] = (0, 0)) -> CompileCache | None:
     """Whether Inductor's FX graph cache served the compilation: "warm" (every graph a hit),
     "cold" (every graph a miss), "partial", or None when the counters say nothing.
 

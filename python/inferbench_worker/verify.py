@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .protocol import Tolerance, VerifyResult, WorkerError
+from .protocol import Precision, Tolerance, VerifyResult, WorkerError
 
 if TYPE_CHECKING:
     import torch
 
 # atol, rtol, minimum cosine similarity, by precision (see protocol.md)
-_TOLERANCES: dict[str, Tolerance] = {
+_TOLERANCES: dict[Precision, Tolerance] = {
     "fp32": {"atol": 1e-4, "rtol": 1e-3, "cosine_min": 0.999},
     "tf32": {"atol": 1e-2, "rtol": 1e-2, "cosine_min": 0.999},
     "fp16": {"atol": 5e-2, "rtol": 5e-2, "cosine_min": 0.999},
@@ -22,8 +22,8 @@ _TOLERANCES: dict[str, Tolerance] = {
 _REL_EPS = 1e-6
 
 
-def tolerance_for(precision: str) -> Tolerance:
-    return dict(_TOLERANCES[precision])  # type: ignore[return-value]
+def tolerance_for(precision: Precision) -> Tolerance:
+    return Tolerance(**_TOLERANCES[precision])  # a copy: the caller may change it
 
 
 def compare(got: list[torch.Tensor], want: list[torch.Tensor], tol: Tolerance) -> VerifyResult:
@@ -38,7 +38,7 @@ def compare(got: list[torch.Tensor], want: list[torch.Tensor], tol: Tolerance) -
     """
     import torch
 
-    if len(got) != len(want) or any(g.shape != w.shape for g, w in zip(got, want)):
+    if len(got) != len(want) or any(g.shape != w.shape for g, w in zip(got, want, strict=False)):
         raise WorkerError(
             "internal", f"variant outputs {_shapes(got)} do not match the reference's {_shapes(want)}"
         )

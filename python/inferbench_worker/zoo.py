@@ -3,12 +3,16 @@
 Each builder takes the model's full parameter map (defaults merged, names checked) and
 returns ``(module, input_factory)``; ``input_factory(batch_size, device, dtype)`` returns
 a tuple of positional arguments or a dict of keyword arguments, floating tensors in
-``dtype``. torch and the model packages are imported inside the builders only.
+``dtype``. torch and the model packages are imported inside the builders only. A builder
+reads its parameters with the model's parser (``mlp_shape``, ``image_size``, ...), which the
+catalogue also runs alone to check parameters without building anything (the ``check`` op).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .protocol import bad_request
 
@@ -16,7 +20,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-Inputs = Union[tuple[Any, ...], dict[str, Any]]
+Inputs = tuple[Any, ...] | dict[str, Any]
 InputFactory = Callable[[int, "torch.device", "torch.dtype"], Inputs]
 Built = tuple["nn.Module", InputFactory]
 
@@ -28,10 +32,10 @@ def int_param(params: Mapping[str, str], key: str, minimum: int = 1, maximum: in
     try:
         value = int(text)
     except ValueError:
-        raise bad_request(f"model parameter {key} must be an integer, got {text!r}") from None
+        raise bad_request(f"parameter {key} must be an integer, got {text!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise bad_request(f"model parameter {key} must be {bound}, got {value}")
+        raise bad_request(f"parameter {key} must be {bound}, got {value}")
     return value
 
 
@@ -41,14 +45,55 @@ def bool_param(params: Mapping[str, str], key: str) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise bad_request(f"model parameter {key} must be true or false, got {params[key]!r}")
+    raise bad_request(f"parameter {key} must be true or false, got {params[key]!r}")
+
+
+# --- parameter parsers: no torch, every failure a bad_request naming the parameter -------
+
+
+@dataclass(frozen=True)
+class MlpShape:
+    d_in: int
+    hidden: int
+    d_out: int
+    layers: int
+
+
+def mlp_shape(params: Mapping[str, str]) -> MlpShape:
+    return MlpShape(int_param(params, "in"), int_param(params, "hidden"), int_param(params, "out"),
+                    int_param(params, "layers"))
+
+
+def image_size(params: Mapping[str, str]) -> int:
+    return int_param(params, "size", minimum=32)
+
+
+def bert_seq(params: Mapping[str, str]) -> int:
+    return int_param(params, "seq", maximum=512)  # BertConfig's max_position_embeddings
+
+
+@dataclass(frozen=True)
+class UNetShape:
+    size: int
+    per_sample: int  # latents per sample: 2 with classifier-free guidance
+    text_len: int
+
+
+def unet_shape(params: Mapping[str, str]) -> UNetShape:
+    size = int_param(params, "size", minimum=8)
+    if size % 8:
+        raise bad_request(f"parameter size must be a multiple of 8, got {size}")
+    return UNetShape(size, 2 if bool_param(params, "cfg") else 1, int_param(params, "text_len"))
+
+
+# --- builders ---------------------------------------------------------------------------
 
 
 def build_mlp(params: Mapping[str, str]) -> Built:
     from torch import nn
 
-    d_in, hidden, d_out = int_param(params, "in"), int_param(params, "hidden"), int_param(params, "out")
-    layers = int_param(params, "layers")
+    shape = mlp_shape(params)
+    d_in, hidden, d_out, layers = shape.d_in, shape.hidden, shape.d_out, shape.layers
     blocks: list[nn.Module] = []
     width = d_in
     for _ in range(layers):
@@ -77,21 +122,21 @@ def _image_inputs(size: int) -> InputFactory:
 def build_resnet18(params: Mapping[str, str]) -> Built:
     import torchvision
 
-    size = int_param(params, "size", minimum=32)
+    size = image_size(params)
     return torchvision.models.resnet18(weights=None), _image_inputs(size)
 
 
 def build_resnet50(params: Mapping[str, str]) -> Built:
     import torchvision
 
-    size = int_param(params, "size", minimum=32)
+    size = image_size(params)
     return torchvision.models.resnet50(weights=None), _image_inputs(size)
 
 
 def _bert(params: Mapping[str, str], **config: Any) -> Built:
     from transformers import BertConfig, BertModel
 
-    seq = int_param(params, "seq", maximum=512)  # BertConfig's max_position_embeddings
+    seq = bert_seq(params)
     # return_dict=False: the model returns a tuple of tensors (last_hidden_state, pooler_output).
     module = BertModel(BertConfig(vocab_size=BERT_VOCAB, return_dict=False, **config))
 
@@ -152,11 +197,8 @@ def _unet(config: Mapping[str, Any], params: Mapping[str, str]) -> Built:
     import torch
     from diffusers import UNet2DConditionModel
 
-    size = int_param(params, "size", minimum=8)
-    if size % 8:
-        raise bad_request(f"model parameter size must be a multiple of 8, got {size}")
-    per_sample = 2 if bool_param(params, "cfg") else 1
-    text_len = int_param(params, "text_len")
+    shape = unet_shape(params)
+    size, per_sample, text_len = shape.size, shape.per_sample, shape.text_len
     unet: Any = UNet2DConditionModel(**{**config, "sample_size": size})
     ctx_dim = int(config["cross_attention_dim"])
     channels = int(config["in_channels"])

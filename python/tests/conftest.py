@@ -11,8 +11,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,8 @@ class Worker:
         out = self.proc.stdout.readline()
         if not out:
             log = self.stderr_text()
-            raise AssertionError(f"worker ended (status {self.proc.returncode}) without a reply; log tail:\n{log[-3000:]}")
+            status = self.proc.returncode
+            raise AssertionError(f"worker ended (status {status}) without a reply; log tail:\n{log[-3000:]}")
         reply: dict[str, Any] = json.loads(out)
         return reply
 

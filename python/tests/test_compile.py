@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call, error_of, ok
 from inferbench_worker import variants
 from inferbench_worker.session import Session
+
+from conftest import call, error_of, ok
 
 pytest.importorskip("torch")
 

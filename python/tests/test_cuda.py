@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Worker, call, error_of, ok
 from inferbench_worker.session import Session
+
+from conftest import Worker, call, error_of, ok
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -28,7 +29,7 @@ def test_mlp_cuda_events_memory(session: Session) -> None:
     r = ok(call(session, "measure", iterations=50))
     assert r["clock"] == "cuda_event" and len(r["device_ns"]) == 50 == len(r["host_ns"])
     # each host interval encloses its event pair (allow the events' 0.5 µs resolution)
-    assert all(0 < d <= h + 1000 for d, h in zip(r["device_ns"], r["host_ns"]))
+    assert all(0 < d <= h + 1000 for d, h in zip(r["device_ns"], r["host_ns"], strict=True))
     t = ok(call(session, "measure", iterations=50, mode="throughput"))
     assert t["total_ns"] > 0
     inf = ok(call(session, "infer", batch_size=3))

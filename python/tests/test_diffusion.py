@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import call, error_of, ok
 from inferbench_worker import diffusion, models, variants
 from inferbench_worker.protocol import LoadArgs, WorkerError
 from inferbench_worker.session import Session
+
+from conftest import call, error_of, ok
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from conftest import call, error_of, ok
 from inferbench_worker import protocol
 from inferbench_worker.protocol import LoadArgs, WorkerError, decode_request, encode_reply, error_reply, ok_reply
 from inferbench_worker.session import Session
+
+from conftest import call, error_of, ok
 
 
 def test_decode_request() -> None:

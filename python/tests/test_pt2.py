@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call, error_of, ok
 from inferbench_worker import models, pt2
 from inferbench_worker.protocol import WorkerError
 from inferbench_worker.session import Session
+
+from conftest import call, error_of, ok
 
 torch = pytest.importorskip("torch")
 

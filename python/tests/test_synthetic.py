@@ -6,9 +6,10 @@ import statistics
 
 import pytest
 
-from conftest import call, error_of, ok
-from inferbench_worker.synthetic import SyntheticConfig, SyntheticModel
 from inferbench_worker.session import Session
+from inferbench_worker.synthetic import SyntheticConfig, SyntheticModel
+
+from conftest import call, error_of, ok
 
 MS = 1_000_000
 
@@ -37,7 +38,7 @@ def test_lognormal_median_and_measured_times_follow_the_draws(session: Session) 
     ok(call(session, "load", model="synthetic", params=params))
     host = ok(call(session, "measure", iterations=n))["host_ns"]
     assert abs(statistics.median(host) / MS - 1.0) < 0.05
-    late = sorted(h - d for h, d in zip(host, drawn))
+    late = sorted(h - d for h, d in zip(host, drawn, strict=True))
     assert late[0] >= 0  # every call waits at least its drawn time
     assert late[n // 2] < 100_000  # and typically overshoots by far less than 0.1 ms
 

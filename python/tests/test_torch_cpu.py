@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call, error_of, ok
 from inferbench_worker.session import Session
+
+from conftest import call, error_of, ok
 
 pytest.importorskip("torch")
 

@@ -86,7 +86,8 @@ public actor Worker {
             throw .failure(failure)
         }
         guard reply.id == id else {
-            let failure = WorkerFailure.protocolViolation("reply id \(reply.id) for request \(id)")
+            let got = reply.id.map(String.init) ?? "null (\(reply.error?.message ?? "no error"))"
+            let failure = WorkerFailure.protocolViolation("reply id \(got) for request \(id)")
             state = .failed(failure)
             throw .failure(failure)
         }
@@ -112,6 +113,16 @@ public actor Worker {
 
     public func models() async throws(WorkerError) -> [ZooEntry] {
         try await call(.models, NoArgs(), timeout: timeouts.other, as: [ZooEntry].self)
+    }
+
+    /// Checks a model name and its parameters against the worker's catalogue without building
+    /// the model (milliseconds; nothing is imported). A bad name or parameter is a `.reply` with a
+    /// `badRequest` payload whose message names the parameter and its valid range. A package the
+    /// model needs but is missing is not an error here: `load` reports it.
+    @discardableResult
+    public func check(model: ModelSpec) async throws(WorkerError) -> ModelCheck {
+        try await call(
+            .check, CheckArgs(model: model.name, params: model.params), timeout: timeouts.other, as: ModelCheck.self)
     }
 
     public func load(_ args: LoadArgs) async throws(WorkerError) -> LoadResult {

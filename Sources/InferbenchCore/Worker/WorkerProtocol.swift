@@ -9,7 +9,7 @@ public enum WorkerProtocol {
 
 /// An operation the worker understands.
 public enum WorkerOp: String, Codable, Sendable {
-    case hello, models, load, measure, infer, verify, memory, unload, shutdown, smoke
+    case hello, models, check, load, measure, infer, verify, memory, unload, shutdown, smoke
 }
 
 /// A request envelope; `Args` is the operation's argument object.
@@ -19,19 +19,30 @@ struct WorkerRequest<Args: Encodable>: Encodable {
     var args: Args
 }
 
-struct NoArgs: Codable, Sendable {}
+/// The empty object: the arguments of ops that take none, and the result of `unload` and `shutdown`.
+struct NoArgs: Codable, Sendable {
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 
-/// A reply envelope. Exactly one of `result` and `error` is present.
+    init() {}
+
+    /// Accepts an object only: a reply whose result is not one does not answer this op.
+    init(from decoder: any Decoder) throws {
+        _ = try decoder.container(keyedBy: AnyKey.self)
+    }
+}
+
+/// A reply envelope. Exactly one of `result` and `error` is present. `id` is null only in the
+/// reply to a line the worker could not read as a request, which this side never sends.
 struct WorkerReply<Result: Decodable>: Decodable {
-    var id: Int
+    var id: Int?
     var ok: Bool
     var result: Result?
     var error: WorkerErrorPayload?
-}
-
-/// Only the id of a reply, read before its result type is known.
-struct WorkerReplyHeader: Decodable {
-    var id: Int
 }
 
 /// The error object a worker replies with; the worker stays alive after it.
@@ -120,6 +131,20 @@ public struct ZooEntry: Codable, Sendable, Equatable {
     public var description: String
     public var params: [String: String]
     public var needs: [String]
+}
+
+// MARK: - check
+
+/// Arguments of `check`: a model name and parameters, as `load` takes them.
+struct CheckArgs: Codable, Sendable {
+    var model: String
+    var params: [String: String]
+}
+
+/// A model the worker's catalogue accepts: its name and every parameter, defaults merged.
+public struct ModelCheck: Codable, Sendable, Equatable {
+    public var model: String
+    public var params: [String: String]
 }
 
 // MARK: - load
@@ -216,9 +241,12 @@ public struct LatencyChunk: Codable, Sendable {
     public var deviceNS: [Int64]?
     public var hostNS: [Int64]
     public var clock: String
+    /// Recompiles since the load, cumulative (0 for eager): a value that grew during a chunk
+    /// means the chunk paid for a compilation. Nothing reads it yet.
+    public var recompiles: Int?
 
     enum CodingKeys: String, CodingKey {
-        case clock
+        case clock, recompiles
         case deviceNS = "device_ns"
         case hostNS = "host_ns"
     }
@@ -228,9 +256,11 @@ public struct LatencyChunk: Codable, Sendable {
 public struct ThroughputChunk: Codable, Sendable {
     public var totalNS: Int64
     public var iterations: Int
+    /// Recompiles since the load, cumulative, as in ``LatencyChunk/recompiles``. Nothing reads it yet.
+    public var recompiles: Int?
 
     enum CodingKeys: String, CodingKey {
-        case iterations
+        case iterations, recompiles
         case totalNS = "total_ns"
     }
 }
@@ -253,12 +283,21 @@ public struct InferResult: Codable, Sendable {
 public struct Tolerance: Codable, Sendable, Equatable {
     public var atol: Double
     public var rtol: Double
+    /// The least cosine similarity of all outputs that passes.
+    public var cosineMin: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case atol, rtol
+        case cosineMin = "cosine_min"
+    }
 }
 
 public struct VerifyResult: Codable, Sendable, Equatable {
     /// Nil when the outputs hold NaN or infinity (e.g. an fp16 overflow); then not within tolerance.
     public var maxAbsErr: Double?
     public var maxRelErr: Double?
+    /// The largest `|reference|`: the scale `max_abs_err` is judged against.
+    public var refMaxAbs: Double?
     public var cosine: Double?
     public var tolerance: Tolerance?
     public var withinTolerance: Bool
@@ -267,6 +306,7 @@ public struct VerifyResult: Codable, Sendable, Equatable {
         case cosine, tolerance
         case maxAbsErr = "max_abs_err"
         case maxRelErr = "max_rel_err"
+        case refMaxAbs = "ref_max_abs"
         case withinTolerance = "within_tolerance"
     }
 }
