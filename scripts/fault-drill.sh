@@ -51,8 +51,15 @@ except Exception as e:
     print(f"results.json does not parse: {e}"); sys.exit(1)
 if not os.path.exists(store):
     sys.exit(0)  # --no-store or a store on another disk: nothing to agree with
-db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+# The writer has exited: read the file as it is (no -shm to create on a full or read-only disk).
+try:
+    db = sqlite3.connect(f"file:{store}?mode=ro&immutable=1", uri=True)
+except Exception as e:
+    print(f"store does not open: {e}"); sys.exit(1)
+try:
+    ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+except Exception as e:
+    print(f"integrity_check failed: {e}"); sys.exit(1)
 if ok != "ok":
     print(f"integrity_check: {ok}"); sys.exit(1)
 row = db.execute("SELECT status, results_json FROM run WHERE id = ?", (r["run"]["id"],)).fetchone()
@@ -68,12 +75,15 @@ PYEOF
     ) && pass "$name: results.json and store agree" || fail "$name" "$why"
 }
 
-# kill_after NAME SIGNAL SECONDS CMD...: starts CMD, sends SIGNAL after SECONDS, returns its exit code.
-kill_after() {
-    local name=$1 sig=$2 after=$3
-    shift 3
+# kill_when NAME SIGNAL FILE SECONDS CMD...: starts CMD, waits (at most 90 s) until FILE exists
+# (results.json: the workers are up and the first checkpoint is written), sends SIGNAL
+# SECONDS later, and returns CMD's exit code.
+kill_when() {
+    local name=$1 sig=$2 file=$3 after=$4
+    shift 4
     "$@" >"$W/$name.out" 2>"$W/$name.err" &
     local pid=$!
+    for _ in $(seq 1 360); do [ -e "$file" ] && break; sleep 0.25; done
     sleep "$after"
     kill "-$sig" "$pid" 2>/dev/null
     wait "$pid"
@@ -97,13 +107,13 @@ rm -rf "$W/full/load"
 [ -f "$W/full/load/report.md" ] && fail load-disk-full "a report was written beside an incomplete results.json" || pass "load-disk-full writes no report from lost results"
 
 echo "== interrupts (run)"
-code=0; kill_after run-sigint INT 5 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/int" || code=$?
+code=0; kill_when run-sigint INT "$W/int/results.json" 3 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/int" || code=$?
 [ "$code" = 130 ] && pass "run SIGINT (exit 130)" || fail run-sigint "exit $code"
 consistent run-sigint "$W/int" "$INFERBENCH_STORE"
-code=0; kill_after run-sigterm TERM 5 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/term" || code=$?
+code=0; kill_when run-sigterm TERM "$W/term/results.json" 3 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/term" || code=$?
 [ "$code" = 143 ] && pass "run SIGTERM (exit 143)" || fail run-sigterm "exit $code"
 consistent run-sigterm "$W/term" "$INFERBENCH_STORE"
-code=0; kill_after run-sigkill KILL 6 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/kill" || code=$?
+code=0; kill_when run-sigkill KILL "$W/kill/results.json" 4 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/kill" || code=$?
 [ "$code" = 137 ] && pass "run SIGKILL (killed)" || fail run-sigkill "exit $code"
 consistent run-sigkill "$W/kill" "$INFERBENCH_STORE"
 "$BIN" history --limit 1 >"$W/hist.out" 2>&1
@@ -112,24 +122,25 @@ grep -q "/4 " "$W/hist.out" && pass "history counts the planned cells of a kille
 echo "== a worker killed mid-run"
 "$BIN" run --device cpu --model $S --batch 1,2 --min-time 4 --max-time 5 --out "$W/wk" --no-interleave >"$W/wk.out" 2>"$W/wk.err" &
 pid=$!
-for _ in $(seq 1 40); do w=$(pgrep -f "inferbench_worker" -P "$pid" | head -1); [ -n "$w" ] && break; sleep 0.25; done
+for _ in $(seq 1 360); do [ -e "$W/wk/results.json" ] && break; sleep 0.25; done
 sleep 2
-[ -n "${w:-}" ] && kill -KILL "$w"
+w=$(pgrep -f "inferbench_worker" -P "$pid" | head -1)
+[ -n "$w" ] && kill -KILL "$w"
 wait "$pid"; code=$?
 [ "$code" = 2 ] && pass "worker SIGKILL in run fails that cell only (exit 2)" || fail worker-kill-run "exit $code"
 consistent worker-kill-run "$W/wk" "$INFERBENCH_STORE"
 
 echo "== interrupts (load)"
-code=0; kill_after load-sigint INT 8 "$BIN" load --device cpu --model $S --qps 50 --duration 20s --out "$W/lint" || code=$?
+code=0; kill_when load-sigint INT "$W/lint/results.json" 3 "$BIN" load --device cpu --model $S --qps 50 --duration 20s --out "$W/lint" || code=$?
 [ "$code" = 130 ] && pass "load SIGINT mid-step (exit 130)" || fail load-sigint "exit $code"
 consistent load-sigint "$W/lint" "$INFERBENCH_STORE"
-code=0; kill_after load-sigterm TERM 8 "$BIN" load --device cpu --model $S --qps 50 --duration 20s --out "$W/lterm" || code=$?
+code=0; kill_when load-sigterm TERM "$W/lterm/results.json" 3 "$BIN" load --device cpu --model $S --qps 50 --duration 20s --out "$W/lterm" || code=$?
 [ "$code" = 143 ] && pass "load SIGTERM mid-step (exit 143)" || fail load-sigterm "exit $code"
 start=$(date +%s)
-code=0; kill_after load-sigint-start INT 1 "$BIN" load --device cpu --model $S --workers 3 --qps 50 --duration 20s --out "$W/lstart" || code=$?
+code=0; kill_when load-sigint-start INT "$W/lstart/logs" 1 "$BIN" load --device cpu --model $S --workers 3 --qps 50 --duration 20s --out "$W/lstart" || code=$?
 took=$(( $(date +%s) - start ))
 [ "$code" = 130 ] && [ "$took" -lt 15 ] && pass "load SIGINT while workers start (exit 130 after ${took}s)" || fail load-sigint-start "exit $code after ${took}s"
-code=0; kill_after load-sigkill KILL 8 "$BIN" load --device cpu --model $S --concurrency 1,2 --duration 5s --out "$W/lkill" || code=$?
+code=0; kill_when load-sigkill KILL "$W/lkill/results.json" 4 "$BIN" load --device cpu --model $S --concurrency 1,2 --duration 5s --out "$W/lkill" || code=$?
 [ "$code" = 137 ] && pass "load SIGKILL (killed)" || fail load-sigkill "exit $code"
 consistent load-sigkill "$W/lkill" "$INFERBENCH_STORE"
 

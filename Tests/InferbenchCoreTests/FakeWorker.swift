@@ -30,7 +30,7 @@ actor FakeChannel: WorkerChannel {
         .success(#"{"id": \#(id), "ok": false, "error": {"kind": "\#(kind)", "message": "\#(message)"}}"#)
     }
 
-    static let hello = #"{"protocol": 1, "worker_version": "test", "env": {"python": "3.11", "torch": "2.9.0", "cuda_available": false, "gpus": []}}"#
+    static let hello = #"{"protocol": 2, "worker_version": "test", "env": {"python": "3.11", "torch": "2.9.0", "cuda_available": false, "gpus": []}}"#
     static let zoo = #"[{"name": "mlp", "description": "", "params": {}, "needs": []}, {"name": "synthetic", "description": "", "params": {}, "needs": []}]"#
     static let load = #"{"load_s": 0.1, "compile_s": 0, "first_call_ms": 1.0}"#
 
@@ -40,6 +40,7 @@ actor FakeChannel: WorkerChannel {
             switch op {
             case "hello": return ok(id, hello)
             case "models": return ok(id, zoo)
+            case "check": return ok(id, #"{"model": "\#(args["model"] as? String ?? "")", "params": {}}"#)
             case "load": return ok(id, load)
             case "measure":
                 let n = args["iterations"] as? Int ?? 1

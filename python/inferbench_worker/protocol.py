@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal, TypedDict, TypeVar, get_args
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2
 
 Op = Literal[
     "hello", "models", "check", "load", "measure", "infer", "verify", "memory", "unload", "shutdown", "smoke"

@@ -85,7 +85,7 @@ def test_error_message_is_one_line() -> None:
 
 
 def test_names_match_the_documented_schema() -> None:
-    assert protocol.PROTOCOL_VERSION == 1
+    assert protocol.PROTOCOL_VERSION == 2
     assert protocol.OPS[-1] == "smoke"
     assert protocol.ERROR_KINDS == ("oom", "compile", "unsupported", "bad_request", "missing_dependency", "internal")
     assert protocol.PRECISIONS == ("fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16")

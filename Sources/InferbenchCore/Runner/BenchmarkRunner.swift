@@ -85,6 +85,15 @@ public struct BenchmarkRunner: Sendable {
             let hint = near.isEmpty ? "" : " Did you mean \(near.joined(separator: ", "))?"
             throw .badInput("unknown model `\(model.name)`.\(hint) `inferbench models` lists them all.")
         }
+        // Parameters the worker would reject at load are bad input now, not a failed cell later.
+        for model in models {
+            do { try await worker.check(model: model) } catch {
+                if case .reply(let payload) = error, payload.kind == .badRequest {
+                    throw .badInput("--model \(model): \(payload.message)")
+                }
+                throw .worker("the worker could not check --model \(model): \(WorkerError.describe(error))")
+            }
+        }
         return device
     }
 

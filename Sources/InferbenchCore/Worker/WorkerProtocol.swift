@@ -4,7 +4,7 @@ import Foundation
 ///
 /// One JSON object per line. The Python mirror is `python/inferbench_worker/protocol.py`.
 public enum WorkerProtocol {
-    public static let version = 1
+    public static let version = 2
 }
 
 /// An operation the worker understands.
