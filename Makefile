@@ -1,6 +1,7 @@
 # inferbench: two commands a user needs.
 #   make demo   installs what is missing, builds, runs the default benchmark for this machine
-#   make test   installs what is missing, builds, runs every test (Swift and Python)
+#   make test   installs what is missing, builds, checks lint, runs every test (Swift, the
+#               fault drill, Python)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,18 +9,30 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.inferbench-installed
 SWIFT_FLAGS ?=
 
-.PHONY: demo test setup sqlite-dev build release swift-test python-test gpu-bundle clean
+.PHONY: demo test setup sqlite-dev build release swift-test python-test lint fault-drill gpu-bundle clean
 
 demo: setup release
 	.build/release/inferbench doctor --skip-aot
 	.build/release/inferbench run
 
-test: setup
+test: setup lint
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift test --skip-build --filter InferbenchCoreTests $(SWIFT_FLAGS)
 	# End-to-end tests start real workers and time real traffic: one at a time.
 	swift test --skip-build --filter EndToEndTests --no-parallel $(SWIFT_FLAGS)
+	# Full disks, signals, killed workers, readers beside writers, bad input (needs root).
+	bash scripts/fault-drill.sh .build/debug/inferbench
 	$(VPY) -m pytest python/tests -q
+
+# swift-format (the committed .swift-format), ruff and mypy (python/pyproject.toml).
+lint: setup
+	swift format lint --strict -r Sources Tests Plugins Package.swift
+	$(VPY) -m ruff check python
+	$(VPY) -m mypy --config-file python/pyproject.toml python/inferbench_worker
+
+fault-drill: setup
+	swift build $(SWIFT_FLAGS)
+	bash scripts/fault-drill.sh .build/debug/inferbench
 
 setup: sqlite-dev $(STAMP)
 

@@ -52,16 +52,27 @@ except Exception as e:
 if not os.path.exists(store):
     sys.exit(0)  # --no-store or a store on another disk: nothing to agree with
 # The writer has exited: read the file as it is (no -shm to create on a full or read-only disk).
+# Read-only first (it replays the WAL of a killed writer); where the disk cannot take the -shm
+# file (full, read-only) the writer closed cleanly, and the file alone is the store.
+def open_store(query):
+    db = sqlite3.connect(f"file:{store}?{query}", uri=True)
+    db.execute("SELECT 1 FROM sqlite_master").fetchall()
+    return db
 try:
-    db = sqlite3.connect(f"file:{store}?mode=ro&immutable=1", uri=True)
-except Exception as e:
-    print(f"store does not open: {e}"); sys.exit(1)
+    db = open_store("mode=ro")
+except Exception:
+    try:
+        db = open_store("mode=ro&immutable=1")
+    except Exception as e:
+        print(f"store does not open: {e}"); sys.exit(1)
 try:
     ok = db.execute("PRAGMA integrity_check").fetchone()[0]
 except Exception as e:
     print(f"integrity_check failed: {e}"); sys.exit(1)
 if ok != "ok":
     print(f"integrity_check: {ok}"); sys.exit(1)
+if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'run'").fetchall():
+    sys.exit(0)  # the disk filled before the store got its tables: it claims nothing
 row = db.execute("SELECT status, results_json FROM run WHERE id = ?", (r["run"]["id"],)).fetchone()
 if row is None:
     sys.exit(0) if not r["cells"] and not r["load_tests"] else (print("run missing from the store"), sys.exit(1))

@@ -35,7 +35,8 @@ enum CommaList {
     }
 
     /// A transform for `@Option(transform:)`: swift-argument-parser shows the thrown message.
-    static func transform<T: RawRepresentable & CaseIterable & SendableMetatype>(_ flag: String) -> @Sendable (String) throws -> [T] where T.RawValue == String {
+    static func transform<T: RawRepresentable & CaseIterable & SendableMetatype>(_ flag: String) -> @Sendable (String) throws -> [T]
+    where T.RawValue == String {
         { text in
             do throws(InferbenchError) { return try parse(text, flag: flag) } catch { throw ValidationError(error.description) }
         }

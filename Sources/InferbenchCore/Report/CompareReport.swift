@@ -76,7 +76,8 @@ public enum CompareReport {
     public static func nothingComparedMessage(_ comparison: RunComparison) -> String? {
         guard comparison.matches.isEmpty else { return nil }
         if !comparison.notComparable.isEmpty {
-            return "no cell could be compared: \(comparison.notComparable.count) matched pair(s) failed or lack the \(comparison.metric.rawValue) figure in A or B; --fail-on-regression checked nothing"
+            return
+                "no cell could be compared: \(comparison.notComparable.count) matched pair(s) failed or lack the \(comparison.metric.rawValue) figure in A or B; --fail-on-regression checked nothing"
         }
         func names(_ cells: [CellResult]) -> String {
             let shown = cells.prefix(3).map { "\($0.model) \($0.variant.label)" }.joined(separator: ", ")

@@ -81,7 +81,8 @@ public final class LoadSession: Sendable {
         if !problems.isEmpty { return Outcome(results: results, status: .writeFailed, reports: reports, problems: problems) }
         if let reason = stopSwitch.reason {
             let kept = results.loadTests.count
-            let line = "\(reason == .terminate ? "terminated" : "interrupted"): \(kept == 1 ? "1 step was" : "\(kept) steps were") kept in \(folder.resultsURL.path)"
+            let line =
+                "\(reason == .terminate ? "terminated" : "interrupted"): \(kept == 1 ? "1 step was" : "\(kept) steps were") kept in \(folder.resultsURL.path)"
             return Outcome(results: results, status: reason.exitStatus, reports: reports, problems: [line])
         }
         let errors = results.loadTests.reduce(0) { $0 + $1.errors }

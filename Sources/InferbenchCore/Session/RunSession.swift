@@ -119,6 +119,11 @@ public final class RunSession: Sendable {
         if failed.count == results.cells.count, failed.allSatisfy({ workerKinds.contains($0.error?.kind ?? "") }) {
             return (.workerFailure, ["every cell failed in its worker (\(failed.first?.error?.message ?? "")); see the logs in \(logs.path)"])
         }
-        return (.cellsFailed, ["\(failed.count) of \(results.cells.count) cells failed; the others' results are in \(logs.deletingLastPathComponent().appending(path: "results.json").path)"])
+        return (
+            .cellsFailed,
+            [
+                "\(failed.count) of \(results.cells.count) cells failed; the others' results are in \(logs.deletingLastPathComponent().appending(path: "results.json").path)"
+            ]
+        )
     }
 }
