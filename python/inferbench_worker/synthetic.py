@@ -102,6 +102,11 @@ class SyntheticConfig:
         return cfg
 
 
+# A synthetic call of over a minute is a typo (median_ms=1e12 would sleep for 30 years and
+# hang the run): the time parameters are bounded.
+MAX_MS = 60_000.0
+
+
 def _number(p: Mapping[str, str], key: str, minimum: float, default: float | None = None,
             integer: bool = False) -> float:
     text = p[key].strip()
@@ -111,6 +116,8 @@ def _number(p: Mapping[str, str], key: str, minimum: float, default: float | Non
         value = float(text)
     except ValueError:
         raise bad_request(f"parameter {key} must be a number, got {text!r}") from None
+    if key.endswith("_ms") and math.isfinite(value) and value > MAX_MS:
+        raise bad_request(f"parameter {key} must be at most {MAX_MS:.0f} ms (a minute a call), got {text}")
     if not math.isfinite(value) or value < minimum or (integer and not value.is_integer()):
         kind = "an integer" if integer else "a number"
         raise bad_request(f"parameter {key} must be {kind} >= {minimum:g}, got {text!r}")

@@ -2,7 +2,7 @@
 # GPU evidence for the matrix and the reports: the guide's assessment grid, one model per call
 # (each fits a 10-minute device call), plus extras.
 #   make gpu-bundle (here); on the host from the repository root:
-#   OUT=dir scripts/gpu-evidence-d.sh resnet50|bert-base|extras|reuse
+#   OUT=dir scripts/gpu-guide-grid.sh resnet50|bert-base|extras|reuse
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 xz -d -k -f .gpu/inferbench.xz; IB=$PWD/.gpu/inferbench

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU evidence, first call: doctor, the foundation runs, harness overhead, telemetry.
-#   make gpu-bundle (here); on the host from the repository root: OUT=dir scripts/gpu-evidence-a.sh
+#   make gpu-bundle (here); on the host from the repository root: OUT=dir scripts/gpu-doctor-foundation-telemetry.sh
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 xz -d -k -f .gpu/inferbench.xz; IB=$PWD/.gpu/inferbench; PY=$(command -v python3)
