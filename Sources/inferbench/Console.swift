@@ -1,11 +1,12 @@
 import Foundation
 import InferbenchCore
+import Synchronization
 
 /// The only place that writes to the terminal: results to stdout, the rest to stderr.
 enum Console {
     static let stderrIsTTY = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
-    static let lock = NSLock()
-    nonisolated(unsafe) static var statusLineShown = false
+    /// Whether a status line is on screen, so that the next message clears it first.
+    static let statusLineShown = Mutex(false)
 
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
@@ -25,17 +26,17 @@ enum Console {
     /// Rewrites the one status line at the bottom of a terminal.
     static func status(_ line: String) {
         guard stderrIsTTY else { return }
-        lock.withLock {
+        statusLineShown.withLock { shown in
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line.prefix(200)).utf8))
-            statusLineShown = true
+            shown = true
         }
     }
 
     static func clearStatus() {
-        lock.withLock {
-            if statusLineShown {
+        statusLineShown.withLock { shown in
+            if shown {
                 FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-                statusLineShown = false
+                shown = false
             }
         }
     }

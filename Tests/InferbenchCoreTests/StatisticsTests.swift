@@ -37,7 +37,7 @@ extension SeededGenerator {
         let p99 = 5.0 * exp(0.3 * 2.326348)
         #expect(abs(s.p99 - p99) / p99 < 0.02)
         #expect(s.n == 200_000)
-        #expect(s.ci95.p50[0] <= s.p50 && s.p50 <= s.ci95.p50[1] * 1.001)
+        #expect(s.ci95.p50.lower <= s.p50 && s.p50 <= s.ci95.p50.upper * 1.001)
         #expect(s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.p999 && s.p999 <= s.max)
     }
 

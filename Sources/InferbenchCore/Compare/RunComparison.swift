@@ -11,8 +11,8 @@ public enum CompareMetric: String, Sendable, CaseIterable {
     /// its samples (order statistics); without one the ratio's interval is unbounded.
     func value(_ cell: CellResult) -> (value: Double, interval: (Double, Double))? {
         switch self {
-        case .p50: return cell.latencyMS.map { ($0.p50, ($0.ci95.p50[0], $0.ci95.p50[1])) }
-        case .mean: return cell.latencyMS.map { ($0.mean, ($0.ci95.mean[0], $0.ci95.mean[1])) }
+        case .p50: return cell.latencyMS.map { ($0.p50, ($0.ci95.p50.lower, $0.ci95.p50.upper)) }
+        case .mean: return cell.latencyMS.map { ($0.mean, ($0.ci95.mean.lower, $0.ci95.mean.upper)) }
         case .throughput:
             guard let t = cell.throughputPerS else { return nil }
             let ci = cell.throughputCI95 ?? []

@@ -93,7 +93,7 @@ public enum LoadSummary {
         if late > early * 1.2 {
             warnings.append(
                 CellWarning(
-                    kind: "p99_drift",
+                    kind: .p99Drift,
                     message: String(
                         format:
                             "P99 rose from %.2f ms in the first third to %.2f ms in the last third of the run; look for memory growth, thermal throttling or a leak in the serving path",
@@ -103,7 +103,7 @@ public enum LoadSummary {
         if mem.count >= 6, let first = mem.prefix(third).max(), let last = mem.suffix(third).max(), last > first * 1.05 + 64 {
             warnings.append(
                 CellWarning(
-                    kind: "memory_growth",
+                    kind: .memoryGrowth,
                     message: String(
                         format:
                             "device memory grew from %.0f MiB to %.0f MiB during the run; a leak or a cache that never stops growing would do this", first, last

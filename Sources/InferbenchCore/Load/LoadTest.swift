@@ -247,12 +247,12 @@ public struct LoadTest: Sendable {
         if step.errors > 0 {
             step.warnings.append(
                 CellWarning(
-                    kind: "errors", message: "\(step.errors) requests failed (a worker died or answered with an error); they count as errors, not as latency"))
+                    kind: .errors, message: "\(step.errors) requests failed (a worker died or answered with an error); they count as errors, not as latency"))
         }
         if step.late > 0 {
             step.warnings.append(
                 CellWarning(
-                    kind: "late",
+                    kind: .late,
                     message:
                         "\(step.late == 1 ? "1 request was" : "\(step.late) requests were") sent over 1 ms after their due time (the generator could not keep up); their latency still counts from the due time"
                 ))

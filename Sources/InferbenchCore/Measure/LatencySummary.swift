@@ -1,9 +1,6 @@
 import Foundation
 import Histogram
 
-/// A closed interval at 95% confidence.
-public typealias Interval = [Double]
-
 /// Summary of latency samples in milliseconds; the `latency_ms` object of results.json.
 public struct LatencySummary: Codable, Sendable, Equatable {
     public struct CI95: Codable, Sendable, Equatable {
@@ -25,7 +22,7 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     /// Relative half-width of the median's interval (0.01 = ±1%).
     public var relativeMedianHalfWidth: Double {
         guard p50 > 0 else { return .infinity }
-        return (ci95.p50[1] - ci95.p50[0]) / 2 / p50
+        return (ci95.p50.upper - ci95.p50.lower) / 2 / p50
     }
 }
 

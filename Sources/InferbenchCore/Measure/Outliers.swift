@@ -1,16 +1,5 @@
 import Foundation
 
-/// A warning attached to a cell, with the remedy in its message.
-public struct CellWarning: Codable, Sendable, Equatable {
-    public var kind: String
-    public var message: String
-
-    public init(kind: String, message: String) {
-        self.kind = kind
-        self.message = message
-    }
-}
-
 /// Outlier detection by the modified z-score (Iglewicz and Hoaglin):
 /// `0.6745·(x − median) / MAD`, an outlier beyond 3.5.
 public enum Outliers {
@@ -32,13 +21,13 @@ public enum Outliers {
         if n < 10 {
             warnings.append(
                 CellWarning(
-                    kind: "few_samples",
+                    kind: .fewSamples,
                     message:
                         "only \(n) iterations were measured, too few for stable percentiles; raise --max-time or --iterations"))
         } else if n < 100, summary.p99 > 0 {
             warnings.append(
                 CellWarning(
-                    kind: "few_samples",
+                    kind: .fewSamples,
                     message:
                         "P99 from \(n) samples is an extreme value, not a percentile; raise --max-time or --iterations for tail latency"))
         }
@@ -47,7 +36,7 @@ public enum Outliers {
             let pct = String(format: "%.1f", 100 * Double(outliers) / Double(n))
             warnings.append(
                 CellWarning(
-                    kind: "outliers",
+                    kind: .outliers,
                     message:
                         "\(outliers) of \(n) iterations (\(pct)%) are statistical outliers (modified z-score > 3.5); other load on the machine, a longer --warmup, or clock throttling may explain them"
                 ))
@@ -55,7 +44,7 @@ public enum Outliers {
         if let split = Bimodality.split(samples) {
             warnings.append(
                 CellWarning(
-                    kind: "bimodal",
+                    kind: .bimodal,
                     message: String(
                         format:
                             "latency is bimodal: %.0f%% of iterations cluster near %@ ms and the rest near %@ ms; the median describes neither well. Look for recompiles, cache misses or two code paths (e.g. TORCH_LOGS=recompiles)",
@@ -66,7 +55,7 @@ public enum Outliers {
             let want = String(format: "±%.2f%%", rule.targetCI * 100)
             warnings.append(
                 CellWarning(
-                    kind: "target_ci_not_met",
+                    kind: .targetCINotMet,
                     message:
                         "the median's 95% interval is \(got), wider than the \(want) target, when --max-time \(fmt(rule.maxTime)) s ran out; raise --max-time or quiet the machine"
                 ))

@@ -126,12 +126,12 @@ public struct ColdStart: Codable, Sendable, Equatable {
     public var breakevenIterations: Double?
     /// Inductor's FX graph cache during the compile: "cold" (code generated), "warm" (served
     /// from the cache, as after a restart), "partial"; nil for eager or when unknown.
-    public var compileCache: String?
+    public var compileCache: CompileCacheState?
     /// In a batch sweep, how this batch size was served by the variant loaded for an earlier
     /// one: "reused" (no new graph: eager, or a dynamic graph), "recompiled" (dynamo compiled
     /// a graph for it), "reexported" (a static AOTInductor package built again); nil for a
     /// fresh load, whose `load_s` and `compile_s` are the whole cold start.
-    public var batchReuse: String?
+    public var batchReuse: BatchReuse?
 
     enum CodingKeys: String, CodingKey {
         case compileCache = "compile_cache"
@@ -184,16 +184,27 @@ public struct CompileStats: Codable, Sendable, Equatable {
 }
 
 public struct CellError: Codable, Sendable, Equatable {
-    public var kind: String
+    public var kind: ErrorKind
     public var message: String
+}
+
+/// Something a reader of a cell (or a load step) should know, with the remedy in its message.
+public struct CellWarning: Codable, Sendable, Equatable {
+    public var kind: WarningKind
+    public var message: String
+
+    public init(kind: WarningKind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
 }
 
 /// How measuring went: the clock used, warm-up and the stopping decision.
 public struct MeasurementInfo: Codable, Sendable, Equatable {
-    public var clock: String
+    public var clock: ClockKind
     public var warmupIterations: Int
     public var warmupStable: Bool
-    public var stopReason: String
+    public var stopReason: MeasureStopReason
     public var measureSeconds: Double
     /// Median of (host time − device time): CPU launch and synchronize overhead per call.
     public var launchOverheadMS: Double?

@@ -30,7 +30,7 @@ extension BenchmarkRunner {
         cell.status = .failed
         if Task.isCancelled {
             cell.status = .skipped
-            cell.error = CellError(kind: "interrupted", message: "interrupted during \(phase)")
+            cell.error = CellError(kind: .interrupted, message: "interrupted during \(phase)")
             return (cell, false)
         }
         switch error {
@@ -159,7 +159,7 @@ extension BenchmarkRunner {
         if m.warmupDecision == .cappedUnstable {
             cell.warnings.append(
                 CellWarning(
-                    kind: "warmup_unstable",
+                    kind: .warmupUnstable,
                     message:
                         "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes; raise --warmup"
                 ))
@@ -168,7 +168,7 @@ extension BenchmarkRunner {
         // Throughput: back to back, one synchronize per chunk, as a saturated server runs.
         let batch = Double(variant.batchSize)
         cell.throughputPerS = batch / (summary.mean / 1000)
-        cell.throughputCI95 = [batch / (summary.ci95.mean[1] / 1000), batch / (summary.ci95.mean[0] / 1000)]
+        cell.throughputCI95 = [batch / (summary.ci95.mean.upper / 1000), batch / (summary.ci95.mean.lower / 1000)]
         cell.throughputSource = "latency_mean"
         if plan.throughput && !Task.isCancelled {
             var rates: [Double] = []
@@ -202,7 +202,7 @@ extension BenchmarkRunner {
                 if !v.withinTolerance {
                     cell.warnings.append(
                         CellWarning(
-                            kind: "accuracy",
+                            kind: .accuracy,
                             message: String(
                                 format:
                                     "outputs differ from eager fp32 beyond the %@ tolerance (max abs err %.3g, cosine %.6f); check the precision or compile mode before trusting this variant",
@@ -210,7 +210,7 @@ extension BenchmarkRunner {
                 }
             } catch {
                 if case .failure = error { return failed(cell, error, during: "verify") }
-                cell.warnings.append(CellWarning(kind: "verify_failed", message: "could not verify outputs: \(WorkerError.describe(error))"))
+                cell.warnings.append(CellWarning(kind: .verifyFailed, message: "could not verify outputs: \(WorkerError.describe(error))"))
             }
         }
 
@@ -230,12 +230,12 @@ extension BenchmarkRunner {
 }
 
 extension StoppingRule.MeasureDecision {
-    var reason: String {
+    var reason: MeasureStopReason {
         switch self {
-        case .more: return "running"
-        case .targetMet: return "target_ci_met"
-        case .fixedCountDone: return "fixed_iterations"
-        case .maxTimeReached: return "max_time"
+        case .more: return .running
+        case .targetMet: return .targetCIMet
+        case .fixedCountDone: return .fixedIterations
+        case .maxTimeReached: return .maxTime
         }
     }
 }

@@ -25,7 +25,7 @@ extension BenchmarkRunner {
 
         func skipped(_ spec: CellSpec) -> CellResult {
             var c = CellResult(spec: spec, status: .skipped)
-            c.error = CellError(kind: "interrupted", message: "not run: the run was interrupted")
+            c.error = CellError(kind: .interrupted, message: "not run: the run was interrupted")
             return c
         }
 
@@ -47,7 +47,7 @@ extension BenchmarkRunner {
                         lanes[lane] = Lane(prepared: Prepared(worker: w, hello: hello, device: device), environment: spec.environment)
                     } catch {
                         var c = CellResult(spec: spec, status: .failed)
-                        c.error = CellError(kind: "worker_start", message: error.description)
+                        c.error = CellError(kind: .workerStart, message: error.description)
                         results[position] = c
                         continue
                     }
@@ -114,7 +114,7 @@ extension BenchmarkRunner {
             var (result, usable) = await finishCell(cell, index: index, count: count)
             if Task.isCancelled && result.status == .ok {
                 result.status = .skipped
-                result.error = CellError(kind: "interrupted", message: "interrupted while measuring; partial figures kept")
+                result.error = CellError(kind: .interrupted, message: "interrupted while measuring; partial figures kept")
             }
             let phase: RunProgress.Phase = result.status == .ok ? .done : result.status == .skipped ? .skipped : .failed
             report(phase, cell.measurement.samples.count, cell.measurement.measuredSeconds, nil)

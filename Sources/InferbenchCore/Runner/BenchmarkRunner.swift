@@ -168,7 +168,7 @@ public struct BenchmarkRunner: Sendable {
         telemetry?.stop()
         results.telemetry = telemetry?.snapshot()
         results.run.finishedAt = Date()
-        results.run.status = results.cells.contains { $0.status == .skipped && $0.error?.kind == "interrupted" } ? .incomplete : .complete
+        results.run.status = results.cells.contains { $0.status == .skipped && $0.error?.kind == .interrupted } ? .incomplete : .complete
         checkpoint(results)
         return results
     }
@@ -188,7 +188,7 @@ public struct BenchmarkRunner: Sendable {
             let reasons = ThrottleReasons(names: aggregate.throttleReasons).intersection(.throttling).names.joined(separator: ", ")
             cell.warnings.append(
                 CellWarning(
-                    kind: "throttled",
+                    kind: .throttled,
                     message:
                         "the GPU was throttled during measurement (\(reasons)); latency may be higher than the card can do: check cooling and power limits, or lock clocks"
                 ))

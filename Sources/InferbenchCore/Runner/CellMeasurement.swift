@@ -9,7 +9,7 @@ struct CellMeasurement {
     var samples = LatencySamples()
     var hostSamples = LatencySamples()
     var overheads: [Double] = []
-    var clock = "perf_counter"
+    var clock: ClockKind = .perfCounter
     var decision = StoppingRule.MeasureDecision.more
     /// Seconds spent measuring this cell (its own chunks only).
     var measuredSeconds = 0.0

@@ -106,7 +106,7 @@ public final class RunSession: Sendable {
 
     /// Cells not run because writing failed say so, instead of "interrupted".
     static func relabelSkipped(_ results: inout RunResults) {
-        for i in results.cells.indices where results.cells[i].status == .skipped && results.cells[i].error?.kind == "interrupted" {
+        for i in results.cells.indices where results.cells[i].status == .skipped && results.cells[i].error?.kind == .interrupted {
             results.cells[i].error?.message = "not run: measuring stopped because results.json could not be written"
         }
     }
@@ -115,8 +115,7 @@ public final class RunSession: Sendable {
     static func cellStatus(_ results: RunResults, logs: URL) -> (ExitStatus, [String]) {
         let failed = results.cells.filter { $0.status != .ok }
         guard !failed.isEmpty else { return (.success, []) }
-        let workerKinds: Set<String> = ["worker_crash", "timeout", "worker_start", "protocol"]
-        if failed.count == results.cells.count, failed.allSatisfy({ workerKinds.contains($0.error?.kind ?? "") }) {
+        if failed.count == results.cells.count, failed.allSatisfy({ $0.error.map { ErrorKind.workerFailures.contains($0.kind) } ?? false }) {
             return (.workerFailure, ["every cell failed in its worker (\(failed.first?.error?.message ?? "")); see the logs in \(logs.path)"])
         }
         return (

@@ -38,7 +38,7 @@ extension ResultsStore {
                 try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                     let id: String = row["id"]
                     var summary = RunSummary(
-                        id: id, kind: row["kind"], startedAt: Self.date(row["started_at"]) ?? .distantPast,
+                        id: id, kind: RunResults.Kind(rawValue: row["kind"] ?? "run") ?? .run, startedAt: Self.date(row["started_at"]) ?? .distantPast,
                         finishedAt: (row["finished_at"] as String?).flatMap(Self.date),
                         status: RunInfo.Status(rawValue: row["status"]) ?? .incomplete, command: row["command"], hostname: row["hostname"],
                         environments: [], models: [], cellsOK: row["cells_ok"], cellsTotal: row["cells_total"], bestP50: [:],

@@ -10,7 +10,7 @@ public struct RunSummary: Sendable, Equatable {
 
     public var id: String
     /// "run" or "load".
-    public var kind: String
+    public var kind: RunResults.Kind
     public var startedAt: Date
     public var finishedAt: Date?
     public var status: RunInfo.Status

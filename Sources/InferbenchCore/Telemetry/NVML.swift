@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,15 +9,17 @@ import Foundation
 /// telemetry) where there is no driver. All calls are read-only queries.
 ///
 /// Not an error: a machine without `libnvidia-ml.so.1` — ``open()`` returns nil and says why.
+///
+/// `@unchecked Sendable` because of the library's raw `dlopen` handle, which is set once in
+/// `open` and only read after; the one mutable cache is behind a `Mutex`.
 public final class NVML: @unchecked Sendable {
     public typealias Device = OpaquePointer
 
     private let handle: UnsafeMutableRawPointer
-    private let lock = NSLock()
     /// nvmlInit_v2 succeeded, so deinit owes one nvmlShutdown (NVML counts them).
     private var initialized = false
     /// Handles by index, looked up once: the sampler asks for them ten times a second.
-    private var handles: [Int: Device] = [:]
+    private let handles = Mutex<[Int: Device]>([:])
 
     private typealias FnVoid = @convention(c) () -> Int32
     private typealias FnUInt = @convention(c) (UnsafeMutablePointer<UInt32>) -> Int32
@@ -84,11 +87,11 @@ public final class NVML: @unchecked Sendable {
     }
 
     public func device(_ index: Int) -> Device? {
-        if let cached = lock.withLock({ handles[index] }) { return cached }
+        if let cached = handles.withLock({ $0[index] }) { return cached }
         guard index >= 0, let fn: FnDeviceByIndex = symbol("nvmlDeviceGetHandleByIndex_v2") else { return nil }
         var device: Device?
         guard fn(UInt32(index), &device) == 0, let device else { return nil }
-        lock.withLock { handles[index] = device }
+        handles.withLock { $0[index] = device }
         return device
     }
 

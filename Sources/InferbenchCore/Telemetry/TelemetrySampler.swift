@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,6 +16,10 @@ import Foundation
 /// Not errors, and never thrown: no NVML (no driver, no GPU) or a failing NVML call. The first
 /// reason is kept in ``unavailableReason`` (later ones are dropped, so a lost GPU does not
 /// repeat itself ten times a second) and the host is sampled regardless.
+///
+/// `@unchecked Sendable`: the samples and the thread's control are behind one `Mutex`; the
+/// host sampler is touched only by the sampling thread under ``threadLock``, an `NSLock` held
+/// for a thread's whole life (which a scoped `Mutex` cannot express).
 public final class TelemetrySampler: @unchecked Sendable {
     /// Seconds between samples.
     public let interval: Double
@@ -28,13 +33,15 @@ public final class TelemetrySampler: @unchecked Sendable {
     /// Unix time minus monotonic time at creation: add it to a sample's `t` for wall time.
     public let wallClockOffset: Double
 
-    private let lock = NSLock()
-    private var gpuSamples: [GPUSample] = []
-    private var hostSamples: [HostSample] = []
-    private var pids: [Int32] = []
-    private var reason: String?
-    private var costs = CostTally()
-    private var control: Control?
+    private struct State {
+        var gpuSamples: [GPUSample] = []
+        var hostSamples: [HostSample] = []
+        var pids: [Int32] = []
+        var reason: String?
+        var costs = CostTally()
+        var control: Control?
+    }
+    private let state = Mutex(State())
     /// Held by a sampling thread for its whole life, so a thread started right after `stop()`
     /// waits for the old one instead of sharing ``host`` with it.
     private let threadLock = NSLock()
@@ -70,6 +77,7 @@ public final class TelemetrySampler: @unchecked Sendable {
         self.onSample = onSample
         self.host = host
         wallClockOffset = Date().timeIntervalSince1970 - Monotonic.now()
+        var reason: String? = nil
         switch reader {
         case .failure(let why):
             self.reader = nil
@@ -88,18 +96,21 @@ public final class TelemetrySampler: @unchecked Sendable {
                 reason = "no GPU \(missing.map(String.init).joined(separator: ",")): NVML sees GPU \(seen)"
             }
         }
+        state.withLock { $0.reason = reason }
     }
 
     // The thread holds the sampler only while it samples, so a forgotten sampler ends too.
-    deinit { control?.wake.signal() }
+    deinit { state.withLock { $0.control }?.wake.signal() }
 
     /// Starts sampling; the first sample comes one interval later. Not an error: calling it while running.
     public func start() {
-        lock.lock()
-        guard control == nil else { return lock.unlock() }
         let control = Control(start: Monotonic.now())
-        self.control = control
-        lock.unlock()
+        let started = state.withLock { state in
+            guard state.control == nil else { return false }
+            state.control = control
+            return true
+        }
+        guard started else { return }
         let ref = WeakSampler(self)
         let thread = Thread { [threadLock] in
             // Named from inside: Foundation on Linux drops a name set before start(), and
@@ -113,48 +124,48 @@ public final class TelemetrySampler: @unchecked Sendable {
     /// Stops sampling and returns once the thread has finished its last sample. Not an error:
     /// calling it when not running. Samples are kept; ``start()`` resumes.
     public func stop() {
-        let control = lock.withLock { () -> Control? in
-            defer { self.control = nil }
-            return self.control
+        let control = state.withLock { state -> Control? in
+            defer { state.control = nil }
+            return state.control
         }
         guard let control else { return }
         control.wake.signal()
         control.done.wait()
-        lock.withLock { costs.running += Monotonic.now() - control.start }
+        state.withLock { $0.costs.running += Monotonic.now() - control.start }
     }
 
     /// The processes whose CPU and resident memory are sampled (a worker and its helpers).
     /// Not an error: a pid that does not exist, or exits; it is skipped.
     public func setWatchedPIDs(_ pids: [Int32]) {
-        lock.withLock { self.pids = pids }
+        state.withLock { $0.pids = pids }
     }
 
     /// Why GPU telemetry is missing or incomplete; nil while every GPU answered.
-    public var unavailableReason: String? { lock.withLock { reason } }
+    public var unavailableReason: String? { state.withLock { $0.reason } }
 
     /// What sampling has cost so far.
-    public var cost: SamplerCost { lock.withLock { costs.summary(now: Monotonic.now(), runningSince: control?.start) } }
+    public var cost: SamplerCost { state.withLock { $0.costs.summary(now: Monotonic.now(), runningSince: $0.control?.start) } }
 
     /// Everything sampled so far (within ``historyLimit``).
     public func snapshot() -> Timeline {
-        lock.withLock { timeline(gpu: gpuSamples, host: hostSamples) }
+        state.withLock { timeline(gpu: $0.gpuSamples, host: $0.hostSamples, state: $0) }
     }
 
     /// The samples in [from, to] plus the nearest one beyond each edge, which is all that
     /// ``Timeline/aggregate(from:to:samplesProcessed:gpus:)`` looks at; cheaper than a full copy.
     public func snapshot(from: Double, to: Double) -> Timeline {
-        lock.withLock {
+        state.withLock { state in
             timeline(
-                gpu: Timeline.around(gpuSamples, from: from, to: to, lanes: max(1, devices.count)),
-                host: Timeline.around(hostSamples, from: from, to: to, lanes: 1))
+                gpu: Timeline.around(state.gpuSamples, from: from, to: to, lanes: max(1, devices.count)),
+                host: Timeline.around(state.hostSamples, from: from, to: to, lanes: 1), state: state)
         }
     }
 
-    private func timeline(gpu: [GPUSample], host: [HostSample]) -> Timeline {
+    private func timeline(gpu: [GPUSample], host: [HostSample], state: State) -> Timeline {
         Timeline(
             interval: interval, devices: devices, gpu: gpu, host: host,
-            cost: costs.summary(now: Monotonic.now(), runningSince: control?.start),
-            unavailableReason: reason, wallClockOffset: wallClockOffset)
+            cost: state.costs.summary(now: Monotonic.now(), runningSince: state.control?.start),
+            unavailableReason: state.reason, wallClockOffset: wallClockOffset)
     }
 
     private static func run(_ ref: WeakSampler, _ control: Control, _ threadLock: NSLock) {
@@ -173,14 +184,14 @@ public final class TelemetrySampler: @unchecked Sendable {
             sampler.tick(scheduled: scheduled)
             // Skip ticks whose time has already passed rather than sampling in a burst.
             let next = ((Monotonic.now() - control.start) / interval).rounded(.down) + 1
-            if next > k + 1 { sampler.lock.withLock { sampler.costs.missed += Int(next - k - 1) } }
+            if next > k + 1 { sampler.state.withLock { $0.costs.missed += Int(next - k - 1) } }
             k = max(k + 1, next)
         }
     }
 
     /// A first host reading, so the first tick already has CPU differences to report.
     private func primeHost() -> Double {
-        _ = host.sample(pids: lock.withLock { pids }, at: Monotonic.now())
+        _ = host.sample(pids: state.withLock { $0.pids }, at: Monotonic.now())
         return interval
     }
 
@@ -188,21 +199,21 @@ public final class TelemetrySampler: @unchecked Sendable {
         let cpu0 = Self.threadCPUTime()
         let wall0 = Monotonic.now()
         let readings = reader.map { r in devices.map { r.read(gpu: $0.index, pcie: pcie) } } ?? []
-        let watched = lock.withLock { pids }
+        let watched = state.withLock { $0.pids }
         let hostSample = host.sample(pids: watched, at: Monotonic.now())
         let wall1 = Monotonic.now()
         let cpu1 = Self.threadCPUTime()
         let gpu = readings.map(\.sample)
-        let why = lock.withLock { () -> String? in
-            gpuSamples += gpu
-            hostSamples.append(hostSample)
-            if let limit = historyLimit, hostSamples.count > limit + limit / 4 + 1 {
-                hostSamples.removeFirst(hostSamples.count - limit)
-                gpuSamples.removeFirst(max(0, gpuSamples.count - limit * devices.count))
+        let why = state.withLock { state -> String? in
+            state.gpuSamples += gpu
+            state.hostSamples.append(hostSample)
+            if let limit = historyLimit, state.hostSamples.count > limit + limit / 4 + 1 {
+                state.hostSamples.removeFirst(state.hostSamples.count - limit)
+                state.gpuSamples.removeFirst(max(0, state.gpuSamples.count - limit * devices.count))
             }
-            if reason == nil { reason = readings.lazy.compactMap(\.failure).first }
-            costs.add(cpu: cpu1 - cpu0, wall: wall1 - wall0, late: wall0 - scheduled)
-            return reason
+            if state.reason == nil { state.reason = readings.lazy.compactMap(\.failure).first }
+            state.costs.add(cpu: cpu1 - cpu0, wall: wall1 - wall0, late: wall0 - scheduled)
+            return state.reason
         }
         onSample?(TelemetryTick(gpu: gpu, host: hostSample, unavailableReason: why))
     }

@@ -197,9 +197,9 @@ public struct LoadResult: Codable, Sendable {
     public var recompiles: Int?
     public var compileReasons: [String]?
     /// "cold", "warm" or "partial": whether Inductor's FX graph cache served the compile.
-    public var compileCache: String?
+    public var compileCache: CompileCacheState?
     /// After a load with `reuse`: "reused", "recompiled" or "reexported"; nil for a fresh load.
-    public var batchReuse: String?
+    public var batchReuse: BatchReuse?
     /// Denoising steps (UNet calls) one call makes, for iterative models such as `sd15`; nil otherwise.
     public var stepsPerCall: Int?
 
@@ -240,7 +240,7 @@ struct MeasureArgs: Codable, Sendable {
 public struct LatencyChunk: Codable, Sendable {
     public var deviceNS: [Int64]?
     public var hostNS: [Int64]
-    public var clock: String
+    public var clock: ClockKind
     /// Recompiles since the load, cumulative (0 for eager): a value that grew during a chunk
     /// means the chunk paid for a compilation. Nothing reads it yet.
     public var recompiles: Int?

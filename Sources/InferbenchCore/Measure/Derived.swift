@@ -25,7 +25,7 @@ public enum Derived {
 
     static func ratio(_ base: CellResult, _ cell: CellResult, metric: String) -> Comparison? {
         guard let b = base.latencyMS, let c = cell.latencyMS else { return nil }
-        let r = Statistics.ratio(b.p50, (b.ci95.p50[0], b.ci95.p50[1]), over: c.p50, (c.ci95.p50[0], c.ci95.p50[1]))
+        let r = Statistics.ratio(b.p50, (b.ci95.p50.lower, b.ci95.p50.upper), over: c.p50, (c.ci95.p50.lower, c.ci95.p50.upper))
         return Comparison(
             baseline: base.id, candidate: cell.id, metric: metric, ratio: r.ratio, ci95: [r.lower, r.upper], significant: r.lower > 1 || r.upper < 1)
     }

@@ -120,7 +120,7 @@ enum ReportTables {
     static func speedupText(_ c: Comparison?, _ t: ReportText) -> String {
         guard let c else { return "-" }
         guard c.significant else { return t.noSignificantDifference }
-        let text = Format.ratio(c.ratio, c.ci95[0], c.ci95[1])
+        let text = Format.ratio(c.ratio, c.ci95.lower, c.ci95.upper)
         return c.ratio < 1 ? "\(text) \(t.slowerMark)" : text
     }
 

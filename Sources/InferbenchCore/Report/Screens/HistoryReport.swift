@@ -17,7 +17,7 @@ public enum HistoryReport {
                 includingFractionalSeconds: false))
         let environments = run.environments.map { env in env.torch.map { "\(env.name) (torch \($0))" } ?? env.name }
         let cells =
-            run.kind == "load" && run.cellsTotal == 0
+            run.kind == .load && run.cellsTotal == 0
             ? "load test" + (run.loadWindows > 0 ? ", \(run.loadWindows) window\(run.loadWindows == 1 ? "" : "s")" : "")
             : "\(run.cellsOK)/\(run.cellsTotal)"
         let best = run.models.compactMap { model in run.bestP50[model].map { "\(model) \(Format.ms($0))" } }

@@ -11,7 +11,7 @@ enum SpeedupChart {
         let rowHeight = 26.0, top = 24.0, bottom = 42.0, right = 84.0, width = 600.0
         let left = min(260, max(110, Double(labels.map(\.count).max() ?? 0) * 6.8 + 16))
         let height = top + rowHeight * Double(rows.count) + bottom
-        let finite = rows.flatMap { [$0.1.ratio, $0.1.ci95[0], $0.1.ci95[1]] }.filter { $0.isFinite && $0 > 0 }
+        let finite = rows.flatMap { [$0.1.ratio, $0.1.ci95.lower, $0.1.ci95.upper] }.filter { $0.isFinite && $0 > 0 }
         let x = PlotAxis.logarithmic(min(finite.min() ?? 1, 1), max(finite.max() ?? 1, 1), from: left, to: width - right)
         var svg = SVGCanvas(width: width, height: height)
         let baseY = height - bottom
@@ -28,8 +28,8 @@ enum SpeedupChart {
             // Verdict colours, deliberately unlike the series palette of the other charts.
             let color = !c.significant ? "#9ca3af" : c.ratio >= 1 ? "#1a7f37" : "#cf222e"
             let end = x.position(c.ratio)
-            svg.rect(min(one, end), mid - 7, abs(end - one), 14, fill: color, title: "\(labels[i]): \(Format.ratio(c.ratio, c.ci95[0], c.ci95[1]))")
-            svg.whisker(x.position(c.ci95[0]), mid, x.position(c.ci95[1]), mid, stroke: "#374151", cap: 5)
+            svg.rect(min(one, end), mid - 7, abs(end - one), 14, fill: color, title: "\(labels[i]): \(Format.ratio(c.ratio, c.ci95.lower, c.ci95.upper))")
+            svg.whisker(x.position(c.ci95.lower), mid, x.position(c.ci95.upper), mid, stroke: "#374151", cap: 5)
             svg.text(left - 8, mid + 4, labels[i], anchor: .end, className: "label")
             let value = Format.factor(c.ratio) + "×" + (c.significant ? "" : " " + input.text.notSignificant)
             svg.text(width - right + 8, mid + 4, value, className: "value")

@@ -156,7 +156,7 @@ public struct Findings: Sendable, Equatable {
 
     static func speedup(of cell: CellResult, over reference: CellResult) -> Speedup? {
         guard let c = cell.latencyMS, let r = reference.latencyMS else { return nil }
-        let s = Statistics.ratio(r.p50, (r.ci95.p50[0], r.ci95.p50[1]), over: c.p50, (c.ci95.p50[0], c.ci95.p50[1]))
+        let s = Statistics.ratio(r.p50, (r.ci95.p50.lower, r.ci95.p50.upper), over: c.p50, (c.ci95.p50.lower, c.ci95.p50.upper))
         return Speedup(ratio: s.ratio, lower: s.lower, upper: s.upper)
     }
 
@@ -201,7 +201,7 @@ public struct Findings: Sendable, Equatable {
             else { return nil }
             return Slower(
                 series: series(cell), batch: cell.variant.batchSize,
-                speedup: Speedup(ratio: c.ratio, lower: c.ci95[0], upper: c.ci95[1]),
+                speedup: Speedup(ratio: c.ratio, lower: c.ci95.lower, upper: c.ci95.upper),
                 p50: cell.latencyMS!.p50, eagerP50: base.latencyMS!.p50)
         }
     }
@@ -245,7 +245,7 @@ public struct Findings: Sendable, Equatable {
         }
         for cell in cells where cell.status == .ok {
             for w in cell.warnings { add(cell, .cell(kind: w.kind, message: w.message)) }
-            if let a = cell.accuracy, !a.withinTolerance, !cell.warnings.contains(where: { $0.kind == "accuracy" }) {
+            if let a = cell.accuracy, !a.withinTolerance, !cell.warnings.contains(where: { $0.kind == .accuracy }) {
                 add(cell, .accuracy(maxAbsErr: a.maxAbsErr, cosine: a.cosine))
             }
             if let s = cell.compileStats, s.graphBreaks > 0 { add(cell, .graphBreaks(s.graphBreaks, reasons: s.reasons)) }

@@ -32,7 +32,7 @@ public enum TerminalReport {
             }
             let speedup =
                 results.comparisons.first { $0.candidate == cell.id && $0.metric == Derived.speedupMetric }.map { c in
-                    c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
+                    c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95.lower, c.ci95.upper) : "no sig. diff"
                 } ?? (cell.variant.compile == .eager ? "baseline" : "-")
             let compile = cell.variant.compile == .eager ? "-" : Format.seconds(cell.coldStart?.compileS)
             var row = [
@@ -44,13 +44,13 @@ public enum TerminalReport {
         }
         out += table.render()
         let clocks = Set(results.cells.compactMap { $0.measurement?.clock })
-        out += "\nLatency per iteration (\(clocks.contains("cuda_event") ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
+        out += "\nLatency per iteration (\(clocks.contains(.cudaEvent) ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
         out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
         if steps { out += "it/s is denoising steps per call / p50; s/image is p50 / batch size (models that report steps per call).\n" }
         var notes: [String] = []
         for r in ReportData.environmentComparisons(results) {
             let c = r.comparison
-            let verdict = c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95[0], c.ci95[1]) : "no sig. diff"
+            let verdict = c.significant ? String(format: "%.2fx [%.2f-%.2f]", c.ratio, c.ci95.lower, c.ci95.upper) : "no sig. diff"
             notes.append(
                 "environments: \(r.cell.model) \(r.cell.variant.label): p50 \(Format.ms(r.base.latencyMS?.p50)) ms [\(r.base.environment)] vs \(Format.ms(r.cell.latencyMS?.p50)) ms [\(r.cell.environment)]: \(r.cell.environment) speedup \(verdict)"
             )

@@ -78,7 +78,7 @@ enum BatchCharts {
 
     static func latency(_ input: ChartInput) -> String? {
         draw(input, id: "latency", caption: input.text.latencyChart, axisTitle: input.text.latencyAxis) { cell in
-            cell.latencyMS.map { ($0.p50, $0.ci95.p50[0], $0.ci95.p50[1]) }
+            cell.latencyMS.map { ($0.p50, $0.ci95.p50.lower, $0.ci95.p50.upper) }
         }
     }
 

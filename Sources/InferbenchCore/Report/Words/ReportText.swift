@@ -63,12 +63,12 @@ public struct ReportText: Sendable {
             "各环境中同一单元的中位延迟;大于 1 表示后一个环境更快。所有环境的单元以交替轮次测量,各自在独立的 worker 进程中。")
     }
     /// How a batch size was served in a batch sweep (see ColdStart.batchReuse).
-    func batchReuse(_ value: String) -> String {
+    func batchReuse(_ value: BatchReuse) -> String {
         switch value {
-        case "reused": return pick("graph reused", "复用计算图")
-        case "recompiled": return pick("recompiled", "重新编译")
-        case "reexported": return pick("re-exported", "重新导出")
-        default: return value
+        case .reused: return pick("graph reused", "复用计算图")
+        case .recompiled: return pick("recompiled", "重新编译")
+        case .reexported: return pick("re-exported", "重新导出")
+        default: return value.rawValue
         }
     }
     var noSignificantDifference: String { pick("no significant difference", "无显著差异") }
