@@ -44,21 +44,24 @@ import Testing
             for _ in 0..<3 { group.addTask { outcomes.add(await batcher.submit(scheduled: 999.999)) } }
             await settle("three queued, timer armed") { await batcher.queueDepth == 3 ? clock.deadlines == [1000 + 0.005] : false }
             clock.advance(to: 1000.004)
-            // Nothing is due before 1000.005: the batch must still be waiting.
-            #expect(await batcher.queueDepth == 3)
+            // Two more arrive 1 ms before the oldest is due: the batch (5 of 8) must still wait.
+            for _ in 0..<2 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000.004)) } }
+            await settle("five queued") { await batcher.queueDepth == 5 }
             #expect(await worker.sizes == [])
             #expect(outcomes.count == 0)
+            #expect(clock.deadlines == [1000 + 0.005])
             clock.advance(to: 1000 + 0.005)
-            await settle("batch sent at max-delay") { outcomes.count == 3 }
+            await settle("batch sent at max-delay") { outcomes.count == 5 }
         }
-        #expect(await worker.sizes == [4])
+        #expect(await batcher.queueDepth == 0)
+        #expect(await worker.sizes == [8])
+        #expect(outcomes.all.map(\.scheduled).sorted() == [999.999, 999.999, 999.999, 1000.004, 1000.004])
         for outcome in outcomes.all {
             #expect(outcome.status == .ok)
-            #expect(outcome.scheduled == 999.999)
             #expect(outcome.dispatched == 1000 + 0.005)
             #expect(outcome.completed == 1000 + 0.005)
-            #expect(outcome.batchSize == 3)
-            #expect(outcome.paddedBatchSize == 4)
+            #expect(outcome.batchSize == 5)
+            #expect(outcome.paddedBatchSize == 8)
             #expect(outcome.computeNS == 2_000_000)
         }
     }

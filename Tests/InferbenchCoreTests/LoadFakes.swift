@@ -75,7 +75,7 @@ final class ManualClock: LoadClock {
 /// clock only once they have got where it expects (parked on the clock, or on a worker).
 /// Records an issue after `limit` real seconds: a bound only a hung test reaches, not a
 /// timing assertion.
-func settle(_ what: String, limit: Double = 60, _ condition: () async -> Bool) async {
+func settle(_ what: String, limit: Double = 30, _ condition: () async -> Bool) async {
     let giveUp = Monotonic.now() + limit
     var spins = 0
     while !(await condition()) {
