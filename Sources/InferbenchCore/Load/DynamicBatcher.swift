@@ -32,6 +32,9 @@ public struct RequestOutcome: Sendable {
 /// shows as rejected requests, not as unbounded memory). Batches are padded up to the next
 /// of `batchSizes` so that compiled models see only shapes they were warmed up with. A
 /// worker that dies fails the requests of its batch, is restarted, and serving goes on.
+///
+/// The batcher owns the tasks it starts (one per batch in flight, and the max-delay timer):
+/// ``shutdown()`` cancels the timer and waits for the batches, so that none outlives it.
 public actor DynamicBatcher {
     struct Pending {
         var scheduled: Double
@@ -39,22 +42,32 @@ public actor DynamicBatcher {
         var continuation: CheckedContinuation<RequestOutcome, Never>
     }
 
-    public enum State: Sendable { case serving, drained }
-
     private var queue: [Pending] = []
     private var idle: [Int]
     private let workers: [any BatchWorker]
     private var alive: Set<Int>
+    private let clock: any LoadClock
     public let maxBatch: Int
     public let maxDelay: Double
     public let maxQueue: Int
     public let batchSizes: [Int]
     private var timer: Task<Void, Never>?
     private var timerDeadline = Double.infinity
+    /// Batches sent to a worker and not yet back, by batch number.
+    private var inFlight: [Int: Task<Void, Never>] = [:]
+    private var batchesSent = 0
+    private var shutDown = false
     public private(set) var restarts = 0
     public private(set) var workerDeaths: [String] = []
+    /// Requests turned away because the queue was full (or no worker was left).
+    public private(set) var rejected = 0
 
-    public init(workers: [any BatchWorker], maxBatch: Int, maxDelay: Double, maxQueue: Int = 10_000, batchSizes: [Int]? = nil) {
+    /// `clock` is what the max-delay timer and the outcomes' timestamps read; a test passes
+    /// one it moves by hand.
+    public init(
+        workers: [any BatchWorker], maxBatch: Int, maxDelay: Double, maxQueue: Int = 10_000, batchSizes: [Int]? = nil,
+        clock: any LoadClock = MonotonicClock()
+    ) {
         self.workers = workers
         self.idle = Array(workers.indices)
         self.alive = Set(workers.indices)
@@ -62,23 +75,32 @@ public actor DynamicBatcher {
         self.maxDelay = maxDelay
         self.maxQueue = maxQueue
         self.batchSizes = batchSizes ?? DynamicBatcher.paddedSizes(maxBatch: maxBatch)
+        self.clock = clock
     }
+
+    deinit { timer?.cancel() }
 
     /// Powers of two up to `maxBatch`, and `maxBatch` itself.
     public static func paddedSizes(maxBatch: Int) -> [Int] {
         var sizes: [Int] = []
         var b = 1
-        while b < maxBatch { sizes.append(b); b *= 2 }
+        while b < maxBatch {
+            sizes.append(b)
+            b *= 2
+        }
         sizes.append(maxBatch)
         return sizes
     }
 
+    /// The batch size a worker runs for `n` requests: the smallest of `batchSizes` that
+    /// holds them.
     public func padded(_ n: Int) -> Int { batchSizes.first { $0 >= n } ?? maxBatch }
 
     /// Enqueues a request due at `scheduled` and returns when it is done, failed or rejected.
     public func submit(scheduled: Double) async -> RequestOutcome {
-        let now = Monotonic.now()
-        if queue.count >= maxQueue || alive.isEmpty {
+        let now = clock.seconds()
+        if queue.count >= maxQueue || alive.isEmpty || shutDown {
+            rejected += 1
             return RequestOutcome(status: .rejected, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0)
         }
         return await withCheckedContinuation { continuation in
@@ -89,12 +111,28 @@ public actor DynamicBatcher {
 
     public var queueDepth: Int { queue.count }
 
+    /// Batches sent to a worker and not yet back.
+    public var batchesInFlight: Int { inFlight.count }
+
+    /// Stops serving: new requests are rejected, queued ones fail, the max-delay timer is
+    /// cancelled, and it returns once every batch already sent to a worker is back (their
+    /// requests complete as usual). Calling it again does nothing more.
+    public func shutdown() async {
+        shutDown = true
+        timer?.cancel()
+        timer = nil
+        timerDeadline = .infinity
+        failQueued(at: clock.seconds())
+        while let task = inFlight.values.first { await task.value }
+    }
+
     private func pump() {
         while !idle.isEmpty, !queue.isEmpty {
-            let now = Monotonic.now()
-            let oldestWait = now - queue[0].enqueued
-            guard queue.count >= maxBatch || oldestWait >= maxDelay else {
-                armTimer(at: queue[0].enqueued + maxDelay)
+            let now = clock.seconds()
+            // The same sum as the timer's deadline, so that the timer firing always finds it due.
+            let due = queue[0].enqueued + maxDelay
+            guard queue.count >= maxBatch || now >= due else {
+                armTimer(at: due)
                 return
             }
             let take = min(maxBatch, queue.count)
@@ -106,12 +144,12 @@ public actor DynamicBatcher {
     }
 
     private func armTimer(at deadline: Double) {
-        guard deadline < timerDeadline else { return }
+        guard deadline < timerDeadline, !shutDown else { return }
         timer?.cancel()
         timerDeadline = deadline
+        let clock = self.clock
         timer = Task { [weak self] in
-            let wait = deadline - Monotonic.now()
-            if wait > 0 { try? await Task.sleep(for: .microseconds(Int64(wait * 1e6))) }
+            try? await clock.sleep(untilSeconds: deadline)
             guard !Task.isCancelled else { return }
             await self?.timerFired()
         }
@@ -126,19 +164,21 @@ public actor DynamicBatcher {
     private func dispatch(_ batch: [Pending], to index: Int, at time: Double) {
         let worker = workers[index]
         let size = padded(batch.count)
-        Task {
-            let start = Monotonic.now()
+        let number = batchesSent
+        batchesSent += 1
+        // Isolated to the batcher (it captures `self`): only the worker's calls run elsewhere.
+        inFlight[number] = Task { [self] in
+            let start = clock.seconds()
             let result: Result<InferResult, WorkerError>
-            do { result = .success(try await worker.infer(batchSize: size)) } catch let error as WorkerError { result = .failure(error) } catch {
-                result = .failure(.failure(.protocolViolation("\(error)")))
-            }
-            let end = Monotonic.now()
+            do throws(WorkerError) { result = .success(try await worker.infer(batchSize: size)) } catch { result = .failure(error) }
+            let end = clock.seconds()
             var restarted = true
             if case .failure(.failure(let why)) = result {
-                await self.recordDeath(index, why: why.summary)
+                recordDeath(index, why: why.summary)
                 restarted = await worker.restart()
             }
-            await self.finish(batch, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
+            inFlight[number] = nil
+            finish(batch, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
         }
     }
 
@@ -149,7 +189,7 @@ public actor DynamicBatcher {
     private func finish(
         _ batch: [Pending], worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double, workerBack: Bool
     ) {
-        let now = Monotonic.now()
+        let now = clock.seconds()
         let size = padded(batch.count)
         for item in batch {
             switch result {
@@ -170,14 +210,16 @@ public actor DynamicBatcher {
             if workerBack { restarts += 1 } else { alive.remove(index) }
         }
         if alive.contains(index) { idle.append(index) }
-        if alive.isEmpty {
-            // No worker left: fail what waits rather than hang.
-            for item in queue {
-                item.continuation.resume(
-                    returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0))
-            }
-            queue.removeAll()
-        }
+        // No worker left: fail what waits rather than hang.
+        if alive.isEmpty { failQueued(at: now) }
         pump()
+    }
+
+    private func failQueued(at now: Double) {
+        for item in queue {
+            item.continuation.resume(
+                returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0))
+        }
+        queue.removeAll()
     }
 }

@@ -30,9 +30,41 @@ public struct SLASearch: Sendable, Equatable {
     }
 
     /// Whether a running step has already failed: over 1% of `planned` requests beyond the SLA.
+    /// Scans all of `outcomes`; a running step should keep an ``EarlyStop`` instead.
     public func failedEarly(_ outcomes: [RequestOutcome], planned: Int) -> Bool {
-        let over = outcomes.filter { $0.status != .ok || ($0.completed - $0.scheduled) * 1000 > slaP99MS }.count
-        return Double(over) > 0.01 * Double(planned)
+        var rule = earlyStop(planned: planned)
+        rule.record(outcomes)
+        return rule.failed
+    }
+
+    /// The early-stopping rule for a step of `planned` requests, with nothing counted yet.
+    public func earlyStop(planned: Int) -> EarlyStop { EarlyStop(slaP99MS: slaP99MS, planned: planned) }
+
+    /// The early-stopping rule of one running step, kept as a running count: each outcome is
+    /// read once, when it is recorded. A request counts against the step when it failed, was
+    /// rejected, or took longer than the SLA from its due time to its completion.
+    public struct EarlyStop: Sendable, Equatable {
+        public let slaP99MS: Double
+        public let planned: Int
+        /// Outcomes recorded so far, and how many of them count against the step.
+        public private(set) var recorded = 0
+        public private(set) var over = 0
+
+        public init(slaP99MS: Double, planned: Int) {
+            self.slaP99MS = slaP99MS
+            self.planned = planned
+        }
+
+        public mutating func record(_ outcomes: some Sequence<RequestOutcome>) {
+            for o in outcomes {
+                recorded += 1
+                if o.status != .ok || (o.completed - o.scheduled) * 1000 > slaP99MS { over += 1 }
+            }
+        }
+
+        /// Over 1% of the planned requests are already beyond the SLA: the step's P99 cannot
+        /// come back under it.
+        public var failed: Bool { Double(over) > 0.01 * Double(planned) }
     }
 
     /// Runs the search; `step(qps)` runs one step. `start` is a first guess of capacity.

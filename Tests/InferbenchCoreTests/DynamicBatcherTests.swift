@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+/// The batcher on a hand-moved clock with fake workers: nothing here waits on real time.
+@Suite struct DynamicBatcherTests {
+    @Test func batchesFillUpToMaxBatchAndTheRemainderWaitsForMaxDelay() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker(holding: true)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 4, maxDelay: 0.010, clock: clock)
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<9 { group.addTask { outcomes.add(await batcher.submit(scheduled: clock.seconds())) } }
+            // Four fill the first batch at once; the other five queue behind the busy worker.
+            await settle("first batch sent, five queued") { await worker.waiting == 1 ? await batcher.queueDepth == 5 : false }
+            #expect(await worker.sizes == [4])
+            await worker.release()
+            // A full batch of the five leaves as soon as the worker is free.
+            await settle("second batch sent") { await worker.waiting == 1 ? await batcher.queueDepth == 1 : false }
+            #expect(await worker.sizes == [4, 4])
+            await worker.release()
+            // The last one waits for max-delay from its enqueue time: a timer is armed.
+            await settle("timer armed for the last request") { clock.deadlines == [1000 + 0.010] }
+            #expect(await worker.sizes == [4, 4])
+            clock.advance(to: 1000 + 0.010)
+            await settle("last batch sent") { await worker.waiting == 1 }
+            await worker.release()
+        }
+        #expect(await worker.sizes == [4, 4, 1])
+        let all = outcomes.all
+        #expect(all.count == 9)
+        #expect(all.allSatisfy { $0.status == .ok })
+        #expect(all.map(\.batchSize).sorted() == [1, 4, 4, 4, 4, 4, 4, 4, 4])
+        #expect(all.filter { $0.batchSize == 1 }.map(\.dispatched) == [1000 + 0.010])
+    }
+
+    @Test func aPartialBatchLeavesAtMaxDelayAndNotBefore() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker(hostNS: 2_000_000)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 8, maxDelay: 0.005, clock: clock)
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 { group.addTask { outcomes.add(await batcher.submit(scheduled: 999.999)) } }
+            await settle("three queued, timer armed") { await batcher.queueDepth == 3 ? clock.deadlines == [1000 + 0.005] : false }
+            clock.advance(to: 1000.004)
+            // Two more arrive 1 ms before the oldest is due: the batch (5 of 8) must still wait.
+            for _ in 0..<2 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000.004)) } }
+            await settle("five queued") { await batcher.queueDepth == 5 }
+            #expect(await worker.sizes == [])
+            #expect(outcomes.count == 0)
+            #expect(clock.deadlines == [1000 + 0.005])
+            clock.advance(to: 1000 + 0.005)
+            await settle("batch sent at max-delay") { outcomes.count == 5 }
+        }
+        #expect(await batcher.queueDepth == 0)
+        #expect(await worker.sizes == [8])
+        #expect(outcomes.all.map(\.scheduled).sorted() == [999.999, 999.999, 999.999, 1000.004, 1000.004])
+        for outcome in outcomes.all {
+            #expect(outcome.status == .ok)
+            #expect(outcome.dispatched == 1000 + 0.005)
+            #expect(outcome.completed == 1000 + 0.005)
+            #expect(outcome.batchSize == 5)
+            #expect(outcome.paddedBatchSize == 8)
+            #expect(outcome.computeNS == 2_000_000)
+        }
+    }
+
+    @Test func requestsBeyondMaxQueueAreRejectedAndCounted() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker(holding: true)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 2, maxDelay: 1, maxQueue: 3, clock: clock)
+        let outcomes = Outcomes()
+        var turnedAway: [RequestOutcome] = []
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000)) } }
+            await settle("first batch at the worker") { await worker.waiting == 1 }
+            for _ in 0..<3 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000)) } }
+            await settle("queue full") { await batcher.queueDepth == 3 }
+            for _ in 0..<2 { turnedAway.append(await batcher.submit(scheduled: 1000)) }
+            #expect(await batcher.queueDepth == 3)
+            // Shutting down fails what is queued and waits for the batch at the worker.
+            async let stopped: Void = batcher.shutdown()
+            await settle("queue failed") { await batcher.queueDepth == 0 ? outcomes.count == 3 : false }
+            #expect(await batcher.batchesInFlight == 1)
+            await worker.release()
+            await stopped
+            #expect(await batcher.batchesInFlight == 0)
+        }
+        #expect(turnedAway.map(\.status) == [.rejected, .rejected])
+        #expect(turnedAway.map(\.paddedBatchSize) == [0, 0])
+        #expect(await batcher.rejected == 2)
+        #expect(await worker.sizes == [2])
+        let statuses = outcomes.all.map(\.status)
+        #expect(statuses.filter { $0 == .ok }.count == 2)
+        #expect(statuses.filter { $0 == .failed }.count == 3)
+        // After shutdown everything is turned away.
+        #expect(await batcher.submit(scheduled: 1000).status == .rejected)
+        #expect(await batcher.rejected == 3)
+        #expect(clock.deadlines == [])
+    }
+
+    @Test func paddedSizesArePowersOfTwoAndMaxBatch() async {
+        #expect(DynamicBatcher.paddedSizes(maxBatch: 1) == [1])
+        #expect(DynamicBatcher.paddedSizes(maxBatch: 8) == [1, 2, 4, 8])
+        #expect(DynamicBatcher.paddedSizes(maxBatch: 12) == [1, 2, 4, 8, 12])
+        let batcher = DynamicBatcher(workers: [], maxBatch: 12, maxDelay: 0.001, clock: ManualClock())
+        #expect(await [1, 2, 3, 4, 5, 8, 9, 12].asyncMap { await batcher.padded($0) } == [1, 2, 4, 4, 8, 8, 12, 12])
+        let custom = DynamicBatcher(workers: [], maxBatch: 12, maxDelay: 0.001, batchSizes: [1, 6], clock: ManualClock())
+        #expect(await custom.padded(5) == 6)
+        // Beyond the largest size given, the batch runs at max batch.
+        #expect(await custom.padded(7) == 12)
+    }
+
+    @Test func aPartialBatchRunsAtItsPaddedSize() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker()
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 12, maxDelay: 0.002, clock: clock)
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000)) } }
+            await settle("five queued") { await batcher.queueDepth == 5 ? clock.deadlines == [1000 + 0.002] : false }
+            clock.advance(to: 1000 + 0.002)
+            await settle("batch done") { outcomes.count == 5 }
+        }
+        #expect(await worker.sizes == [8])
+        #expect(outcomes.all.map(\.paddedBatchSize) == [8, 8, 8, 8, 8])
+        #expect(outcomes.all.map(\.batchSize) == [5, 5, 5, 5, 5])
+    }
+
+    @Test func aWorkerThatDiesFailsItsBatchAndIsRestarted() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker(label: "w0")
+        await worker.fail(with: .failure(.exited(status: "signal 9", stderrTail: "")))
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 2, maxDelay: 1, clock: clock)
+        async let a = batcher.submit(scheduled: 1000)
+        async let b = batcher.submit(scheduled: 1000)
+        let failed = await [a, b]
+        #expect(failed.map(\.status) == [.failed, .failed])
+        #expect(await worker.restarts == 1)
+        #expect(await batcher.restarts == 1)
+        #expect(await batcher.workerDeaths.count == 1)
+        #expect(await batcher.workerDeaths.first?.hasPrefix("w0: ") == true)
+        await worker.fail(with: nil)
+        async let c = batcher.submit(scheduled: 1000)
+        async let d = batcher.submit(scheduled: 1000)
+        #expect(await [c, d].map(\.status) == [.ok, .ok])
+        #expect(await worker.sizes == [2, 2])
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var out: [T] = []
+        for element in self { out.append(await transform(element)) }
+        return out
+    }
+}
