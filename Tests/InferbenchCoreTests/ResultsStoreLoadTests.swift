@@ -71,7 +71,7 @@ import Testing
         #expect(back.telemetry?.gpu.last?.t == 114 && back.telemetry?.gpu.count == LoadFixture.timeline().gpu.filter { $0.t <= 114 }.count)
         let runs = try store.runs()
         #expect(runs.count == 1)
-        #expect(runs[0].kind == "load" && runs[0].status == .incomplete && runs[0].models == ["resnet50"])
+        #expect(runs[0].kind == .load && runs[0].status == .incomplete && runs[0].models == ["resnet50"])
         #expect(runs[0].loadSteps == 2 && runs[0].loadWindows == 10)
         #expect(try store.runs(model: "resnet50").map(\.id) == [id])
         #expect(try store.runs(model: "mlp").isEmpty)

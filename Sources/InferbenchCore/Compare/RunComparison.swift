@@ -15,8 +15,7 @@ public enum CompareMetric: String, Sendable, CaseIterable {
         case .mean: return cell.latencyMS.map { ($0.mean, ($0.ci95.mean.lower, $0.ci95.mean.upper)) }
         case .throughput:
             guard let t = cell.throughputPerS else { return nil }
-            let ci = cell.throughputCI95 ?? []
-            return (t, ci.count == 2 ? (ci[0], ci[1]) : (0, .infinity))
+            return (t, cell.throughputCI95?.tuple ?? (0, .infinity))
         case .p99:
             guard let l = cell.latencyMS else { return nil }
             guard let samples = cell.samplesNS, samples.count >= 2 else { return (l.p99, (0, .infinity)) }

@@ -167,9 +167,8 @@ public struct LoadTest: Sendable {
                 var announced = LoadTestResult(scenario: scenario)
                 announced.targetQPS = qps
                 let sent = await observed(announced, index: index, offsets: offsets) { start, collector in
-                    await LoadGenerator.openLoop(batcher, offsets: offsets, duration: duration, start: start, collector: collector) { outcomes in
-                        search.failedEarly(outcomes, planned: planned)
-                    }
+                    await LoadGenerator.openLoop(
+                        batcher, offsets: offsets, duration: duration, start: start, collector: collector, earlyStop: search.earlyStop(planned: planned))
                 }
                 var step = finish(sent, scenario: scenario, target: qps, concurrency: nil)
                 step.stoppedEarly = sent.outcomes.count < planned
@@ -185,6 +184,8 @@ public struct LoadTest: Sendable {
         }
         outcome.restarts = await batcher.restarts
         outcome.workerDeaths = await batcher.workerDeaths
+        // Nothing of the batcher outlives the test: its timer and batches still at a worker.
+        await batcher.shutdown()
         return outcome
     }
 

@@ -35,15 +35,15 @@ extension BenchmarkRunner {
         }
         switch error {
         case .reply(let payload):
-            cell.error = CellError(kind: payload.kind.rawValue, message: payload.message)
+            cell.error = CellError(kind: ErrorKind(rawValue: payload.kind.rawValue), message: payload.message)
             return (cell, true)
         case .failure(let failure):
-            let kind: String
+            let kind: ErrorKind
             switch failure {
-            case .timedOut: kind = "timeout"
-            case .exited: kind = "worker_crash"
-            case .couldNotStart: kind = "worker_start"
-            case .protocolViolation: kind = "protocol"
+            case .timedOut: kind = .timeout
+            case .exited: kind = .workerCrash
+            case .couldNotStart: kind = .workerStart
+            case .protocolViolation: kind = .protocolViolation
             }
             cell.error = CellError(kind: kind, message: "during \(phase): \(failure.summary)")
             return (cell, false)

@@ -80,9 +80,9 @@ extension ResultsStore {
         let l = cell.latencyMS
         let raw: [(any DatabaseValueConvertible)?] = [
             id, cell.id, cell.model, cell.environment, cell.variant.compile.rawValue, cell.variant.precision.rawValue,
-            cell.variant.batchSize, cell.variant.channelsLast, cell.device, cell.status.rawValue, cell.error?.kind, cell.error?.message,
+            cell.variant.batchSize, cell.variant.channelsLast, cell.device, cell.status.rawValue, cell.error?.kind.rawValue, cell.error?.message,
             l?.n, l?.mean, l?.stddev, l?.min, l?.p50, l?.p90, l?.p95, l?.p99, l?.p999, l?.max,
-            l?.ci95.p50.first, l?.ci95.p50.last, cell.throughputPerS,
+            l?.ci95.p50.lower, l?.ci95.p50.upper, cell.throughputPerS,
             cell.coldStart?.loadS, cell.coldStart?.compileS, cell.coldStart?.firstCallMS, cell.memoryMB?.peakAllocated,
         ]
         let values = raw.map(Self.finite)

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,8 +9,9 @@ import Synchronization
 ///
 /// Not an error: a machine without `libnvidia-ml.so.1` — ``open()`` returns nil and says why.
 ///
-/// `@unchecked Sendable` because of the library's raw `dlopen` handle, which is set once in
-/// `open` and only read after; the one mutable cache is behind a `Mutex`.
+/// `@unchecked Sendable` because of the library's raw `dlopen` handle, set once in `open` and
+/// only read after, and the device handles (NVML's opaque pointers, which a `Mutex` will not
+/// hold as they are not `Sendable`): the cache of those is behind an `NSLock`.
 public final class NVML: @unchecked Sendable {
     public typealias Device = OpaquePointer
 
@@ -19,7 +19,8 @@ public final class NVML: @unchecked Sendable {
     /// nvmlInit_v2 succeeded, so deinit owes one nvmlShutdown (NVML counts them).
     private var initialized = false
     /// Handles by index, looked up once: the sampler asks for them ten times a second.
-    private let handles = Mutex<[Int: Device]>([:])
+    private let lock = NSLock()
+    private var handles: [Int: Device] = [:]
 
     private typealias FnVoid = @convention(c) () -> Int32
     private typealias FnUInt = @convention(c) (UnsafeMutablePointer<UInt32>) -> Int32
@@ -87,11 +88,11 @@ public final class NVML: @unchecked Sendable {
     }
 
     public func device(_ index: Int) -> Device? {
-        if let cached = handles.withLock({ $0[index] }) { return cached }
+        if let cached = lock.withLock({ handles[index] }) { return cached }
         guard index >= 0, let fn: FnDeviceByIndex = symbol("nvmlDeviceGetHandleByIndex_v2") else { return nil }
         var device: Device?
         guard fn(UInt32(index), &device) == 0, let device else { return nil }
-        handles.withLock { $0[index] = device }
+        lock.withLock { handles[index] = device }
         return device
     }
 

@@ -21,6 +21,11 @@ public actor ProcessWorkerChannel: WorkerChannel {
     private let mailbox = LineMailbox()
     private let outgoing: AsyncStream<String>.Continuation
     private var runTask: Task<String, Never>?
+    /// Yields the worker's pid once it is spawned (or finishes if it never was); read by the
+    /// first caller that needs the pid, so no task is left running to fetch it.
+    private let spawnedPID: AsyncStream<Int32>
+    /// The one reader of ``spawnedPID``, shared by concurrent callers and awaited by each.
+    private var pidLookup: Task<Int32?, Never>?
     private var state: State = .running(pid: nil)
     private let logURL: URL
 
@@ -49,6 +54,7 @@ public actor ProcessWorkerChannel: WorkerChannel {
         let mailbox = self.mailbox
         let env = Environment.inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(rawValue: $0.key)!, Optional($0.value)) }))
         let startedPID = AsyncStream<Int32>.makeStream()
+        spawnedPID = startedPID.stream
         runTask = Task {
             do {
                 let result = try await Subprocess.run(
@@ -59,19 +65,22 @@ public actor ProcessWorkerChannel: WorkerChannel {
                     startedPID.continuation.yield(execution.processIdentifier.value)
                     startedPID.continuation.finish()
                     let writer = execution.standardInputWriter
-                    let writing = Task {
-                        for await line in lines {
-                            do { _ = try await writer.write(line + "\n") } catch { break }
+                    // The writer is a child of this scope: it ends (cancelled) when stdout does.
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await line in lines {
+                                do { _ = try await writer.write(line + "\n") } catch { break }
+                            }
+                            try? await writer.finish()
                         }
-                        try? await writer.finish()
+                        do {
+                            for try await line in execution.standardOutput.strings(bufferingPolicy: .maxLineLength(256 << 20)) {
+                                await mailbox.push(line)
+                            }
+                        } catch {}
+                        await mailbox.finish()
+                        group.cancelAll()
                     }
-                    do {
-                        for try await line in execution.standardOutput.strings(bufferingPolicy: .maxLineLength(256 << 20)) {
-                            await mailbox.push(line)
-                        }
-                    } catch {}
-                    await mailbox.finish()
-                    writing.cancel()
                     continuation.finish()
                 }
                 return Self.describe(result.terminationStatus)
@@ -81,20 +90,24 @@ public actor ProcessWorkerChannel: WorkerChannel {
                 return "could not start: \(error)"
             }
         }
-        Task { [weak self] in
-            var iterator = startedPID.stream.makeAsyncIterator()
-            let pid = await iterator.next()
-            await self?.setPID(pid)
-        }
     }
 
-    private func setPID(_ pid: Int32?) {
-        if case .running = state { state = .running(pid: pid) }
-    }
-
+    /// The pid, once the process is spawned: waits for the spawn the first time.
     public var processID: Int32? {
-        if case .running(let pid) = state { return pid }
-        return nil
+        get async {
+            if case .running(nil) = state {
+                let lookup =
+                    pidLookup
+                    ?? Task { [spawnedPID] in
+                        var iterator = spawnedPID.makeAsyncIterator()
+                        return await iterator.next()
+                    }
+                pidLookup = lookup
+                if let pid = await lookup.value, case .running(nil) = state { state = .running(pid: pid) }
+            }
+            if case .running(let pid) = state { return pid }
+            return nil
+        }
     }
 
     static func describe(_ status: TerminationStatus) -> String {
@@ -141,14 +154,14 @@ public actor ProcessWorkerChannel: WorkerChannel {
         }
         if !finished {
             runTask.cancel()  // runs the teardown sequence: SIGTERM, then SIGKILL
-            if let pid = processID { _ = Foundation.kill(pid, SIGKILL) }
+            if let pid = await processID { _ = Foundation.kill(pid, SIGKILL) }
         }
         state = .exited(await runTask.value)
     }
 
     public func kill() async {
         outgoing.finish()
-        if let pid = processID { _ = Foundation.kill(pid, SIGKILL) }
+        if let pid = await processID { _ = Foundation.kill(pid, SIGKILL) }
         if let runTask { state = .exited(await runTask.value) }
     }
 

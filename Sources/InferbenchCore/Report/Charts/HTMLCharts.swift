@@ -84,7 +84,7 @@ enum BatchCharts {
 
     static func throughput(_ input: ChartInput) -> String? {
         draw(input, id: "throughput", caption: input.text.throughputChart, axisTitle: input.text.throughputAxis) { cell in
-            cell.throughputPerS.map { v in (v, cell.throughputCI95?.first ?? v, cell.throughputCI95?.last ?? v) }
+            cell.throughputPerS.map { v in (v, cell.throughputCI95?.lower ?? v, cell.throughputCI95?.upper ?? v) }
         }
     }
 

@@ -241,10 +241,10 @@ public struct Findings: Sendable, Equatable {
             out.append(Warning(model: cell.model, environment: cell.environment, label: cell.variant.label, kind: kind))
         }
         for cell in cells where cell.status != .ok {
-            add(cell, .failed(kind: cell.error?.kind ?? cell.status.rawValue, message: cell.error?.message ?? "", skipped: cell.status == .skipped))
+            add(cell, .failed(kind: cell.error?.kind.rawValue ?? cell.status.rawValue, message: cell.error?.message ?? "", skipped: cell.status == .skipped))
         }
         for cell in cells where cell.status == .ok {
-            for w in cell.warnings { add(cell, .cell(kind: w.kind, message: w.message)) }
+            for w in cell.warnings { add(cell, .cell(kind: w.kind.rawValue, message: w.message)) }
             if let a = cell.accuracy, !a.withinTolerance, !cell.warnings.contains(where: { $0.kind == .accuracy }) {
                 add(cell, .accuracy(maxAbsErr: a.maxAbsErr, cosine: a.cosine))
             }

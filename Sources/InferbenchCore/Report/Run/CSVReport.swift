@@ -29,18 +29,18 @@ public enum CSVReport {
             let n = Format.raw
             var row = [cell.id, cell.model, cell.environment, v.compile.rawValue, v.precision.rawValue, String(v.batchSize)]
             row += [bool(v.channelsLast), bool(v.fullgraph), v.dynamic.map(bool) ?? "", cell.device ?? ""]
-            row += [cell.status.rawValue, cell.error?.kind ?? "", cell.error?.message ?? ""]
+            row += [cell.status.rawValue, cell.error?.kind.rawValue ?? "", cell.error?.message ?? ""]
             row += [l.map { String($0.n) } ?? "", n(l?.mean), n(l?.stddev), n(l?.min), n(l?.p50), n(l?.p90), n(l?.p95), n(l?.p99), n(l?.p999), n(l?.max)]
-            row += [n(l?.ci95.p50.first), n(l?.ci95.p50.last), n(l?.ci95.mean.first), n(l?.ci95.mean.last)]
-            row += [n(cell.throughputPerS), n(cell.throughputCI95?.first), n(cell.throughputCI95?.last), cell.throughputSource ?? ""]
+            row += [n(l?.ci95.p50.lower), n(l?.ci95.p50.upper), n(l?.ci95.mean.lower), n(l?.ci95.mean.upper)]
+            row += [n(cell.throughputPerS), n(cell.throughputCI95?.lower), n(cell.throughputCI95?.upper), cell.throughputSource ?? ""]
             row += [cell.stepsPerCall.map(String.init) ?? "", n(cell.stepsPerS), n(cell.secondsPerImage)]
-            row += [n(c?.ratio), n(c?.ci95.first), n(c?.ci95.last), c.map { bool($0.significant) } ?? ""]
+            row += [n(c?.ratio), n(c?.ci95.lower), n(c?.ci95.upper), c.map { bool($0.significant) } ?? ""]
             let cs = cell.coldStart, m = cell.memoryMB, a = cell.accuracy
             row += [n(cs?.loadS), n(cs?.compileS), n(cs?.firstCallMS), n(cs?.breakevenIterations)]
             row += [n(m?.peakAllocated), n(m?.peakReserved), n(m?.deviceUsed), n(m?.workerRSS)]
             row += [n(a?.maxAbsErr), n(a?.maxRelErr), n(a?.cosine), a.map { bool($0.withinTolerance) } ?? ""]
             row += [cell.compileStats.map { String($0.graphBreaks) } ?? "", cell.compileStats.map { String($0.recompiles) } ?? ""]
-            row.append(cell.warnings.map(\.kind).joined(separator: ";"))
+            row.append(cell.warnings.map(\.kind.rawValue).joined(separator: ";"))
             out += line(row)
         }
         return out

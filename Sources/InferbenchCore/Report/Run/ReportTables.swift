@@ -86,7 +86,7 @@ enum ReportTables {
                 row.append(accuracyText(cell.accuracy, t))
             } else {
                 failed.insert(rows.count)
-                row.append(t.failedCell(cell.error?.kind ?? cell.status.rawValue, skipped: cell.status == .skipped))
+                row.append(t.failedCell(cell.error?.kind.rawValue ?? cell.status.rawValue, skipped: cell.status == .skipped))
                 row += Array(repeating: "-", count: headers.count - 3)
             }
             rows.append(row)

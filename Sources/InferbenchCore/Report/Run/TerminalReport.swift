@@ -27,7 +27,7 @@ public enum TerminalReport {
             let model = multiEnv ? "\(cell.model) [\(cell.environment)]" : cell.model
             guard cell.status == .ok, let l = cell.latencyMS else {
                 // The reason goes below the table, where a long message does not widen every column.
-                table.rows.append([model, cell.variant.label, "-", "-", cell.status.rawValue.uppercased(), cell.error?.kind ?? ""])
+                table.rows.append([model, cell.variant.label, "-", "-", cell.status.rawValue.uppercased(), cell.error?.kind.rawValue ?? ""])
                 continue
             }
             let speedup =
