@@ -97,7 +97,7 @@ kill_when() {
     for _ in $(seq 1 360); do [ -e "$file" ] && break; sleep 0.25; done
     sleep "$after"
     kill "-$sig" "$pid" 2>/dev/null
-    wait "$pid"
+    wait "$pid" 2>/dev/null
 }
 
 tmpfs() {  # tmpfs DIR SIZE [ro]

@@ -43,7 +43,7 @@ import Testing
         #expect(missing.status == 64 && missing.stderr.contains("no such file or folder"))
         let results = try ResultsFiles.write(into: dir.appending(path: "run"))
         let lang = try CLI.run(["report", results.path, "--lang", "fr"])
-        #expect(lang.status == 64 && lang.stderr.contains("'fr' is invalid for '--lang") && lang.stderr.contains("'en' or 'zh'"))
+        #expect(lang.status == 64 && lang.stderr.contains("'fr' is invalid for '--lang") && lang.stderr.contains("'en' and 'zh'"))
         let format = try CLI.run(["report", results.path, "--format", "pdf"])
         #expect(format.status == 64 && format.stderr.contains("--format pdf"))
     }

@@ -21,7 +21,14 @@ import Testing
         let l = try #require(c["latency_ms"] as? [String: Any])
         let p50 = try #require(l["p50"] as? Double), p99 = try #require(l["p99"] as? Double)
         #expect(abs(p50 - 2.0) / 2.0 < 0.02, "p50 \(p50)")
-        #expect(abs(p99 - 4.0233) / 4.0233 < 0.02, "p99 \(p99)")
+        // The reported P99 is the P99 of the samples recorded (up to the histogram's precision)…
+        let samples = try #require(c["samples_ns"] as? [Double]).sorted()
+        let sampleP99 = samples[Int((0.99 * Double(samples.count)).rounded(.down)) - 1] / 1e6
+        #expect(abs(p99 - sampleP99) / sampleP99 < 0.005, "p99 \(p99) vs the samples' \(sampleP99)")
+        // …and near the analytic value. The tail of a sleep on a shared 2-core VM runs a few
+        // percent slow (seen 2–8%), so the bound is 10%: a wrong percentile is further off
+        // (P95 = 3.27 ms, P99.9 = 5.04 ms).
+        #expect(abs(p99 - 4.0233) / 4.0233 < 0.10, "p99 \(p99)")
         let ci = try #require((l["ci95"] as? [String: Any])?["p50"] as? [Double])
         #expect(ci[0] < p50 && p50 <= ci[1] * 1.001)
     }
