@@ -25,13 +25,29 @@ func failure(_ error: InferbenchError) -> ExitCode {
     return ExitCode(error.exitStatus.rawValue)
 }
 
-/// Options shared by every command that starts a worker.
-struct PythonOptions: ParsableArguments {
+/// `--python`: every command that starts a worker.
+struct PythonChoice: ParsableArguments {
     @Option(name: .long, help: "Python interpreter with PyTorch (default: $INFERBENCH_PYTHON, the project's .venv, python3 on PATH).")
     var python: String?
 
-    @Option(name: .long, help: "Seconds a worker may take to answer one request before it is killed (default: 1800 for load, 600 otherwise).")
+    func launcher(logDirectory: URL, timeouts: WorkerTimeouts = WorkerTimeouts()) throws(InferbenchError) -> (WorkerLauncher, PythonSource) {
+        let (path, source) = try PythonLocator(flag: python).locate()
+        return (WorkerLauncher(python: path, logDirectory: logDirectory, timeouts: timeouts), source)
+    }
+}
+
+/// `--python` and `--timeout`: the commands whose workers load models (run, load, doctor).
+struct PythonOptions: ParsableArguments {
+    @OptionGroup var choice: PythonChoice
+
+    @Option(
+        name: .long,
+        help: "Seconds a worker may take to answer one request before it is killed (default: 1800 to load and compile a model, 600 for any other request).")
     var timeout: Double?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout \(timeout): give seconds > 0") }
+    }
 
     var timeouts: WorkerTimeouts {
         guard let timeout else { return WorkerTimeouts() }
@@ -39,7 +55,6 @@ struct PythonOptions: ParsableArguments {
     }
 
     func launcher(logDirectory: URL) throws(InferbenchError) -> (WorkerLauncher, PythonSource) {
-        let (path, source) = try PythonLocator(flag: python).locate()
-        return (WorkerLauncher(python: path, logDirectory: logDirectory, timeouts: timeouts), source)
+        try choice.launcher(logDirectory: logDirectory, timeouts: timeouts)
     }
 }

@@ -65,7 +65,7 @@ extension Load {
         }
         try checkMemory(budget)
         let sets = try replicaSets(launcher: launcher, hello: hello, device: resolved)
-        let sampler = output.sampler(device: variant.device)
+        let sampler = output.sampler(onGPU: resolved.hasPrefix("cuda"))
         let quiet = output.quiet
         let served = Variant(compile: compile, precision: precision, batchSize: maxBatch, channelsLast: variant.channelsLast)
         var sla: Double? = nil

@@ -5,7 +5,7 @@ import InferbenchCore
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the model zoo.")
 
-    @OptionGroup var pythonOptions: PythonOptions
+    @OptionGroup var pythonOptions: PythonChoice
 
     func run() async throws {
         let zoo: [ZooEntry]

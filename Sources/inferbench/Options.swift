@@ -116,12 +116,13 @@ struct OutputOptions: ParsableArguments {
         try OutputFolder(path: out ?? "results/\(name)")
     }
 
-    /// The sampler, or nil with --no-telemetry; says once why GPU telemetry is off, only where
-    /// a GPU was to be measured.
-    func sampler(device: DeviceChoice?) -> TelemetrySampler? {
+    /// The sampler, or nil with --no-telemetry. Says why GPU telemetry is off only when
+    /// `onGPU` (a run says it itself once its workers know the device): a CPU run or a typo
+    /// in a model name is no reason to talk about NVML.
+    func sampler(onGPU: Bool) -> TelemetrySampler? {
         guard !noTelemetry else { return nil }
         let sampler = TelemetrySampler(interval: .milliseconds(telemetryInterval))
-        if let reason = sampler.unavailableReason, !quiet, device != .cpu { Console.note("GPU telemetry off: \(reason)") }
+        if let reason = sampler.unavailableReason, !quiet, onGPU { Console.note("GPU telemetry off: \(reason)") }
         return sampler
     }
 }

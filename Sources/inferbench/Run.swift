@@ -115,7 +115,8 @@ struct Run: AsyncParsableCommand {
                 return chosen
             }
         }
-        runner.telemetry = output.sampler(device: plan.device)
+        runner.telemetry = output.sampler(onGPU: false)
+        if !output.quiet { runner.note = { Console.note($0) } }
         let session = RunSession(runner: runner, folder: folder, recorder: recording.recorder)
         let info = RunInfo(
             id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete, command: ShellQuote.join(CommandLine.arguments), plan: plan,
@@ -139,17 +140,17 @@ func report(_ outcome: RunSession.Outcome, folder: OutputFolder, quiet: Bool) {
 
 /// How long and how to measure each cell: the plan's stopping rule and sweep order.
 struct MeasurementOptions: ParsableArguments {
-    @Option(name: .long, help: "Minimum seconds of measurement per cell.")
+    @Option(name: .long, help: "Minimum seconds of measurement per cell (default: 1).")
     var minTime: Double?
-    @Option(name: .long, help: "Maximum seconds of measurement per cell; the CI target is reported as not met when it runs out.")
+    @Option(name: .long, help: "Maximum seconds of measurement per cell; the CI target is reported as not met when it runs out (default: 10).")
     var maxTime: Double?
-    @Option(name: .long, help: "Target half-width of the median's 95% interval, as a fraction (0.01 = ±1%).")
+    @Option(name: .long, help: "Target half-width of the median's 95% interval, as a fraction, 0.01 = ±1% (default: 0.01).")
     var targetCI: Double?
     @Option(name: .long, help: "Fixed number of warm-up iterations (default: until chunk medians stabilise).")
     var warmup: Int?
     @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
     var iterations: Int?
-    @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread.")
+    @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread (default: 1).")
     var repeats: Int?
     @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
     var noInterleave = false

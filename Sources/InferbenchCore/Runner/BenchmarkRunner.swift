@@ -26,6 +26,9 @@ public struct BenchmarkRunner: Sendable {
     /// Chooses the plan from what the first worker found (a GPU or not), replacing `plan`:
     /// the default plan for the hardware, without a separate probe worker.
     public var choosePlan: (@Sendable (WorkerEnvironment) -> Plan)?
+    /// Told, once the workers know their devices, what a user should know before the cells
+    /// run (GPU telemetry that is off on a GPU run).
+    public var note: @Sendable (String) -> Void = { _ in }
 
     public init(
         plan: Plan, environments: [Environment], progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
@@ -146,6 +149,9 @@ public struct BenchmarkRunner: Sendable {
             let p = try await prepare(environment, started: i == 0 ? firstWorker : nil)
             prepared[environment.spec.name] = p
             results.environments.append(Self.record(environment.spec, p.hello, device: p.device))
+        }
+        if results.environments.contains(where: { $0.device?.hasPrefix("cuda") == true }), let reason = telemetry?.unavailableReason {
+            note("GPU telemetry off: \(reason)")
         }
         let cells = environments.flatMap { plan.cells(environment: $0.spec.name) }
         checkpoint(results)
