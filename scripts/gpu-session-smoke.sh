@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # GPU smoke of the session redesign: run, load, signals, read-only readers, on the static binary.
+#   make gpu-bundle (here); on the host from the repository root: OUT=dir scripts/gpu-session-smoke.sh
 set -u
 xz -d -k -f .gpu/inferbench.xz; B=$PWD/.gpu/inferbench; chmod +x $B
 export INFERBENCH_STORE=/tmp/store.sqlite

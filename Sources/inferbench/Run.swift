@@ -150,7 +150,8 @@ struct MeasurementOptions: ParsableArguments {
     var warmup: Int?
     @Option(name: .long, help: "Fixed number of measured iterations (overrides the adaptive rule).")
     var iterations: Int?
-    @Option(name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread (default: 1).")
+    @Option(
+        name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread (default: 1).")
     var repeats: Int?
     @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
     var noInterleave = false
