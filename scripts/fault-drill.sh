@@ -155,6 +155,19 @@ code=0; kill_when load-sigkill KILL "$W/lkill/results.json" 4 "$BIN" load --devi
 [ "$code" = 137 ] && pass "load SIGKILL (killed)" || fail load-sigkill "exit $code"
 consistent load-sigkill "$W/lkill" "$INFERBENCH_STORE"
 
+echo "== a worker killed mid-load"
+"$BIN" load --device cpu --model $S --concurrency 2 --duration 8s --out "$W/lwk" >"$W/lwk.out" 2>"$W/lwk.err" &
+pid=$!
+for _ in $(seq 1 360); do [ -e "$W/lwk/results.json" ] && break; sleep 0.25; done
+sleep 3
+w=$(pgrep -f "inferbench_worker" -P "$pid" | head -1)
+[ -n "$w" ] && kill -KILL "$w"
+wait "$pid"; code=$?
+# The dead worker's batch counts as errors (exit 2); the replica is restarted and the step goes on.
+[ "$code" = 2 ] && pass "worker SIGKILL in load: its requests are errors, the test goes on (exit 2)" || fail worker-kill-load "exit $code"
+grep -q "worker died and was restarted" "$W/lwk.err" && pass "worker-kill-load says the worker was restarted" || fail worker-kill-load "no restart line"
+consistent worker-kill-load "$W/lwk" "$INFERBENCH_STORE"
+
 echo "== readers beside a writer, read-only and foreign stores"
 "$PY" - "$INFERBENCH_STORE" <<'PYEOF' &
 import sqlite3, sys, time

@@ -32,7 +32,9 @@ import Testing
             #expect(c["significant"] as? Bool == true)
             #expect((c["baseline"] as? String)?.contains("|fast|") == true && (c["candidate"] as? String)?.contains("|slow|") == true)
         }
-        #expect(r.stdout.contains("environments: ") && r.stdout.contains("[fast] vs") && r.stdout.contains("slow speedup 0."), "\(r.stdout)")
+        // Notes wrap at 100 columns with a hanging indent: read them as one line each.
+        let notes = r.stdout.replacingOccurrences(of: "\n    ", with: " ")
+        #expect(notes.contains("environments: ") && notes.contains("[fast] vs") && notes.contains("slow speedup 0."), "\(r.stdout)")
         let md = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
         #expect(md.contains("Environments compared"))
     }

@@ -128,6 +128,26 @@ import Testing
         #expect(LoadTimelineChart.render(cut, ReportText(.en))?.contains(">3 · 300.0/s ✓ …</text>") == true)
     }
 
+    /// `--offline` alone: its figure, no empty steps table.
+    @Test func offlineAloneIsOneLine() {
+        let text = LoadReport.render([], offline: 11_561)
+        #expect(text.hasPrefix("Offline throughput") && text.hasSuffix("samples/s.\n"))
+        #expect(!text.contains("scenario") && text.split(separator: "\n").count == 1)
+    }
+
+    /// The drain at a step's end (a 3 ms window of stragglers) is not a spike in the terminal.
+    @Test func aSliverOfDrainIsLeftOutOfTheTerminalTimeline() {
+        var step = LoadFixture.step(0)
+        let last = step.windows[3]
+        step.windows.append(
+            LoadTestResult.Window(
+                t: 4, seconds: 0.003, qps: 3119, p50: 5, p99: 11, errors: 0, gpuUtil: nil, powerW: nil, memUsedMB: nil, offeredQPS: nil,
+                start: last.end, end: (last.end ?? 0) + 0.003))
+        let text = LoadReport.timeline([step])
+        #expect(!text.contains("3.1k") && !text.contains("3119"), "\(text)")
+        #expect(text.contains("200.0–200.0"), "\(text)")
+    }
+
     @Test func terminalTableShowsEachStepOverTime() {
         let text = LoadReport.render(results.loadTests, offline: 500, best: 300, sla: 15)
         #expect(text.contains("Over time, per 1 s window"))

@@ -28,6 +28,20 @@ import Testing
         #expect(c.onlyInA.isEmpty && c.onlyInB.isEmpty && c.notComparable.isEmpty)
     }
 
+    /// A gate that matched nothing checked nothing: it says which cells were unmatched and
+    /// that the models differ only in their parameters; any match makes it nil.
+    @Test func nothingComparedIsSaidWithTheUnmatchedCells() throws {
+        var b = run()
+        for i in b.cells.indices { b.cells[i].model = "mlp:layers=4" }
+        let c = RunComparison(a: run(), b: b)
+        #expect(c.matches.isEmpty)
+        let message = try #require(CompareReport.nothingComparedMessage(c))
+        #expect(message.contains("only in A: mlp eager/fp32/bs1"))
+        #expect(message.contains("only in B: mlp:layers=4 eager/fp32/bs1"))
+        #expect(message.contains("the same models with different parameters"))
+        #expect(CompareReport.nothingComparedMessage(RunComparison(a: run(), b: run(factor: 1.1))) == nil)
+    }
+
     @Test func overlappingIntervalsAreNoSignificantDifference() {
         let c = RunComparison(a: run(half: 0.05), b: run(factor: 1.03, half: 0.05))
         #expect(c.matches.allSatisfy { $0.verdict == .noSignificantDifference })

@@ -16,7 +16,7 @@ from conftest import Worker, error_of, ok, shadow_package
 
 def test_hello_and_eof(worker: Worker) -> None:
     hello = ok(worker.request("hello"))
-    assert hello["protocol"] == 1 and hello["worker_version"] == "0.1.0"
+    assert hello["protocol"] == 2 and hello["worker_version"] == "0.1.0"
     assert hello["pid"] == worker.proc.pid
     env = hello["env"]
     assert env["torch"] and env["torch_error"] is None and env["torch_threads"] == 1  # OMP_NUM_THREADS=1

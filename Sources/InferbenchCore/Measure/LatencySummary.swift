@@ -19,6 +19,16 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     public var max: Double
     public var ci95: CI95
 
+    /// The fewest samples that support percentile `q`: 1 / (1 − q), so that at least one sample
+    /// lies beyond it (P99: 100, P99.9: 1,000). With fewer, the "P99" is the maximum.
+    public static func minimumSamples(forPercentile q: Double) -> Int { Int((1 / (1 - q / 100)).rounded()) }
+
+    /// Whether `n` samples support percentile `q` (see ``minimumSamples(forPercentile:)``).
+    public func supports(percentile q: Double) -> Bool { n >= Self.minimumSamples(forPercentile: q) }
+
+    /// P99 where the samples support it, nil where they do not (shown as "—").
+    public var supportedP99: Double? { supports(percentile: 99) ? p99 : nil }
+
     /// Relative half-width of the median's interval (0.01 = ±1%).
     public var relativeMedianHalfWidth: Double {
         guard p50 > 0 else { return .infinity }

@@ -4,6 +4,9 @@ public struct TextTable: Sendable {
     public var rows: [[String]]
     /// Columns aligned left (the rest align right).
     public var leftAligned: Set<Int>
+    /// Columns wrapped at this many characters (after a comma or at a space), the rest of the
+    /// text on the lines below, so that a long list does not widen the whole table.
+    public var wrapWidths: [Int: Int] = [:]
 
     public init(headers: [String], rows: [[String]] = [], leftAligned: Set<Int> = [0]) {
         self.headers = headers
@@ -12,18 +15,75 @@ public struct TextTable: Sendable {
     }
 
     public func render() -> String {
-        let all = [headers] + rows
-        let widths = headers.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+        // Each row as its physical lines: a wrapped cell continues below, the others are blank there.
+        func physical(_ cells: [String]) -> [[String]] {
+            let columns = headers.indices.map { column -> [String] in
+                let text = cells.indices.contains(column) ? cells[column] : ""
+                return wrapWidths[column].map { Self.wrap(text, width: $0) } ?? [text]
+            }
+            let height = columns.map(\.count).max() ?? 1
+            return (0..<height).map { i in columns.map { i < $0.count ? $0[i] : "" } }
+        }
+        let lines = [[headers]] + rows.map(physical)
+        let all = lines.flatMap { $0 }
+        let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             headers.indices.map { column in
-                let text = cells.indices.contains(column) ? cells[column] : ""
+                let text = cells[column]
                 let pad = String(repeating: " ", count: widths[column] - text.count)
                 return leftAligned.contains(column) ? text + pad : pad + text
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
         var out = [line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-        out += rows.map(line)
+        out += lines.dropFirst().flatMap { $0 }.map(line)
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// A note line wrapped at `width` (the design width of a terminal: 100 columns), its
+    /// continuation lines indented so that each note still reads as one.
+    public static func hanging(_ text: String, width: Int = 100, indent: Int = 4) -> String {
+        guard text.count > width else { return text }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let limit = lines.isEmpty ? width : width - indent
+            if !line.isEmpty, line.count + 1 + word.count > limit {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line += line.isEmpty ? String(word) : " " + word
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        let pad = String(repeating: " ", count: indent)
+        return lines.enumerated().map { $0.offset == 0 ? $0.element : pad + $0.element }.joined(separator: "\n")
+    }
+
+    /// Greedy wrap at `width`: breaks after a comma or at a space; a word longer than the width
+    /// stands on its own line.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard text.count > width, width > 0 else { return [text] }
+        var pieces: [String] = []
+        var current = ""
+        for ch in text {
+            current.append(ch)
+            if ch == "," || ch == " " {
+                pieces.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { pieces.append(current) }
+        var lines: [String] = []
+        var line = ""
+        for piece in pieces {
+            if !line.isEmpty, (line + piece).trimmingTrailingSpaces().count > width {
+                lines.append(line.trimmingTrailingSpaces())
+                line = ""
+            }
+            line += line.isEmpty ? String(piece.drop { $0 == " " }) : piece
+        }
+        if !line.isEmpty { lines.append(line.trimmingTrailingSpaces()) }
+        return lines
     }
 }
 

@@ -12,9 +12,15 @@ enum SpectrumChart {
 
     static func values(_ l: LatencySummary) -> [Double] { [l.p50, l.p90, l.p95, l.p99, l.p999] }
 
+    /// The percentiles the cell's samples support (P99 from 40 samples is their maximum, not
+    /// a P99: it is left out of the line, as it is shown as "—" in the tables).
+    static func points(_ l: LatencySummary) -> [(p: Double, name: String, value: Double)] {
+        zip(percentiles, values(l)).filter { l.supports(percentile: $0.0.0) }.map { ($0.0.0, $0.0.1, $0.1) }
+    }
+
     /// The latency axis over every cell's percentiles: logarithmic once they span 8× or more.
     static func latencyAxis(_ cells: [CellResult], from: Double, to: Double) -> PlotAxis {
-        let all = cells.flatMap { values($0.latencyMS!) }.filter { $0 > 0 }
+        let all = cells.flatMap { points($0.latencyMS!).map(\.value) }.filter { $0 > 0 }
         let lo = all.min() ?? 1, hi = all.max() ?? 1
         return hi / lo >= 8 ? PlotAxis.logarithmic(lo, hi, from: from, to: to) : PlotAxis.linear(0, hi, from: from, to: to)
     }
@@ -36,9 +42,9 @@ enum SpectrumChart {
         func dash(_ batch: Int) -> String? { dashes[(batches.firstIndex(of: batch) ?? 0) % dashes.count] }
         for cell in cells {
             let color = input.color(cell)
-            let v = values(cell.latencyMS!)
-            svg.polyline(zip(percentiles, v).map { (px($0.0.0), y.position($0.1)) }, stroke: color, dash: dash(cell.variant.batchSize))
-            for ((p, name), value) in zip(percentiles, v) {
+            let v = points(cell.latencyMS!)
+            svg.polyline(v.map { (px($0.p), y.position($0.value)) }, stroke: color, dash: dash(cell.variant.batchSize))
+            for (p, name, value) in v {
                 svg.circle(
                     px(p), y.position(value), r: 2.5, fill: color,
                     title: "\(input.seriesName(cell)) bs\(cell.variant.batchSize) \(name): \(Format.ms(value)) ms")
@@ -79,9 +85,9 @@ enum SpectrumChart {
             svg.text(x0 + panelWidth / 2, y0 + top - 10, "\(input.text.batch) \(batch)", anchor: .middle, className: "axis")
             for cell in cells where cell.variant.batchSize == batch {
                 let color = input.color(cell)
-                let v = values(cell.latencyMS!)
-                svg.polyline(zip(percentiles, v).map { (px($0.0.0), y.position($0.1)) }, stroke: color)
-                for ((p, name), value) in zip(percentiles, v) {
+                let v = points(cell.latencyMS!)
+                svg.polyline(v.map { (px($0.p), y.position($0.value)) }, stroke: color)
+                for (p, name, value) in v {
                     svg.circle(px(p), y.position(value), r: 2.5, fill: color, title: "\(input.seriesName(cell)) bs\(batch) \(name): \(Format.ms(value)) ms")
                 }
             }

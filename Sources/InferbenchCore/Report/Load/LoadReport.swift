@@ -1,6 +1,10 @@
 /// The terminal table of load-test steps.
 public enum LoadReport {
     public static func render(_ steps: [LoadTestResult], offline: Double? = nil, best: Double? = nil, sla: Double? = nil) -> String {
+        // `--offline` alone ran no step: its one figure, without an empty table.
+        if steps.isEmpty, let offline {
+            return "Offline throughput (all samples available, back to back at max batch): \(Format.rate(offline)) samples/s.\n"
+        }
         var table = TextTable(
             headers: [
                 "scenario", "target/s", "achieved/s", "sent", "ok", "late", "dropped", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue", "ipc",
@@ -33,7 +37,7 @@ public enum LoadReport {
         }
         out += timeline(steps)
         for s in steps {
-            for w in s.warnings { out += "warning: \(s.scenario): \(w.message)\n" }
+            for w in s.warnings { out += TextTable.hanging("warning: \(s.scenario): \(w.message)") + "\n" }
         }
         return out
     }
@@ -45,8 +49,9 @@ public enum LoadReport {
     /// no step has three windows or more (a short test says all in its table row).
     static func timeline(_ steps: [LoadTestResult], width: Int = 40) -> String {
         guard steps.contains(where: { $0.windows.count >= 3 }), let window = steps.flatMap(\.windows).map(\.seconds).max() else { return "" }
-        let topRate = steps.flatMap(\.windows).map(\.qps).max() ?? 0
-        let topP99 = steps.flatMap(\.windows).compactMap(\.p99).max() ?? 0
+        let full = steps.flatMap(\.windows).filter { $0.seconds >= window / 2 }
+        let topRate = full.map(\.qps).max() ?? 0
+        let topP99 = full.compactMap(\.p99).max() ?? 0
         func spark(_ values: [Double?], top: Double, merge: ([Double]) -> Double) -> String {
             let per = max(1, Int((Double(values.count) / Double(width)).rounded(.up)))
             return stride(from: 0, to: values.count, by: per).map { i in
@@ -60,11 +65,14 @@ public enum LoadReport {
             return "\(format(lo))–\(format(hi))"
         }
         var table = TextTable(headers: ["scenario", "achieved/s", "min–max", "p99 ms", "min–max"], leftAligned: [0, 1, 3])
+        // A window shorter than half the others (the drain at a step's end) is left out, as in
+        // the HTML timeline: 3 ms of stragglers would read as a spike of thousands a second.
         for s in steps where !s.windows.isEmpty {
-            let qps = s.windows.map { Optional($0.qps) }
-            let p99 = s.windows.map(\.p99)
+            let windows = s.windows.filter { $0.seconds >= window / 2 }
+            let qps = windows.map { Optional($0.qps) }
+            let p99 = windows.map(\.p99)
             table.rows.append([
-                s.scenario, spark(qps, top: topRate) { $0.reduce(0, +) / Double($0.count) }, range(s.windows.map(\.qps), Format.rate),
+                s.scenario, spark(qps, top: topRate) { $0.reduce(0, +) / Double($0.count) }, range(windows.map(\.qps), Format.rate),
                 spark(p99, top: topP99) { $0.max() ?? 0 }, range(p99.compactMap { $0 }, Format.ms),
             ])
         }

@@ -74,7 +74,10 @@ enum ReportTables {
             var row = [cell.variant.family, String(cell.variant.batchSize)]
             if cell.status == .ok, let l = cell.latencyMS {
                 let eager = cell.variant.compile == .eager
-                row += ["\(Format.ms(l.p50)) \(Format.percent(l.relativeMedianHalfWidth))", Format.ms(l.p99), Format.rate(cell.throughputPerS)]
+                row += [
+                    "\(Format.ms(l.p50)) \(Format.percent(l.relativeMedianHalfWidth))", l.supportedP99.map { Format.ms($0) } ?? "—",
+                    Format.rate(cell.throughputPerS),
+                ]
                 if steps { row += [Format.rate(cell.stepsPerS), Format.secondsPerImage(cell.secondsPerImage)] }
                 row += [
                     eager ? t.baseline : speedupText(comparisons[cell.id], t),

@@ -37,7 +37,7 @@ public enum TerminalReport {
             let compile = cell.variant.compile == .eager ? "-" : Format.seconds(cell.coldStart?.compileS)
             var row = [
                 model, cell.variant.label, String(l.n), Format.ms(l.mean), Format.ms(l.p50), Format.percent(l.relativeMedianHalfWidth),
-                Format.ms(l.p90), Format.ms(l.p99), Format.ms(l.min), Format.ms(l.max), Format.rate(cell.throughputPerS),
+                Format.ms(l.p90), l.supportedP99.map { Format.ms($0) } ?? "—", Format.ms(l.min), Format.ms(l.max), Format.rate(cell.throughputPerS),
             ]
             if steps { row += [Format.rate(cell.stepsPerS), Format.secondsPerImage(cell.secondsPerImage)] }
             table.rows.append(row + [speedup, compile])
@@ -47,6 +47,9 @@ public enum TerminalReport {
         out += "\nLatency per iteration (\(clocks.contains(.cudaEvent) ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
         out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
         if steps { out += "it/s is denoising steps per call / p50; s/image is p50 / batch size (models that report steps per call).\n" }
+        if results.cells.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) {
+            out += "— : fewer than 100 samples, too few for a P99 (it would be their maximum); raise --max-time or --iterations.\n"
+        }
         var notes: [String] = []
         for r in ReportData.environmentComparisons(results) {
             let c = r.comparison
@@ -85,7 +88,7 @@ public enum TerminalReport {
                         a.withinTolerance ? "within tolerance" : "BEYOND tolerance"))
             }
         }
-        if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
+        if !notes.isEmpty { out += "\n" + notes.map { TextTable.hanging($0) }.joined(separator: "\n") + "\n" }
         let failed = results.cells.filter { $0.status != .ok }.count
         out += "\n\(results.cells.count - failed) of \(results.cells.count) cells ok"
         out += results.run.status == .incomplete ? " (run interrupted: incomplete)\n" : "\n"

@@ -87,6 +87,10 @@ public struct ReportText: Sendable {
                 ? pick(
                     " For models that run denoising steps (sd15), it/s is steps per call / p50 and s/image is p50 / batch size.",
                     "对逐步去噪的模型(sd15),it/s = 每次调用的步数 / p50,秒/图 = p50 / 批大小。") : "")
+            + (results.cells.contains { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }
+                ? pick(
+                    " — in the p99 column: fewer than 100 samples, too few for a P99 (it would be their maximum).",
+                    "p99 列中的 —:样本少于 100 个,不足以给出 P99(只会是最大值)。") : "")
     }
     var howToRead: String {
         pick(
