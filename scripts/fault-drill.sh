@@ -10,11 +10,13 @@ set -u
 BIN=$(realpath "${1:-.build/debug/inferbench}")
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] && export INFERBENCH_PYTHON=${INFERBENCH_PYTHON:-$PWD/.venv/bin/python}
-if [ "$(id -u)" != 0 ] || ! command -v mount >/dev/null; then
-    echo "fault drill skipped: it mounts small tmpfs disks and needs root (CI has it)"
+W=$(mktemp -d /tmp/inferbench-drill.XXXXXX)
+if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=1m tmpfs "$W" 2>/dev/null; then
+    echo "fault drill skipped: it mounts small tmpfs disks, which needs root (CI has it)"
+    rmdir "$W"
     exit 0
 fi
-W=$(mktemp -d /tmp/inferbench-drill.XXXXXX)
+umount "$W"
 MOUNTS=()
 cleanup() {
     for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done
@@ -76,6 +78,8 @@ if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'run'").fetchall():
 row = db.execute("SELECT status, results_json FROM run WHERE id = ?", (r["run"]["id"],)).fetchone()
 if row is None:
     sys.exit(0) if not r["cells"] and not r["load_tests"] else (print("run missing from the store"), sys.exit(1))
+if row[0] != r["run"]["status"]:
+    print(f"store says {row[0]}, results.json {r['run']['status']}"); sys.exit(1)
 stored = json.loads(row[1])
 if len(stored["cells"]) < len(r["cells"]):
     print(f"store holds {len(stored['cells'])} cells, results.json {len(r['cells'])}"); sys.exit(1)
@@ -100,6 +104,21 @@ kill_when() {
     wait "$pid" 2>/dev/null
 }
 
+# handled NAME DIR WORD: the signal was handled, not just fatal: stderr has the `WORD:` line and
+# results.json was finished as incomplete (finished_at set).
+handled() {
+    local name=$1 dir=$2 word=$3
+    local why
+    why=$("$PY" - "$dir/results.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["run"]
+if r["status"] != "incomplete" or not r.get("finished_at"):
+    print(f"status {r['status']}, finished_at {r.get('finished_at')}"); sys.exit(1)
+PYEOF
+    ) && grep -q "^error: $word:" "$W/$name.err" && pass "$name was handled ($word, results finished as incomplete)" \
+        || fail "$name" "not handled: ${why:-no '$word:' line}"
+}
+
 tmpfs() {  # tmpfs DIR SIZE [ro]
     mkdir -p "$1"
     mount -t tmpfs -o "size=$2" tmpfs "$1" || return 1
@@ -110,20 +129,22 @@ echo "== full disk"
 tmpfs "$W/full" 1m
 dd if=/dev/zero of="$W/full/pad" bs=1k count=1000 status=none 2>/dev/null
 expect run-disk-full 6 "$BIN" run --device cpu --model $S --batch 1,2,3,4 --iterations 200 --out "$W/full/run" --store "$W/full/s.sqlite" -q
-grep -q "holds .* of 4 cells" "$W/run-disk-full.err" && pass "run-disk-full says what is on disk" || fail run-disk-full "no 'holds N of 4 cells' line"
+grep -qE "results\.json holds [0-9]+ of 4 cells" "$W/run-disk-full.err" && pass "run-disk-full says what is on disk" || fail run-disk-full "no 'holds N of 4 cells' line"
 consistent run-disk-full "$W/full/run" "$W/full/s.sqlite"
 rm -rf "$W/full/run" "$W/full/s.sqlite"*
 expect load-disk-full 6 "$BIN" load --device cpu --model $S --concurrency 1,2 --duration 2s --out "$W/full/load" --no-store -q
-rm -rf "$W/full/load"
 [ -f "$W/full/load/report.md" ] && fail load-disk-full "a report was written beside an incomplete results.json" || pass "load-disk-full writes no report from lost results"
+rm -rf "$W/full/load"
 
 echo "== interrupts (run)"
 code=0; kill_when run-sigint INT "$W/int/results.json" 3 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/int" || code=$?
 [ "$code" = 130 ] && pass "run SIGINT (exit 130)" || fail run-sigint "exit $code"
 consistent run-sigint "$W/int" "$INFERBENCH_STORE"
+handled run-sigint "$W/int" interrupted
 code=0; kill_when run-sigterm TERM "$W/term/results.json" 3 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/term" || code=$?
 [ "$code" = 143 ] && pass "run SIGTERM (exit 143)" || fail run-sigterm "exit $code"
 consistent run-sigterm "$W/term" "$INFERBENCH_STORE"
+handled run-sigterm "$W/term" terminated
 code=0; kill_when run-sigkill KILL "$W/kill/results.json" 4 "$BIN" run --device cpu --model $S --batch 1,2,4,8 --min-time 2 --max-time 3 --out "$W/kill" || code=$?
 [ "$code" = 137 ] && pass "run SIGKILL (killed)" || fail run-sigkill "exit $code"
 consistent run-sigkill "$W/kill" "$INFERBENCH_STORE"
@@ -145,8 +166,11 @@ echo "== interrupts (load)"
 code=0; kill_when load-sigint INT "$W/lint/results.json" 3 "$BIN" load --device cpu --model $S --qps 50 --duration 20s --out "$W/lint" || code=$?
 [ "$code" = 130 ] && pass "load SIGINT mid-step (exit 130)" || fail load-sigint "exit $code"
 consistent load-sigint "$W/lint" "$INFERBENCH_STORE"
+handled load-sigint "$W/lint" interrupted
 code=0; kill_when load-sigterm TERM "$W/lterm/results.json" 3 "$BIN" load --device cpu --model $S --qps 50 --duration 20s --out "$W/lterm" || code=$?
 [ "$code" = 143 ] && pass "load SIGTERM mid-step (exit 143)" || fail load-sigterm "exit $code"
+consistent load-sigterm "$W/lterm" "$INFERBENCH_STORE"
+handled load-sigterm "$W/lterm" terminated
 start=$(date +%s)
 code=0; kill_when load-sigint-start INT "$W/lstart/logs" 1 "$BIN" load --device cpu --model $S --workers 3 --qps 50 --duration 20s --out "$W/lstart" || code=$?
 took=$(( $(date +%s) - start ))

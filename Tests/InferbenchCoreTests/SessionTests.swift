@@ -151,6 +151,22 @@ import Testing
         }
     }
 
+    /// A failed final write after good checkpoints: the folder knows the file is stale (the
+    /// cell count alone would say it is complete).
+    @Test func aFailedLastWriteIsKnownEvenWithTheSameCellCount() throws {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "inferbench-last-\(UUID().uuidString)")
+        let folder = try OutputFolder(path: dir.path)
+        let results = RunResults(
+            run: RunInfo(
+                id: "l", startedAt: Date(), finishedAt: nil, status: .incomplete, command: "x", plan: nil, host: HostProbe.current(),
+                inferbenchVersion: "t"))
+        #expect(folder.save(results) && folder.lastSaveSucceeded)
+        try FileManager.default.removeItem(at: folder.resultsURL)
+        try FileManager.default.createDirectory(at: folder.resultsURL.appending(path: "in-the-way"), withIntermediateDirectories: true)
+        #expect(!folder.save(results))
+        #expect(!folder.lastSaveSucceeded && folder.saved?.cells == 0 && folder.failure != nil)
+    }
+
     @Test func aFailedAtomicWriteKeepsThePreviousFile() throws {
         let dir = FileManager.default.temporaryDirectory.appending(path: "inferbench-atomic-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

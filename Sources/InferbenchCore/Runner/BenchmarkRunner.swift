@@ -145,7 +145,10 @@ public struct BenchmarkRunner: Sendable {
         telemetry?.start()
         defer { telemetry?.stop() }
         for (i, environment) in environments.enumerated() {
-            if Task.isCancelled { break }
+            if Task.isCancelled {
+                if i == 0, let firstWorker { await firstWorker.0.shutdown() }
+                break
+            }
             let p = try await prepare(environment, started: i == 0 ? firstWorker : nil)
             prepared[environment.spec.name] = p
             results.environments.append(Self.record(environment.spec, p.hello, device: p.device))

@@ -29,6 +29,8 @@ public final class OutputFolder: Sendable {
     private struct State {
         var saved: Saved?
         var failure: AtomicFile.Failure?
+        /// Whether the latest write succeeded: the file on disk is then the latest results.
+        var lastSucceeded = false
     }
     private let state = Mutex(State())
 
@@ -68,10 +70,16 @@ public final class OutputFolder: Sendable {
     public func save(_ results: RunResults) -> Bool {
         do {
             try results.write(to: resultsURL)
-            state.withLock { $0.saved = Saved(cells: results.cells.count, steps: results.loadTests.filter { $0.partial != true }.count) }
+            state.withLock {
+                $0.saved = Saved(cells: results.cells.count, steps: results.loadTests.filter { $0.partial != true }.count)
+                $0.lastSucceeded = true
+            }
             return true
         } catch {
-            state.withLock { if $0.failure == nil { $0.failure = error } }
+            state.withLock {
+                if $0.failure == nil { $0.failure = error }
+                $0.lastSucceeded = false
+            }
             return false
         }
     }
@@ -80,6 +88,8 @@ public final class OutputFolder: Sendable {
     public var failure: AtomicFile.Failure? { state.withLock { $0.failure } }
     /// What the `results.json` on disk holds, nil when none was written.
     public var saved: Saved? { state.withLock { $0.saved } }
+    /// Whether the latest write succeeded, so that the file holds the latest results.
+    public var lastSaveSucceeded: Bool { state.withLock { $0.lastSucceeded } }
 
     /// "results.json holds 2 of 6 cells" or "no results.json was written": for the error
     /// line that says what a failed write lost.

@@ -66,7 +66,7 @@ public final class RunSession: Sendable {
         }
         var problems = lostWrites(results)
         var reports: [URL] = []
-        if folder.failure == nil || folder.saved?.cells == results.cells.count {
+        if folder.failure == nil || folder.lastSaveSucceeded {
             // Reports are rendered from what results.json holds, never from more.
             do { reports = try ReportFiles.write(results, formats: formats, to: folder.url) } catch {
                 problems.append("\(error.description) (results.json is complete; rerun `inferbench report \(folder.url.path)`)")
@@ -85,8 +85,8 @@ public final class RunSession: Sendable {
     func lostWrites(_ results: RunResults) -> [String] {
         var lines: [String] = []
         if let failure = folder.failure {
-            let finalOK = folder.saved?.cells == results.cells.count && results.cells.count > 0
-            let notRun = results.cells.filter { $0.status == .skipped }.count
+            let finalOK = folder.lastSaveSucceeded
+            let notRun = results.cells.filter { $0.status == .skipped && $0.latencyMS == nil }.count
             let stopped =
                 finalOK
                 ? " (a later write succeeded)"
@@ -104,10 +104,15 @@ public final class RunSession: Sendable {
         return lines
     }
 
-    /// Cells not run because writing failed say so, instead of "interrupted".
+    /// Cells stopped because writing failed say so, instead of "interrupted"; those whose
+    /// figures were kept say that too.
     static func relabelSkipped(_ results: inout RunResults) {
         for i in results.cells.indices where results.cells[i].status == .skipped && results.cells[i].error?.kind == .interrupted {
-            results.cells[i].error?.message = "not run: measuring stopped because results.json could not be written"
+            let measured = results.cells[i].latencyMS != nil
+            results.cells[i].error?.message =
+                !measured
+                ? "not run: measuring stopped because results.json could not be written"
+                : "stopped while measuring (results.json could not be written); partial figures kept"
         }
     }
 

@@ -59,6 +59,12 @@ public enum AtomicFile {
             throw failed
         }
         if rename(temporary, path) != 0 { throw fail(errno) }
+        // The rename itself is durable once the folder's entry is on the disk too.
+        let folder = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
+        if folder >= 0 {
+            _ = fsync(folder)
+            close(folder)
+        }
     }
 
     /// Writes text as UTF-8, whole or not at all.
