@@ -104,6 +104,21 @@ kill_when() {
     wait "$pid" 2>/dev/null
 }
 
+# kill_worker_when NAME FILE SECONDS CMD...: as kill_when, but SIGKILLs inferbench's first worker
+# process instead of inferbench itself.
+kill_worker_when() {
+    local name=$1 file=$2 after=$3
+    shift 3
+    "$@" >"$W/$name.out" 2>"$W/$name.err" &
+    local pid=$!
+    for _ in $(seq 1 360); do [ -e "$file" ] && break; sleep 0.25; done
+    sleep "$after"
+    local worker
+    worker=$(pgrep -f "inferbench_worker" -P "$pid" | head -1)
+    [ -n "$worker" ] && kill -KILL "$worker"
+    wait "$pid" 2>/dev/null
+}
+
 # handled NAME DIR WORD: the signal was handled, not just fatal: stderr has the `WORD:` line and
 # results.json was finished as incomplete (finished_at set).
 handled() {
@@ -152,13 +167,8 @@ consistent run-sigkill "$W/kill" "$INFERBENCH_STORE"
 grep -q "/4 " "$W/hist.out" && pass "history counts the planned cells of a killed run (N/4)" || fail history-planned "$(tail -n 1 "$W/hist.out")"
 
 echo "== a worker killed mid-run"
-"$BIN" run --device cpu --model $S --batch 1,2 --min-time 4 --max-time 5 --out "$W/wk" --no-interleave >"$W/wk.out" 2>"$W/wk.err" &
-pid=$!
-for _ in $(seq 1 360); do [ -e "$W/wk/results.json" ] && break; sleep 0.25; done
-sleep 2
-w=$(pgrep -f "inferbench_worker" -P "$pid" | head -1)
-[ -n "$w" ] && kill -KILL "$w"
-wait "$pid"; code=$?
+code=0; kill_worker_when worker-kill-run "$W/wk/results.json" 2 "$BIN" run --device cpu --model $S --batch 1,2 --min-time 4 --max-time 5 \
+    --out "$W/wk" --no-interleave || code=$?
 [ "$code" = 2 ] && pass "worker SIGKILL in run fails that cell only (exit 2)" || fail worker-kill-run "exit $code"
 consistent worker-kill-run "$W/wk" "$INFERBENCH_STORE"
 
@@ -180,16 +190,10 @@ code=0; kill_when load-sigkill KILL "$W/lkill/results.json" 4 "$BIN" load --devi
 consistent load-sigkill "$W/lkill" "$INFERBENCH_STORE"
 
 echo "== a worker killed mid-load"
-"$BIN" load --device cpu --model $S --concurrency 2 --duration 8s --out "$W/lwk" >"$W/lwk.out" 2>"$W/lwk.err" &
-pid=$!
-for _ in $(seq 1 360); do [ -e "$W/lwk/results.json" ] && break; sleep 0.25; done
-sleep 3
-w=$(pgrep -f "inferbench_worker" -P "$pid" | head -1)
-[ -n "$w" ] && kill -KILL "$w"
-wait "$pid"; code=$?
+code=0; kill_worker_when worker-kill-load "$W/lwk/results.json" 3 "$BIN" load --device cpu --model $S --concurrency 2 --duration 8s --out "$W/lwk" || code=$?
 # The dead worker's batch counts as errors (exit 2); the replica is restarted and the step goes on.
 [ "$code" = 2 ] && pass "worker SIGKILL in load: its requests are errors, the test goes on (exit 2)" || fail worker-kill-load "exit $code"
-grep -q "worker died and was restarted" "$W/lwk.err" && pass "worker-kill-load says the worker was restarted" || fail worker-kill-load "no restart line"
+grep -q "worker died and was restarted" "$W/worker-kill-load.err" && pass "worker-kill-load says the worker was restarted" || fail worker-kill-load "no restart line"
 consistent worker-kill-load "$W/lwk" "$INFERBENCH_STORE"
 
 echo "== readers beside a writer, read-only and foreign stores"
