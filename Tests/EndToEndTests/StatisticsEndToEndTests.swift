@@ -20,15 +20,17 @@ import Testing
         let c = try cell(["--model", "synthetic:dist=lognormal,median_ms=2,sigma=0.3,seed=7", "--iterations", "12500", "--warmup", "10"])
         let l = try #require(c["latency_ms"] as? [String: Any])
         let p50 = try #require(l["p50"] as? Double), p99 = try #require(l["p99"] as? Double)
-        #expect(abs(p50 - 2.0) / 2.0 < 0.02, "p50 \(p50)")
-        // The reported P99 is the P99 of the samples recorded (up to the histogram's precision)…
+        // Timing on a shared 2-core VM is not exact: a sleeping synthetic model's tail ran 2–20%
+        // slow in CI runs (its median 0–3%). What is exact is the statistics: the reported P50
+        // and P99 are those of the samples recorded (up to the histogram's 0.1% precision).
         let samples = try #require(c["samples_ns"] as? [Double]).sorted()
-        let sampleP99 = samples[Int((0.99 * Double(samples.count)).rounded(.down)) - 1] / 1e6
-        #expect(abs(p99 - sampleP99) / sampleP99 < 0.005, "p99 \(p99) vs the samples' \(sampleP99)")
-        // …and near the analytic value. The tail of a sleep on a shared 2-core VM runs a few
-        // percent slow (seen 2–8%), so the bound is 10%: a wrong percentile is further off
-        // (P95 = 3.27 ms, P99.9 = 5.04 ms).
-        #expect(abs(p99 - 4.0233) / 4.0233 < 0.10, "p99 \(p99)")
+        func percentile(_ q: Double) -> Double { samples[Int((q * Double(samples.count)).rounded(.down)) - 1] / 1e6 }
+        #expect(abs(p50 - percentile(0.5)) / percentile(0.5) < 0.005, "p50 \(p50) vs the samples' \(percentile(0.5))")
+        #expect(abs(p99 - percentile(0.99)) / percentile(0.99) < 0.005, "p99 \(p99) vs the samples' \(percentile(0.99))")
+        // The distribution is the one asked for: median 2 ms (noise only adds), and a lognormal
+        // tail (σ 0.3: P99/P50 = 2.01; noise only widens it, a P50 read as P99 would be 1.0).
+        #expect(p50 > 1.98 && p50 < 2.2, "p50 \(p50)")
+        #expect(p99 / p50 > 1.8, "p99/p50 \(p99 / p50)")
         let ci = try #require((l["ci95"] as? [String: Any])?["p50"] as? [Double])
         #expect(ci[0] < p50 && p50 <= ci[1] * 1.001)
     }
