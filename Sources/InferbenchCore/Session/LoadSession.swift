@@ -64,7 +64,7 @@ public final class LoadSession: Sendable {
         recorder.record(results, resultsPath: folder.resultsURL.path)
         var problems: [String] = []
         if let failure = folder.failure {
-            let remedy = failure.isDiskFull ? "Free space on that disk" : "Make the folder writable"
+            let remedy = failure.remedy
             problems.append(
                 "\(failure.description); \(folder.onDisk(of: results))\(saved ? " (a later write succeeded)" : "")\(stopSwitch.reason == .writeFailed ? "; sending stopped there" : ""). \(remedy) or pass --out elsewhere, then run again"
             )

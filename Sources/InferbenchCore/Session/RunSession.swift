@@ -93,7 +93,7 @@ public final class RunSession: Sendable {
                 : notRun > 0
                     ? "; measuring stopped there (\(notRun) cell\(notRun == 1 ? "" : "s") not run)"
                     : "; the cells measured after it are shown above but not on disk"
-            let remedy = failure.isDiskFull ? "Free space on that disk" : "Make the folder writable"
+            let remedy = failure.remedy
             lines.append("\(failure.description); \(folder.onDisk(of: results))\(stopped). \(remedy) or pass --out elsewhere, then run again")
         }
         if let failure = recorder.failure, let path = recorder.storePath {

@@ -25,6 +25,8 @@ public enum AtomicFile {
 
         public var description: String { "cannot write \(path): \(reason)" }
         public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
+        /// What to do about it, as the start of a sentence.
+        public var remedy: String { isDiskFull ? "Free space on that disk" : "Make the folder writable" }
     }
 
     public static func write(_ data: Data, to url: URL) throws(Failure) {
