@@ -94,8 +94,11 @@ struct Run: AsyncParsableCommand {
         let plan = try makePlan(file: file, hasCUDA: false)
         let runID = RunID.make()
         let folder = try output.folder(default: runID)
-        let (launcher, _) = try pythonOptions.launcher(logDirectory: folder.logs)
+        var (launcher, _) = try pythonOptions.launcher(logDirectory: folder.logs)
         let environments = try environmentSpecs(file: file, default: launcher)
+        let cpus = CPUPinning.allowedCPUs()
+        launcher.extraEnvironment["INFERBENCH_THREADS"] = String(plan.threads ?? CPUPinning.defaultThreads(cpus: cpus.count))
+        if plan.pin { launcher.pinning = CPUPinning(cpus: cpus, workers: max(1, plan.compile.count * environments.count)) }
         let printer = ProgressPrinter(quiet: output.quiet)
         var runner = BenchmarkRunner(
             plan: plan,
@@ -153,6 +156,16 @@ struct MeasurementOptions: ParsableArguments {
     @Option(
         name: .long, help: "Repeat each cell's whole measurement N times (in interleaved rounds); the per-repeat medians show run-to-run spread (default: 1).")
     var repeats: Int?
+    @Option(
+        name: .long,
+        help:
+            "Fresh worker processes per cell, interleaved with the other variants' processes: auto (2 on a GPU, up to 5 while they disagree; 1 on a CPU) or 1 to 20 (default: auto)."
+    )
+    var processes: String?
+    @Flag(inversion: .prefixedNo, help: "Pin each worker process to its own CPUs, away from inferbench's threads (default: no pinning).")
+    var pin: Bool?
+    @Option(name: .long, help: "torch intra-op threads per worker (default: the CPUs the worker may use, less one on machines of up to 8).")
+    var threads: Int?
     @Flag(name: .long, help: "Measure cells one after another instead of interleaving compared variants in rounds.")
     var noInterleave = false
     @Flag(
@@ -180,10 +193,15 @@ struct MeasurementOptions: ParsableArguments {
             throw ValidationError("--min-time \(minTime) is above --max-time \(maxTime): the minimum cannot exceed the maximum")
         }
         if let repeats, !(1...100).contains(repeats) { throw ValidationError("--repeats \(repeats): give a number from 1 to 100") }
+        if let processes { do { _ = try ProcessCount(parsing: processes) } catch { throw ValidationError(error.description) } }
+        if let threads, threads < 1 { throw ValidationError("--threads \(threads): give a number of threads ≥ 1") }
     }
 
     func apply(to plan: inout Plan) {
         if let repeats { plan.repeats = repeats }
+        if let processes, let count = try? ProcessCount(parsing: processes) { plan.processes = count }
+        if let pin { plan.pin = pin }
+        if let threads { plan.threads = threads }
         if fullgraph { plan.fullgraph = true }
         if dynamic { plan.dynamic = true }
         if noVerify { plan.verify = false }

@@ -57,7 +57,7 @@ import Testing
         #expect(column("p50_ci95_low_ms", 2) == "3.96")
         #expect(column("speedup_vs_eager", 2) == "2.5")
         #expect(column("speedup_significant", 2) == "true")
-        #expect(column("breakeven_iterations", 2) == "5446")
+        #expect(column("breakeven_iterations", 2) == "5500")
         #expect(column("peak_allocated_mb", 2) == "130")
         #expect(column("compile_s", 2) == "33")
         #expect(column("within_tolerance", 9) == "false")

@@ -83,7 +83,7 @@ import Testing
         let findings = Findings(ReportFixture.results())
         let resnet = try #require(findings.coldStarts.first { $0.series.model == "resnet50" && $0.series.family == "default/fp32" })
         #expect(resnet.compileS.map(\.value) == [33, 31, 30])
-        #expect(resnet.payback.map(\.value) == [.after(calls: 5446), .after(calls: 1535), .after(calls: 402)])
+        #expect(resnet.payback.map(\.value) == [.after(calls: 5500), .after(calls: 1550), .after(calls: 406)])
         let autotune = try #require(findings.coldStarts.first { $0.series.family == "max-autotune/fp32" })
         #expect(autotune.payback.map(\.value) == [.never])
     }

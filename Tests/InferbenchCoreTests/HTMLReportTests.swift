@@ -29,7 +29,7 @@ import Testing
         #expect(count("<figure class=\"chart chart-throughput\">", in: html) == 1)
         #expect(count("<figure class=\"chart chart-speedup\">", in: html) == 2)
         #expect(count("<figure class=\"chart chart-spectrum\">", in: html) == 2)
-        #expect(html.contains("<td class=\"num\">5,446</td>"))
+        #expect(html.contains("<td class=\"num\">5,500</td>"))
         #expect(html.contains("<tr class=\"failed\"><td>default/fp32</td><td class=\"num\">8</td><td class=\"num\">FAILED (oom)</td>"))
         #expect(html.contains("p50 latency (ms)") && html.contains("throughput (samples/s)") && html.contains("1.0 = eager"))
         #expect(html.contains("<title>resnet50 bs1: 10 [9.9–10.1]</title>") || html.contains("eager/fp32 bs1: 10 [9.9–10.1]"))

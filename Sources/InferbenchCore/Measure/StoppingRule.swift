@@ -18,7 +18,7 @@ public struct StoppingRule: Sendable, Equatable, Codable {
     public var maxWarmup: Double = 10.0
     public var warmupTolerance: Double = 0.02
     /// The duration one chunk (one IPC round trip) aims for.
-    public var chunkSeconds: Double = 0.25
+    public var chunkSeconds: Double = 0.1
 
     public init() {}
 

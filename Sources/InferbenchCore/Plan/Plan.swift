@@ -33,6 +33,12 @@ public struct Plan: Codable, Sendable, Equatable {
     /// compiled variant recompiles (or reuses a dynamic graph) instead of starting over.
     /// false: every batch size gets fresh workers, a fresh load and a fresh compile.
     public var batchReuse: Bool = true
+    /// Fresh worker processes per cell (`--processes`), interleaved process for process.
+    public var processes: ProcessCount = .auto
+    /// Pin each worker to its own CPUs, away from inferbench's (`--pin`).
+    public var pin: Bool = false
+    /// torch's intra-op threads in each worker (`--threads`); nil: the default for the host.
+    public var threads: Int? = nil
 
     public init(
         models: [ModelSpec], compile: [CompileMode] = [.eager], precision: [Precision] = [.fp32], batch: [Int] = [1],
@@ -58,6 +64,7 @@ public struct Plan: Codable, Sendable, Equatable {
         case channelsLast = "channels_last"
         case interleave, repeats
         case batchReuse = "batch_reuse"
+        case processes, pin, threads
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +84,9 @@ public struct Plan: Codable, Sendable, Equatable {
         interleave = try c.decodeIfPresent(Bool.self, forKey: .interleave) ?? interleave
         repeats = try c.decodeIfPresent(Int.self, forKey: .repeats) ?? repeats
         batchReuse = try c.decodeIfPresent(Bool.self, forKey: .batchReuse) ?? batchReuse
+        processes = try c.decodeIfPresent(ProcessCount.self, forKey: .processes) ?? processes
+        pin = try c.decodeIfPresent(Bool.self, forKey: .pin) ?? pin
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
     }
 
     /// Checks what can be checked without a worker.
@@ -96,6 +106,10 @@ public struct Plan: Codable, Sendable, Equatable {
         }
         if let n = stopping.iterations, n < 1 { throw .badInput("--iterations \(n): give at least 1") }
         if repeats < 1 || repeats > 100 { throw .badInput("--repeats \(repeats): give a number from 1 to 100") }
+        if case .fixed(let n) = processes, !(1...ProcessCount.most).contains(n) {
+            throw .badInput("--processes \(n): give auto or a number from 1 to \(ProcessCount.most)")
+        }
+        if let threads, !(1...4096).contains(threads) { throw .badInput("--threads \(threads): give a number of threads ≥ 1") }
     }
 
     /// One cell per model × compile × precision × batch, in that nesting order, so the
@@ -149,6 +163,61 @@ extension Plan {
     public static func lane(of cell: CellSpec) -> String {
         let v = cell.variant
         return "\(cell.environment)|\(v.compile)|\(v.fullgraph)|\(v.dynamic.map(String.init) ?? "-")"
+    }
+}
+
+/// How many fresh worker processes measure each cell.
+public enum ProcessCount: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// 2 on a GPU, grown up to ``autoMost`` while the processes disagree; 1 on a CPU.
+    case auto
+    case fixed(Int)
+
+    public static let most = 20
+    public static let autoMost = 5
+
+    /// Parses `auto` or a whole number from 1 to ``most``.
+    public init(parsing text: String) throws(InferbenchError) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t == "auto" { self = .auto; return }
+        guard let n = Int(t), (1...Self.most).contains(n) else {
+            throw .badInput("--processes \(text): give auto or a whole number from 1 to \(Self.most)")
+        }
+        self = .fixed(n)
+    }
+
+    /// The processes to start with, and the most to grow to while they disagree.
+    public func range(gpu: Bool) -> (start: Int, most: Int) {
+        switch self {
+        case .fixed(let n): return (n, n)
+        case .auto: return gpu ? (2, Self.autoMost) : (1, 1)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .fixed(let n): return String(n)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int.self) {
+            self = .fixed(n)
+            return
+        }
+        let text = try c.decode(String.self)
+        do { self = try ProcessCount(parsing: text) } catch {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: error.description)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .auto: try c.encode("auto")
+        case .fixed(let n): try c.encode(n)
+        }
     }
 }
 

@@ -75,6 +75,9 @@ public struct PlanFile: Sendable {
             case .interleave: value = String(plan.interleave)
             case .batchReuse: value = String(plan.batchReuse)
             case .repeats: value = String(plan.repeats)
+            case .processes: value = "\"\(plan.processes)\""
+            case .pin: value = String(plan.pin)
+            case .threads: value = plan.threads.map(String.init)
             case .minTime: value = number(plan.stopping.minTime)
             case .maxTime: value = number(plan.stopping.maxTime)
             case .targetCI: value = String(plan.stopping.targetCI)
@@ -169,6 +172,10 @@ public struct PlanFile: Sendable {
             case .batchReuse: plan.batchReuse = try flag(value, key)
             case .seed: plan.seed = try integer(value, key)
             case .repeats: plan.repeats = try integer(value, key)
+            case .processes:
+                do { plan.processes = try ProcessCount(parsing: value.string ?? "") } catch { throw fail(value, key, "expected auto or a whole number from 1 to \(ProcessCount.most)") }
+            case .pin: plan.pin = try flag(value, key)
+            case .threads: plan.threads = try integer(value, key)
             case .minTime: plan.stopping.minTime = try number(value, key)
             case .maxTime: plan.stopping.maxTime = try number(value, key)
             case .targetCI: plan.stopping.targetCI = try number(value, key)
@@ -196,7 +203,7 @@ public enum PlanKey: String, CaseIterable, Sendable {
     case channelsLast = "channels_last"
     case fullgraph, dynamic, seed, verify, throughput, interleave
     case batchReuse = "batch_reuse"
-    case repeats
+    case repeats, processes, pin, threads
     case minTime = "min_time"
     case maxTime = "max_time"
     case targetCI = "target_ci"
@@ -211,6 +218,7 @@ public enum PlanKey: String, CaseIterable, Sendable {
         case .throughput: return "--no-throughput"
         case .interleave: return "--no-interleave"
         case .batchReuse: return "--no-batch-reuse"
+        case .pin: return "--pin"
         default: return "--" + rawValue.replacingOccurrences(of: "_", with: "-")
         }
     }

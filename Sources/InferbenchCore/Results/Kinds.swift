@@ -60,6 +60,12 @@ public struct WarningKind: StringKind {
     public static let late: Self = "late"
     public static let errors: Self = "errors"
     public static let p99Drift: Self = "p99_drift"
+    /// One process's median lies outside the others' (a process in a slow state).
+    public static let processOutlier: Self = "process_outlier"
+    /// Some of a cell's processes failed; it rests on the others.
+    public static let processFailed: Self = "process_failed"
+    /// Other processes kept the host's CPUs busy while the cell was measured.
+    public static let hostBusy: Self = "host_busy"
 }
 
 /// The state of Inductor's compile cache when a variant compiled (`cold_start.compile_cache`).

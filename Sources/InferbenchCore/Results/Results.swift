@@ -112,9 +112,14 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable {
     public var triton: String?
     public var gpus: [GPU]
     public var device: String?
+    /// torch's intra-op threads in the workers, and the threading variables they ran with
+    /// (OMP_NUM_THREADS, MKL_NUM_THREADS …): on a CPU, a setting that changes every figure.
+    public var threads: Int?
+    public var threadEnvironment: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, python, torch, cuda, cudnn, triton, gpus, device
+        case name, python, torch, cuda, cudnn, triton, gpus, device, threads
+        case threadEnvironment = "thread_environment"
         case pythonVersion = "python_version"
     }
 }
@@ -124,6 +129,11 @@ public struct ColdStart: Codable, Sendable, Equatable {
     public var compileS: Double
     public var firstCallMS: Double
     public var breakevenIterations: Double?
+    /// 95% interval of the break-even, from the speedup's interval.
+    public var breakevenCI95: Interval?
+    /// The break-even of a deployment at this batch size alone (it would pay the fresh compile,
+    /// not the reuse of a graph an earlier batch size compiled).
+    public var breakevenStandalone: Double?
     /// Inductor's FX graph cache during the compile: "cold" (code generated), "warm" (served
     /// from the cache, as after a restart), "partial"; nil for eager or when unknown.
     public var compileCache: CompileCacheState?
@@ -140,6 +150,8 @@ public struct ColdStart: Codable, Sendable, Equatable {
         case compileS = "compile_s"
         case firstCallMS = "first_call_ms"
         case breakevenIterations = "breakeven_iterations"
+        case breakevenCI95 = "breakeven_ci95"
+        case breakevenStandalone = "breakeven_standalone"
     }
 }
 
@@ -224,8 +236,26 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
     /// switch costs; nil when nothing was discarded.
     public var switchCallsDiscarded: Int?
     public var switchCallMedianMS: Double?
+    /// The worker processes that measured this cell, in order (see ``ProcessRecord``).
+    public var processes: [ProcessRecord]?
+    /// The round of its step each chunk ran in; with `interleave_group`, which chunks of two
+    /// cells ran side by side (paired speedups).
+    public var chunkRounds: [Int]?
+    /// Cells with the same group were measured in alternating rounds, process for process.
+    public var interleaveGroup: String?
+    public var intervalMethod: IntervalMethod?
+    /// Degrees of freedom behind the median's interval (few: few processes decide it).
+    public var intervalDF: Double?
+    /// Back-to-back throughput of each chunk (samples/s), process by process.
+    public var throughputRates: [[Double]]?
 
     enum CodingKeys: String, CodingKey {
+        case processes
+        case chunkRounds = "chunk_rounds"
+        case interleaveGroup = "interleave_group"
+        case intervalMethod = "interval_method"
+        case intervalDF = "interval_df"
+        case throughputRates = "throughput_rates"
         case switchCallsDiscarded = "switch_calls_discarded"
         case switchCallMedianMS = "switch_call_median_ms"
         case chunkWindows = "chunk_windows"
@@ -309,6 +339,10 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var ratio: Double
     public var ci95: Interval
     public var significant: Bool
+    /// Whether the two cells were measured in alternating rounds of the same processes'
+    /// lifetimes (the interval is then from paired rounds); false: measured apart, so the
+    /// ratio also holds whatever changed between them.
+    public var paired: Bool?
 }
 
 /// One load-test step (a rate, a concurrency level, a soak).

@@ -16,8 +16,26 @@ extension BenchmarkRunner {
         case failed(CellResult, workerUsable: Bool)
     }
 
-    func progressReporter(_ spec: CellSpec, index: Int, count: Int) -> (RunProgress.Phase, Int, Double, Double?) -> Void {
-        let cellLabel = label(spec)
+    /// Which process of a cell's replicates is running, and the sweep whose cells it
+    /// measures side by side with (for pairing chunks across cells).
+    struct Replica: Sendable {
+        var number: Int
+        var planned: Int
+        var group: String
+
+        static let single = Replica(number: 1, planned: 1, group: "0")
+
+        /// Marks a cell's figures as this process's.
+        func stamp(_ cell: CellResult) -> CellResult {
+            var cell = cell
+            cell.measurement?.interleaveGroup = group
+            if cell.measurement?.processes?.isEmpty == false { cell.measurement?.processes?[0].replicate = number }
+            return cell
+        }
+    }
+
+    func progressReporter(_ spec: CellSpec, index: Int, count: Int, replica: Replica = .single) -> (RunProgress.Phase, Int, Double, Double?) -> Void {
+        let cellLabel = label(spec) + (replica.planned > 1 ? " · process \(replica.number)" : "")
         return { phase, iterations, elapsed, remaining in
             progress(
                 RunProgress(cellIndex: index, cellCount: count, label: cellLabel, phase: phase, iterations: iterations, elapsed: elapsed, remaining: remaining))
@@ -52,9 +70,11 @@ extension BenchmarkRunner {
 
     /// Loads, compiles and warms up one cell. With `reuse` the worker still holds this lane's
     /// variant from the previous batch size and serves the new one with it, when it can.
-    func prepareCell(_ spec: CellSpec, position: Int, on prepared: Prepared, reuse: Bool, index: Int, count: Int) async -> Step<ActiveCell> {
+    func prepareCell(
+        _ spec: CellSpec, position: Int, on prepared: Prepared, reuse: Bool, index: Int, count: Int, replica: Replica = .single
+    ) async -> Step<ActiveCell> {
         let worker = prepared.worker
-        let report = progressReporter(spec, index: index, count: count)
+        let report = progressReporter(spec, index: index, count: count, replica: replica)
         var cell = CellResult(spec: spec, status: .ok)
         cell.device = prepared.device
         let variant = spec.variant
@@ -115,10 +135,13 @@ extension BenchmarkRunner {
     ///
     /// `afterSwitch`: other variants' processes ran since this cell's last chunk; the chunk
     /// gets one extra call, whose time is kept apart (see `CellMeasurement.add`).
-    func measureChunk(_ active: inout ActiveCell, repeatStart: Int, afterSwitch: Bool, index: Int, count: Int) async -> (CellResult, Bool)? {
+    func measureChunk(
+        _ active: inout ActiveCell, repeatStart: Int, afterSwitch: Bool, round: Int, index: Int, count: Int, replica: Replica = .single
+    ) async -> (CellResult, Bool)? {
         let rule = plan.stopping
         let remaining = rule.iterations.map { max(1, $0 - (active.measurement.samples.count - repeatStart)) }
-        let size = rule.chunkSize(perIteration: active.measurement.perIteration, remaining: remaining) + (afterSwitch ? 1 : 0)
+        let setAside = afterSwitch && active.measurement.setsAsideSwitchCall
+        let size = rule.chunkSize(perIteration: active.measurement.perIteration, remaining: remaining) + (setAside ? 1 : 0)
         let t0 = Monotonic.now()
         if active.measurement.phaseStart == nil { active.measurement.phaseStart = t0 }
         let chunk: LatencyChunk
@@ -128,15 +151,15 @@ extension BenchmarkRunner {
         let t1 = Monotonic.now()
         active.measurement.phaseEnd = t1
         active.measurement.chunkWindows.append((t0, t1))
-        active.measurement.add(chunk, seconds: t1 - t0, rule: rule, repeatStart: repeatStart, afterSwitch: afterSwitch)
-        progressReporter(active.spec, index: index, count: count)(
+        active.measurement.add(chunk, seconds: t1 - t0, rule: rule, repeatStart: repeatStart, afterSwitch: setAside, round: round)
+        progressReporter(active.spec, index: index, count: count, replica: replica)(
             .measure, active.measurement.samples.count, active.measurement.measuredSeconds, active.measurement.remaining(rule: rule))
         return nil
     }
 
-    /// Summaries, throughput, correctness and memory of a measured cell.
-    func finishCell(_ active: ActiveCell, index: Int, count: Int) async -> (CellResult, Bool) {
-        let report = progressReporter(active.spec, index: index, count: count)
+    /// Summaries, throughput, memory and correctness of a cell measured in one process.
+    func finishCell(_ active: ActiveCell, index: Int, count: Int, replica: Replica = .single) async -> (CellResult, Bool) {
+        let report = progressReporter(active.spec, index: index, count: count, replica: replica)
         let worker = active.prepared.worker
         let rule = plan.stopping
         let m = active.measurement
@@ -147,14 +170,7 @@ extension BenchmarkRunner {
         }
         cell.latencyMS = summary
         cell.samplesNS = m.samples.values
-        cell.measurement = MeasurementInfo(
-            clock: m.clock, warmupIterations: m.warmupIterations, warmupStable: m.warmupDecision == .stable,
-            stopReason: m.decision.reason, measureSeconds: m.measuredSeconds,
-            launchOverheadMS: m.overheads.isEmpty ? nil : Statistics.median(m.overheads) / 1e6,
-            hostLatencyMS: m.hostSamples.summary(), repeatMediansMS: m.repeatMedians.isEmpty ? nil : m.repeatMedians,
-            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] }, chunkSizes: m.chunkSizes,
-            switchCallsDiscarded: m.switchCalls.isEmpty ? nil : m.switchCalls.count,
-            switchCallMedianMS: m.switchCalls.isEmpty ? nil : Statistics.median(m.switchCalls.map(Double.init)) / 1e6)
+        cell.measurement = measurementInfo(m, pid: await worker.processID)
         cell.warnings = Outliers.warnings(for: m.samples.values.map(Double.init), summary: summary, rule: rule, decision: m.decision)
         if m.warmupDecision == .cappedUnstable {
             cell.warnings.append(
@@ -164,36 +180,26 @@ extension BenchmarkRunner {
                         "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes; raise --warmup"
                 ))
         }
+        cell.measurement?.processes?[0].compileS = cell.coldStart?.compileS
+        cell.measurement?.processes?[0].compileCache = cell.coldStart?.compileCache
+        ReplicateMerge.fillThroughput(&cell)
 
-        // Throughput: back to back, one synchronize per chunk, as a saturated server runs.
-        let batch = Double(variant.batchSize)
-        cell.throughputPerS = batch / (summary.mean / 1000)
-        cell.throughputCI95 = [batch / (summary.ci95.mean.upper / 1000), batch / (summary.ci95.mean.lower / 1000)]
-        cell.throughputSource = "latency_mean"
-        if plan.throughput && !Task.isCancelled {
-            var rates: [Double] = []
-            let start = Monotonic.now()
-            for i in 0..<5 {
-                let size = max(rule.chunkSize(perIteration: m.perIteration), 2)
-                let chunk: ThroughputChunk
-                do { chunk = try await worker.measureThroughput(batchSize: variant.batchSize, iterations: size) } catch {
-                    return failed(cell, error, during: "throughput")
-                }
-                if chunk.totalNS > 0 { rates.append(batch * Double(chunk.iterations) / (Double(chunk.totalNS) / 1e9)) }
-                report(.throughput, i + 1, Monotonic.now() - start, nil)
-            }
-            if rates.count >= 2 {
-                let t = Statistics.meanInterval(rates)
-                cell.throughputPerS = t.mean
-                cell.throughputCI95 = [t.lower, t.upper]
-                cell.throughputSource = "back_to_back"
+        // Memory before the correctness check: the check's fp32 reference must not share the
+        // peak that sizes a GPU for this variant.
+        if let mem = try? await worker.memory(resetPeak: true) {
+            cell.memoryMB = MemoryFigures(
+                peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
+            // The worker's own footprint (context, allocator, workspaces, CUDA-graph pools), not
+            // the whole card's: compared variants run side by side in their own processes.
+            if let device = cell.device, device.hasPrefix("cuda"), let pid = await worker.processID,
+                let own = ProcessGPUMemory.usedMB(pid: pid, gpu: Int(device.split(separator: ":").last ?? "0") ?? 0)
+            {
+                cell.memoryMB?.deviceUsed = own
             }
         }
-        if let flops = cell.flopsPerSample, let tp = cell.throughputPerS { cell.achievedTFLOPS = flops * tp / 1e12 }
-        cell.fillStepRates()
 
-        // Correctness against eager fp32.
-        if plan.verify && active.spec.model.name != "synthetic" && !Task.isCancelled {
+        // Correctness against eager fp32, once per cell (in its first process).
+        if plan.verify && replica.number == 1 && active.spec.model.name != "synthetic" && !Task.isCancelled {
             report(.verify, 0, 0, nil)
             do {
                 let v = try await worker.verify(batchSize: variant.batchSize)
@@ -213,19 +219,34 @@ extension BenchmarkRunner {
                 cell.warnings.append(CellWarning(kind: .verifyFailed, message: "could not verify outputs: \(WorkerError.describe(error))"))
             }
         }
-
-        if let mem = try? await worker.memory(resetPeak: true) {
-            cell.memoryMB = MemoryFigures(
-                peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
-            // The worker's own footprint (context, allocator, workspaces), not the whole card's:
-            // compared variants run side by side in their own processes.
-            if let device = cell.device, device.hasPrefix("cuda"), let pid = await worker.processID,
-                let own = ProcessGPUMemory.usedMB(pid: pid, gpu: Int(device.split(separator: ":").last ?? "0") ?? 0)
-            {
-                cell.memoryMB?.deviceUsed = own
-            }
-        }
         return (cell, true)
+    }
+
+    /// How one process measured: its chunks, rounds and process record.
+    func measurementInfo(_ m: CellMeasurement, pid: Int32?) -> MeasurementInfo {
+        let chunkMedians = m.chunkMedians
+        var process = ProcessRecord(replicate: 1, status: .ok, chunks: m.chunkSizes.count, samples: m.samples.count, chunkMediansMS: chunkMedians.map { $0 / 1e6 })
+        process.pid = pid
+        process.medianMS = Quickselect.median(m.samples.values.map(Double.init)) / 1e6
+        if let h = CellMeasurement.chunkHalfWidth(chunkMedians) {
+            process.ci95 = Interval((h.center - h.half) / 1e6, (h.center + h.half) / 1e6)
+        }
+        process.launchOverheadMS = m.overheads.isEmpty ? nil : Statistics.median(m.overheads) / 1e6
+        var evidence = m.evidence
+        if m.onCPU.wall > 0 { evidence.onCPUFraction = m.onCPU.cpu / m.onCPU.wall }
+        process.state = evidence
+        var info = MeasurementInfo(
+            clock: m.clock, warmupIterations: m.warmupIterations, warmupStable: m.warmupDecision == .stable,
+            stopReason: m.decision.reason, measureSeconds: m.measuredSeconds,
+            launchOverheadMS: process.launchOverheadMS,
+            hostLatencyMS: m.hostSamples.summary(), repeatMediansMS: m.repeatMedians.isEmpty ? nil : m.repeatMedians,
+            phaseStart: m.phaseStart, phaseEnd: m.phaseEnd, chunkWindows: m.chunkWindows.map { [$0.0, $0.1] }, chunkSizes: m.chunkSizes,
+            switchCallsDiscarded: m.switchCalls.isEmpty ? nil : m.switchCalls.count,
+            switchCallMedianMS: m.switchCalls.isEmpty ? nil : Statistics.median(m.switchCalls.map(Double.init)) / 1e6)
+        info.processes = [process]
+        info.chunkRounds = m.chunkRounds
+        info.throughputRates = m.throughputRates.isEmpty ? nil : [m.throughputRates]
+        return info
     }
 }
 

@@ -158,20 +158,49 @@ public struct BenchmarkRunner: Sendable {
         }
         let cells = environments.flatMap { plan.cells(environment: $0.spec.name) }
         checkpoint(results)
+        let gpu = results.environments.contains { $0.device?.hasPrefix("cuda") == true }
+        let processes = plan.processes.range(gpu: gpu)
+        var replicas: [String: [(replicate: Int, cell: CellResult)]] = [:]
+        var cache = Derived.Cache()
         var done = 0
-        for sweep in plan.sweeps(cells) {
-            var lanes: [String: Lane] = [:]
-            for step in sweep {
-                let stepResults = await runStep(
-                    step, firstIndex: done, count: cells.count, lanes: &lanes, prepared: &prepared, environmentRecords: results.environments)
-                done += step.count
-                results.cells.append(contentsOf: stepResults.map(withTelemetry))
-                results.telemetry = telemetry?.snapshot()
-                results.comparisons = Derived.comparisons(results.cells)
-                Derived.fillBreakeven(&results.cells)
-                checkpoint(results)
+        for (s, sweep) in plan.sweeps(cells).enumerated() {
+            let firstIndex = done
+            done += sweep.reduce(0) { $0 + $1.count }
+            var pending = Array(sweep.indices)
+            for number in 1...processes.most where !pending.isEmpty && !Task.isCancelled {
+                var lanes: [String: Lane] = [:]
+                let replica = Replica(number: number, planned: max(processes.start, number), group: "\(s)")
+                var index = firstIndex + sweep[..<pending[0]].reduce(0) { $0 + $1.count }
+                for stepIndex in pending {
+                    let step = sweep[stepIndex]
+                    let stepResults = await runStep(
+                        step, replica: replica, firstIndex: index, count: cells.count, lanes: &lanes, prepared: &prepared,
+                        environmentRecords: results.environments)
+                    index += step.count
+                    for (spec, cell) in zip(step, stepResults) {
+                        replicas[spec.id, default: []].append((number, cell))
+                        upsert(withTelemetry(ReplicateMerge.merge(replicas[spec.id]!, rule: plan.stopping)), into: &results.cells, order: cells)
+                    }
+                    results.telemetry = telemetry?.snapshot()
+                    results.comparisons = Derived.comparisons(results.cells, cache: &cache)
+                    Derived.fillBreakeven(&results.cells, comparisons: results.comparisons)
+                    checkpoint(results)
+                }
+                await release(lanes, prepared: &prepared, fresh: processes.most > 1)
+                // More processes for the steps whose processes disagree, beyond the first ones.
+                if number >= processes.start {
+                    let cellsNow = results.cells
+                    pending = pending.filter { i in
+                        sweep[i].contains { spec in needsAnotherProcess(cellsNow.first { $0.id == spec.id }) }
+                    }
+                }
             }
-            await release(lanes, prepared: &prepared)
+        }
+        // Cells a stop kept from running are recorded as not run.
+        for spec in cells where !results.cells.contains(where: { $0.id == spec.id }) {
+            var c = CellResult(spec: spec, status: .skipped)
+            c.error = CellError(kind: .interrupted, message: "not run: the run was interrupted")
+            upsert(c, into: &results.cells, order: cells)
         }
         for p in prepared.values { await p.worker.shutdown() }
         telemetry?.stop()
@@ -205,13 +234,31 @@ public struct BenchmarkRunner: Sendable {
         return cell
     }
 
+    /// Replaces the cell with `cell.id` (or inserts it in plan order).
+    func upsert(_ cell: CellResult, into cells: inout [CellResult], order: [CellSpec]) {
+        if let i = cells.firstIndex(where: { $0.id == cell.id }) {
+            cells[i] = cell
+            return
+        }
+        let rank = order.firstIndex { $0.id == cell.id } ?? order.count
+        let at = cells.firstIndex { c in (order.firstIndex { $0.id == c.id } ?? order.count) > rank } ?? cells.count
+        cells.insert(cell, at: at)
+    }
+
+    /// Whether a cell's processes disagree beyond their own intervals while its interval is
+    /// still wider than the target: another process would tell which of them is typical.
+    func needsAnotherProcess(_ cell: CellResult?) -> Bool {
+        guard let cell, cell.status == .ok, let records = cell.measurement?.processes, let summary = cell.latencyMS else { return false }
+        return ReplicateMerge.disagree(records.filter { $0.status == .ok }) && summary.relativeMedianHalfWidth > plan.stopping.targetCI
+    }
+
     func label(_ spec: CellSpec) -> String {
         environments.count > 1 ? "\(spec.model) [\(spec.environment)] \(spec.variant.label)" : "\(spec.model) \(spec.variant.label)"
     }
 
     public static func record(_ spec: PythonEnvironmentSpec, _ hello: HelloResult, device: String) -> EnvironmentRecord {
         let env = hello.env
-        return EnvironmentRecord(
+        var record = EnvironmentRecord(
             name: spec.name, python: env.pythonExecutable ?? spec.python, pythonVersion: env.python, torch: env.torch,
             cuda: env.cuda, cudnn: env.cudnn, triton: env.triton,
             gpus: env.gpus.map { gpu in
@@ -223,5 +270,7 @@ public struct BenchmarkRunner: Sendable {
                     powerLimitW: gpu.powerLimitW ?? handle.flatMap { nvml?.powerLimit($0) })
             },
             device: device)
+        record.threads = env.torchThreads
+        return record
     }
 }

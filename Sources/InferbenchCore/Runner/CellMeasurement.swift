@@ -27,18 +27,57 @@ struct CellMeasurement {
     var chunkSizes: [Int] = []
     /// The first call of each interleaved chunk, timed but not counted (ns).
     var switchCalls: [Int64] = []
+    /// The round of the step each chunk ran in (chunks of cells in the same round ran side by side).
+    var chunkRounds: [Int] = []
+    /// Back-to-back throughput of each throughput chunk (samples/s).
+    var throughputRates: [Double] = []
+    /// The worker's process state, summed over the measured chunks.
+    var evidence = ProcessEvidence()
+    var onCPU = (cpu: 0.0, wall: 0.0)
 
     init(perIteration: Double) {
         self.perIteration = perIteration
     }
 
+    /// The medians of the measured chunks, in nanoseconds.
+    var chunkMedians: [Double] {
+        var start = 0
+        return chunkSizes.map { size in
+            defer { start += size }
+            return Quickselect.median(samples.values[start..<start + size].map(Double.init))
+        }
+    }
+
+    /// Relative half-width of the median's 95% interval from chunk medians (t-interval): the
+    /// stopping rule's gauge. Chunks, not iterations, because consecutive iterations are
+    /// correlated (lag-1 autocorrelation 0.6–0.9 on a GPU VM), so iterations overstate the
+    /// information; the reported interval is the cluster bootstrap's, which this approximates.
     var relativeHalfWidth: Double {
-        samples.count >= 2 ? (samples.summary()?.relativeMedianHalfWidth ?? .infinity) : .infinity
+        Self.chunkHalfWidth(chunkMedians).map { $0.half / $0.center } ?? .infinity
+    }
+
+    /// The t-interval half-width of the mean of chunk medians, and their median.
+    static func chunkHalfWidth(_ medians: [Double]) -> (center: Double, half: Double)? {
+        guard medians.count >= 3 else { return nil }
+        let m = Statistics.meanInterval(medians)
+        let center = Statistics.median(medians)
+        return center > 0 ? (center, (m.upper - m.lower) / 2) : nil
+    }
+
+    /// Whether the first call after a switch is still set aside: always for the first three
+    /// switches, then only while it is measurably slower than the cell's median (beyond 2% and
+    /// the median's interval). For long calls (a diffusion pipeline, ~1 s a call), setting it
+    /// aside would halve the samples where it costs nothing.
+    var setsAsideSwitchCall: Bool {
+        guard switchCalls.count >= 3, samples.count > 0 else { return true }
+        let median = Quickselect.median(samples.values.map(Double.init))
+        let switchMedian = Quickselect.median(switchCalls.map(Double.init))
+        return switchMedian > median * (1.02 + (relativeHalfWidth.isFinite ? relativeHalfWidth : 0))
     }
 
     /// Records one latency chunk and re-evaluates the stopping rule. With `afterSwitch` the
     /// chunk's first call (the first after another variant's process ran) is set aside.
-    mutating func add(_ chunk: LatencyChunk, seconds: Double, rule: StoppingRule, repeatStart: Int, afterSwitch: Bool = false) {
+    mutating func add(_ chunk: LatencyChunk, seconds: Double, rule: StoppingRule, repeatStart: Int, afterSwitch: Bool = false, round: Int = 0) {
         var chunk = chunk
         if afterSwitch, chunk.hostNS.count > 1 {
             switchCalls.append((chunk.deviceNS ?? chunk.hostNS)[0])
@@ -46,6 +85,7 @@ struct CellMeasurement {
             chunk.deviceNS?.removeFirst()
         }
         clock = chunk.clock
+        chunkRounds.append(round)
         chunkSizes.append((chunk.deviceNS ?? chunk.hostNS).count)
         samples.append(contentsOf: chunk.deviceNS ?? chunk.hostNS)
         if let device = chunk.deviceNS {

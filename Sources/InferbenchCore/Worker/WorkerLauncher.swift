@@ -7,6 +7,8 @@ public struct WorkerLauncher: Sendable {
     public var logDirectory: URL
     public var extraEnvironment: [String: String]
     public var timeouts: WorkerTimeouts
+    /// With `--pin`, each worker's own CPUs.
+    public var pinning: CPUPinning?
 
     public init(python: String, logDirectory: URL, extraEnvironment: [String: String] = [:], timeouts: WorkerTimeouts = WorkerTimeouts()) {
         self.python = python
@@ -22,6 +24,7 @@ public struct WorkerLauncher: Sendable {
         let existing = ProcessInfo.processInfo.environment["PYTHONPATH"].map { ":" + $0 } ?? ""
         environment["PYTHONPATH"] = pythonPath + existing
         environment["PYTHONUNBUFFERED"] = "1"
+        if let pinning { environment["INFERBENCH_CPUS"] = pinning.take() }
         // CUDA's device numbers then match NVML's, so cuda:N's telemetry is GPU N's.
         if ProcessInfo.processInfo.environment["CUDA_DEVICE_ORDER"] == nil { environment["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID" }
         let safeLabel = label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }

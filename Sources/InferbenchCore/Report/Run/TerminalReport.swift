@@ -45,7 +45,7 @@ public enum TerminalReport {
         out += table.render()
         let clocks = Set(results.cells.compactMap { $0.measurement?.clock })
         out += "\nLatency per iteration (\(clocks.contains(.cudaEvent) ? "CUDA events" : "host perf_counter"), each iteration synchronized); "
-        out += "95% CI is the median's order-statistic interval; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
+        out += ReportData.intervalNote(results) + "; samples/s is back-to-back throughput; speedup is eager p50 / variant p50.\n"
         if steps { out += "it/s is denoising steps per call / p50; s/image is p50 / batch size (models that report steps per call).\n" }
         if results.cells.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) {
             out += "— : fewer than 100 samples, too few for a P99 (it would be their maximum); raise --max-time or --iterations.\n"

@@ -23,7 +23,9 @@ public enum CompareReport {
     public static func render(_ comparison: RunComparison, a: Side, b: Side) -> String {
         let metric = comparison.metric
         let unit = metric == .throughput ? "samples/s" : "ms"
-        var out = "A: \(a.summary)\nB: \(b.summary)\n\n"
+        var out = "A: \(a.summary)\nB: \(b.summary)\n"
+        let differences = environmentDifferences(a.results, b.results)
+        out += differences.isEmpty ? "\n" : "Environment differs: \(differences.joined(separator: "; "))\n\n"
         let showEnv = comparison.byEnvironment || comparison.matches.contains { $0.a.environment != $0.b.environment }
         var headers = ["model", "variant", "A \(metric.rawValue) \(unit)", "B \(metric.rawValue) \(unit)", "B/A", "95% CI", "change", "verdict"]
         if showEnv { headers.insert("environment", at: 1) }
@@ -59,6 +61,22 @@ public enum CompareReport {
         case .slower: return "SLOWER"
         case .noSignificantDifference: return "no significant difference"
         }
+    }
+
+    /// What differs between the two runs' first environments and hosts, beyond the figures:
+    /// PyTorch, CUDA, the GPU, torch's threads and the threading variables.
+    static func environmentDifferences(_ a: RunResults, _ b: RunResults) -> [String] {
+        guard let x = a.environments.first, let y = b.environments.first else { return [] }
+        var out: [String] = []
+        func diff(_ name: String, _ p: String?, _ q: String?) { if p != q { out.append("\(name) \(p ?? "-") → \(q ?? "-")") } }
+        diff("torch", x.torch, y.torch)
+        diff("CUDA", x.cuda, y.cuda)
+        diff("GPU", x.gpus.first?.name, y.gpus.first?.name)
+        diff("threads", x.threads.map(String.init), y.threads.map(String.init))
+        let keys = Set((x.threadEnvironment ?? [:]).keys).union((y.threadEnvironment ?? [:]).keys).sorted()
+        for key in keys { diff(key, x.threadEnvironment?[key], y.threadEnvironment?[key]) }
+        diff("host", a.run.host.cpu + " × \(a.run.host.cores)", b.run.host.cpu + " × \(b.run.host.cores)")
+        return out
     }
 
     static func environments(_ a: CellResult, _ b: CellResult) -> String {
