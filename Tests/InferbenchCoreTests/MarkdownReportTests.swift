@@ -44,11 +44,16 @@ import Testing
         // bert-base has no GPU memory figures, only the worker's RSS.
         #expect(md.contains("| default/fp32 | 8 | FAILED (oom) | - | - | - | - | - | - | - |"))
         #expect(md.contains("| default/fp32 | 1 | 4.95 ±5.1% | 5.94 | 202.0 | no significant difference | 41 s | never | 2,048 | BEYOND tolerance (0.03) |"))
-        #expect(md.contains("- bert-base:seq=128 default/fp32/bs8\n  - FAILED (oom): CUDA out of memory, tried to allocate 2.00 GiB\n"))
-        #expect(md.contains("  - 2 graph break(s) (generic_jump); code between graphs runs in Python. Try --fullgraph to find them.\n"))
-        #expect(md.contains("  - 1 recompile(s); figures may include compile time."))
-        #expect(md.contains("  - outputs differ from eager fp32 beyond tolerance (max abs err 0.03, cosine 0.999100)."))
-        #expect(md.contains("  - [outliers] 3 of 500 iterations are statistical outliers; quiet the machine\n"))
+        // Warnings are grouped by kind, each naming the cells it affects.
+        #expect(
+            md.contains("- Failed or skipped (1 cell)\n  - bert-base:seq=128 default/fp32/bs8: FAILED (oom): CUDA out of memory, tried to allocate 2.00 GiB\n"))
+        #expect(
+            md.contains(
+                "- Graph breaks (1 cell)\n  - bert-base:seq=128 default/fp32/bs1: 2 graph break(s) (generic_jump); code between graphs runs in Python. Try --fullgraph to find them.\n"
+            ))
+        #expect(md.contains("  - bert-base:seq=128 default/fp32/bs1: 1 recompile(s); figures may include compile time."))
+        #expect(md.contains("  - bert-base:seq=128 default/fp32/bs1: outputs differ from eager fp32 beyond tolerance (max abs err 0.03, cosine 0.999100)."))
+        #expect(md.contains("- Outliers (1 cell)\n  - bert-base:seq=128 default/fp32/bs1: 3 of 500 iterations are statistical outliers; quiet the machine\n"))
     }
 
     @Test func findingsAndConclusionAreInPlainWords() {

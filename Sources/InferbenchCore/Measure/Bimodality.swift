@@ -15,7 +15,7 @@ public enum Bimodality {
     /// deviations apart and the upper centre at least `minRelativeGap` above the lower. Rare
     /// stalls are not bimodality: their cluster is too small. Nor is a very steady spread:
     /// 2.0009 against 2.0035 ms is many standard deviations apart, yet nothing a reader acts on.
-    public static func split(_ values: [Double], minFraction: Double = 0.05, separation: Double = 4, minRelativeGap: Double = 0.05) -> Split? {
+    public static func split(_ values: [Double], minFraction: Double = 0.05, separation: Double = 4, minRelativeGap: Double = 0.10) -> Split? {
         let logs = values.filter { $0 > 0 }.map { log($0) }.sorted()
         let n = logs.count
         guard n >= 40 else { return nil }

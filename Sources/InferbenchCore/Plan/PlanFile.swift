@@ -173,7 +173,9 @@ public struct PlanFile: Sendable {
             case .seed: plan.seed = try integer(value, key)
             case .repeats: plan.repeats = try integer(value, key)
             case .processes:
-                do { plan.processes = try ProcessCount(parsing: value.string ?? "") } catch { throw fail(value, key, "expected auto or a whole number from 1 to \(ProcessCount.most)") }
+                do { plan.processes = try ProcessCount(parsing: value.string ?? "") } catch {
+                    throw fail(value, key, "expected auto or a whole number from 1 to \(ProcessCount.most)")
+                }
             case .pin: plan.pin = try flag(value, key)
             case .threads: plan.threads = try integer(value, key)
             case .minTime: plan.stopping.minTime = try number(value, key)

@@ -225,7 +225,8 @@ extension BenchmarkRunner {
     /// How one process measured: its chunks, rounds and process record.
     func measurementInfo(_ m: CellMeasurement, pid: Int32?) -> MeasurementInfo {
         let chunkMedians = m.chunkMedians
-        var process = ProcessRecord(replicate: 1, status: .ok, chunks: m.chunkSizes.count, samples: m.samples.count, chunkMediansMS: chunkMedians.map { $0 / 1e6 })
+        var process = ProcessRecord(
+            replicate: 1, status: .ok, chunks: m.chunkSizes.count, samples: m.samples.count, chunkMediansMS: chunkMedians.map { $0 / 1e6 })
         process.pid = pid
         process.medianMS = Quickselect.median(m.samples.values.map(Double.init)) / 1e6
         if let h = CellMeasurement.chunkHalfWidth(chunkMedians) {

@@ -199,9 +199,13 @@ extension ReplicateMerge {
                     kind: .processFailed,
                     message: "rests on \(measured.count) of \(total) processes; " + why.joined(separator: "; ")))
         }
-        for o in outliers(merged).outliers {
+        let apart = outliers(merged).outliers
+        for o in apart {
             out.append(CellWarning(kind: .processOutlier, message: describe(o, of: total, all: merged.measurement?.processes ?? [])))
         }
+        // Pooled samples of a process apart from the others are bimodal by construction: the
+        // process warning names the cause.
+        if !apart.isEmpty { out.removeAll { $0.kind == .bimodal } }
         return out
     }
 
@@ -209,7 +213,8 @@ extension ReplicateMerge {
     static func describe(_ o: ProcessOutlier, of total: Int, all: [ProcessRecord]) -> String {
         let r = o.ratio
         let how = r > 1 ? String(format: "%.2f× slower", r) : String(format: "%.2f× faster", 1 / r)
-        let when = o.chunksBeyond == o.record.chunks ? "for its whole life (all \(o.record.chunks) chunks)" : "in \(o.chunksBeyond) of \(o.record.chunks) chunks"
+        let when =
+            o.chunksBeyond == o.record.chunks ? "for its whole life (all \(o.record.chunks) chunks)" : "in \(o.chunksBeyond) of \(o.record.chunks) chunks"
         var evidence: [String] = []
         if let s = o.record.state {
             if let n = s.involuntarySwitches { evidence.append("\(Format.count(Double(n))) involuntary context switches") }

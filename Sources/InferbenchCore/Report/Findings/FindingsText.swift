@@ -131,15 +131,44 @@ public struct FindingsText: Sendable {
     }
 
     /// What to check, grouped by cell (`mlp eager/fp32/bs1`), in the order cells ran.
-    public func warnings() -> [(cell: String, items: [String])] {
+    /// Warnings grouped by kind, each with the cells it affects ("cell: message"), the kinds in
+    /// order of first appearance: a reader sees "outliers in 12 cells" once, not 12 blocks.
+    public func warnings() -> [(heading: String, items: [String])] {
         var order: [String] = []
         var groups: [String: [String]] = [:]
         for w in findings.warnings {
-            let cell = "\(subject(w.model, w.environment)) \(w.label)"
-            if groups[cell] == nil { order.append(cell) }
-            groups[cell, default: []].append(warning(w.kind))
+            let key = Self.group(w.kind)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append("\(subject(w.model, w.environment)) \(w.label): \(warning(w.kind))")
         }
-        return order.map { ($0, groups[$0]!) }
+        return order.map { key in
+            let items = groups[key]!
+            let cells = Set(items.map { $0.prefix { $0 != ":" } }).count
+            return ("\(kindTitle(key)) (\(pick(cells == 1 ? "1 cell" : "\(cells) cells", "\(cells) 个单元")))", items)
+        }
+    }
+
+    /// The group a warning belongs to (its kind).
+    static func group(_ kind: Findings.Warning.Kind) -> String {
+        switch kind {
+        case .failed: return "failed"
+        case .cell(let kind, _): return kind
+        case .graphBreaks: return "graph_breaks"
+        case .recompiles: return "recompiles"
+        case .accuracy: return "accuracy"
+        }
+    }
+
+    func kindTitle(_ key: String) -> String {
+        let titles: [String: (String, String)] = [
+            "failed": ("Failed or skipped", "失败或跳过"), "outliers": ("Outliers", "离群值"), "bimodal": ("Bimodal latency", "双峰延迟"),
+            "few_samples": ("Few samples", "样本过少"), "target_ci_not_met": ("Interval wider than the target", "置信区间未达目标"),
+            "warmup_unstable": ("Warm-up never stabilised", "预热未稳定"), "accuracy": ("Accuracy", "精度"),
+            "verify_failed": ("Could not verify", "无法校验"), "graph_breaks": ("Graph breaks", "图中断"), "recompiles": ("Recompiles", "重新编译"),
+            "throttled": ("GPU throttled", "GPU 降频"), "process_outlier": ("A process ran apart from the others", "某进程与其他进程不一致"),
+            "process_failed": ("A process failed", "某进程失败"), "host_busy": ("Host busy with other work", "主机被其他任务占用"),
+        ]
+        return titles[key].map { pick($0.0, $0.1) } ?? key
     }
 
     func warning(_ kind: Findings.Warning.Kind) -> String {
@@ -147,8 +176,8 @@ public struct FindingsText: Sendable {
         case .failed(let kind, let message, let skipped):
             let state = skipped ? pick("skipped", "被跳过") : pick("FAILED", "失败")
             return pick("\(state) (\(kind)): \(message)", "\(state)(\(kind)):\(message)")
-        case .cell(let kind, let message):
-            return "[\(kind)] \(message)"
+        case .cell(_, let message):
+            return message
         case .graphBreaks(let n, let reasons):
             let why = reasons.isEmpty ? "" : " (\(reasons.prefix(2).joined(separator: "; ")))"
             return pick(

@@ -72,7 +72,7 @@ public enum HTMLReport {
             out += "<p>\(HTML.escape(t.noWarnings))</p>\n"
         } else {
             out +=
-                "<ul class=\"warnings\">\n" + warnings.map { "<li><strong>\(HTML.escape($0.cell))</strong>\n" + list($0.items) + "</li>\n" }.joined()
+                "<ul class=\"warnings\">\n" + warnings.map { "<li><strong>\(HTML.escape($0.heading))</strong>\n" + list($0.items) + "</li>\n" }.joined()
                 + "</ul>\n"
         }
         out += "</section>\n</main>\n</body>\n</html>\n"

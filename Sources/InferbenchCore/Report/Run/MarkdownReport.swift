@@ -42,7 +42,7 @@ public enum MarkdownReport {
             warnings.isEmpty
             ? "\(t.noWarnings)\n"
             : warnings.map { group in
-                "- \(escape(group.cell))\n" + group.items.map { "  - \(escape($0))\n" }.joined()
+                "- \(escape(group.heading))\n" + group.items.map { "  - \(escape($0))\n" }.joined()
             }.joined()
         return out
     }

@@ -76,4 +76,3 @@ enum ReportData {
         return "each cell measured in \(processes) \(noun); 95% CI is the median's, bootstrapped over processes and chunks (docs/methodology.md)"
     }
 }
-

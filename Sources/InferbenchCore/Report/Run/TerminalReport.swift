@@ -61,8 +61,14 @@ public enum TerminalReport {
         for cell in results.cells where cell.status != .ok {
             notes.append("\(cell.status.rawValue): \(name(cell)): \(cell.error.map { "\($0.kind): \($0.message)" } ?? "")")
         }
+        // Warnings by kind: how many cells each affects and the first two, the rest in the report.
+        for group in FindingsText(Findings(results), ReportText(.en)).warnings() where !group.heading.hasPrefix("Failed") {
+            let shown = group.items.prefix(2)
+            let more = group.items.count - shown.count
+            notes.append(
+                "warning: \(group.heading): " + shown.joined(separator: " | ") + (more > 0 ? " | … and \(more) more in report.md" : ""))
+        }
         for cell in results.cells {
-            for w in cell.warnings { notes.append("warning: \(name(cell)): \(w.message)") }
             if let cs = cell.coldStart, cell.variant.compile != .eager, cell.status == .ok {
                 let be =
                     cs.breakevenIterations.map { "pays back after \(Int($0)) calls" }
