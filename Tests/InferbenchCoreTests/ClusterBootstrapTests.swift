@@ -48,7 +48,7 @@ struct ClusteredLatency {
         let trials = 200
         for t in 0..<trials {
             let data = model.draw(&rng)
-            let estimate = ClusterBootstrap.median(data, resamples: 300, seed: UInt64(t))!
+            let estimate = ClusterBootstrap.median(data, resamples: 200, seed: UInt64(t))!
             if estimate.lower <= model.base && model.base <= estimate.upper { clusterCovers += 1 }
             let iteration = Statistics.quantileInterval(sorted: data.pooled.sorted(), quantile: 0.5)
             if iteration.lower <= model.base && model.base <= iteration.upper { iterationCovers += 1 }
@@ -70,8 +70,8 @@ struct ClusteredLatency {
             let offsets = (0..<model.processes).map { _ in model.processSigma * rng.normal() }
             let slow = model.draw(&rng, scale: trueRatio, offsets: offsets)
             let fast = model.draw(&rng, offsets: offsets)
-            let paired = ClusterBootstrap.ratio(slow, over: fast, paired: true, resamples: 300, seed: UInt64(t))!
-            let unpaired = ClusterBootstrap.ratio(slow, over: fast, paired: false, resamples: 300, seed: UInt64(t))!
+            let paired = ClusterBootstrap.ratio(slow, over: fast, paired: true, resamples: 200, seed: UInt64(t))!
+            let unpaired = ClusterBootstrap.ratio(slow, over: fast, paired: false, resamples: 200, seed: UInt64(t))!
             if paired.lower <= trueRatio && trueRatio <= paired.upper { covers += 1 }
             if paired.upper - paired.lower < unpaired.upper - unpaired.lower { narrower += 1 }
         }

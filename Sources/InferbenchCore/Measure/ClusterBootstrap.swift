@@ -53,7 +53,7 @@ public enum ClusterBootstrap {
             pick { p, c in buffer[0].append(contentsOf: data.processes[p][c]) }
             return Quickselect.median(buffer[0])
         }
-        return interval(estimate, spread)
+        return interval(estimate, spread.gated(heterogeneous(data.processes.map { $0.map(Quickselect.median) })))
     }
 
     /// `numerator`'s median over `denominator`'s, with a 95% interval. With `paired`, process
@@ -78,6 +78,7 @@ public enum ClusterBootstrap {
                 }
                 return log(Quickselect.median(buffer[0]) / Quickselect.median(buffer[1]))
             }
+            .gated(heterogeneous(zip(x, y).map { a, b in zip(a, b).map { log(Quickselect.median($0) / Quickselect.median($1)) } }))
         } else {
             guard let a = logSpread(numerator, resamples: resamples, seed: seed),
                 let b = logSpread(denominator, resamples: resamples, seed: seed &+ 1)
@@ -96,6 +97,30 @@ public enum ClusterBootstrap {
             pick { p, c in buffer[0].append(contentsOf: data.processes[p][c]) }
             return log(Quickselect.median(buffer[0]))
         }
+        .gated(heterogeneous(data.processes.map { $0.map { log(Quickselect.median($0)) } }))
+    }
+
+    /// Whether processes differ beyond their own chunk-to-chunk noise: Cochran's Q over the
+    /// processes' chunk-statistic means, against χ²(P−1) at 95%. Only then does the interval
+    /// take the few-processes t quantile; otherwise two processes that agree within sampling
+    /// noise would get t(1) = 12.7 and an interval ten times too wide.
+    static func heterogeneous(_ chunkStatistics: [[Double]]) -> Bool {
+        let groups = chunkStatistics.filter { !$0.isEmpty }
+        guard groups.count >= 2 else { return false }
+        guard groups.allSatisfy({ $0.count >= 2 }) else { return true }
+        let means = groups.map { $0.reduce(0, +) / Double($0.count) }
+        let variances = zip(groups, means).map { g, m in g.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(g.count - 1) / Double(g.count) }
+        guard variances.allSatisfy({ $0 > 0 }) else { return Set(means).count > 1 }
+        let weights = variances.map { 1 / $0 }
+        let pooled = zip(means, weights).reduce(0) { $0 + $1.0 * $1.1 } / weights.reduce(0, +)
+        let q = zip(means, weights).reduce(0) { $0 + $1.1 * ($1.0 - pooled) * ($1.0 - pooled) }
+        return q > chiSquare95(df: Double(groups.count - 1))
+    }
+
+    /// The 95th percentile of χ² with `df` degrees of freedom (Wilson–Hilferty).
+    static func chiSquare95(df k: Double) -> Double {
+        let a = 2 / (9 * k)
+        return k * pow(1 - a + 1.6449 * a.squareRoot(), 3)
     }
 
     /// Between- and within-process variance of a statistic, with the clusters behind each.
@@ -104,17 +129,27 @@ public enum ClusterBootstrap {
         var within: Double
         var processes: Int
         var chunks: Int
+        /// The processes differ beyond their chunk noise (see ``heterogeneous(_:)``).
+        var heterogeneous = true
+
+        func gated(_ heterogeneous: Bool) -> Spread {
+            var s = self
+            s.heterogeneous = heterogeneous
+            return s
+        }
 
         static func + (a: Spread, b: Spread) -> Spread {
             // Independent sides: variances add; the degrees of freedom follow the weaker side.
-            Spread(between: a.between + b.between, within: a.within + b.within, processes: min(a.processes, b.processes), chunks: min(a.chunks, b.chunks))
+            Spread(
+                between: a.between + b.between, within: a.within + b.within, processes: min(a.processes, b.processes), chunks: min(a.chunks, b.chunks),
+                heterogeneous: a.heterogeneous || b.heterogeneous)
         }
 
         /// Satterthwaite's degrees of freedom for the sum of the two components.
         var degreesOfFreedom: Double {
             let b = between * Double(processes) / Double(max(processes - 1, 1))
             let withinDF = Double(max(chunks - processes, 1))
-            guard processes > 1 else { return withinDF }
+            guard processes > 1, heterogeneous else { return withinDF }
             let denominator = b * b / Double(processes - 1) + within * within / withinDF
             return denominator > 0 ? (b + within) * (b + within) / denominator : .infinity
         }

@@ -76,6 +76,8 @@ public struct Findings: Sendable, Equatable {
         public var series: Series
         /// `peak_allocated` (GPU) when both cells have it, else the worker's RSS.
         public var gpu: Bool
+        /// The figures are `peak_reserved` (both cells have it), which includes CUDA-graph pools.
+        public var reserved = false
         public var figures: [PerBatch<Figure>]
     }
 
@@ -225,12 +227,17 @@ public struct Findings: Sendable, Equatable {
             }
             let pairs = cells.compactMap { cell in Derived.baseline(for: cell, in: ok).map { (cell, $0) } }
             let gpu = !pairs.isEmpty && pairs.allSatisfy { $0.memoryMB?.peakAllocated != nil && $1.memoryMB?.peakAllocated != nil }
+            // Reserved, not allocated, sizes a GPU: CUDA-graph pools (reduce-overhead) and the
+            // allocator's slack show only there.
+            let reserved = gpu && pairs.allSatisfy { $0.memoryMB?.peakReserved != nil && $1.memoryMB?.peakReserved != nil }
             let figures: [PerBatch<MemoryOverhead.Figure>] = pairs.compactMap { cell, base in
-                let pick: (CellResult) -> Double? = { gpu ? $0.memoryMB?.peakAllocated : $0.memoryMB?.workerRSS }
+                let pick: (CellResult) -> Double? = {
+                    reserved ? $0.memoryMB?.peakReserved : gpu ? $0.memoryMB?.peakAllocated : $0.memoryMB?.workerRSS
+                }
                 guard let v = pick(cell), let e = pick(base) else { return nil }
                 return PerBatch(batch: cell.variant.batchSize, value: .init(eagerMB: e, variantMB: v))
             }
-            if !figures.isEmpty { memory.append(MemoryOverhead(series: series, gpu: gpu, figures: figures)) }
+            if !figures.isEmpty { memory.append(MemoryOverhead(series: series, gpu: gpu, reserved: reserved, figures: figures)) }
         }
         return (cold, memory)
     }

@@ -105,7 +105,10 @@ public struct FindingsText: Sendable {
     }
 
     func memory(_ m: Findings.MemoryOverhead) -> String {
-        let what = m.gpu ? pick("peak GPU memory", "GPU 峰值显存") : pick("worker RSS", "工作进程 RSS")
+        let what =
+            m.reserved
+            ? pick("peak reserved GPU memory (CUDA-graph pools included)", "GPU 峰值预留显存(含 CUDA 图内存池)")
+            : m.gpu ? pick("peak GPU memory", "GPU 峰值显存") : pick("worker RSS", "工作进程 RSS")
         let items = m.figures.map { f -> String in
             let delta = f.value.variantMB - f.value.eagerMB
             // Under 0.05 MB reads as no change, not "+0.0 MB (+0%)"; a share under 1% keeps a
@@ -118,7 +121,8 @@ public struct FindingsText: Sendable {
                 let share = pct.flatMap { abs($0) < 0.1 ? nil : String(format: abs($0) < 1 ? " (%+.1f%%)" : " (%+.0f%%)", $0) } ?? ""
                 change = "\(delta >= 0 ? "+" : "-")\(Format.megabytes(abs(delta))) MB\(share)"
             }
-            return pick("\(change) at batch \(f.batch)", "批大小 \(f.batch) 时 \(change)")
+            let raw = "\(Format.megabytes(f.value.eagerMB)) → \(Format.megabytes(f.value.variantMB)) MB"
+            return pick("\(change) at batch \(f.batch) (\(raw))", "批大小 \(f.batch) 时 \(change)(\(raw))")
         }
         return pick("\(subject(m.series)): \(what) over eager: \(list(items)).", "\(subject(m.series)):相对 eager 的\(what):\(list(items))。")
     }
