@@ -33,7 +33,8 @@ public struct LoadProgress: Sendable {
     public mutating func apply(_ event: LoadTest.Event, telemetry: ((Double, Double) -> Timeline)?) -> [Record] {
         switch event {
         case .started(let offline):
-            results.load?.offlineThroughputPerS = offline
+            results.load?.offlineThroughputPerS = offline?.perS
+            results.load?.offline = offline
             return [.run(results)]
         case .stepStarted(let index, var step):
             step.partial = true
