@@ -205,6 +205,15 @@ import Testing
         #expect(md.contains("batching efficiency (capacity ÷ offline) 0–3%"))
     }
 
+    /// Without a search, the share of the offline rate the busiest step reached, with its range
+    /// (left out when it rounds to the share).
+    @Test func withoutASearchTheBatcherReachedAShareOfOffline() throws {
+        let offline = try #require(OfflineThroughput(rounds: [480, 490, 500, 510, 520], roundSeconds: 1))
+        let t = ReportText(.en)
+        #expect(t.loadOffline(offline, efficiency: nil, reached: 300).hasSuffix("; the batcher reached 60% (58–62%) of it."))
+        #expect(t.loadOffline(offline, efficiency: nil, reached: 5).hasSuffix("; the batcher reached 1% of it."))
+    }
+
     /// `--offline` alone with rounds: the estimate and its interval on one line.
     @Test func offlineRoundsAloneAreOneLine() {
         let text = LoadReport.render([], load: results.load)

@@ -122,26 +122,30 @@ extension ReportText {
             } ?? ""
         let rounds = offline.roundsPerS.count
         var share = ""
+        // The estimate and its range, the range left out when it rounds to the estimate.
+        func figure(_ estimate: Double?, _ lower: Double, _ upper: Double?) -> String {
+            let range = Self.percentRange(lower, upper)
+            guard let estimate else { return range }
+            let point = Self.percent(estimate)
+            return range == point ? point : pick("\(point) (\(range))", "\(point)(\(range))")
+        }
         if let efficiency {
-            let range = Self.percentRange(efficiency.lower, efficiency.upper)
-            share =
-                efficiency.estimate.map {
-                    pick("; batching efficiency (capacity ÷ offline) \(Self.percent($0)) (\(range))", ";批处理效率(容量 ÷ 离线)\(Self.percent($0))(\(range))")
-                } ?? pick("; batching efficiency (capacity ÷ offline) \(range)", ";批处理效率(容量 ÷ 离线)\(range)")
+            let value = figure(efficiency.estimate, efficiency.lower, efficiency.upper)
+            share = pick("; batching efficiency (capacity ÷ offline) \(value)", ";批处理效率(容量 ÷ 离线)\(value)")
         } else if let reached, reached > 0 {
-            let range = Self.percentRange(reached / offline.range.upper, reached / offline.range.lower)
-            share = pick(
-                "; the batcher reached \(Self.percent(reached / offline.perS)) of it (\(range))", ";批处理器达到其 \(Self.percent(reached / offline.perS))(\(range))")
+            let value = figure(reached / offline.perS, reached / offline.range.upper, reached / offline.range.lower)
+            share = pick("; the batcher reached \(value) of it", ";批处理器达到其 \(value)")
         }
         return pick(
             "Offline throughput (all samples available, back to back at the largest batch, \(rounds) round(s)): \(Format.qps(offline.perS)) samples/s\(ci)\(share).",
             "离线吞吐量(所有样本就绪,以最大批大小连续执行,\(rounds) 轮):\(Format.qps(offline.perS)) 样本/秒\(ci)\(share)。")
     }
     static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", 100 * fraction) }
-    /// `62–85%`, or `at least 62%` without an upper end.
+    /// `62–85%`; `62%` when both ends round alike; `≥ 62%` without an upper end.
     static func percentRange(_ lower: Double, _ upper: Double?) -> String {
         guard let upper else { return String(format: "≥ %.0f%%", 100 * lower) }
-        return String(format: "%.0f–%.0f%%", 100 * lower, 100 * upper)
+        let (lo, hi) = (percent(lower), percent(upper))
+        return lo == hi ? lo : String(format: "%.0f–%.0f%%", 100 * lower, 100 * upper)
     }
     func loadOffline(_ offline: Double, reached: Double?) -> String {
         let share =
