@@ -56,6 +56,8 @@ import Testing
         }
         #expect(last.run.status == .incomplete && last.telemetry == nil)
         #expect(last.loadTests.map(\.partial) == [nil, nil, true])
+        // The search's answer so far: 200/s passed, 400/s failed.
+        #expect(last.load?.capacity == Capacity(lowerQPS: 200, upperQPS: 400) && last.load?.bestQPS == 200)
         #expect(abs((last.load?.offlineThroughputPerS ?? 0) - 500) < 1e-9 && last.load?.offline?.roundsPerS == [500, 500])
     }
 

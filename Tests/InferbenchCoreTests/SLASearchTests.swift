@@ -217,6 +217,7 @@ import Testing
         #expect(run.outcome.steps.map { $0.slaMet == true } == [true, true, false, true, false, true, false])
         // (1012.5 - 975) / 975 = 3.8% is within the 5% tolerance: the bracket is the answer.
         #expect(run.outcome.capacity == Capacity(lowerQPS: 975, upperQPS: 1012.5))
+        #expect(Capacity(steps: run.outcome.steps) == run.outcome.capacity)
         #expect(run.outcome.capacity.kind == .interval && run.outcome.best == 975)
         #expect(run.outcome.steps.allSatisfy { $0.sla?.repeatOf == nil })
     }
@@ -282,6 +283,10 @@ import Testing
         #expect(steps.map { $0.slaMet == true } == [true, false, true, true, true, true, true, false])
         #expect(steps[0].sla?.close == true && steps[6].sla?.close == true && steps[2].sla?.close == nil)
         #expect(run.outcome.capacity == Capacity(lowerQPS: 984.375, upperQPS: 1017.1875))
+        // The steps say the same: a rate passes only when all its runs did.
+        #expect(Capacity(steps: steps) == run.outcome.capacity)
+        #expect(Capacity(steps: Array(steps.prefix(2))) == Capacity(lowerQPS: nil, upperQPS: 1050))
+        #expect(Capacity(steps: []).kind == .unknown)
     }
 
     @Test func aCloseRateThatPassesTwicePasses() async {

@@ -70,6 +70,20 @@ public struct Capacity: Codable, Sendable, Equatable {
         confidence = rule.confidence
     }
 
+    /// The capacity the judged steps of a search bracket: a rate passes when every run of it
+    /// passed. What the search itself returns, and, for a test killed half-way, its answer so
+    /// far. Steps without a verdict or a target are left out.
+    public init(steps: [LoadTestResult], rule: SLARule = .p99) {
+        var verdicts: [Double: Bool] = [:]
+        for s in steps {
+            guard let met = s.slaMet, let rate = s.targetQPS, s.partial != true else { continue }
+            verdicts[rate] = (verdicts[rate] ?? true) && met
+        }
+        let lower = verdicts.filter(\.value).keys.max()
+        let upper = verdicts.filter { !$0.value && $0.key > (lower ?? 0) }.keys.min()
+        self.init(lowerQPS: lower, upperQPS: upper, rule: rule)
+    }
+
     public enum Kind: Sendable, Equatable {
         /// Between a pass and a fail: [lower, upper].
         case interval
