@@ -17,14 +17,20 @@ struct Load: AsyncParsableCommand {
     var concurrency: String?
     @Option(name: .long, help: "Ramp FROM:TO:DURATION in requests per second, e.g. 0:500:30s.")
     var ramp: String?
-    @Flag(name: .long, help: "Search for the highest Poisson rate whose P99 stays under --sla-p99.")
+    @Flag(
+        name: .long,
+        help: "Search for the highest Poisson rate whose P99 stays under --sla-p99 at 99% confidence; the answer is an interval (highest pass, lowest fail).")
     var findMaxQps = false
     @Option(name: .long, help: "P99 latency bound in milliseconds for --find-max-qps.")
     var slaP99: Double?
-    @Flag(name: .long, help: "Also measure offline throughput (all samples available, max batch, back to back).")
+    @Flag(name: .long, help: "Also measure offline throughput (all samples available, max batch, back to back; 5 rounds, with an interval).")
     var offline = false
 
-    @Option(name: .long, help: "Duration of each step: 30s, 10m, 2h or seconds (default 30s; for --find-max-qps, at least 10 s and 1000 requests a step).")
+    @Option(
+        name: .long,
+        help:
+            "Duration of each step: 30s, 10m, 2h or seconds (default 30s; for --find-max-qps, at least 10 s and 1000 requests a step, and never under the 459 requests the SLA rule needs)."
+    )
     var duration: String?
     @Option(name: .long, help: "Window for per-window figures in long runs.")
     var window: String = "10s"

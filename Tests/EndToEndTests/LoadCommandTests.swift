@@ -127,11 +127,45 @@ import Testing
                 "--max-batch", "1", "--quiet", "--no-telemetry", "--out", out.path,
             ], timeout: 300)
         #expect(r.status == 0, "stderr: \(r.stderr)")
-        #expect(r.stdout.contains("Highest rate with P99"))
-        let tests = try #require(try CLI.results(in: out)["load_tests"] as? [[String: Any]])
+        #expect(r.stdout.contains("requests/s at P99 ≤ 20 ms (conservative, 99% confidence)"), "\(r.stdout)")
+        let results = try CLI.results(in: out)
+        let tests = try #require(results["load_tests"] as? [[String: Any]])
         #expect(tests.count >= 3)
         let passing = tests.filter { $0["sla_met"] as? Bool == true }.compactMap { $0["target_qps"] as? Double }
         #expect(!passing.isEmpty && passing.max()! < 250)
+        // Every step carries the rule's figures; a step that passed had enough requests for it.
+        for step in tests {
+            let sla = try #require(step["sla"] as? [String: Any])
+            let (n, k) = (sla["requests"] as? Int ?? 0, sla["over"] as? Int ?? -1)
+            #expect(n == step["sent"] as? Int && k >= 0 && k <= n)
+            if step["sla_met"] as? Bool == true {
+                #expect(n >= 459 && k <= sla["allowed_over"] as? Int ?? -1 && (sla["p99_bound_ms"] as? Double ?? 99) <= 20)
+            }
+        }
+        // The answer is an interval: the highest rate that passed every run, the lowest that failed above it.
+        let load = try #require(results["load"] as? [String: Any])
+        let capacity = try #require(load["capacity"] as? [String: Any])
+        let lower = try #require(capacity["lower_qps"] as? Double)
+        let upper = try #require(capacity["upper_qps"] as? Double)
+        #expect(lower < upper && lower == load["best_qps"] as? Double)
+        let rates = { (met: Bool) in tests.filter { ($0["sla_met"] as? Bool) == met }.compactMap { $0["target_qps"] as? Double } }
+        #expect(rates(false).contains(upper) && !rates(false).contains(lower) && rates(true).contains(lower))
+        // A rate run twice passes only if both runs did.
+        for step in tests {
+            guard let first = (step["sla"] as? [String: Any])?["repeat_of"] as? Int else { continue }
+            #expect(tests[first]["target_qps"] as? Double == step["target_qps"] as? Double)
+            #expect((tests[first]["sla"] as? [String: Any])?["close"] as? Bool == true)
+        }
+        // Offline in five rounds with an interval, and batching efficiency carrying both.
+        let offline = try #require(load["offline"] as? [String: Any])
+        #expect((offline["rounds_per_s"] as? [Double])?.count == 5)
+        let ci = try #require(offline["ci95"] as? [Double])
+        #expect(ci.count == 2 && ci[0] > 0 && ci[0] <= ci[1])
+        let efficiency = try #require(load["batching_efficiency"] as? [String: Any])
+        let (lo, hi) = (efficiency["lower"] as? Double ?? -1, efficiency["upper"] as? Double ?? -1)
+        #expect(abs(lo - lower / ci[1]) < 1e-9 && abs(hi - upper / ci[0]) < 1e-9)
+        let md = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
+        #expect(md.contains("| p99 bound ms | over SLA | goodput/s | SLA |") && md.contains("batching efficiency (capacity ÷ offline)"))
     }
 
     @Test func badLoadFlagsAreRejected() throws {

@@ -43,13 +43,14 @@ import Testing
         let batcher = DynamicBatcher(workers: [worker], maxBatch: 1, maxDelay: 0, clock: clock)
         let collector = OutcomeCollector()
         let start = 1000.0
-        let offsets = (0..<300).map { Double($0) * 0.001 }
+        let offsets = (0..<500).map { Double($0) * 0.001 }
         let rule = SLASearch(slaP99MS: 10).earlyStop(planned: offsets.count)
+        #expect(rule.allowed == 0)
         let done = Flag()
         let result = await withTaskGroup(of: LoadGenerator.Sent?.self) { group in
             group.addTask {
                 let sent = await LoadGenerator.openLoop(
-                    batcher, offsets: offsets, duration: 0.3, start: start, collector: collector, earlyStop: rule, clock: clock)
+                    batcher, offsets: offsets, duration: 0.5, start: start, collector: collector, earlyStop: rule, clock: clock)
                 done.raise()
                 return sent
             }
@@ -67,7 +68,8 @@ import Testing
             for await case let s? in group { sent = s }
             return sent
         }
-        // Every request fails, so the check after request 100 finds over 3 (1% of 300) misses.
+        // Every request fails, so the check after request 100 finds more misses than the rule
+        // allows of 500 (none: 500 requests pass only with none over the SLA).
         #expect(result?.outcomes.count == 100)
         #expect(result?.outcomes.allSatisfy { $0.status == .failed } == true)
         #expect(abs((result?.duration ?? 0) - 0.099) < 1e-9)
@@ -80,11 +82,11 @@ import Testing
         let collector = OutcomeCollector()
         let start = 1000.0
         // All due at once: no sleeping, and every check finds nothing over the SLA.
-        let offsets = [Double](repeating: 0, count: 250)
+        let offsets = [Double](repeating: 0, count: 500)
         let rule = SLASearch(slaP99MS: 10).earlyStop(planned: offsets.count)
         let result = await LoadGenerator.openLoop(
             batcher, offsets: offsets, duration: 1, start: start, collector: collector, earlyStop: rule, clock: clock)
-        #expect(result.outcomes.count == 250)
+        #expect(result.outcomes.count == 500)
         #expect(result.late == 0)
         #expect(result.duration == 1)
     }

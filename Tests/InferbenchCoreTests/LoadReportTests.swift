@@ -17,8 +17,12 @@ import Testing
             #expect(count("<\(tag)>", in: html) + count("<\(tag) ", in: html) == count("</\(tag)>", in: html), "unbalanced <\(tag)>")
         }
         #expect(html.contains("<h1>Load test report: resnet50</h1>"))
-        #expect(html.contains("Highest Poisson rate whose P99 stayed within 15 ms: 300.0 requests/s (3 step(s) tried)."))
-        #expect(html.contains("the batcher reached 60% of it"))
+        #expect(
+            html.contains(
+                "Capacity 300.0–400.0 requests/s at P99 ≤ 15 ms (conservative, 99% confidence): 300.0/s passed in every run, 400.0/s failed (3 step(s) run)."
+            ))
+        #expect(html.contains("499.8 samples/s (95% interval 480.5–519.8); batching efficiency (capacity ÷ offline) 60% (58–83%)."))
+        #expect(html.contains("<th>p99 bound ms</th><th>over SLA</th><th>goodput/s</th>") || html.contains(">p99 bound ms</th>"))
         #expect(html.contains("resnet50, default/fp16, 1 worker(s) behind a dynamic batcher: batches of up to 8"))
         // Step 2 failed the SLA: its row is marked, its warning listed.
         #expect(html.contains("<tr class=\"failed\"><td class=\"num\">2</td><td>poisson 400.0 qps</td>"))
@@ -107,10 +111,19 @@ import Testing
     @Test func markdownAndChineseSayTheSame() {
         let md = MarkdownReport.render(results)
         #expect(md.hasPrefix("# Load test report: resnet50\n"))
-        #expect(md.contains("| 3 | poisson 300.0 qps | 300.0 | 300.0 | 1200 | 1200 | 0 | 0 | 5.00 | 11.0 | 13.0 | 1.00 / 0.400 / 4.00 | 4.0 | pass |"))
+        #expect(
+            md.contains(
+                "| 3 | poisson 300.0 qps | 300.0 | 300.0 | 1200 | 1200 | 0 | 0 | 5.00 | 11.0 | 13.0 | 1.00 / 0.400 / 4.00 | 4.0 | 12.5 | 1/1200 (≤4) | 299.8 | pass |"
+            ))
+        #expect(
+            md.contains(
+                "| 2 | poisson 400.0 qps | 400.0 | 320.0 | 1600 | 1280 | 24 | 0 | 70.0 | 260 | 290 | 1.00 / 0.400 / 4.00 | 4.0 | - | 420/1600 (≤7) | 295.0 | FAIL |"
+            ))
+        #expect(md.contains("P(X ≤ k | n, 1%) must be at most 1%, which needs n ≥ 459"))
         #expect(md.contains("- #2 poisson 400.0 qps\n  - 24 requests were rejected"))
         let zh = HTMLReport.render(results, language: .zh)
-        #expect(zh.contains("负载测试报告") && zh.contains("P99 不超过 15 毫秒的最高泊松速率") && zh.contains("提供"))
+        #expect(zh.contains("负载测试报告") && zh.contains("容量 300.0–400.0 请求/秒(P99 ≤ 15 毫秒,保守判定,99% 置信度)") && zh.contains("提供"))
+        #expect(zh.contains("批处理效率(容量 ÷ 离线)60%(58–83%)"))
     }
 
     @Test func aCutShortStepIsSaidToBe() {
@@ -126,6 +139,86 @@ import Testing
             ))
         #expect(md.contains("| 3 | poisson 300.0 qps (cut short) |"))
         #expect(LoadTimelineChart.render(cut, ReportText(.en))?.contains(">3 · 300.0/s ✓ …</text>") == true)
+    }
+
+    /// Results written before capacity intervals, offline rounds and the rule's figures read as
+    /// they did: the highest rate that passed, one offline figure, no rule columns.
+    @Test func resultsWrittenBeforeTheIntervalReadAsBefore() {
+        var old = results
+        old.load?.capacity = nil
+        old.load?.offline = nil
+        old.load?.batchingEfficiency = nil
+        old.load?.offlineThroughputPerS = 500
+        for i in old.loadTests.indices { old.loadTests[i].sla = nil }
+        let md = MarkdownReport.render(old)
+        #expect(md.contains("Highest Poisson rate whose P99 stayed within 15 ms: 300.0 requests/s (3 step(s) tried)."))
+        #expect(md.contains("the batcher reached 60% of it") && !md.contains("p99 bound") && !md.contains("n ≥ 459"))
+        #expect(md.contains("| 3 | poisson 300.0 qps | 300.0 | 300.0 | 1200 | 1200 | 0 | 0 | 5.00 | 11.0 | 13.0 | 1.00 / 0.400 / 4.00 | 4.0 | pass |"))
+        let text = TerminalReport.summary(old)
+        #expect(text.contains("Highest rate with P99 ≤ 15.0 ms: 300.0 requests/s.") && !text.contains("goodput"))
+    }
+
+    /// A repeat is named in the steps table, a close pass marked; the conclusion counts repeats.
+    @Test func repeatsAndClosePassesAreMarked() {
+        var r = results
+        var first = r.loadTests[2]
+        first.sla?.close = true
+        var again = first
+        again.sla?.close = nil
+        again.sla?.repeatOf = 2
+        again.slaMet = false
+        r.loadTests = [r.loadTests[0], r.loadTests[1], first, again]
+        r.load?.capacity = Capacity(lowerQPS: 200, upperQPS: 300)
+        let md = MarkdownReport.render(r)
+        #expect(md.contains("| 3 | poisson 300.0 qps | 300.0 |") && md.contains("| 299.8 | pass (close) |"))
+        #expect(md.contains("| 4 | poisson 300.0 qps (repeat of #3) | 300.0 |") && md.contains("| 299.8 | FAIL |"))
+        #expect(
+            md.contains(
+                "Capacity 200.0–300.0 requests/s at P99 ≤ 15 ms (conservative, 99% confidence): 200.0/s passed in every run, 300.0/s failed (4 step(s) run, 1 of them repeats near the SLA)."
+            ))
+        let text = LoadReport.render(r.loadTests, load: r.load)
+        #expect(text.contains("poisson 300.0 qps (repeat)") && text.contains("pass (close)"))
+        #expect(LoadTimelineChart.shortLabel(again, ReportText(.en)) == "300.0/s ✗ ↻")
+        // A step stopped early is allowed a share of what it planned.
+        let early = LoadTestResult.SLAFigures(requests: 100, over: 4, planned: 1000, allowedOver: 2, p99BoundMS: 17, goodputPerS: 96)
+        #expect(ReportText.overSLA(early) == "4/100 (≤2/1000)")
+        #expect(ReportText.overSLA(.init(requests: 1000, over: 4, allowedOver: 2, p99BoundMS: 99, goodputPerS: 99.6)) == "4/1000 (≤2)")
+        #expect(ReportText.overSLA(.init(requests: 300, over: 0, allowedOver: nil, p99BoundMS: nil, goodputPerS: 30)) == "0/300 (<459)")
+    }
+
+    /// Nothing failed within the search: "at least"; even the lowest rate failed: "below".
+    @Test func anOpenCapacitySaysWhichEndIsMissing() throws {
+        var r = results
+        let offline = try #require(r.load?.offline)
+        r.load?.capacity = Capacity(lowerQPS: 7174, upperQPS: nil)
+        r.load?.batchingEfficiency = BatchingEfficiency(capacity: Capacity(lowerQPS: 7174, upperQPS: nil), offline: offline)
+        var md = MarkdownReport.render(r)
+        #expect(md.contains("Capacity at least 7,174 requests/s at P99 ≤ 15 ms (conservative, 99% confidence): no rate tried failed"))
+        #expect(md.contains("batching efficiency (capacity ÷ offline) 1435% (≥ 1380%)"))
+        r.load?.capacity = Capacity(lowerQPS: nil, upperQPS: 12.5)
+        r.load?.bestQPS = nil
+        r.load?.batchingEfficiency = BatchingEfficiency(capacity: Capacity(lowerQPS: nil, upperQPS: 12.5), offline: offline)
+        md = MarkdownReport.render(r)
+        #expect(
+            md.contains(
+                "Even the lowest rate tried, 12.5 requests/s, failed P99 ≤ 15 ms (conservative, 99% confidence) (3 step(s) run): the capacity is below it."))
+        #expect(md.contains("batching efficiency (capacity ÷ offline) 0–3%"))
+    }
+
+    /// Without a search, the share of the offline rate the busiest step reached, with its range
+    /// (left out when it rounds to the share).
+    @Test func withoutASearchTheBatcherReachedAShareOfOffline() throws {
+        let offline = try #require(OfflineThroughput(rounds: [480, 490, 500, 510, 520], roundSeconds: 1))
+        let t = ReportText(.en)
+        #expect(t.loadOffline(offline, efficiency: nil, reached: 300).hasSuffix("; the batcher reached 60% (58–62%) of it."))
+        #expect(t.loadOffline(offline, efficiency: nil, reached: 5).hasSuffix("; the batcher reached 1% of it."))
+    }
+
+    /// `--offline` alone with rounds: the estimate and its interval on one line.
+    @Test func offlineRoundsAloneAreOneLine() {
+        let text = LoadReport.render([], load: results.load)
+        #expect(
+            text == "Offline throughput (all samples available, back to back at the largest batch, 5 round(s)): 499.8 samples/s (95% interval 480.5–519.8).\n")
     }
 
     /// `--offline` alone: its figure, no empty steps table.

@@ -91,6 +91,9 @@ import Testing
         results.loadTests[1].stoppedEarly = true
         results.loadTests[2].partial = true
         results.loadTests[2].rampQPS = [0, 300]
+        results.loadTests[0].sla?.close = true
+        results.loadTests[1].sla?.repeatOf = 0
+        results.loadTests[1].sla?.planned = 2000
         results.telemetry?.devices = [TelemetryDevice(index: 0, name: "NVIDIA H100", uuid: "GPU-1", memoryTotalMB: 81_559, powerLimitW: 700)]
         let load = try JSONSerialization.jsonObject(with: RunResults.encoder().encode(results))
         #expect(check(load, schema, "$") == [])

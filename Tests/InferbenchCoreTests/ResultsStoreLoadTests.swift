@@ -26,10 +26,12 @@ import Testing
         start.loadTests = []
         start.load?.bestQPS = nil
         start.load?.offlineThroughputPerS = nil
+        start.load?.offline = nil
+        start.load?.capacity = nil
         start.run.finishedAt = nil
         var progress = LoadProgress(results: start)
         let samples: (Double, Double) -> Timeline = { _, _ in LoadFixture.timeline() }
-        var records = progress.apply(.started(offlineThroughput: 500), telemetry: samples)
+        var records = progress.apply(.started(offline: OfflineThroughput(rounds: [500, 500], roundSeconds: 1)), telemetry: samples)
         for i in 0..<3 {
             var planned = LoadTestResult(scenario: full.loadTests[i].scenario)
             planned.targetQPS = full.loadTests[i].targetQPS
@@ -54,7 +56,9 @@ import Testing
         }
         #expect(last.run.status == .incomplete && last.telemetry == nil)
         #expect(last.loadTests.map(\.partial) == [nil, nil, true])
-        #expect(last.load?.offlineThroughputPerS == 500)
+        // The search's answer so far: 200/s passed, 400/s failed.
+        #expect(last.load?.capacity == Capacity(lowerQPS: 200, upperQPS: 400) && last.load?.bestQPS == 200)
+        #expect(abs((last.load?.offlineThroughputPerS ?? 0) - 500) < 1e-9 && last.load?.offline?.roundsPerS == [500, 500])
     }
 
     @Test func aLoadTestKilledHalfWayReadsBackIncompleteWithItsWindows() throws {

@@ -33,7 +33,8 @@ public struct LoadProgress: Sendable {
     public mutating func apply(_ event: LoadTest.Event, telemetry: ((Double, Double) -> Timeline)?) -> [Record] {
         switch event {
         case .started(let offline):
-            results.load?.offlineThroughputPerS = offline
+            results.load?.offlineThroughputPerS = offline?.perS
+            results.load?.offline = offline
             return [.run(results)]
         case .stepStarted(let index, var step):
             step.partial = true
@@ -48,6 +49,12 @@ public struct LoadProgress: Sendable {
             return [.window(runID: results.run.id, step: step, window, telemetry: samples)]
         case .stepFinished(let index, let step):
             results.loadTests = Array(results.loadTests.prefix(index)) + [step]
+            // A search's answer so far, so that a test killed half-way still says it.
+            if step.slaMet != nil, results.load?.slaP99MS != nil {
+                let capacity = Capacity(steps: results.loadTests)
+                results.load?.capacity = capacity
+                results.load?.bestQPS = capacity.lowerQPS
+            }
             return [.run(results)]
         }
     }

@@ -43,7 +43,7 @@ public struct LoadTest: Sendable {
     /// What a load test reports while it runs.
     public enum Event: Sendable {
         /// The replicas are up; the offline throughput when it was asked for.
-        case started(offlineThroughput: Double?)
+        case started(offline: OfflineThroughput?)
         /// Step `index` begins: its scenario, target and `phase_start`, no figures yet.
         case stepStarted(index: Int, LoadTestResult)
         /// A window of step `index` closed. Provisional: the step's final windows replace it
@@ -72,12 +72,21 @@ public struct LoadTest: Sendable {
     }
 
     public struct Outcome: Sendable {
-        public var steps: [LoadTestResult]
-        public var offlineThroughput: Double?
-        public var bestQPS: Double?
-        public var restarts: Int
-        public var workerDeaths: [String]
+        public var steps: [LoadTestResult] = []
+        /// The offline rounds, when asked for (and before a search).
+        public var offline: OfflineThroughput?
+        /// `--find-max-qps`: what the search bracketed.
+        public var capacity: Capacity?
+        public var restarts = 0
+        public var workerDeaths: [String] = []
+
+        public init() {}
     }
+
+    /// Rounds of the offline measurement, and how long each runs back to back (at least one
+    /// batch): five rounds give an interval on the rate, not one figure.
+    public var offlineRounds = 5
+    public var offlineRoundSeconds = 1.0
 
     /// Starts the replicas, runs the scenario, stops the replicas. Throws only when a replica
     /// could not start. Cancelled while replicas start, it starts no more and runs no step.
@@ -88,7 +97,7 @@ public struct LoadTest: Sendable {
             for r in replicas { await r.shutdown() }
             throw error
         }
-        var outcome = Outcome(steps: [], offlineThroughput: nil, bestQPS: nil, restarts: 0, workerDeaths: [])
+        var outcome = Outcome()
         if !Task.isCancelled { outcome = await serve(replicas, sizes: sizes) }
         for r in replicas { await r.shutdown() }
         return outcome
@@ -119,12 +128,14 @@ public struct LoadTest: Sendable {
             for r in replicas { if let pid = await r.processID { pids.append(pid) } }
             telemetry.setWatchedPIDs(pids)
         }
-        var outcome = Outcome(steps: [], offlineThroughput: nil, bestQPS: nil, restarts: 0, workerDeaths: [])
+        var outcome = Outcome()
         if offline || scenario == .offlineOnly || isSearch {
-            progress("offline: back-to-back throughput at batch \(maxBatch) on \(replicas.count) replica(s)")
-            outcome.offlineThroughput = await offlineThroughput(replicas)
+            progress(
+                "offline: back-to-back throughput at batch \(maxBatch) on \(replicas.count) replica(s), \(offlineRounds) rounds of \(Format.trimmed(offlineRoundSeconds)) s"
+            )
+            outcome.offline = await offlineThroughput(replicas)
         }
-        events(.started(offlineThroughput: outcome.offlineThroughput))
+        events(.started(offline: outcome.offline))
         let batcher = DynamicBatcher(workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, batchSizes: sizes)
         switch scenario {
         case .offlineOnly:
@@ -156,12 +167,14 @@ public struct LoadTest: Sendable {
                 outcome.steps.append(step)
             }
         case .findMaxQPS(let search):
-            let start = (outcome.offlineThroughput ?? 100) * 0.5
+            let start = (outcome.offline?.perS ?? 100) * 0.5
             var index = 0
-            let found = await search.run(start: start) { qps in
-                let duration = search.duration(for: qps)
-                let offsets = ArrivalSchedule.poisson(qps: qps, seed: UInt64(seed) &+ UInt64(qps * 1000)).offsets(duration: duration)
-                progress("find-max-qps: poisson \(Format.rate(qps)) qps for \(Int(duration.rounded())) s (\(offsets.count) requests)")
+            let found = await search.run(start: start) { qps, repeatOf in
+                // A repeat runs the same rate on other arrivals.
+                let stepSeed = UInt64(seed) &+ UInt64(qps * 1000) &+ (repeatOf == nil ? 0 : 0x9E37_79B9)
+                let (duration, offsets) = search.schedule(qps: qps, seed: stepSeed)
+                let again = repeatOf.map { " again (close to the SLA at step \($0 + 1))" } ?? ""
+                progress("find-max-qps: poisson \(Format.rate(qps)) qps\(again) for \(Int(duration.rounded())) s (\(offsets.count) requests)")
                 let planned = offsets.count
                 let scenario = "poisson \(Format.rate(qps)) qps"
                 var announced = LoadTestResult(scenario: scenario)
@@ -172,7 +185,8 @@ public struct LoadTest: Sendable {
                 }
                 var step = finish(sent, scenario: scenario, target: qps, concurrency: nil)
                 step.stoppedEarly = sent.outcomes.count < planned
-                step.slaMet = search.passes(step)
+                step.sla = search.figures(sent.outcomes, duration: sent.duration, planned: planned)
+                search.judge(&step, repeatOf: repeatOf)
                 events(.stepFinished(index: index, step))
                 index += 1
                 // Let the queue drain before the next step so steps do not bleed into each other.
@@ -180,7 +194,7 @@ public struct LoadTest: Sendable {
                 return step
             }
             outcome.steps = found.steps
-            outcome.bestQPS = found.best
+            outcome.capacity = found.capacity
         }
         outcome.restarts = await batcher.restarts
         outcome.workerDeaths = await batcher.workerDeaths
@@ -261,15 +275,18 @@ public struct LoadTest: Sendable {
         return step
     }
 
-    func offlineThroughput(_ replicas: [WorkerReplica]) async -> Double? {
-        let maxBatch = self.maxBatch
-        let rates = await withTaskGroup(of: Double?.self) { group in
-            for r in replicas { group.addTask { try? await r.offlineThroughput(batchSize: maxBatch, seconds: 3) } }
-            var out: [Double] = []
-            for await rate in group { if let rate { out.append(rate) } }
+    /// The offline rounds: every replica back to back at the largest batch, all at once, in
+    /// `offlineRounds` rounds; each round's rate sums the replicas'. Nil when none measured.
+    func offlineThroughput(_ replicas: [WorkerReplica]) async -> OfflineThroughput? {
+        let (maxBatch, rounds, seconds) = (self.maxBatch, offlineRounds, offlineRoundSeconds)
+        let perReplica = await withTaskGroup(of: [Double]?.self) { group in
+            for r in replicas { group.addTask { try? await r.offlineRounds(batchSize: maxBatch, rounds: rounds, seconds: seconds) } }
+            var out: [[Double]] = []
+            for await rates in group { if let rates { out.append(rates) } }
             return out
         }
-        return rates.isEmpty ? nil : rates.reduce(0, +)
+        let sums = (0..<rounds).map { i in perReplica.reduce(0) { $0 + ($1.indices.contains(i) ? $1[i] : 0) } }
+        return OfflineThroughput(rounds: sums, roundSeconds: seconds)
     }
 }
 

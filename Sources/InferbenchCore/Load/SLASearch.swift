@@ -1,35 +1,92 @@
 import Foundation
 
-/// The search for the highest Poisson rate whose P99 stays under an SLA.
+/// The search for the highest Poisson rate whose P99 stays under an SLA, answered as an
+/// interval.
 ///
 /// The rule, stated in the report: each step runs at least `minDuration` seconds and
-/// `minQueries` requests (whichever is longer, capped at `maxDuration`); a step passes when
-/// its P99 is within the SLA, it dropped nothing, errors are under 1% and it achieved at least
-/// 95% of the target rate. A step stops early, as failed, once more than 1% of its planned
-/// requests have already exceeded the SLA (its P99 cannot come back under it) — the idea of
-/// MLPerf LoadGen's early stopping. The search brackets the rate between the best pass and
-/// the lowest fail and halves the bracket until it is within `tolerance` of the pass.
+/// `minQueries` requests (whichever is longer, capped at `maxDuration`), and never fewer than
+/// the 459 requests without which the SLA rule cannot pass. A step passes when the SLA rule
+/// (``SLARule``: at 99% confidence, at most 1% of its requests exceed the SLA) holds, it
+/// dropped nothing, errors are under 1% and it achieved at least 95% of the target rate. A step
+/// stops early, as failed, once more of its planned requests have exceeded the SLA than the rule
+/// allows (it cannot pass any more) — MLPerf LoadGen's early stopping.
+///
+/// A pass whose conservative P99 comes within `closeMargin` of the SLA is run once more, with
+/// other arrivals; a rate passes only when all its runs pass. (A failed step is not repeated:
+/// a second run could not make its rate pass.) The search brackets the rate between the best
+/// pass and the lowest fail and halves the bracket until it is within `tolerance` of the pass;
+/// the answer is that bracket, ``Capacity``.
 public struct SLASearch: Sendable, Equatable {
     public var slaP99MS: Double
+    public var rule = SLARule.p99
     public var minDuration: Double = 10
     public var maxDuration: Double = 60
     public var minQueries = 1000
     public var tolerance = 0.05
+    /// Rates tried at most; repeats of close steps come on top.
     public var maxSteps = 10
+    /// A pass whose conservative P99 is at least (1 − this) × the SLA is close: run again.
+    public var closeMargin = 0.10
+    public var repeatsCloseSteps = true
 
     public init(slaP99MS: Double) { self.slaP99MS = slaP99MS }
 
+    /// How long a step at `qps` runs: `minQueries` requests within [`minDuration`,
+    /// `maxDuration`], but long enough for the rule's minimum whatever the cap.
     public func duration(for qps: Double) -> Double {
-        min(maxDuration, max(minDuration, Double(minQueries) / max(qps, 1e-9)))
+        let qps = max(qps, 1e-9)
+        let planned = min(maxDuration, max(minDuration, Double(minQueries) / qps))
+        return max(planned, Double(rule.minimumRequests) / qps)
+    }
+
+    /// The arrivals of a step at `qps`: Poisson over ``duration(for:)``, lengthened until there
+    /// are at least the rule's minimum of them (a Poisson draw can fall short of its mean).
+    public func schedule(qps: Double, seed: UInt64) -> (duration: Double, offsets: [Double]) {
+        let arrivals = ArrivalSchedule.poisson(qps: qps, seed: seed)
+        var duration = self.duration(for: qps)
+        var offsets = arrivals.offsets(duration: duration)
+        let minimum = rule.minimumRequests
+        while offsets.count < minimum && qps > 0 {
+            duration *= 1.1
+            offsets = arrivals.offsets(duration: duration)
+        }
+        return (duration, offsets)
+    }
+
+    /// A finished step's figures under the rule, from all its requests (`duration`: how long
+    /// they were sent, for goodput). `planned`: the requests a step stopped early would have
+    /// sent; the rule's allowance is of those.
+    public func figures(_ outcomes: [RequestOutcome], duration: Double, planned: Int? = nil) -> LoadTestResult.SLAFigures {
+        let latencies = outcomes.map { $0.status == .ok ? ($0.completed - $0.scheduled) * 1000 : Double.infinity }
+        let over = latencies.filter { $0 > slaP99MS }.count
+        let planned = planned.flatMap { $0 > latencies.count ? $0 : nil }
+        return LoadTestResult.SLAFigures(
+            requests: latencies.count, over: over, planned: planned, allowedOver: rule.allowedOver(planned ?? latencies.count),
+            p99BoundMS: rule.bound(latencies, planned: planned), goodputPerS: duration > 0 ? Double(latencies.count - over) / duration : 0)
     }
 
     public func passes(_ step: LoadTestResult) -> Bool {
-        guard let p99 = step.latencyMS?.p99, let target = step.targetQPS, step.sent > 0 else { return false }
-        return p99 <= slaP99MS && step.dropped == 0 && Double(step.errors) < 0.01 * Double(step.sent)
-            && step.achievedQPS >= 0.95 * target && step.stoppedEarly != true
+        guard let sla = step.sla, let allowed = sla.allowedOver, let target = step.targetQPS, step.sent > 0 else { return false }
+        return sla.over <= allowed && step.dropped == 0 && Double(step.errors) < 0.01 * Double(step.sent) && step.achievedQPS >= 0.95 * target
+            && step.stoppedEarly != true
     }
 
-    /// Whether a running step has already failed: over 1% of `planned` requests beyond the SLA.
+    /// A pass whose conservative P99 came within `closeMargin` of the SLA.
+    public func isClose(_ step: LoadTestResult) -> Bool {
+        guard passes(step), let bound = step.sla?.p99BoundMS else { return false }
+        return bound >= (1 - closeMargin) * slaP99MS
+    }
+
+    /// Sets a step's verdict from its `sla` figures: `sla_met`, and `close` and `repeat_of`.
+    public func judge(_ step: inout LoadTestResult, repeatOf: Int?) {
+        step.slaMet = passes(step)
+        let close = isClose(step)
+        step.sla?.close = close ? true : nil
+        step.sla?.repeatOf = repeatOf
+    }
+
+    /// Whether a running step has already failed: more of its `planned` requests beyond the SLA
+    /// than the rule allows.
     /// Scans all of `outcomes`; a running step should keep an ``EarlyStop`` instead.
     public func failedEarly(_ outcomes: [RequestOutcome], planned: Int) -> Bool {
         var rule = earlyStop(planned: planned)
@@ -38,7 +95,7 @@ public struct SLASearch: Sendable, Equatable {
     }
 
     /// The early-stopping rule for a step of `planned` requests, with nothing counted yet.
-    public func earlyStop(planned: Int) -> EarlyStop { EarlyStop(slaP99MS: slaP99MS, planned: planned) }
+    public func earlyStop(planned: Int) -> EarlyStop { EarlyStop(slaP99MS: slaP99MS, planned: planned, rule: rule) }
 
     /// The early-stopping rule of one running step, kept as a running count: each outcome is
     /// read once, when it is recorded. A request counts against the step when it failed, was
@@ -46,13 +103,17 @@ public struct SLASearch: Sendable, Equatable {
     public struct EarlyStop: Sendable, Equatable {
         public let slaP99MS: Double
         public let planned: Int
+        /// The most of the planned requests that may exceed the SLA; nil when the step is too
+        /// short to pass at all (then it runs to its end, for its figures).
+        public let allowed: Int?
         /// Outcomes recorded so far, and how many of them count against the step.
         public private(set) var recorded = 0
         public private(set) var over = 0
 
-        public init(slaP99MS: Double, planned: Int) {
+        public init(slaP99MS: Double, planned: Int, rule: SLARule = .p99) {
             self.slaP99MS = slaP99MS
             self.planned = planned
+            allowed = rule.allowedOver(planned)
         }
 
         public mutating func record(_ outcomes: some Sequence<RequestOutcome>) {
@@ -62,26 +123,44 @@ public struct SLASearch: Sendable, Equatable {
             }
         }
 
-        /// Over 1% of the planned requests are already beyond the SLA: the step's P99 cannot
-        /// come back under it.
-        public var failed: Bool { Double(over) > 0.01 * Double(planned) }
+        /// More of the planned requests are already beyond the SLA than the rule allows: the
+        /// step cannot pass any more.
+        public var failed: Bool { allowed.map { over > $0 } ?? false }
     }
 
-    /// Runs the search; `step(qps)` runs one step. `start` is a first guess of capacity.
-    public func run(start: Double, step: (Double) async -> LoadTestResult) async -> (best: Double?, steps: [LoadTestResult]) {
+    /// What a search found: every step it ran, in order, and the capacity they bracket.
+    public struct Outcome: Sendable {
+        public var steps: [LoadTestResult]
+        public var capacity: Capacity
+        /// The highest rate whose every run passed.
+        public var best: Double? { capacity.lowerQPS }
+    }
+
+    /// Runs the search; `step(qps, repeatOf)` runs one step (`repeatOf`: the index among the
+    /// steps so far of the run it repeats, nil for a first run). `start` is a first guess of
+    /// capacity. A step that ends with the task cancelled is kept but decides nothing.
+    public func run(start: Double, step: (Double, Int?) async -> LoadTestResult) async -> Outcome {
         var steps: [LoadTestResult] = []
         var low: Double? = nil
         var high: Double? = nil
         var rate = max(start, 1)
+        func attempt(_ repeatOf: Int?) async -> Bool {
+            var result = await step(rate, repeatOf)
+            judge(&result, repeatOf: repeatOf)
+            steps.append(result)
+            return result.slaMet == true
+        }
         for _ in 0..<maxSteps {
             if Task.isCancelled { break }
-            var result = await step(rate)
-            result.slaMet = passes(result)
-            steps.append(result)
-            if result.slaMet == true { low = max(low ?? 0, rate) } else { high = min(high ?? .infinity, rate) }
+            var passed = await attempt(nil)
+            if passed && repeatsCloseSteps && steps.last?.sla?.close == true && !Task.isCancelled {
+                passed = await attempt(steps.count - 1)
+            }
+            if Task.isCancelled { break }
+            if passed { low = max(low ?? 0, rate) } else { high = min(high ?? .infinity, rate) }
             switch (low, high) {
             case (let l?, let h?):
-                if (h - l) / l <= tolerance { return (l, steps) }
+                if (h - l) / l <= tolerance { return Outcome(steps: steps, capacity: Capacity(lowerQPS: l, upperQPS: h, rule: rule)) }
                 rate = (l + h) / 2
             case (let l?, nil): rate = l * 2
             case (nil, let h?): rate = h / 2
@@ -89,6 +168,6 @@ public struct SLASearch: Sendable, Equatable {
             }
             if rate < 0.5 { break }
         }
-        return (low, steps)
+        return Outcome(steps: steps, capacity: Capacity(lowerQPS: low, upperQPS: high, rule: rule))
     }
 }

@@ -50,14 +50,19 @@ public actor WorkerReplica: BatchWorker {
 
     public var processID: Int32? { get async { await worker?.processID } }
 
-    /// Back-to-back throughput at `batchSize` on this worker: the offline scenario.
-    public func offlineThroughput(batchSize: Int, seconds: Double) async throws(WorkerError) -> Double {
+    /// Back-to-back throughput at `batchSize` on this worker, the offline scenario, in `rounds`
+    /// rounds of about `seconds` each (at least one batch): samples per second of each round.
+    public func offlineRounds(batchSize: Int, rounds: Int, seconds: Double) async throws(WorkerError) -> [Double] {
         guard let worker else { throw .failure(.exited(status: "not started", stderrTail: "")) }
         let probe = try await worker.measureThroughput(batchSize: batchSize, iterations: 3)
         let per = Double(probe.totalNS) / 1e9 / 3
-        let iterations = max(3, Int(seconds / max(per, 1e-6)))
-        let chunk = try await worker.measureThroughput(batchSize: batchSize, iterations: iterations)
-        return Double(batchSize * chunk.iterations) / (Double(chunk.totalNS) / 1e9)
+        let iterations = max(1, Int(seconds / max(per, 1e-6)))
+        var rates: [Double] = []
+        for _ in 0..<max(1, rounds) {
+            let chunk = try await worker.measureThroughput(batchSize: batchSize, iterations: iterations)
+            rates.append(Double(batchSize * chunk.iterations) / (Double(chunk.totalNS) / 1e9))
+        }
+        return rates
     }
 
     public func shutdown() async {

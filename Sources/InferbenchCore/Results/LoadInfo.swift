@@ -2,8 +2,9 @@ import Foundation
 
 /// What a load test served and how: the `load` object of results.json.
 ///
-/// Written when the test starts; `offline_throughput_per_s` and `best_qps` are added as they
-/// are measured, so a test killed half-way still says what it was testing.
+/// Written when the test starts; `offline_throughput_per_s` (with `offline`), `best_qps`,
+/// `capacity` and `batching_efficiency` are added as they are measured, so a test killed
+/// half-way still says what it was testing.
 public struct LoadInfo: Codable, Sendable, Equatable {
     /// The model as given (`resnet50`, `synthetic:median_ms=5`).
     public var model: String
@@ -21,7 +22,14 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// Back-to-back throughput at the largest batch, all replicas together (samples/s).
     public var offlineThroughputPerS: Double?
     /// The highest rate whose P99 stayed under the SLA (`--find-max-qps`); absent when none did.
+    /// The same as `capacity.lower_qps`.
     public var bestQPS: Double?
+    /// The offline rounds and their interval; `offline_throughput_per_s` is their estimate.
+    public var offline: OfflineThroughput?
+    /// `--find-max-qps`: the capacity as an interval (``Capacity``).
+    public var capacity: Capacity?
+    /// Capacity ÷ offline throughput, with both intervals carried through.
+    public var batchingEfficiency: BatchingEfficiency?
 
     public init(
         model: String, variant: Variant, workers: Int, maxBatch: Int, maxDelayMS: Double, maxQueue: Int, windowS: Double, slaP99MS: Double? = nil
@@ -45,5 +53,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case slaP99MS = "sla_p99_ms"
         case offlineThroughputPerS = "offline_throughput_per_s"
         case bestQPS = "best_qps"
+        case offline, capacity
+        case batchingEfficiency = "batching_efficiency"
     }
 }

@@ -422,6 +422,8 @@ public struct LoadTestResult: Codable, Sendable {
     public var telemetry: TelemetryAggregate?
     public var slaMet: Bool?
     public var stoppedEarly: Bool?
+    /// `--find-max-qps`: the step's figures under the SLA rule (Load/Capacity.swift).
+    public var sla: SLAFigures?
     public var warnings: [CellWarning] = []
     public var phaseStart: Double?
     public var phaseEnd: Double?
@@ -435,7 +437,7 @@ public struct LoadTestResult: Codable, Sendable {
     public init(scenario: String) { self.scenario = scenario }
 
     enum CodingKeys: String, CodingKey {
-        case scenario, concurrency, sent, completed, late, dropped, errors, windows, telemetry, warnings
+        case scenario, concurrency, sent, completed, late, dropped, errors, windows, telemetry, warnings, sla
         case targetQPS = "target_qps"
         case achievedQPS = "achieved_qps"
         case latencyMS = "latency_ms"

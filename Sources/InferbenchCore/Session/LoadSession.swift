@@ -47,14 +47,19 @@ public final class LoadSession: Sendable {
         case .failure(let error):
             // Nothing was measured; a stop that came while replicas started is not a failure.
             guard stopSwitch.reason != nil else { throw error }
-            outcome = LoadTest.Outcome(steps: [], offlineThroughput: nil, bestQPS: nil, restarts: 0, workerDeaths: [])
+            outcome = LoadTest.Outcome()
         }
         var results = live.results
         results.run.finishedAt = Date()
         results.run.status = stopSwitch.reason == nil ? .complete : .incomplete
         results.loadTests = outcome.steps
-        results.load?.offlineThroughputPerS = outcome.offlineThroughput
-        results.load?.bestQPS = outcome.bestQPS
+        results.load?.offlineThroughputPerS = outcome.offline?.perS
+        results.load?.offline = outcome.offline
+        results.load?.bestQPS = outcome.capacity?.lowerQPS
+        results.load?.capacity = outcome.capacity
+        if let capacity = outcome.capacity, let offline = outcome.offline {
+            results.load?.batchingEfficiency = BatchingEfficiency(capacity: capacity, offline: offline)
+        }
         results.telemetry = sampler?.snapshot()
         return (finish(results), outcome)
     }

@@ -201,7 +201,8 @@ enum LoadTimelineChart {
         }
     }
 
-    /// What distinguishes a step in a few characters: `120/s ✓`, `c=8`, `0→500/s`.
+    /// What distinguishes a step in a few characters: `120/s ✓`, `c=8`, `0→500/s`; `120/s ✗ ↻`
+    /// for a repeat of a close pass.
     static func shortLabel(_ step: LoadTestResult, _ t: ReportText) -> String {
         var text: String
         if let ramp = step.rampQPS, ramp.count == 2 {
@@ -214,6 +215,7 @@ enum LoadTimelineChart {
             text = step.scenario
         }
         if let met = step.slaMet { text += met ? " ✓" : " ✗" }
+        if step.sla?.repeatOf != nil { text += " ↻" }
         if step.partial == true { text += " …" }
         return text
     }

@@ -1,34 +1,66 @@
 /// The terminal table of load-test steps.
 public enum LoadReport {
+    /// The steps of a load test and what its `load` object concluded: the capacity interval,
+    /// the offline rounds and batching efficiency.
+    public static func render(_ steps: [LoadTestResult], load: LoadInfo?) -> String {
+        render(steps, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS, load: load)
+    }
+
+    /// Results written before capacity intervals and offline rounds: one figure each.
     public static func render(_ steps: [LoadTestResult], offline: Double? = nil, best: Double? = nil, sla: Double? = nil) -> String {
+        render(steps, offline: offline, best: best, sla: sla, load: nil)
+    }
+
+    static func render(_ steps: [LoadTestResult], offline: Double?, best: Double?, sla: Double?, load: LoadInfo?) -> String {
+        let t = ReportText(.en)
         // `--offline` alone ran no step: its one figure, without an empty table.
+        if steps.isEmpty, let rounds = load?.offline { return t.loadOffline(rounds, efficiency: nil, reached: nil) + "\n" }
         if steps.isEmpty, let offline {
             return "Offline throughput (all samples available, back to back at max batch): \(Format.rate(offline)) samples/s.\n"
         }
-        var table = TextTable(
-            headers: [
-                "scenario", "target/s", "achieved/s", "sent", "ok", "late", "dropped", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue", "ipc",
-                "compute", "batch", "SLA",
-            ],
-            leftAligned: [0, 16])
+        let rule = steps.contains { $0.sla != nil }
+        var headers = [
+            "scenario", "target/s", "achieved/s", "sent", "ok", "late", "dropped", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue", "ipc",
+            "compute", "batch",
+        ]
+        if rule { headers += ["p99 bound", "over SLA", "goodput/s"] }
+        headers.append("SLA")
+        var table = TextTable(headers: headers, leftAligned: [0, headers.count - 1])
         for s in steps {
             let l = s.latencyMS
             let b = s.breakdownMS
-            table.rows.append([
-                s.scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed), String(s.late),
-                String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p90), Format.ms(l?.p99), Format.ms(l?.max),
-                Format.ms(b?.queue), Format.ms(b?.transport), Format.ms(b?.compute), s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
-                s.slaMet.map { $0 ? "pass" : (s.stoppedEarly == true ? "FAIL (early)" : "FAIL") } ?? "",
-            ])
+            var row = [
+                s.scenario + (s.sla?.repeatOf != nil ? " (repeat)" : ""), Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent),
+                String(s.completed), String(s.late), String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p90), Format.ms(l?.p99),
+                Format.ms(l?.max), Format.ms(b?.queue), Format.ms(b?.transport), Format.ms(b?.compute),
+                s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
+            ]
+            if rule {
+                row += [Format.ms(s.sla?.p99BoundMS), s.sla.map(ReportText.overSLA) ?? "-", s.sla.map { Format.rate($0.goodputPerS) } ?? "-"]
+            }
+            row.append(LoadReportData.verdict(s, t))
+            table.rows.append(row)
         }
         var out = table.render()
         out += "\nLatency counts from each request's scheduled time (open loop) or send time (closed loop); queue, ipc and compute are means in ms.\n"
-        if let sla {
+        if rule {
             out +=
-                best.map { String(format: "Highest rate with P99 ≤ %.1f ms: %@ requests/s.\n", sla, Format.rate($0)) }
-                ?? String(format: "No rate tried kept P99 ≤ %.1f ms.\n", sla)
+                TextTable.hanging(
+                    "SLA rule: a step passes when, at 99% confidence, at most 1% of its requests exceed the SLA (k of n over, failures and drops included, with P(X ≤ k | n, 1%) ≤ 1%; n ≥ 459). p99 bound: the latency at the rank the rule allows; over SLA: k/n (≤ the most allowed; ≤a/m: a of the m planned, for a step stopped early); goodput: requests/s within the SLA. A pass within 10% of the SLA is run again (repeat) and its rate must pass both runs."
+                ) + "\n"
         }
-        if let offline {
+        if let sla {
+            if let capacity = load?.capacity {
+                out += TextTable.hanging(t.loadCapacity(capacity, sla: sla, steps: steps)) + "\n"
+            } else {
+                out +=
+                    best.map { String(format: "Highest rate with P99 ≤ %.1f ms: %@ requests/s.\n", sla, Format.rate($0)) }
+                    ?? String(format: "No rate tried kept P99 ≤ %.1f ms.\n", sla)
+            }
+        }
+        if let rounds = load?.offline {
+            out += TextTable.hanging(t.loadOffline(rounds, efficiency: load?.batchingEfficiency, reached: best ?? steps.map(\.achievedQPS).max())) + "\n"
+        } else if let offline {
             out += "Offline throughput (all samples available, back to back at max batch): \(Format.rate(offline)) samples/s"
             if let peak = (best ?? steps.map(\.achievedQPS).max()), offline > 0 {
                 out += String(format: "; the batcher reached %.0f%% of it", 100 * peak / offline)

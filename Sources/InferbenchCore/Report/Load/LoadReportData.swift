@@ -6,46 +6,70 @@ enum LoadReportData {
         results.load.map { "\(t.loadTitle): \($0.model)" } ?? t.loadTitle
     }
 
-    /// One row per step, in the order they ran; SLA failures are marked as failed rows.
+    /// One row per step, in the order they ran; SLA failures are marked as failed rows. Steps of
+    /// an SLA search add the rule's figures: the conservative P99, k/n over the SLA, goodput.
     static func steps(_ results: RunResults, _ t: ReportText) -> ReportTable {
-        var table = ReportTable(
-            headers: [
-                t.stepColumn, t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.droppedColumn, t.errorsColumn,
-                t.p50Column, t.p99Column, t.maxColumn, t.breakdownColumn, t.batchColumn, t.slaColumn,
-            ],
-            rows: [], numeric: Set([0] + Array(2...12)))
+        let rule = results.loadTests.contains { $0.sla != nil }
+        var headers = [
+            t.stepColumn, t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.droppedColumn, t.errorsColumn,
+            t.p50Column, t.p99Column, t.maxColumn, t.breakdownColumn, t.batchColumn,
+        ]
+        if rule { headers += [t.p99BoundColumn, t.overSLAColumn, t.goodputColumn] }
+        headers.append(t.slaColumn)
+        var table = ReportTable(headers: headers, rows: [], numeric: Set([0] + Array(2...12) + (rule ? [13, 15] : [])))
         for (i, s) in results.loadTests.enumerated() {
             let l = s.latencyMS
             let b = s.breakdownMS
-            var sla = ""
-            if let met = s.slaMet { sla = met ? t.slaPass : (s.stoppedEarly == true ? t.slaFailEarly : t.slaFail) }
             if s.slaMet == false { table.failed.insert(i) }
-            table.rows.append([
-                String(i + 1), s.scenario + (s.partial == true ? " (\(t.partialStep))" : ""), Format.rate(s.targetQPS), Format.rate(s.achievedQPS),
-                String(s.sent), String(s.completed), String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p99),
-                Format.ms(l?.max), b.map { "\(Format.ms($0.queue)) / \(Format.ms($0.transport)) / \(Format.ms($0.compute))" } ?? "-",
-                s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-", sla,
-            ])
+            var scenario = s.scenario + (s.partial == true ? " (\(t.partialStep))" : "")
+            if let again = s.sla?.repeatOf { scenario += " (\(t.repeatOf(again)))" }
+            var row = [
+                String(i + 1), scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed),
+                String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p99), Format.ms(l?.max),
+                b.map { "\(Format.ms($0.queue)) / \(Format.ms($0.transport)) / \(Format.ms($0.compute))" } ?? "-",
+                s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
+            ]
+            if rule {
+                row += [Format.ms(s.sla?.p99BoundMS), s.sla.map(ReportText.overSLA) ?? "-", s.sla.map { Format.rate($0.goodputPerS) } ?? "-"]
+            }
+            row.append(verdict(s, t))
+            table.rows.append(row)
         }
         return table
     }
 
-    /// The closing paragraph: the highest rate under the SLA, or what each step achieved;
-    /// the offline ceiling; whether the test was cut short; the warnings to read.
+    /// pass, pass (close), FAIL, FAIL (early); empty outside an SLA search.
+    static func verdict(_ s: LoadTestResult, _ t: ReportText) -> String {
+        guard let met = s.slaMet else { return "" }
+        if !met { return s.stoppedEarly == true ? t.slaFailEarly : t.slaFail }
+        return s.sla?.close == true && s.sla?.repeatOf == nil ? "\(t.slaPass) (\(t.slaClose))" : t.slaPass
+    }
+
+    /// The closing paragraph: the capacity interval under the SLA (or, for results written
+    /// before it, the highest rate that passed), or what each step achieved; the offline
+    /// ceiling and batching efficiency; whether the test was cut short; the warnings to read.
     static func conclusion(_ results: RunResults, _ t: ReportText) -> String {
         let steps = results.loadTests
         var sentences: [String] = []
         let finished = steps.filter { $0.partial != true }
-        if let sla = results.load?.slaP99MS {
-            sentences.append(results.load?.bestQPS.map { t.loadBest($0, sla: sla, steps: steps.count) } ?? t.loadNoPass(sla: sla, steps: steps.count))
+        let load = results.load
+        if let sla = load?.slaP99MS {
+            if let capacity = load?.capacity {
+                sentences.append(t.loadCapacity(capacity, sla: sla, steps: steps))
+            } else {
+                sentences.append(load?.bestQPS.map { t.loadBest($0, sla: sla, steps: steps.count) } ?? t.loadNoPass(sla: sla, steps: steps.count))
+            }
         } else if finished.count <= 3 {
             sentences += finished.map(t.loadStepSummary)
         } else if let top = finished.max(by: { $0.achievedQPS < $1.achievedQPS }) {
             sentences.append(t.loadStepSummary(top))
         }
         if steps.isEmpty { sentences.append(t.loadNoSteps) }
-        if let offline = results.load?.offlineThroughputPerS, offline > 0 {
-            sentences.append(t.loadOffline(offline, reached: results.load?.bestQPS ?? finished.map(\.achievedQPS).max()))
+        let reached = load?.bestQPS ?? finished.map(\.achievedQPS).max()
+        if let offline = load?.offline {
+            sentences.append(t.loadOffline(offline, efficiency: load?.batchingEfficiency, reached: reached))
+        } else if let offline = load?.offlineThroughputPerS, offline > 0 {
+            sentences.append(t.loadOffline(offline, reached: reached))
         }
         if let i = steps.firstIndex(where: { $0.partial == true }) {
             sentences.append(t.loadCutShort(steps[i], index: i))
@@ -56,9 +80,16 @@ enum LoadReportData {
         return sentences.joined(separator: t.language == .en ? " " : "")
     }
 
-    /// How to read the steps table (and what FAIL (early) means, when a step has it).
+    /// How to read the steps table (the SLA rule, in a search; what FAIL (early) means, when a
+    /// step has it).
     static func howToRead(_ results: RunResults, _ t: ReportText) -> String {
-        t.loadHowToRead + (results.loadTests.contains { $0.stoppedEarly == true } ? (t.language == .en ? " " : "") + t.loadEarlyNote : "")
+        let space = t.language == .en ? " " : ""
+        var out = t.loadHowToRead
+        if results.loadTests.contains(where: { $0.sla != nil }) {
+            out += space + t.loadRuleNote(confidence: results.load?.capacity?.confidence ?? SLARule.p99.confidence)
+        }
+        if results.loadTests.contains(where: { $0.stoppedEarly == true }) { out += space + t.loadEarlyNote }
+        return out
     }
 
     /// Each step's warnings, under its number and scenario.

@@ -5,8 +5,7 @@ public enum TerminalReport {
     /// What `run` or `load` prints at the end: the cell table, or for a load test its steps.
     public static func summary(_ results: RunResults) -> String {
         guard results.kind == .load else { return render(results) }
-        let load = results.load
-        return LoadReport.render(results.loadTests, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS)
+        return LoadReport.render(results.loadTests, load: results.load)
     }
 
     public static func render(_ results: RunResults) -> String {

@@ -22,8 +22,15 @@ extension ReportText {
     }
     var loadEarlyNote: String {
         pick(
-            "FAIL (early): the step was stopped once over 1% of its requests had exceeded the SLA (its P99 could no longer meet it).",
-            "未通过(提前停止):超过 1% 的请求已超出 SLA 时该步骤即被停止(其 P99 已不可能满足 SLA)。")
+            "FAIL (early): the step was stopped once more of its requests had exceeded the SLA than the rule allows for its planned count (it could no longer pass).",
+            "未通过(提前停止):超出 SLA 的请求数已多于规则对其计划请求数所允许的数目时,该步骤即被停止(已不可能通过)。")
+    }
+    func loadRuleNote(confidence: Double) -> String {
+        let c = Format.trimmed(100 * confidence)
+        return pick(
+            "A step passes when, at \(c)% confidence, at most 1% of its requests exceed the SLA (MLPerf LoadGen's early stopping): with k of n requests over it (failed and dropped ones count as over), P(X ≤ k | n, 1%) must be at most \(Format.trimmed(100 - 100 * confidence))%, which needs n ≥ 459; it must also drop nothing, fail under 1% and achieve 95% of its target. Over SLA is k/n (≤ the most the rule allows; ≤a/m for a step stopped early: a allowed of the m it planned); P99 bound is the latency at the rank the rule allows, within the SLA exactly when the step passes; goodput counts the requests per second that met the SLA. A pass whose bound is within 10% of the SLA is run again on other arrivals, and its rate passes only if both runs do.",
+            "步骤通过的条件:在 \(c)% 置信度下,超出 SLA 的请求不超过 1%(MLPerf LoadGen 的提前停止规则):n 个请求中有 k 个超出(失败与丢弃的请求计为超出)时,P(X ≤ k | n, 1%) 须不超过 \(Format.trimmed(100 - 100 * confidence))%,因此至少需要 459 个请求;此外不得丢弃请求、错误低于 1%、达成目标速率的 95%。“超出 SLA”为 k/n(≤ 规则允许的最大数;提前停止的步骤写作 ≤a/m:其计划的 m 个请求中允许 a 个);“P99 上界”为规则所允许名次上的延迟,恰在步骤通过时不超过 SLA;有效吞吐为每秒满足 SLA 的请求数。上界距 SLA 不足 10% 的通过步骤会以另一组到达时间再运行一次,两次都通过该速率才算通过。"
+        )
     }
 
     // The steps table.
@@ -45,8 +52,49 @@ extension ReportText {
     var slaFail: String { pick("FAIL", "未通过") }
     var slaFailEarly: String { pick("FAIL (early)", "未通过(提前停止)") }
     var partialStep: String { pick("cut short", "被截断") }
+    var p99BoundColumn: String { pick("p99 bound ms", "p99 上界 毫秒") }
+    var overSLAColumn: String { pick("over SLA", "超出 SLA") }
+    var goodputColumn: String { pick("goodput/s", "有效吞吐/秒") }
+    var slaClose: String { pick("close", "接近") }
+    func repeatOf(_ index: Int) -> String { pick("repeat of #\(index + 1)", "重复第 \(index + 1) 步") }
+    /// k/n and the most the rule allows: `3/1000 (≤2)`; `3/300 (<459)` when too few to pass;
+    /// `3/100 (≤2/1014)` for a step stopped early, allowed 2 of the 1014 it planned.
+    static func overSLA(_ sla: LoadTestResult.SLAFigures) -> String {
+        let allowed = sla.allowedOver.map { "≤\($0)" + (sla.planned.map { "/\($0)" } ?? "") } ?? "<459"
+        return "\(sla.over)/\(sla.requests) (\(allowed))"
+    }
 
     // The conclusion.
+    /// The capacity interval, in the words of the rule: `capacity 7,174–7,846 requests/s at
+    /// P99 ≤ 15 ms (conservative, 99% confidence)`.
+    func loadCapacity(_ c: Capacity, sla: Double, steps: [LoadTestResult]) -> String {
+        let bound = Format.trimmed(sla)
+        let conf = Format.trimmed(100 * c.confidence)
+        let repeats = steps.filter { $0.sla?.repeatOf != nil }.count
+        let tried = pick(
+            " (\(steps.count) step(s) run\(repeats > 0 ? ", \(repeats) of them repeats near the SLA" : ""))",
+            "(共运行 \(steps.count) 步\(repeats > 0 ? ",其中 \(repeats) 步为接近 SLA 的重复" : ""))")
+        switch c.kind {
+        case .interval:
+            let (lo, hi) = (Format.qps(c.lowerQPS ?? 0), Format.qps(c.upperQPS ?? 0))
+            return pick(
+                "Capacity \(lo)–\(hi) requests/s at P99 ≤ \(bound) ms (conservative, \(conf)% confidence): \(lo)/s passed in every run, \(hi)/s failed\(tried).",
+                "容量 \(lo)–\(hi) 请求/秒(P99 ≤ \(bound) 毫秒,保守判定,\(conf)% 置信度):\(lo)/秒 每次运行均通过,\(hi)/秒 未通过\(tried)。")
+        case .atLeast:
+            let lo = Format.qps(c.lowerQPS ?? 0)
+            return pick(
+                "Capacity at least \(lo) requests/s at P99 ≤ \(bound) ms (conservative, \(conf)% confidence): no rate tried failed\(tried); the search stopped before it found the limit.",
+                "容量至少 \(lo) 请求/秒(P99 ≤ \(bound) 毫秒,保守判定,\(conf)% 置信度):所尝试的速率均通过\(tried);搜索在找到上限之前已停止。")
+        case .below:
+            let hi = Format.qps(c.upperQPS ?? 0)
+            return pick(
+                "Even the lowest rate tried, \(hi) requests/s, failed P99 ≤ \(bound) ms (conservative, \(conf)% confidence)\(tried): the capacity is below it. Lower the rate, raise --max-batch or add workers.",
+                "即使所尝试的最低速率 \(hi) 请求/秒 也未满足 P99 ≤ \(bound) 毫秒(保守判定,\(conf)% 置信度)\(tried):容量低于该速率。请降低速率、增大 --max-batch 或增加 worker。"
+            )
+        case .unknown:
+            return loadNoPass(sla: sla, steps: steps.count)
+        }
+    }
     func loadBest(_ qps: Double, sla: Double, steps: Int) -> String {
         pick(
             "Highest Poisson rate whose P99 stayed within \(Format.trimmed(sla)) ms: \(Format.rate(qps)) requests/s (\(steps) step(s) tried).",
@@ -64,6 +112,40 @@ extension ReportText {
         return pick(
             "\(step.scenario): \(Format.rate(step.achievedQPS)) requests/s achieved\(target)\(latency), \(step.dropped) dropped, \(step.errors) errors.",
             "\(step.scenario):达成 \(Format.rate(step.achievedQPS)) 请求/秒\(target)\(latency),丢弃 \(step.dropped),错误 \(step.errors)。")
+    }
+    /// The offline rounds with their interval, and batching efficiency (capacity ÷ offline)
+    /// with its own, or the share of it the busiest step reached.
+    func loadOffline(_ offline: OfflineThroughput, efficiency: BatchingEfficiency?, reached: Double?) -> String {
+        let ci =
+            offline.ci95.map {
+                pick(" (95% interval \(Format.qps($0.lower))–\(Format.qps($0.upper)))", "(95% 区间 \(Format.qps($0.lower))–\(Format.qps($0.upper)))")
+            } ?? ""
+        let rounds = offline.roundsPerS.count
+        var share = ""
+        // The estimate and its range, the range left out when it rounds to the estimate.
+        func figure(_ estimate: Double?, _ lower: Double, _ upper: Double?) -> String {
+            let range = Self.percentRange(lower, upper)
+            guard let estimate else { return range }
+            let point = Self.percent(estimate)
+            return range == point ? point : pick("\(point) (\(range))", "\(point)(\(range))")
+        }
+        if let efficiency {
+            let value = figure(efficiency.estimate, efficiency.lower, efficiency.upper)
+            share = pick("; batching efficiency (capacity ÷ offline) \(value)", ";批处理效率(容量 ÷ 离线)\(value)")
+        } else if let reached, reached > 0 {
+            let value = figure(reached / offline.perS, reached / offline.range.upper, reached / offline.range.lower)
+            share = pick("; the batcher reached \(value) of it", ";批处理器达到其 \(value)")
+        }
+        return pick(
+            "Offline throughput (all samples available, back to back at the largest batch, \(rounds) round(s)): \(Format.qps(offline.perS)) samples/s\(ci)\(share).",
+            "离线吞吐量(所有样本就绪,以最大批大小连续执行,\(rounds) 轮):\(Format.qps(offline.perS)) 样本/秒\(ci)\(share)。")
+    }
+    static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", 100 * fraction) }
+    /// `62–85%`; `62%` when both ends round alike; `≥ 62%` without an upper end.
+    static func percentRange(_ lower: Double, _ upper: Double?) -> String {
+        guard let upper else { return String(format: "≥ %.0f%%", 100 * lower) }
+        let (lo, hi) = (percent(lower), percent(upper))
+        return lo == hi ? lo : String(format: "%.0f–%.0f%%", 100 * lower, 100 * upper)
     }
     func loadOffline(_ offline: Double, reached: Double?) -> String {
         let share =
@@ -110,4 +192,19 @@ extension ReportText {
     var gpuUtilLegend: String { pick("GPU SM utilization %", "GPU SM 利用率 %") }
     var gpuPowerLegend: String { pick("GPU power, % of limit", "GPU 功耗(占上限 %)") }
     var hostCPULegend: String { pick("host CPU utilization %", "主机 CPU 利用率 %") }
+}
+
+extension Format {
+    /// A rate in requests or samples per second, grouped by thousands from 1,000 up
+    /// (`7,174`), else as ``rate(_:)`` (`12.5`).
+    static func qps(_ value: Double) -> String {
+        guard value.isFinite, value >= 1000 else { return rate(value) }
+        let digits = String(Int64(value.rounded()))
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
+        }
+        return out
+    }
 }
