@@ -64,7 +64,9 @@ import Testing
                 "- bert-base:seq=128 at batch 1: no variant is significantly faster than eager/fp32 (best: default/fp32, 1.01× [0.95–1.08], p50 4.95 ms).\n"))
         #expect(md.contains("- resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).\n"))
         #expect(
-            md.contains("- resnet50, default/fp32: peak GPU memory over eager: +30 MB (+30%) at batch 1, +20 MB (+5%) at batch 8, +100 MB (+7%) at batch 32.\n")
+            md.contains(
+                "- resnet50, default/fp32: peak reserved GPU memory (CUDA-graph pools included) over eager: +36 MB (+30%) at batch 1 (120 → 156 MB), +24 MB (+5%) at batch 8 (480 → 504 MB), +120 MB (+7%) at batch 32 (1,800 → 1,920 MB).\n"
+            )
         )
         #expect(md.contains("For resnet50, default/fp32 is the fastest at every batch size measured (1.97–2.50× faster than eager/fp32)."))
         #expect(md.contains("Compiling it costs up to 33 s per configuration and pays back after at most 5,500 calls."))

@@ -113,6 +113,7 @@ public struct HostSampler: Sendable {
     public let procRoot: String
     let ticksPerSecond: Double
     private var lastCPU: CPUTimes?
+    private var lastCPUUtil: Double?
     private var lastProcess: [Int32: (times: ProcessTimes, t: Double)] = [:]
 
     /// `procRoot` is /proc; tests point it at a folder of recorded files.
@@ -125,8 +126,17 @@ public struct HostSampler: Sendable {
     public mutating func sample(pids: [Int32], at t: Double) -> HostSample {
         var sample = HostSample(t: t)
         if let cpu = Self.readProcFile("\(procRoot)/stat", limit: 4096).flatMap({ ProcParser.cpuTimes(stat: $0) }) {
-            if let last = lastCPU { sample.cpuUtil = ProcParser.cpuUtil(from: last, to: cpu) }
-            lastCPU = cpu
+            // /proc/stat counts in clock ticks (10 ms): two reads closer than a tick see no
+            // change. Keep the older reading then, so the next sample spans a tick, and repeat
+            // the last utilization rather than leave a gap.
+            if let last = lastCPU, let util = ProcParser.cpuUtil(from: last, to: cpu) {
+                sample.cpuUtil = util
+                lastCPUUtil = util
+                lastCPU = cpu
+            } else {
+                sample.cpuUtil = lastCPU == nil ? nil : lastCPUUtil
+                if lastCPU == nil { lastCPU = cpu }
+            }
         }
         if let memory = Self.readProcFile("\(procRoot)/meminfo", limit: 8192).flatMap({ ProcParser.memory(meminfo: $0) }) {
             sample.memUsedMB = memory.usedMB
