@@ -13,18 +13,20 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from . import models, outputs, timing
+from . import models, outputs, procstate, timing
 from .errors import classify, missing_dependency
-from .memory import snapshot
+from .memory import compile_peaks, excluded_from_peaks, forget_carried_peaks, reset_peaks, snapshot, trim_heap
 from .models import ModelRef
 from .protocol import (
     BatchReuse,
     CompileCache,
+    CompileWorkers,
     InferResult,
     LatencyResult,
     LoadArgs,
@@ -118,6 +120,8 @@ class TorchModel:
         variant.check(device)
         models.check_variant(ref, variant, device)
         set_precision_defaults(variant.precision)
+        procstate.GC.after_load()
+        forget_carried_peaks()
         if device.type == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(device)
@@ -159,6 +163,7 @@ class TorchModel:
             except Exception as exc:
                 raise classify(exc, compiling=what) from exc
             compile_s = time.perf_counter() - t0
+        workers = procstate.shut_down_compile_workers(self.variant.compiled)
         with self.variant.context(self.device):
             out, _, host_ns = timing.timed_call(calls[0], self.cuda)
             output_desc = outputs.describe_outputs(out)
@@ -177,15 +182,22 @@ class TorchModel:
             recompiles=recompiles,
             compile_reasons=reasons,
             compile_cache=cache,
+            compile_workers=workers,
         )
 
     def _load_result(self, *, load_s: float, compile_s: float, first_call_ms: float, output_desc: str,
                      graph_breaks: int, recompiles: int, compile_reasons: list[str],
-                     compile_cache: CompileCache | None, batch_reuse: BatchReuse | None = None) -> LoadResult:
+                     compile_cache: CompileCache | None, compile_workers: CompileWorkers,
+                     batch_reuse: BatchReuse | None = None) -> LoadResult:
         """The ``load`` reply for the current batch size: the figures of the model itself are read
         here, those of the calls just made are given. ``steps_per_call`` is added for a model that
-        runs a denoising loop per call (sd15)."""
+        runs a denoising loop per call (sd15).
+
+        The memory high-water marks of the load are read here, then the CUDA peak counters are
+        reset: the next ``memory`` reply's peaks are the warm-up's and the measurement's."""
         steps = getattr(self.module, "steps_per_call", None)
+        peaks = compile_peaks(self.device)
+        memory = snapshot(self.device, reset_peak=True)
         return load_result(
             load_s=load_s,
             compile_s=compile_s,
@@ -194,11 +206,13 @@ class TorchModel:
             flops_per_sample=self._flops,
             input_desc=outputs.describe_inputs(self._inputs[self.batch_size][0]),
             output_desc=output_desc,
-            memory=snapshot(self.device, reset_peak=False),
+            memory=memory,
             graph_breaks=graph_breaks,
             recompiles=recompiles,
             compile_reasons=compile_reasons,
             compile_cache=compile_cache,
+            compile_workers=compile_workers,
+            compile_peaks=peaks,
             batch_reuse=batch_reuse,
             steps_per_call=None if steps is None else int(steps),
         )
@@ -245,10 +259,12 @@ class TorchModel:
 
         self._calls.clear()
         self._inputs.clear()
+        procstate.GC.after_load()
         gc.collect()
+        trim_heap()
         if self.cuda:
             torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(self.device)
+            reset_peaks(self.device)
         self.batch_size = batch
         self.args = replace(self.args, batch_size=batch)
         _, recompiles0, reasons0 = compile_stats() if self.variant.compiled else (0, 0, [])
@@ -276,6 +292,7 @@ class TorchModel:
         output_desc = outputs.describe_outputs(out)
         del out
         breaks1, recompiles1, reasons1 = compile_stats() if self.variant.compiled else (0, 0, [])
+        workers = procstate.shut_down_compile_workers(self.variant.compiled)
         with self.variant.context(self.device):
             _, _, host_ns = timing.timed_call(calls[1 % len(calls)], self.cuda)
         _, recompiles2, _ = compile_stats() if self.variant.compiled else (0, 0, [])
@@ -297,6 +314,7 @@ class TorchModel:
             recompiles=recompiles2 - recompiles1,
             compile_reasons=reasons1[len(reasons0):] if reuse == "recompiled" else [],
             compile_cache=compile_cache_state(since=cache0) if reuse != "reused" else None,
+            compile_workers=workers,
             batch_reuse=reuse,
         )
 
@@ -341,22 +359,29 @@ class TorchModel:
         if warm:
             with self.variant.context(self.device):
                 timing.timed_call(calls[0], self.cuda)
+            if self.variant.compiled:  # a recompile may have started the compile workers again
+                procstate.shut_down_compile_workers(compiled=True)
         return calls
 
     # --- ops --------------------------------------------------------------------------
 
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult:
+        """One timed chunk, with the garbage collector kept out of it (``procstate.GC``) and the
+        timing thread's state read before and after it."""
         calls = self._calls_for(args.batch_size or self.batch_size)
+        n = args.iterations
         with self.variant.context(self.device):
             if args.mode == "throughput":
-                total = timing.throughput(calls, args.iterations, sync=self._sync_fn())
-                return {"total_ns": total, "iterations": args.iterations, "recompiles": self._recompiles()}
+                sync = self._sync_fn()
+                total, proc = procstate.timed_chunk(lambda: timing.throughput(calls, n, sync=sync))
+                return {"total_ns": total, "iterations": n, "recompiles": self._recompiles(), "proc": proc}
             if self.cuda:
-                device_ns, host_ns = timing.cuda_latency(calls, args.iterations)
+                (device_ns, host_ns), proc = procstate.timed_chunk(lambda: timing.cuda_latency(calls, n))
                 return {"device_ns": device_ns, "host_ns": host_ns, "clock": "cuda_event",
-                        "recompiles": self._recompiles()}
-            host_ns = timing.host_latency(calls, args.iterations)
-        return {"device_ns": None, "host_ns": host_ns, "clock": "perf_counter", "recompiles": self._recompiles()}
+                        "recompiles": self._recompiles(), "proc": proc}
+            host_ns, proc = procstate.timed_chunk(lambda: timing.host_latency(calls, n))
+        return {"device_ns": None, "host_ns": host_ns, "clock": "perf_counter", "recompiles": self._recompiles(),
+                "proc": proc}
 
     def infer(self, batch_size: int | None) -> InferResult:
         calls = self._calls_for(batch_size or self.batch_size)
@@ -366,18 +391,30 @@ class TorchModel:
         return {"device_ns": device_ns, "host_ns": host_ns}
 
     def verify(self, batch_size: int | None) -> VerifyResult:
-        import torch
-
+        """Compares with the eager fp32 reference, which is freed before this returns, also
+        after an error: a worker is reused across batch sizes, and neither the reference model
+        nor its outputs may be left in a later ``memory`` reply, nor its peak (excluded)."""
         models.check_verifiable(self.ref)
         batch = batch_size or self.batch_size
         calls = self._calls_for(batch)
-        with self.variant.context(self.device):
-            got = [t.detach().float().clone() for t in outputs.flatten(calls[0]())]
-        inputs = outputs.cast_inputs(self._inputs[batch][0], torch.float32, channels_last=False)
-        args, kwargs = outputs.split(inputs)
+        with excluded_from_peaks(self.device):
+            return self._verify(batch, calls)
+
+    def _verify(self, batch: int, calls: list[Call]) -> VerifyResult:
+        import torch
+
         saved = tf32_state()
+        got: list[torch.Tensor] | None = None
+        want: list[torch.Tensor] | None = None
+        inputs: Inputs | None = None
+        args: tuple[Any, ...] | None = None
+        kwargs: dict[str, Any] | None = None
         reference: torch.nn.Module | None = None
         try:
+            with self.variant.context(self.device):
+                got = [t.detach().float().clone() for t in outputs.flatten(calls[0]())]
+            inputs = outputs.cast_inputs(self._inputs[batch][0], torch.float32, channels_last=False)
+            args, kwargs = outputs.split(inputs)
             set_tf32(False)
             torch.manual_seed(self.seed)
             reference, _ = models.build(self.ref)
@@ -385,10 +422,15 @@ class TorchModel:
             with torch.inference_mode():
                 want = [t.detach().float() for t in outputs.flatten(reference(*args, **kwargs))]
             return compare(got, want, tolerance_for(self.variant.precision))
+        except BaseException as exc:
+            _drop_locals(exc)  # the error reply keeps the traceback's lines, not the tensors
+            raise
         finally:
             restore_tf32(saved)
-            del reference
+            # Unbound here, so that a traceback holding this frame holds none of them either.
+            del got, want, inputs, args, kwargs, reference
             gc.collect()
+            trim_heap()
             if self.cuda:
                 torch.cuda.empty_cache()
 
@@ -405,6 +447,7 @@ class TorchModel:
     def unload(self) -> None:
         import torch
 
+        procstate.GC.after_load()  # unfrozen, so that collecting below can free the model
         self._calls.clear()
         self._inputs.clear()
         self.fn = None  # type: ignore[assignment]
@@ -415,8 +458,23 @@ class TorchModel:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
         gc.collect()
+        trim_heap()
         if self.cuda:
             torch.cuda.empty_cache()
+
+
+def _drop_locals(exc: BaseException) -> None:
+    """Clears the local variables of the finished frames an exception's traceback holds (and
+    those of the exceptions it was raised from), so that tensors made in them are freed now."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        e = pending.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)  # skips the frames still running
+        pending += [e.__cause__, e.__context__]
 
 
 def _sync(device: torch.device) -> None:

@@ -42,6 +42,10 @@ Clock = Literal["cuda_event", "perf_counter"]
 CompileCache = Literal["cold", "warm", "partial"]
 BatchReuse = Literal["reused", "recompiled", "reexported"]
 
+# What a load did about Inductor's compile-worker pools, and about the garbage collector.
+CompileWorkers = Literal["shut_down", "none", "unavailable"]
+GcPolicy = Literal["disabled_in_timed_loops"]
+
 _Choice = TypeVar("_Choice", bound=str)
 
 
@@ -334,6 +338,16 @@ class MemoryResult(TypedDict):
     rss_mb: float | None
 
 
+@dataclass(frozen=True)
+class CompilePeaks:
+    """Memory high-water marks of a load (build, compile, first calls): CUDA allocator peaks
+    (None on CPU) and the host's resident set, the worker's and its largest finished child's."""
+
+    allocated_mb: float | None
+    reserved_mb: float | None
+    rss_mb: float | None
+
+
 class _LoadResultFields(TypedDict):
     load_s: float
     compile_s: float
@@ -347,6 +361,11 @@ class _LoadResultFields(TypedDict):
     recompiles: int
     compile_reasons: list[str]
     compile_cache: CompileCache | None
+    compile_workers: CompileWorkers
+    gc: GcPolicy
+    compile_peak_allocated_mb: float | None
+    compile_peak_reserved_mb: float | None
+    compile_rss_peak_mb: float | None
 
 
 class LoadResult(_LoadResultFields, total=False):
@@ -368,6 +387,8 @@ def load_result(
     recompiles: int = 0,
     compile_reasons: list[str] | None = None,
     compile_cache: CompileCache | None = None,
+    compile_workers: CompileWorkers = "none",
+    compile_peaks: CompilePeaks | None = None,
     batch_reuse: BatchReuse | None = None,
     steps_per_call: int | None = None,
 ) -> LoadResult:
@@ -385,6 +406,11 @@ def load_result(
         "recompiles": recompiles,
         "compile_reasons": list(compile_reasons or []),
         "compile_cache": compile_cache,
+        "compile_workers": compile_workers,
+        "gc": "disabled_in_timed_loops",
+        "compile_peak_allocated_mb": compile_peaks.allocated_mb if compile_peaks else None,
+        "compile_peak_reserved_mb": compile_peaks.reserved_mb if compile_peaks else None,
+        "compile_rss_peak_mb": compile_peaks.rss_mb if compile_peaks else None,
     }
     if batch_reuse is not None:
         result["batch_reuse"] = batch_reuse
@@ -393,17 +419,31 @@ def load_result(
     return result
 
 
+class ProcessState(TypedDict):
+    """The timing thread over one measure chunk (see procstate.py); null where unknown."""
+
+    nivcsw: int | None  # involuntary context switches (preempted)
+    nvcsw: int | None  # voluntary context switches (waited: sleep, I/O, a lock, a CUDA sync)
+    migrations: int | None  # moves to another CPU
+    cpu: int | None  # the CPU it was on at the end
+    gc_collections: int  # garbage collections (0 unless the model calls gc.collect)
+    cpu_time_s: float  # the thread's CPU time
+    wall_s: float
+
+
 class LatencyResult(TypedDict):
     device_ns: list[int] | None
     host_ns: list[int]
     clock: Clock
     recompiles: int
+    proc: ProcessState
 
 
 class ThroughputResult(TypedDict):
     total_ns: int
     iterations: int
     recompiles: int
+    proc: ProcessState
 
 
 class InferResult(TypedDict):

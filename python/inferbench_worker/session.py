@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from . import models, smoke
+from . import models, procstate, smoke
 from .environment import hello
 from .errors import classify
 from .memory import snapshot
@@ -164,5 +164,6 @@ class Session:
 
     def _unload(self) -> None:
         model, self.loaded = self.loaded, None
+        procstate.GC.after_load()  # what was frozen for the old model can be collected again
         if model is not None:
             model.unload()

@@ -17,9 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import timing
-from .memory import snapshot
+from . import procstate, timing
+from .memory import rss_peak_mb, snapshot
 from .protocol import (
+    CompilePeaks,
     InferResult,
     LatencyResult,
     LoadResult,
@@ -137,6 +138,7 @@ class SyntheticModel:
 
     @staticmethod
     def load(params: Mapping[str, str], batch_size: int, seed: int) -> tuple[SyntheticModel, LoadResult]:
+        procstate.GC.after_load()
         t0 = time.perf_counter()
         model = SyntheticModel(SyntheticConfig.parse(params, seed), batch_size)
         load_s = time.perf_counter() - t0
@@ -151,6 +153,7 @@ class SyntheticModel:
             input_desc=f"synthetic[{batch_size}]",
             output_desc="none",
             memory=snapshot(None, reset_peak=False),
+            compile_peaks=CompilePeaks(allocated_mb=None, reserved_mb=None, rss_mb=rss_peak_mb()),
         )
         return model, result
 
@@ -185,11 +188,12 @@ class SyntheticModel:
 
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult:
         calls = [self._caller(args.batch_size or self.batch_size)]
+        n = args.iterations
         if args.mode == "throughput":
-            total = timing.throughput(calls, args.iterations, sync=None)
-            return {"total_ns": total, "iterations": args.iterations, "recompiles": 0}
-        host = timing.host_latency(calls, args.iterations)
-        return {"device_ns": None, "host_ns": host, "clock": "perf_counter", "recompiles": 0}
+            total, proc = procstate.timed_chunk(lambda: timing.throughput(calls, n, sync=None))
+            return {"total_ns": total, "iterations": n, "recompiles": 0, "proc": proc}
+        host, proc = procstate.timed_chunk(lambda: timing.host_latency(calls, n))
+        return {"device_ns": None, "host_ns": host, "clock": "perf_counter", "recompiles": 0, "proc": proc}
 
     def infer(self, batch_size: int | None) -> InferResult:
         host = timing.host_latency([self._caller(batch_size or self.batch_size)], 1)[0]

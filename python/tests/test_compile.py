@@ -91,3 +91,34 @@ def test_compiling_on_cpu_without_a_cxx_compiler(session: Session, monkeypatch: 
     err = error_of(call(session, "load", model=TINY_MLP, compile="max-autotune"))
     assert err["kind"] == "compile" and "C++ compiler" in err["message"]
     ok(call(session, "load", model=TINY_MLP))  # eager needs none
+
+
+def _children() -> set[int]:
+    pids: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids.update(int(p) for p in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return pids
+
+
+@pytest.mark.slow
+def test_compile_workers_are_shut_down_after_a_compiled_load(session: Session) -> None:
+    ac = pytest.importorskip("torch._inductor.async_compile")
+    if not hasattr(ac, "_pool_set") or not Path("/proc/self/task").exists():
+        pytest.skip("this torch or platform does not show its compile workers")
+    load = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=2))
+    assert load["compile_workers"] in ("shut_down", "none")  # a CPU compile may start no pool
+    assert len(ac._pool_set) == 0
+    # A pool that a compile left running (as Triton's parallel compiles on a GPU do) is
+    # stopped, its processes with it, before the load replies.
+    before = _children()
+    pool = ac.AsyncCompile.process_pool()
+    pool.submit(ac.AsyncCompile._get_ready).result(timeout=300)
+    started = _children() - before
+    assert started, "the pool started no process"
+    again = ok(call(session, "load", model=TINY_MLP, compile="default", batch_size=3, reuse=True))
+    assert again["compile_workers"] == "shut_down" and len(ac._pool_set) == 0
+    assert not (_children() & started)
+    assert again["compile_rss_peak_mb"] >= load["memory"]["rss_mb"]

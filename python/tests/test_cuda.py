@@ -66,6 +66,34 @@ def test_compiled_on_cuda(worker: Worker, model: str, compile: str, precision: s
     assert len(r["device_ns"]) == 30
     v = ok(worker.request("verify"))
     assert v["within_tolerance"], v
+    assert load["compile_workers"] in ("shut_down", "none"), load
+    assert 0 < load["compile_peak_allocated_mb"] <= load["compile_peak_reserved_mb"]
+    assert r["proc"]["gc_collections"] == 0
+
+
+def test_memory_peaks_are_the_variants_own(session: Session) -> None:
+    """The load's peaks are reported as compile peaks and then reset; verify's fp32 reference
+    (four times the bytes of this fp16 model) is freed and left out of later peaks."""
+    import torch
+
+    model = "mlp:in=1024,hidden=4096,out=1024,layers=4"
+    load = ok(call(session, "load", model=model, device="cuda", precision="fp16", batch_size=64))
+    assert 0 < load["compile_peak_allocated_mb"] <= load["compile_peak_reserved_mb"]
+    assert load["compile_peak_allocated_mb"] == load["memory"]["peak_allocated_mb"]
+    assert load["compile_rss_peak_mb"] >= load["memory"]["rss_mb"]
+    ok(call(session, "measure", iterations=20))
+    measured = ok(call(session, "memory"))
+    assert 0 < measured["peak_allocated_mb"] <= load["compile_peak_allocated_mb"]
+    allocated = torch.cuda.memory_allocated()
+    reserved = torch.cuda.memory_reserved()
+    assert ok(call(session, "verify"))["within_tolerance"]
+    assert torch.cuda.memory_allocated() == allocated  # the reference and its outputs are gone
+    assert torch.cuda.memory_reserved() <= reserved  # and their cached blocks released
+    after = ok(call(session, "memory", reset_peak=True))
+    assert after["peak_allocated_mb"] == measured["peak_allocated_mb"]
+    assert after["peak_reserved_mb"] == measured["peak_reserved_mb"]
+    swept = ok(call(session, "load", model=model, device="cuda", precision="fp16", batch_size=128, reuse=True))
+    assert swept["batch_reuse"] == "reused" and swept["compile_peak_allocated_mb"] > 0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("diffusers") is None, reason="diffusers is not installed")

@@ -97,6 +97,13 @@ public struct WorkerEnvironment: Codable, Sendable, Equatable {
     public var cpu: String?
     public var cpuCount: Int?
     public var torchThreads: Int?
+    /// `torch.get_num_interop_threads()`; nil without torch or from an older worker.
+    public var torchInteropThreads: Int?
+    /// The thread and pinning variables set in the worker's environment (OMP_NUM_THREADS,
+    /// MKL_NUM_THREADS, INFERBENCH_CPUS, INFERBENCH_THREADS, ...), by name.
+    public var threadEnv: [String: String]?
+    /// The CPUs the worker may run on (its affinity mask), in order.
+    public var cpuAffinity: [Int]?
     public var cxx: String?
     public var torchvision: String?
     public var transformers: String?
@@ -109,6 +116,9 @@ public struct WorkerEnvironment: Codable, Sendable, Equatable {
         case cudaAvailable = "cuda_available"
         case cpuCount = "cpu_count"
         case torchThreads = "torch_threads"
+        case torchInteropThreads = "torch_interop_threads"
+        case threadEnv = "thread_env"
+        case cpuAffinity = "cpu_affinity"
     }
 }
 
@@ -202,12 +212,26 @@ public struct LoadResult: Codable, Sendable {
     public var batchReuse: BatchReuse?
     /// Denoising steps (UNet calls) one call makes, for iterative models such as `sd15`; nil otherwise.
     public var stepsPerCall: Int?
+    /// What the worker does about Python's garbage collector: "disabled_in_timed_loops".
+    public var gc: String?
+    /// Inductor's compile-worker pools after the load: "shut_down", "none" or "unavailable".
+    public var compileWorkers: String?
+    /// CUDA allocator peaks over the load (build, compile, first calls), MiB; nil on CPU. The
+    /// counters are reset after them, so a later `memory` reply's peaks are warm-up and measurement only.
+    public var compilePeakAllocatedMB: Double?
+    public var compilePeakReservedMB: Double?
+    /// Host high-water mark, MiB: the worker's own plus its largest finished child's (Inductor's compilers).
+    public var compileRSSPeakMB: Double?
 
     enum CodingKeys: String, CodingKey {
         case compileCache = "compile_cache"
         case batchReuse = "batch_reuse"
         case stepsPerCall = "steps_per_call"
-        case parameters, memory, recompiles
+        case parameters, memory, recompiles, gc
+        case compileWorkers = "compile_workers"
+        case compilePeakAllocatedMB = "compile_peak_allocated_mb"
+        case compilePeakReservedMB = "compile_peak_reserved_mb"
+        case compileRSSPeakMB = "compile_rss_peak_mb"
         case loadS = "load_s"
         case compileS = "compile_s"
         case firstCallMS = "first_call_ms"
@@ -236,6 +260,32 @@ struct MeasureArgs: Codable, Sendable {
     }
 }
 
+/// The worker's timing thread over one measure chunk, read before and after it (never per
+/// iteration): the evidence for why one process measured slower than another. Counts are
+/// deltas over the chunk; a field is nil where the worker's platform does not say.
+public struct ProcessState: Codable, Sendable, Equatable {
+    /// Involuntary context switches: the thread was preempted.
+    public var nivcsw: Int?
+    /// Voluntary context switches: the thread waited (sleep, I/O, a lock, a blocking CUDA sync).
+    public var nvcsw: Int?
+    /// Moves to another CPU (`se.nr_migrations`; nil where the kernel does not show it).
+    public var migrations: Int?
+    /// The CPU the thread was on at the end of the chunk.
+    public var cpu: Int?
+    /// Python garbage collections during the chunk (0: the collector is off in timed loops).
+    public var gcCollections: Int?
+    /// The thread's CPU time, seconds; well below `wallS` means it waited or was preempted.
+    public var cpuTimeS: Double?
+    public var wallS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case nivcsw, nvcsw, migrations, cpu
+        case gcCollections = "gc_collections"
+        case cpuTimeS = "cpu_time_s"
+        case wallS = "wall_s"
+    }
+}
+
 /// Per-iteration times of one latency chunk.
 public struct LatencyChunk: Codable, Sendable {
     public var deviceNS: [Int64]?
@@ -244,9 +294,11 @@ public struct LatencyChunk: Codable, Sendable {
     /// Recompiles since the load, cumulative (0 for eager): a value that grew during a chunk
     /// means the chunk paid for a compilation. Nothing reads it yet.
     public var recompiles: Int?
+    /// The timing thread over this chunk; nil from an older worker.
+    public var proc: ProcessState?
 
     enum CodingKeys: String, CodingKey {
-        case clock, recompiles
+        case clock, recompiles, proc
         case deviceNS = "device_ns"
         case hostNS = "host_ns"
     }
@@ -258,9 +310,11 @@ public struct ThroughputChunk: Codable, Sendable {
     public var iterations: Int
     /// Recompiles since the load, cumulative, as in ``LatencyChunk/recompiles``. Nothing reads it yet.
     public var recompiles: Int?
+    /// The timing thread over this chunk, as in ``LatencyChunk/proc``; nil from an older worker.
+    public var proc: ProcessState?
 
     enum CodingKeys: String, CodingKey {
-        case iterations, recompiles
+        case iterations, recompiles, proc
         case totalNS = "total_ns"
     }
 }
