@@ -66,6 +66,8 @@ public struct WarningKind: StringKind {
     public static let processFailed: Self = "process_failed"
     /// Other processes kept the host's CPUs busy while the cell was measured.
     public static let hostBusy: Self = "host_busy"
+    /// The worker's recompile count grew during measured chunks.
+    public static let recompiledWhileMeasuring: Self = "recompiled_while_measuring"
 }
 
 /// The state of Inductor's compile cache when a variant compiled (`cold_start.compile_cache`).

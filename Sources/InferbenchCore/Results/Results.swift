@@ -160,12 +160,20 @@ public struct MemoryFigures: Codable, Sendable, Equatable {
     public var peakReserved: Double?
     public var deviceUsed: Double?
     public var workerRSS: Double?
+    /// Peaks of the load itself (build, compile, first call): the guide's "compile memory
+    /// overhead". Host: the worker's and Inductor's compile subprocesses' RSS high-water mark.
+    public var compilePeakAllocated: Double?
+    public var compilePeakReserved: Double?
+    public var compileRSSPeak: Double?
 
     enum CodingKeys: String, CodingKey {
         case peakAllocated = "peak_allocated"
         case peakReserved = "peak_reserved"
         case deviceUsed = "device_used"
         case workerRSS = "worker_rss"
+        case compilePeakAllocated = "compile_peak_allocated"
+        case compilePeakReserved = "compile_peak_reserved"
+        case compileRSSPeak = "compile_rss_peak"
     }
 }
 

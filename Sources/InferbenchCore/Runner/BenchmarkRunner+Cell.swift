@@ -101,6 +101,13 @@ extension BenchmarkRunner {
         cell.coldStart?.compileCache = loaded.compileCache
         cell.coldStart?.batchReuse = loaded.batchReuse
         cell.parameters = loaded.parameters
+        if loaded.compilePeakAllocatedMB != nil || loaded.compileRSSPeakMB != nil {
+            var memory = MemoryFigures()
+            memory.compilePeakAllocated = loaded.compilePeakAllocatedMB
+            memory.compilePeakReserved = loaded.compilePeakReservedMB
+            memory.compileRSSPeak = loaded.compileRSSPeakMB
+            cell.memoryMB = memory
+        }
         cell.flopsPerSample = loaded.flopsPerSample
         cell.stepsPerCall = loaded.stepsPerCall
         if variant.compile != .eager {
@@ -180,6 +187,14 @@ extension BenchmarkRunner {
                         "warm-up never stabilised (chunk medians kept moving for \(Int(rule.maxWarmup)) s); the first figures may include recompiles, autotuning or frequency changes; raise --warmup"
                 ))
         }
+        if m.recompiledChunks > 0, let a = m.firstRecompiles, let b = m.lastRecompiles {
+            cell.warnings.append(
+                CellWarning(
+                    kind: .recompiledWhileMeasuring,
+                    message:
+                        "\(m.recompiledChunks) of \(m.chunkSizes.count) measured chunks paid for a recompile (the worker's count went from \(a) to \(b)); their latency includes compile time. Look for inputs that change shape, or try --dynamic"
+                ))
+        }
         cell.measurement?.processes?[0].compileS = cell.coldStart?.compileS
         cell.measurement?.processes?[0].compileCache = cell.coldStart?.compileCache
         ReplicateMerge.fillThroughput(&cell)
@@ -187,8 +202,12 @@ extension BenchmarkRunner {
         // Memory before the correctness check: the check's fp32 reference must not share the
         // peak that sizes a GPU for this variant.
         if let mem = try? await worker.memory(resetPeak: true) {
-            cell.memoryMB = MemoryFigures(
-                peakAllocated: mem.peakAllocatedMB, peakReserved: mem.peakReservedMB, deviceUsed: mem.deviceUsedMB, workerRSS: mem.rssMB)
+            var figures = cell.memoryMB ?? MemoryFigures()
+            figures.peakAllocated = mem.peakAllocatedMB
+            figures.peakReserved = mem.peakReservedMB
+            figures.deviceUsed = mem.deviceUsedMB
+            figures.workerRSS = mem.rssMB
+            cell.memoryMB = figures
             // The worker's own footprint (context, allocator, workspaces, CUDA-graph pools), not
             // the whole card's: compared variants run side by side in their own processes.
             if let device = cell.device, device.hasPrefix("cuda"), let pid = await worker.processID,

@@ -150,6 +150,7 @@ extension BenchmarkRunner {
                     if chunk.totalNS > 0 {
                         active[i].measurement.throughputRates.append(Double(batch * chunk.iterations) / (Double(chunk.totalNS) / 1e9))
                     }
+                    if let proc = chunk.proc { active[i].measurement.record(proc) }
                 } catch {
                     let (failedCell, usable) = failed(cell.cell, error, during: "throughput")
                     results[cell.position] = replica.stamp(failedCell)

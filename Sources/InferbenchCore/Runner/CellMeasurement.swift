@@ -34,6 +34,22 @@ struct CellMeasurement {
     /// The worker's process state, summed over the measured chunks.
     var evidence = ProcessEvidence()
     var onCPU = (cpu: 0.0, wall: 0.0)
+    /// The worker's cumulative recompile count at the first and latest measured chunk, and the
+    /// chunks during which it grew (they paid for a compilation).
+    var firstRecompiles: Int?
+    var lastRecompiles: Int?
+    var recompiledChunks = 0
+
+    /// Adds a chunk's process state (deltas over the chunk) to the evidence.
+    mutating func record(_ proc: ProcessState) {
+        func add(_ a: Int?, _ b: Int?) -> Int? { b.map { (a ?? 0) + $0 } ?? a }
+        evidence.involuntarySwitches = add(evidence.involuntarySwitches, proc.nivcsw)
+        evidence.voluntarySwitches = add(evidence.voluntarySwitches, proc.nvcsw)
+        evidence.migrations = add(evidence.migrations, proc.migrations)
+        evidence.gcCollections = add(evidence.gcCollections, proc.gcCollections)
+        if let cpu = proc.cpu, !(evidence.cpus ?? []).contains(cpu) { evidence.cpus = ((evidence.cpus ?? []) + [cpu]).sorted() }
+        if let c = proc.cpuTimeS, let w = proc.wallS, w > 0 { onCPU = (onCPU.cpu + c, onCPU.wall + w) }
+    }
 
     init(perIteration: Double) {
         self.perIteration = perIteration
@@ -93,6 +109,12 @@ struct CellMeasurement {
             overheads.append(contentsOf: zip(chunk.hostNS, device).map { Double($0 - $1) })
         }
         perIteration = Statistics.median(chunk.hostNS.map(Double.init)) / 1e9
+        if let proc = chunk.proc { record(proc) }
+        if let r = chunk.recompiles {
+            if let first = firstRecompiles, r > (lastRecompiles ?? first) { recompiledChunks += 1 }
+            if firstRecompiles == nil { firstRecompiles = r }
+            lastRecompiles = r
+        }
         measuredSeconds += seconds
         decision = rule.measureDecision(iterations: samples.count - repeatStart, elapsed: measuredSeconds, relativeHalfWidth: relativeHalfWidth)
     }

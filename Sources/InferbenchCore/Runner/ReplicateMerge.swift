@@ -116,6 +116,9 @@ enum ReplicateMerge {
         m.peakReserved = most(\.peakReserved)
         m.deviceUsed = most(\.deviceUsed)
         m.workerRSS = most(\.workerRSS)
+        m.compilePeakAllocated = most(\.compilePeakAllocated)
+        m.compilePeakReserved = most(\.compilePeakReserved)
+        m.compileRSSPeak = most(\.compileRSSPeak)
         return m
     }
 
@@ -187,7 +190,7 @@ extension ReplicateMerge {
     ) -> [CellWarning] {
         var out = Outliers.warnings(for: (merged.samplesNS ?? []).map(Double.init), summary: summary, rule: rule, decision: decision)
         // Warnings about the variant, not the samples, from every process, once per kind.
-        let carried: Set<WarningKind> = [.warmupUnstable, .accuracy, .verifyFailed]
+        let carried: Set<WarningKind> = [.warmupUnstable, .accuracy, .verifyFailed, .recompiledWhileMeasuring, .throttled]
         for w in measured.flatMap(\.warnings) where carried.contains(w.kind) && !out.contains(where: { $0.kind == w.kind }) {
             out.append(w)
         }

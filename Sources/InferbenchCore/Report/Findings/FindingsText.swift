@@ -171,6 +171,7 @@ public struct FindingsText: Sendable {
             "verify_failed": ("Could not verify", "无法校验"), "graph_breaks": ("Graph breaks", "图中断"), "recompiles": ("Recompiles", "重新编译"),
             "throttled": ("GPU throttled", "GPU 降频"), "process_outlier": ("A process ran apart from the others", "某进程与其他进程不一致"),
             "process_failed": ("A process failed", "某进程失败"), "host_busy": ("Host busy with other work", "主机被其他任务占用"),
+            "recompiled_while_measuring": ("Recompiled while measuring", "测量期间发生重新编译"),
         ]
         return titles[key].map { pick($0.0, $0.1) } ?? key
     }
