@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # GPU evidence for process replication (issue 11), one part per device call:
 #   make gpu-bundle (here); on the host from the repository root:
-#   OUT=dir scripts/gpu-replication.sh pairs|plain-load|grid
+#   OUT=dir scripts/gpu-replication.sh pairs|misc|load|grid
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 xz -d -k -f .gpu/inferbench.xz; IB=$PWD/.gpu/inferbench; chmod +x "$IB"
 export PYTHONUNBUFFERED=1 INFERBENCH_STORE=/tmp/ib-store.sqlite INFERBENCH_WORKER_SOURCE=$PWD/python
 log() { echo "== $(date +%T) $*"; }
 keep() { cp "$1/results.json" "$OUT/$2-results.json" 2>/dev/null; }
-case "${1:?pairs, plain-load or grid}" in
+case "${1:?pairs, misc, load or grid}" in
 pairs)
   nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader > "$OUT/gpu.txt" 2>&1
   python3 -c "import torch;print(torch.__version__)" >> "$OUT/gpu.txt" 2>&1
@@ -20,6 +20,8 @@ pairs)
     { log "bert-base seq512 fp16, run $i"; "$IB" run --model bert-base:seq=512 --compile eager,default --precision fp16 --batch 1,8,32 \
         --max-time 2 --no-verify --out /tmp/bb$i; echo "exit $?"; } > "$OUT/bert512-$i.txt" 2>&1; keep /tmp/bb$i bert512-$i
   done
+  ;;
+misc)
   {
     log "memory: resnet50 eager vs reduce-overhead fp32 bs32; bert-base fp32 bs1 with verify"
     "$IB" run --model resnet50 --compile eager,reduce-overhead --precision fp32 --batch 32 --processes 1 --max-time 1 --out /tmp/mem1; echo "exit $?"
@@ -37,10 +39,10 @@ for p in ("--no-pin", "--pin"):
     m = [q.get("median_ms") for q in c["measurement"]["processes"]]
     print(p, "process medians", [round(x, 4) for x in m if x], "spread", round(max(m) / min(m), 4), "ci95", c["latency_ms"]["ci95"]["p50"])
 PY
-  ;;
-plain-load)
   { log "inferbench vs plain loop, resnet50 bs1 fp32, 4 fresh processes each, alternated"
     INFERBENCH=$IB PYTHON=python3 benchmarks/replication-vs-plain.sh resnet50 1 4; echo "exit $?"; } > "$OUT/plain.txt" 2>&1
+  ;;
+load)
   for i in 1 2; do
     { log "load find-max-qps, run $i"; timeout -s INT 270 "$IB" load --model resnet50 --compile default --precision fp16 --channels-last --find-max-qps --sla-p99 15 \
         --offline --max-batch 32 --max-delay 2 --out /tmp/ld$i; echo "exit $?"; } > "$OUT/load-$i.txt" 2>&1; keep /tmp/ld$i load-$i
