@@ -27,8 +27,8 @@ misc)
     "$IB" run --model resnet50 --compile eager,reduce-overhead --precision fp32 --batch 32 --processes 1 --max-time 1 --out /tmp/mem1; echo "exit $?"
     "$IB" run --model bert-base --compile eager --precision fp32 --batch 1 --processes 1 --max-time 1 --out /tmp/mem2; echo "exit $?"
     for p in --no-pin --pin; do
-      log "pinning $p: resnet50 eager bs1, 5 processes"
-      "$IB" run --model resnet50 --compile eager --batch 1 --processes 5 --max-time 1 --no-verify --no-throughput $p --quiet --out /tmp/pin$p; echo "exit $?"
+      log "pinning $p: resnet50 eager bs1, 4 processes"
+      "$IB" run --model resnet50 --compile eager --batch 1 --processes 4 --max-time 0.5 --no-verify --no-throughput $p --quiet --out /tmp/pin$p; echo "exit $?"
     done
   } > "$OUT/memory-pin.txt" 2>&1
   keep /tmp/mem1 memory-resnet50; keep /tmp/mem2 memory-bert
