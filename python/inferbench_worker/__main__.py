@@ -4,6 +4,8 @@ Before anything else the real stdout is kept for protocol lines only, and file d
 is pointed at stderr, so neither a ``print`` in a user model nor a C library or compiler
 subprocess writing to stdout can corrupt the channel. SIGTERM keeps its default action
 (immediate exit, even in the middle of a long C call such as a compilation).
+``INFERBENCH_CPUS`` and ``INFERBENCH_THREADS`` are applied next (``startup.py``): a value that
+cannot be applied ends the process with status 2 before the handshake.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ def _take_stdout() -> BinaryIO:
 def main() -> int:
     channel = _take_stdout()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    # Pinning and torch's thread count, before anything starts a thread (see startup.py).
+    from .startup import EXIT_STATUS, StartupError, configure
+
+    try:
+        configure(os.environ)
+    except StartupError as exc:
+        print(f"inferbench-worker: {exc}", file=sys.stderr, flush=True)
+        return EXIT_STATUS
 
     from .protocol import encode_reply
     from .session import Session

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import __version__
 from .protocol import PROTOCOL_VERSION, EnvInfo, GpuInfo, HelloResult
+from .startup import CPUS_VARIABLE, THREADS_VARIABLE
 
 _MIB = 1024.0 * 1024.0
 
@@ -39,6 +40,9 @@ def environment() -> EnvInfo:
         "cpu": cpu_name(),
         "cpu_count": cpu_count(),
         "torch_threads": None,
+        "torch_interop_threads": None,
+        "thread_env": thread_env(),
+        "cpu_affinity": cpu_affinity(),
         "cxx": cxx_compiler(),
         "torchvision": package_version("torchvision"),
         "transformers": package_version("transformers"),
@@ -52,6 +56,7 @@ def environment() -> EnvInfo:
     env["torch"] = str(torch.__version__)
     env["cuda"] = torch.version.cuda
     env["torch_threads"] = torch.get_num_threads()
+    env["torch_interop_threads"] = torch.get_num_interop_threads()
     try:
         cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
         env["cudnn"] = str(cudnn) if cudnn is not None else None
@@ -100,6 +105,27 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+# Variables that set how many threads the math libraries start, or where they run.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS", "OMP_PROC_BIND", "OMP_PLACES", "OMP_WAIT_POLICY", "GOMP_CPU_AFFINITY",
+    "KMP_AFFINITY", "KMP_BLOCKTIME", "TORCHINDUCTOR_COMPILE_THREADS", CPUS_VARIABLE, THREADS_VARIABLE,
+)
+
+
+def thread_env() -> dict[str, str]:
+    """Those of ``THREAD_VARIABLES`` that are set in this process's environment."""
+    return {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
+
+
+def cpu_affinity() -> list[int] | None:
+    """The CPUs this process may run on, in order; None where the platform does not say."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
 
 
 def cpu_count() -> int:

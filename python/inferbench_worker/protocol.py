@@ -306,6 +306,9 @@ class EnvInfo(TypedDict):
     cpu: str
     cpu_count: int
     torch_threads: int | None
+    torch_interop_threads: int | None
+    thread_env: dict[str, str]  # the thread and pinning variables that are set (see environment.py)
+    cpu_affinity: list[int] | None  # the CPUs this process may run on
     cxx: str | None
     torchvision: str | None
     transformers: str | None

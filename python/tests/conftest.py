@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from inferbench_worker.environment import THREAD_VARIABLES
 from inferbench_worker.session import Session
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
@@ -57,17 +58,21 @@ def session() -> Iterator[Session]:
 class Worker:
     """``python -m inferbench_worker`` as the orchestrator runs it."""
 
-    def __init__(self, extra_path: list[Path] | None = None, cwd: Path | None = None) -> None:
-        env = dict(os.environ)
+    def __init__(self, extra_path: list[Path] | None = None, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        """``env`` adds variables. Thread and pinning variables are not inherited (OMP_NUM_THREADS
+        is 1), so what ``hello`` reports of them is the same on every machine."""
+        environ = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
         paths = [str(p) for p in (extra_path or [])] + [str(PYTHON_DIR)]
-        if env.get("PYTHONPATH"):
-            paths.append(env["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-        env["OMP_NUM_THREADS"] = "1"
+        if environ.get("PYTHONPATH"):
+            paths.append(environ["PYTHONPATH"])
+        environ["PYTHONPATH"] = os.pathsep.join(paths)
+        environ["OMP_NUM_THREADS"] = "1"
+        environ.update(env or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inferbench_worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, cwd=cwd or PYTHON_DIR,
+            env=environ, cwd=cwd or PYTHON_DIR,
         )
         self._next_id = 0
 
