@@ -50,6 +50,16 @@ func replicaCell(
         #expect(cell.measurement!.processes![1].ratioToOthers! > 1.9)
     }
 
+    @Test func processesInTwoStatesAreSaidToBeSoNotBimodal() {
+        let medians = [4.0, 6.0, 4.0, 6.0, 4.0]
+        let cell = ReplicateMerge.merge(
+            medians.enumerated().map { ($0.offset + 1, replicaCell(spec, replicate: $0.offset + 1, medianMS: $0.element)) }, rule: StoppingRule())
+        #expect(!cell.warnings.contains { $0.kind == .bimodal })
+        let split = cell.warnings.first { $0.message.hasPrefix("processes landed in two states") }?.message
+        #expect(split?.contains("processes 1, 3, 5 near 4.0") == true && split?.contains("processes 2, 4 near 6.0") == true, "\(cell.warnings)")
+        #expect(!cell.warnings.contains { $0.kind == .outliers }, "40% 'outliers' would be the slow state, not outliers")
+    }
+
     @Test func aFailedProcessLeavesTheOthersStanding() {
         var failed = CellResult(spec: spec, status: .failed)
         failed.error = CellError(kind: .workerCrash, message: "the worker died")

@@ -271,6 +271,7 @@ public struct BenchmarkRunner: Sendable {
             },
             device: device)
         record.threads = env.torchThreads
+        record.threadEnvironment = env.threadEnv
         return record
     }
 }

@@ -207,9 +207,35 @@ extension ReplicateMerge {
             out.append(CellWarning(kind: .processOutlier, message: describe(o, of: total, all: merged.measurement?.processes ?? [])))
         }
         // Pooled samples of a process apart from the others are bimodal by construction: the
-        // process warning names the cause.
+        // process warning names the cause. So are processes that landed in two states.
         if !apart.isEmpty { out.removeAll { $0.kind == .bimodal } }
+        if let split = processSplit(merged), out.contains(where: { $0.kind == .bimodal || $0.kind == .outliers }) {
+            out.removeAll { $0.kind == .bimodal || $0.kind == .outliers }
+            out.append(CellWarning(kind: .processOutlier, message: split))
+        }
         return out
+    }
+
+    /// Processes whose medians fall into two groups at least 10% apart (as on a VM where some
+    /// processes land in a slow state for their whole life), described; nil when they do not.
+    static func processSplit(_ cell: CellResult) -> String? {
+        let records = (cell.measurement?.processes ?? []).filter { $0.samples > 0 && $0.medianMS != nil }
+        guard records.count >= 3 else { return nil }
+        let sorted = records.sorted { $0.medianMS! < $1.medianMS! }
+        // The widest gap between consecutive process medians splits them.
+        var cut = 1
+        for i in 1..<sorted.count where sorted[i].medianMS! / sorted[i - 1].medianMS! > sorted[cut].medianMS! / sorted[cut - 1].medianMS! {
+            cut = i
+        }
+        let fast = sorted[..<cut], slow = sorted[cut...]
+        let lo = Statistics.median(fast.map { $0.medianMS! }), hi = Statistics.median(slow.map { $0.medianMS! })
+        guard hi / lo >= 1.10 else { return nil }
+        let names = { (group: ArraySlice<ProcessRecord>) in group.map { String($0.replicate) }.sorted().joined(separator: ", ") }
+        return String(
+            format:
+                "processes landed in two states for their whole life: %@ near %@ ms, %@ near %@ ms (%.2f×); the pooled latency is bimodal because of it, not because of recompiles. Its cause lies below the process (driver or hypervisor); the interval includes both states",
+            "process\(fast.count == 1 ? "" : "es") \(names(fast))", Format.ms(lo), "process\(slow.count == 1 ? "" : "es") \(names(slow))",
+            Format.ms(hi), hi / lo)
     }
 
     /// "process 2 of 3 ran 2.05× slower than the others (8.85 vs 4.31 ms) for its whole life …"
