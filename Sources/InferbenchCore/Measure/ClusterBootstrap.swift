@@ -47,13 +47,13 @@ public enum ClusterBootstrap {
         guard data.sampleCount > 0 else { return nil }
         let estimate = Quickselect.median(data.pooled)
         guard data.chunkCount >= 2 else { return Estimate(value: estimate, lower: estimate, upper: estimate) }
-        let spread = variances(data.processes.count, data.processes.map(\.count), resamples: resamples, seed: seed) {
-            buffer, pick in
-            buffer[0].removeAll(keepingCapacity: true)
-            pick { p, c in buffer[0].append(contentsOf: data.processes[p][c]) }
-            return Quickselect.median(buffer[0])
+        // On the log scale, like latency's spread (a process 2× slower is as far as one 2×
+        // faster), so that the interval is never negative even when few processes decide it.
+        guard estimate > 0, let spread = logSpread(data, resamples: resamples, seed: seed) else {
+            return Estimate(value: estimate, lower: 0, upper: .infinity, degreesOfFreedom: 0)
         }
-        return interval(estimate, spread.gated(heterogeneous(data.processes.map { $0.map(Quickselect.median) })))
+        let logs = interval(log(estimate), spread)
+        return Estimate(value: estimate, lower: exp(logs.lower), upper: exp(logs.upper), degreesOfFreedom: logs.degreesOfFreedom)
     }
 
     /// `numerator`'s median over `denominator`'s, with a 95% interval. With `paired`, process
@@ -91,7 +91,7 @@ public enum ClusterBootstrap {
 
     /// The variance components of one side's log median (for unpaired ratios).
     static func logSpread(_ data: Clustered, resamples: Int, seed: UInt64) -> Spread? {
-        guard data.chunkCount >= 2 else { return nil }
+        guard data.chunkCount >= 2, data.pooled.allSatisfy({ $0 > 0 }) else { return nil }
         return variances(data.processes.count, data.processes.map(\.count), resamples: resamples, seed: seed) { buffer, pick in
             buffer[0].removeAll(keepingCapacity: true)
             pick { p, c in buffer[0].append(contentsOf: data.processes[p][c]) }

@@ -65,16 +65,16 @@ enum ReplicateMerge {
         return cell
     }
 
-    /// Throughput from the chunks' back-to-back rates (median of the log rate over processes
-    /// and chunks, so its interval is never negative), else from the mean latency.
+    /// Throughput from the chunks' back-to-back rates (their median over processes and chunks,
+    /// the interval on the log scale, so never negative), else from the mean latency.
     static func fillThroughput(_ cell: inout CellResult) {
         let batch = Double(cell.variant.batchSize)
         let rates = cell.measurement?.throughputRates ?? []
         if rates.reduce(0, { $0 + $1.count }) >= 2,
-            let estimate = ClusterBootstrap.median(Clustered(rates.map { $0.filter { $0 > 0 }.map { [log($0)] } }))
+            let estimate = ClusterBootstrap.median(Clustered(rates.map { $0.filter { $0 > 0 }.map { [$0] } }))
         {
-            cell.throughputPerS = exp(estimate.value)
-            cell.throughputCI95 = Interval(exp(estimate.lower), exp(estimate.upper))
+            cell.throughputPerS = estimate.value
+            cell.throughputCI95 = Interval(estimate.lower, estimate.upper)
             cell.throughputSource = "back_to_back"
         } else if let summary = cell.latencyMS {
             cell.throughputPerS = batch / (summary.mean / 1000)

@@ -78,6 +78,8 @@ public struct Findings: Sendable, Equatable {
         public var gpu: Bool
         /// The figures are `peak_reserved` (both cells have it), which includes CUDA-graph pools.
         public var reserved = false
+        /// The figures are the worker's own GPU memory from NVML (`device_used`).
+        public var own = false
         public var figures: [PerBatch<Figure>]
     }
 
@@ -227,17 +229,20 @@ public struct Findings: Sendable, Equatable {
             }
             let pairs = cells.compactMap { cell in Derived.baseline(for: cell, in: ok).map { (cell, $0) } }
             let gpu = !pairs.isEmpty && pairs.allSatisfy { $0.memoryMB?.peakAllocated != nil && $1.memoryMB?.peakAllocated != nil }
-            // Reserved, not allocated, sizes a GPU: CUDA-graph pools (reduce-overhead) and the
-            // allocator's slack show only there.
-            let reserved = gpu && pairs.allSatisfy { $0.memoryMB?.peakReserved != nil && $1.memoryMB?.peakReserved != nil }
+            // What sizes a GPU: the worker's own memory as NVML sees it (context, allocator pool,
+            // CUDA graphs: on an H200, reduce-overhead resnet50 bs32 showed +70 MB there and
+            // nothing in peak reserved, its graph captured before the peak reset), else reserved
+            // (the allocator's slack), else allocated.
+            let own = gpu && pairs.allSatisfy { $0.memoryMB?.deviceUsed != nil && $1.memoryMB?.deviceUsed != nil }
+            let reserved = gpu && !own && pairs.allSatisfy { $0.memoryMB?.peakReserved != nil && $1.memoryMB?.peakReserved != nil }
             let figures: [PerBatch<MemoryOverhead.Figure>] = pairs.compactMap { cell, base in
                 let pick: (CellResult) -> Double? = {
-                    reserved ? $0.memoryMB?.peakReserved : gpu ? $0.memoryMB?.peakAllocated : $0.memoryMB?.workerRSS
+                    own ? $0.memoryMB?.deviceUsed : reserved ? $0.memoryMB?.peakReserved : gpu ? $0.memoryMB?.peakAllocated : $0.memoryMB?.workerRSS
                 }
                 guard let v = pick(cell), let e = pick(base) else { return nil }
                 return PerBatch(batch: cell.variant.batchSize, value: .init(eagerMB: e, variantMB: v))
             }
-            if !figures.isEmpty { memory.append(MemoryOverhead(series: series, gpu: gpu, reserved: reserved, figures: figures)) }
+            if !figures.isEmpty { memory.append(MemoryOverhead(series: series, gpu: gpu, reserved: reserved, own: own, figures: figures)) }
         }
         return (cold, memory)
     }

@@ -106,9 +106,11 @@ public struct FindingsText: Sendable {
 
     func memory(_ m: Findings.MemoryOverhead) -> String {
         let what =
-            m.reserved
-            ? pick("peak reserved GPU memory (CUDA-graph pools included)", "GPU 峰值预留显存(含 CUDA 图内存池)")
-            : m.gpu ? pick("peak GPU memory", "GPU 峰值显存") : pick("worker RSS", "工作进程 RSS")
+            m.own
+            ? pick("GPU memory of the worker process (NVML: context, allocator pool, CUDA graphs)", "工作进程 GPU 显存(NVML:上下文、分配器内存池、CUDA 图)")
+            : m.reserved
+                ? pick("peak reserved GPU memory (CUDA-graph pools included)", "GPU 峰值预留显存(含 CUDA 图内存池)")
+                : m.gpu ? pick("peak GPU memory", "GPU 峰值显存") : pick("worker RSS", "工作进程 RSS")
         let items = m.figures.map { f -> String in
             let delta = f.value.variantMB - f.value.eagerMB
             // Under 0.05 MB reads as no change, not "+0.0 MB (+0%)"; a share under 1% keeps a
