@@ -222,6 +222,10 @@ public struct BenchmarkRunner: Sendable {
         let aggregate = telemetry.snapshot(from: start, to: end).aggregate(
             windows: windows.isEmpty ? [(start, end)] : windows, samplesProcessed: n * cell.variant.batchSize, gpus: gpu.map { [$0] })
         cell.telemetry = aggregate
+        if let busy = Self.hostBusy(aggregate, cores: ProcessInfo.processInfo.activeProcessorCount) {
+            cell.warnings.removeAll { $0.kind == .hostBusy }
+            cell.warnings.append(CellWarning(kind: .hostBusy, message: busy))
+        }
         if aggregate.throttled {
             let reasons = ThrottleReasons(names: aggregate.throttleReasons).intersection(.throttling).names.joined(separator: ", ")
             cell.warnings.append(
@@ -250,6 +254,21 @@ public struct BenchmarkRunner: Sendable {
     func needsAnotherProcess(_ cell: CellResult?) -> Bool {
         guard let cell, cell.status == .ok, let records = cell.measurement?.processes, let summary = cell.latencyMS else { return false }
         return ReplicateMerge.disagree(records.filter { $0.status == .ok }) && summary.relativeMedianHalfWidth > plan.stopping.targetCI
+    }
+
+    /// A warning when other processes kept the host's CPUs busy during a cell's chunks: at
+    /// least half of the CPUs the worker did not use (and most of one on a 2-CPU machine). Seen
+    /// on the 2-core development VM with another job running: mlp default vs eager read 0.06×,
+    /// its samples on 4 ms scheduler-tick multiples; alone it read 0.96×.
+    static func hostBusy(_ a: TelemetryAggregate, cores: Int) -> String? {
+        guard let host = a.hostCPUUtilMean, cores >= 1 else { return nil }
+        let worker = (a.workerCPUUtilMean ?? 0) / 100
+        let others = host / 100 * Double(cores) - worker - 0.25
+        guard others >= max(0.75, 0.5 * Double(cores - 1)) else { return nil }
+        return String(
+            format:
+                "other processes kept about %.1f of %d CPUs busy while this cell was measured (host CPU %.0f%%, this worker %.0f%% of one CPU); its figures are not the model's alone and the conclusion draws no verdict from them. Rerun on a quiet machine",
+            others, cores, host, worker * 100)
     }
 
     func label(_ spec: CellSpec) -> String {

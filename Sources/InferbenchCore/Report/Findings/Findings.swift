@@ -12,6 +12,9 @@ public struct Findings: Sendable, Equatable {
         public var ratio: Double
         public var lower: Double
         public var upper: Double
+        /// Measured in alternating rounds of the same processes (false: apart, e.g. another
+        /// precision; nil: unknown, older results).
+        public var paired: Bool? = nil
         public var significant: Bool { lower > 1 || upper < 1 }
     }
 
@@ -131,7 +134,8 @@ public struct Findings: Sendable, Equatable {
     public var environments: [EnvironmentVerdict] = []
 
     public init(_ results: RunResults) {
-        let ok = results.cells.filter { $0.status == .ok && $0.latencyMS != nil }
+        // A cell measured while other processes kept the host busy gets no verdict.
+        let ok = results.cells.filter { $0.status == .ok && $0.latencyMS != nil && !$0.warnings.contains { $0.kind == .hostBusy } }
         totalCells = results.cells.count
         failedCells = results.cells.filter { $0.status != .ok }.count
         incomplete = results.run.status == .incomplete
@@ -158,10 +162,11 @@ public struct Findings: Sendable, Equatable {
         Series(model: cell.model, environment: cell.environment, family: cell.variant.family)
     }
 
+    /// The speedup of `cell` over `reference` as the run's comparisons compute it (paired where
+    /// the two were measured side by side), so a conclusion and a table agree on the same pair.
     static func speedup(of cell: CellResult, over reference: CellResult) -> Speedup? {
-        guard let c = cell.latencyMS, let r = reference.latencyMS else { return nil }
-        let s = Statistics.ratio(r.p50, (r.ci95.p50.lower, r.ci95.p50.upper), over: c.p50, (c.ci95.p50.lower, c.ci95.p50.upper))
-        return Speedup(ratio: s.ratio, lower: s.lower, upper: s.upper)
+        guard let c = Derived.ratio(reference, cell, metric: Derived.speedupMetric) else { return nil }
+        return Speedup(ratio: c.ratio, lower: c.ci95.lower, upper: c.ci95.upper, paired: c.paired)
     }
 
     static func best(_ ok: [CellResult]) -> [Best] {

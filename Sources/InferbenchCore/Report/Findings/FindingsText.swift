@@ -49,7 +49,9 @@ public struct FindingsText: Sendable {
                     "\(who):\(b.family) 最快(p50 \(p50) 毫秒);没有可对比的 eager 单元。")
         }
         guard let s = b.speedup else { return pick("\(who): \(b.family) is fastest (p50 \(p50) ms).", "\(who):\(b.family) 最快(p50 \(p50) 毫秒)。") }
-        let ratio = Format.ratio(s.ratio, s.lower, s.upper)
+        var ratio = Format.ratio(s.ratio, s.lower, s.upper)
+        // A comparison of cells measured apart (another sweep: another precision) says so.
+        if s.paired == false { ratio += pick(" (measured apart, not in alternating rounds)", "(分开测量,未交替进行)") }
         return s.significant
             ? pick(
                 "\(who): \(b.family) is fastest, p50 \(p50) ms, \(ratio) faster than \(reference).",
