@@ -50,8 +50,9 @@ load)
   ;;
 grid)
   model=${2:-resnet50}; [ "$model" = bert-base ] && model="bert-base:seq=128"
-  { log "$model guide grid with process replication (auto)"; start=$(date +%s)
-    "$IB" run plans/guide-assessment.yaml --model "$model" --out /tmp/ib-grid; echo "exit $? after $(( $(date +%s) - start )) s"; } > "$OUT/grid.txt" 2>&1
+  { log "$model guide grid with process replication (${GRID_FLAGS:-auto})"; start=$(date +%s)
+    timeout -s INT 560 "$IB" run plans/guide-assessment.yaml --model "$model" ${GRID_FLAGS:-} --out /tmp/ib-grid
+    echo "exit $? after $(( $(date +%s) - start )) s"; } > "$OUT/grid.txt" 2>&1
   for f in results.json report.md report.html; do cp /tmp/ib-grid/$f "$OUT/grid-$f" 2>/dev/null; done
   ;;
 esac
