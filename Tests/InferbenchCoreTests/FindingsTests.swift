@@ -110,6 +110,24 @@ import Testing
         #expect(kinds == ["failed:oom", "cell:outliers", "accuracy", "graph_breaks:2", "recompiles:1"])
     }
 
+    @Test func throughputThatDisagreesWithLatencyIsExplained() throws {
+        var results = ReportFixture.results()
+        let i = try #require(results.cells.firstIndex { $0.model == "resnet50" && $0.variant.compile == .eager && $0.variant.batchSize == 1 })
+        let implied = 1000 / results.cells[i].latencyMS!.p50
+        results.cells[i].throughputSource = "back_to_back"
+        results.cells[i].throughputPerS = implied * 1.5
+        results.cells[i].throughputCI95 = [implied * 1.45, implied * 1.55]
+        let gaps = Findings(results).throughputGaps
+        #expect(gaps.count == 1 && gaps[0].batch == 1)
+        let md = MarkdownReport.render(results)
+        #expect(md.contains("### Throughput vs latency"))
+        #expect(md.contains("is 1.50× batch ÷ p50") && md.contains("launch-bound"), "\(md)")
+        // Within 10%, or inside the intervals: nothing to explain.
+        results.cells[i].throughputPerS = implied * 1.05
+        results.cells[i].throughputCI95 = [implied * 1.02, implied * 1.08]
+        #expect(Findings(results).throughputGaps.isEmpty)
+    }
+
     @Test func memoryOverheadPrefersGPUFigures() throws {
         let findings = Findings(ReportFixture.results())
         let resnet = try #require(findings.memory.first { $0.series.model == "resnet50" && $0.series.family == "default/fp32" })

@@ -134,6 +134,10 @@ public struct ColdStart: Codable, Sendable, Equatable {
     /// The break-even of a deployment at this batch size alone (it would pay the fresh compile,
     /// not the reuse of a graph an earlier batch size compiled).
     public var breakevenStandalone: Double?
+    /// What the worker did around the timed loops: Python's GC (`disabled_in_timed_loops`) and
+    /// Inductor's compile workers after the compile (`shut_down`, `none`, `unavailable`).
+    public var gc: String?
+    public var compileWorkers: String?
     /// Inductor's FX graph cache during the compile: "cold" (code generated), "warm" (served
     /// from the cache, as after a restart), "partial"; nil for eager or when unknown.
     public var compileCache: CompileCacheState?
@@ -152,6 +156,8 @@ public struct ColdStart: Codable, Sendable, Equatable {
         case breakevenIterations = "breakeven_iterations"
         case breakevenCI95 = "breakeven_ci95"
         case breakevenStandalone = "breakeven_standalone"
+        case gc
+        case compileWorkers = "compile_workers"
     }
 }
 

@@ -100,6 +100,8 @@ extension BenchmarkRunner {
         cell.coldStart = ColdStart(loadS: loaded.loadS, compileS: loaded.compileS, firstCallMS: loaded.firstCallMS)
         cell.coldStart?.compileCache = loaded.compileCache
         cell.coldStart?.batchReuse = loaded.batchReuse
+        cell.coldStart?.gc = loaded.gc
+        cell.coldStart?.compileWorkers = loaded.compileWorkers
         cell.parameters = loaded.parameters
         if loaded.compilePeakAllocatedMB != nil || loaded.compileRSSPeakMB != nil {
             var memory = MemoryFigures()

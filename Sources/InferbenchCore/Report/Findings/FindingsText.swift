@@ -35,6 +35,7 @@ public struct FindingsText: Sendable {
             (text.coldStartSection, findings.coldStarts.map(coldStart)),
             (text.memorySection, findings.memory.map(memory)),
             (text.slowerSection, findings.slower.map(slower)),
+            (text.throughputSection, findings.throughputGaps.map(throughputGap)),
         ].filter { !$0.1.isEmpty }
     }
 
@@ -59,6 +60,20 @@ public struct FindingsText: Sendable {
             : pick(
                 "\(who): no variant is significantly faster than \(reference) (best: \(b.family), \(ratio), p50 \(p50) ms).",
                 "\(who):没有变体显著快于 \(reference)(最佳:\(b.family),\(ratio),p50 \(p50) 毫秒)。")
+    }
+
+    func throughputGap(_ g: Findings.ThroughputGap) -> String {
+        let who = "\(subject(g.series)) " + pick("at batch \(g.batch)", "批大小 \(g.batch)")
+        let measured = "\(Format.rate(g.throughput)) [\(Format.rate(g.lower))–\(Format.rate(g.upper))]"
+        let implied = Format.rate(g.implied)
+        return g.throughput > g.implied
+            ? pick(
+                "\(who): back-to-back throughput \(measured)/s is \(Format.factor(g.throughput / g.implied))× batch ÷ p50 (\(implied)/s): the calls are launch-bound, and the latency loop's synchronize after every call leaves the GPU idle while the next is launched; a server that keeps work queued gets the higher figure.",
+                "\(who):连续吞吐量 \(measured)/秒,是 批大小÷p50(\(implied)/秒)的 \(Format.factor(g.throughput / g.implied)) 倍:调用受启动开销限制,延迟测量中每次调用后的同步使 GPU 在下一次启动时空闲;持续排队的服务可得到更高的数字。"
+            )
+            : pick(
+                "\(who): back-to-back throughput \(measured)/s is below batch ÷ p50 (\(implied)/s): back-to-back calls ran slower than timed ones (contention, clocks or memory pressure when the GPU never idles); size capacity from throughput, not from latency.",
+                "\(who):连续吞吐量 \(measured)/秒 低于 批大小÷p50(\(implied)/秒):连续调用比单次计时调用更慢(GPU 不空闲时的争用、频率或内存压力);容量规划应依据吞吐量而非延迟。")
     }
 
     func scaling(_ s: Findings.BatchScaling) -> String {

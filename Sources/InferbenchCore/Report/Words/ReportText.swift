@@ -106,6 +106,7 @@ public struct ReportText: Sendable {
     var coldStartSection: String { pick("Compile cost and break-even", "编译开销与回本点") }
     var memorySection: String { pick("Memory", "内存") }
     var slowerSection: String { pick("Slower than eager", "比 eager 更慢") }
+    var throughputSection: String { pick("Throughput vs latency", "吞吐量与延迟") }
     var warnings: String { pick("Warnings", "警告") }
     var noWarnings: String { pick("None: every cell finished without a warning.", "无:所有单元均无警告。") }
     var conclusion: String { pick("Conclusion", "结论") }
