@@ -151,9 +151,10 @@ public struct Findings: Sendable, Equatable {
         failedCells = results.cells.filter { $0.status != .ok }.count
         incomplete = results.run.status == .incomplete
         multiEnvironment = Set(results.cells.map(\.environment)).count > 1
-        best = Self.best(ok)
+        let comparisons = ReportData.comparisons(results)
+        best = Self.best(ok, comparisons: comparisons)
         batchScaling = Self.batchScaling(ok)
-        slower = Self.slower(ok, comparisons: ReportData.comparisons(results))
+        slower = Self.slower(ok, comparisons: comparisons)
         throughputGaps = Self.throughputGaps(ok)
         (coldStarts, memory) = Self.compileCosts(ok)
         warnings = Self.warnings(results.cells)
@@ -176,12 +177,14 @@ public struct Findings: Sendable, Equatable {
 
     /// The speedup of `cell` over `reference` as the run's comparisons compute it (paired where
     /// the two were measured side by side), so a conclusion and a table agree on the same pair.
-    static func speedup(of cell: CellResult, over reference: CellResult) -> Speedup? {
-        guard let c = Derived.ratio(reference, cell, metric: Derived.speedupMetric) else { return nil }
+    /// The run's own comparison is used when it is of the same pair (no second bootstrap).
+    static func speedup(of cell: CellResult, over reference: CellResult, comparisons: [String: Comparison] = [:]) -> Speedup? {
+        let recorded = comparisons[cell.id].flatMap { $0.baseline == reference.id ? $0 : nil }
+        guard let c = recorded ?? Derived.ratio(reference, cell, metric: Derived.speedupMetric) else { return nil }
         return Speedup(ratio: c.ratio, lower: c.ci95.lower, upper: c.ci95.upper, paired: c.paired)
     }
 
-    static func best(_ ok: [CellResult]) -> [Best] {
+    static func best(_ ok: [CellResult], comparisons: [String: Comparison] = [:]) -> [Best] {
         var seen = Set<String>()
         var out: [Best] = []
         for cell in ok {
@@ -196,7 +199,7 @@ public struct Findings: Sendable, Equatable {
                 Best(
                     model: cell.model, environment: cell.environment, batch: cell.variant.batchSize, family: fastest.variant.family,
                     p50: fastest.latencyMS!.p50, reference: isReference ? nil : reference?.variant.family,
-                    speedup: isReference ? nil : reference.flatMap { speedup(of: fastest, over: $0) }))
+                    speedup: isReference ? nil : reference.flatMap { speedup(of: fastest, over: $0, comparisons: comparisons) }))
         }
         return out
     }
