@@ -104,6 +104,27 @@ extension SeededGenerator {
         #expect(m.switchCalls == [9_000_000])
     }
 
+    @Test func aCellStopsOnlyWhenTheReportedIntervalMeetsTheTarget() {
+        // The gauge (t-interval of chunk medians) approximates the reported cluster bootstrap;
+        // over many seeds it stopped at least once beside a wider reported interval.
+        var rule = StoppingRule()
+        rule.targetCI = 0.01
+        rule.minTime = 0
+        rule.minIterations = 0
+        for seed in 1...8 {
+            var rng = SplitMix64(state: UInt64(seed))
+            var m = CellMeasurement(perIteration: 0.001)
+            while m.decision == .more {
+                let chunk = (0..<20).map { _ in Int64(1e6 * exp(0.2 * rng.normal())) }
+                m.add(LatencyChunk(deviceNS: nil, hostNS: chunk, clock: "perf_counter"), seconds: 0.02, rule: rule, repeatStart: 0)
+            }
+            #expect(m.decision == .targetMet)
+            let chunks = ReplicateMerge.split(m.samples.values.map(Double.init), m.chunkSizes)
+            let width = ClusterBootstrap.median(Clustered([chunks]))!.relativeHalfWidth
+            #expect(width <= 0.01, "seed \(seed): ±\(width) after \(m.chunkSizes.count) chunks")
+        }
+    }
+
     @Test func chunksAimForATenthOfASecond() {
         // Short chunks: the intervals resample chunks, so a cell needs many of them.
         let rule = StoppingRule()
