@@ -25,6 +25,12 @@ struct Load: AsyncParsableCommand {
     var slaP99: Double?
     @Flag(name: .long, help: "Also measure offline throughput (all samples available, max batch, back to back; 5 rounds, with an interval).")
     var offline = false
+    @Option(
+        name: .long,
+        help:
+            "Fresh starts of all workers that --find-max-qps and --offline are measured on; the capacity is the union of their brackets: auto (2 on a GPU, a 3rd when their brackets share no rate; 1 on a CPU) or 1 to 20 (default: auto)."
+    )
+    var processes: String?
 
     @Option(
         name: .long,
@@ -64,6 +70,13 @@ struct Load: AsyncParsableCommand {
         if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
+        if let processes {
+            let count: ProcessCount
+            do { count = try ProcessCount(parsing: processes) } catch { throw ValidationError(error.description) }
+            if count != .fixed(1), count != .auto, !(findMaxQps || offline) {
+                throw ValidationError("--processes \(processes) applies to --find-max-qps and --offline: drop it, or give 1")
+            }
+        }
         do {
             let models = try variant.models()
             if models.count != 1 { throw InferbenchError.badInput("load serves one model: give one --model, e.g. --model resnet50") }
@@ -73,6 +86,17 @@ struct Load: AsyncParsableCommand {
             _ = try scenario()
             _ = try positiveDuration(window, flag: "--window")
         } catch let error as InferbenchError { throw ValidationError(error.description) }
+    }
+
+    /// Fresh starts of the workers: `auto` is 2 on a GPU, with a 3rd while the first two's
+    /// capacity brackets share no rate; 1 on a CPU, where the between-process noise of a
+    /// cloud GPU host does not arise.
+    func workerStarts(gpu: Bool) -> (start: Int, most: Int) {
+        guard findMaxQps || offline else { return (1, 1) }
+        switch (try? ProcessCount(parsing: processes ?? "auto")) ?? .auto {
+        case .fixed(let n): return (n, n)
+        case .auto: return gpu ? (2, 3) : (1, 1)
+        }
     }
 
     func run() async throws {

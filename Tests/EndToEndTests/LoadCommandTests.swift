@@ -118,6 +118,39 @@ import Testing
         #expect((s["errors"] as? Int ?? 0) >= 1)
     }
 
+    @Test func findMaxQPSOnTwoFreshStartsAnswersTheirUnion() throws {
+        // `--processes 2`: the workers are started twice; the second start checks the first's
+        // bracket (two steps when it agrees) and the capacity spans both starts' brackets.
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(
+            [
+                "load", "--model", "synthetic:median_ms=1", "--find-max-qps", "--sla-p99", "20", "--duration", "3s",
+                "--max-batch", "1", "--processes", "2", "--quiet", "--no-telemetry", "--out", out.path,
+            ], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let results = try CLI.results(in: out)
+        let tests = try #require(results["load_tests"] as? [[String: Any]])
+        #expect(Set(tests.compactMap { $0["replicate"] as? Int }) == [1, 2])
+        let load = try #require(results["load"] as? [String: Any])
+        let capacity = try #require(load["capacity"] as? [String: Any])
+        let starts = try #require(capacity["replicates"] as? [[String: Any]])
+        #expect(starts.count == 2)
+        let lowers = starts.compactMap { $0["lower_qps"] as? Double }, uppers = starts.compactMap { $0["upper_qps"] as? Double }
+        #expect(capacity["lower_qps"] as? Double == lowers.min() && capacity["upper_qps"] as? Double == uppers.max())
+        // The second start began at the first's lower rate.
+        let second = tests.filter { $0["replicate"] as? Int == 2 }
+        #expect(second.first?["target_qps"] as? Double == starts[0]["lower_qps"] as? Double)
+        let offline = try #require(load["offline"] as? [String: Any])
+        #expect((offline["replicate_rounds_per_s"] as? [[Double]])?.count == 2 && (offline["rounds_per_s"] as? [Double])?.count == 10)
+        let md = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
+        #expect(md.contains("The workers were started afresh 2 times: start 1 ") && md.contains("(start 2)"), "\(md)")
+    }
+
+    @Test func processesIsRefusedWhereItMeansNothing() throws {
+        let r = try CLI.run(["load", "--model", "synthetic", "--qps", "10", "--processes", "3"])
+        #expect(r.status == 64 && r.stderr.contains("--processes 3 applies to --find-max-qps and --offline"), "\(r.stderr)")
+    }
+
     @Test func findMaxQPSReportsACurve() throws {
         // One worker at 1 ms a request serves at most 1,000/s; P99 under 20 ms needs a rate below
         // that. A fast model keeps the steps short: a step needs at least 459 requests for the

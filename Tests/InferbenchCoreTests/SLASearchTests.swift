@@ -340,4 +340,66 @@ import Testing
         #expect(below.estimate == nil && below.lower == 0 && below.upper == 12.5 / 9000)
         #expect(BatchingEfficiency(capacity: Capacity(lowerQPS: nil, upperQPS: nil), offline: offline) == nil)
     }
+
+    // MARK: Fresh starts of the workers
+
+    /// Confirms `first` on a system of `capacity`; the rates tried and the bracket found.
+    static func confirm(_ first: Capacity, capacity: Double) async -> (tried: [Double], capacity: Capacity) {
+        var tried: [Double] = []
+        let found = await SLASearch(slaP99MS: 15).confirm(first) { qps, _ in
+            tried.append(qps)
+            return step(qps, capacity: capacity)
+        }
+        return (tried, found.capacity)
+    }
+
+    @Test func anotherStartChecksTheBracketInTwoStepsWhenItAgrees() async {
+        let (tried, found) = await Self.confirm(Capacity(lowerQPS: 1000, upperQPS: 1040), capacity: 1020)
+        #expect(tried == [1000, 1040])
+        #expect(found.lowerQPS == 1000 && found.upperQPS == 1040)
+    }
+
+    @Test func anotherStartThatServesLessOrMoreIsBracketedAgain() async {
+        // A start 30% slower: it moves down by the bracket's width, then faster, then halves.
+        let (down, slower) = await Self.confirm(Capacity(lowerQPS: 1000, upperQPS: 1040), capacity: 700)
+        #expect(down.first == 1000 && down.count <= 10)
+        let (lo, hi) = (slower.lowerQPS ?? 0, slower.upperQPS ?? 0)
+        #expect(lo <= 700 && hi > 700 && (hi - lo) / lo <= 0.05, "\(slower)")
+        let (up, faster) = await Self.confirm(Capacity(lowerQPS: 1000, upperQPS: 1040), capacity: 1500)
+        #expect(up.count <= 10)
+        #expect((faster.lowerQPS ?? 0) <= 1500 && (faster.upperQPS ?? 0) > 1500, "\(faster)")
+    }
+
+    @Test func theCapacityOfSeveralStartsIsTheUnionOfTheirBrackets() {
+        var steps: [LoadTestResult] = []
+        for (replicate, capacity) in [(1, 1000.0), (2, 1100.0)] {
+            for qps in [950.0, 1050, 1150] {
+                var s = Self.step(qps, capacity: capacity)
+                SLASearch(slaP99MS: 15).judge(&s, repeatOf: nil)
+                s.replicate = replicate
+                steps.append(s)
+            }
+        }
+        let c = Capacity(steps: steps)
+        #expect(c.lowerQPS == 950 && c.upperQPS == 1150, "\(c)")
+        #expect(c.replicates?.map(\.lowerQPS) == [950, 1050] && c.replicates?.map(\.upperQPS) == [1050, 1150])
+        #expect(Capacity.disjoint(c.replicates ?? []), "1st failed 1050, which the 2nd passed")
+        #expect(!Capacity.disjoint([Capacity(lowerQPS: 950, upperQPS: 1050), Capacity(lowerQPS: 1000, upperQPS: 1100)]))
+        // A start that never failed leaves no upper end; one that never passed, no lower.
+        #expect(Capacity.union([Capacity(lowerQPS: 950, upperQPS: 1050), Capacity(lowerQPS: 1100, upperQPS: nil)]).kind == .atLeast)
+        #expect(Capacity.union([Capacity(lowerQPS: nil, upperQPS: 100), Capacity(lowerQPS: 950, upperQPS: 1050)]).kind == .below)
+        // Steps of one start keep the one-start answer, with no per-start brackets.
+        #expect(Capacity(steps: Array(steps.prefix(3))).replicates == nil)
+    }
+
+    @Test func offlineRoundsOfStartsThatDisagreeGetTheStartsWideInterval() throws {
+        let agree = try #require(OfflineThroughput(replicates: [[9900, 10_000, 10_100], [9950, 10_050, 10_000]], roundSeconds: 1))
+        let pooled = try #require(OfflineThroughput(rounds: [9900, 10_000, 10_100, 9950, 10_050, 10_000], roundSeconds: 1))
+        #expect(agree.ci95 == pooled.ci95 && agree.replicateRoundsPerS?.count == 2)
+        // 9,267 vs 11,561 samples/s (two runs on an H200): steady rounds, starts 25% apart.
+        let apart = try #require(OfflineThroughput(replicates: [[9250, 9267, 9280], [11_540, 11_561, 11_580]], roundSeconds: 1))
+        let ci = try #require(apart.ci95)
+        #expect(ci.lower < 9267 && ci.upper > 11_561, "\(ci)")
+        #expect(OfflineThroughput(replicates: [[10_000, 10_100]], roundSeconds: 1)?.replicateRoundsPerS == nil)
+    }
 }

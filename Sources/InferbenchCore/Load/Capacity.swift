@@ -62,6 +62,9 @@ public struct Capacity: Codable, Sendable, Equatable {
     /// step's pass (0.99).
     public var fractionOver: Double
     public var confidence: Double
+    /// With several fresh starts of the workers (`--processes`), each start's own bracket, in
+    /// order; the capacity is their union (see ``union(_:)``). Absent with one start.
+    public var replicates: [Capacity]?
 
     public init(lowerQPS: Double?, upperQPS: Double?, rule: SLARule = .p99) {
         self.lowerQPS = lowerQPS
@@ -73,7 +76,39 @@ public struct Capacity: Codable, Sendable, Equatable {
     /// The capacity the judged steps of a search bracket: a rate passes when every run of it
     /// passed. What the search itself returns, and, for a test killed half-way, its answer so
     /// far. Steps without a verdict or a target are left out.
+    /// With steps of several starts (`replicate`), each start's bracket and their union.
     public init(steps: [LoadTestResult], rule: SLARule = .p99) {
+        let starts = Set(steps.compactMap(\.replicate)).sorted()
+        guard starts.count > 1 else {
+            self.init(bracketing: steps, rule: rule)
+            return
+        }
+        self = Self.union(starts.map { r in Capacity(bracketing: steps.filter { $0.replicate == r }, rule: rule) }, rule: rule)
+    }
+
+    /// The capacity of a fresh start of the workers, from the brackets of several: the lowest
+    /// of their lower rates (a rate every start passed) to the highest of their upper rates (a
+    /// rate every start failed), so the answer holds for whichever state a new start lands
+    /// in. A start that passed nothing leaves no lower rate; one that failed nothing, no upper.
+    public static func union(_ brackets: [Capacity], rule: SLARule = .p99) -> Capacity {
+        let lowers = brackets.map(\.lowerQPS), uppers = brackets.map(\.upperQPS)
+        let lower = lowers.contains(nil) ? nil : lowers.compactMap { $0 }.min()
+        let upper = uppers.contains(nil) ? nil : uppers.compactMap { $0 }.max()
+        var out = Capacity(lowerQPS: lower, upperQPS: upper, rule: rule)
+        out.replicates = brackets
+        return out
+    }
+
+    /// Whether some two brackets share no rate (one start's capacity lies wholly above
+    /// another's): the starts disagree beyond the search's resolution.
+    public static func disjoint(_ brackets: [Capacity]) -> Bool {
+        let tops = brackets.compactMap(\.upperQPS), bottoms = brackets.compactMap(\.lowerQPS)
+        guard let lowestTop = tops.min(), let highestBottom = bottoms.max() else { return false }
+        return lowestTop <= highestBottom
+    }
+
+    /// One start's bracket.
+    init(bracketing steps: [LoadTestResult], rule: SLARule) {
         var verdicts: [Double: Bool] = [:]
         for s in steps {
             guard let met = s.slaMet, let rate = s.targetQPS, s.partial != true else { continue }
@@ -105,7 +140,7 @@ public struct Capacity: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case confidence
+        case confidence, replicates
         case lowerQPS = "lower_qps"
         case upperQPS = "upper_qps"
         case fractionOver = "fraction_over"
@@ -125,6 +160,9 @@ public struct OfflineThroughput: Codable, Sendable, Equatable {
     public var perS: Double
     /// Absent with fewer than two rounds.
     public var ci95: Interval?
+    /// With several fresh starts of the workers (`--processes`), each start's rounds;
+    /// `rounds_per_s` holds them all, in order. Absent with one start.
+    public var replicateRoundsPerS: [[Double]]?
 
     /// Nil when no round measured anything.
     public init?(rounds: [Double], roundSeconds: Double) {
@@ -135,6 +173,25 @@ public struct OfflineThroughput: Codable, Sendable, Equatable {
         let interval = Self.logInterval(rounds)
         perS = interval.estimate
         ci95 = interval.ci95
+    }
+
+    /// The rounds of several starts. When the starts differ beyond their rounds' own noise
+    /// (Cochran's Q, as for processes in `run`), the interval is a t-interval over the starts'
+    /// log means — few starts, so wide, as it should be when a fresh start can land 25% apart;
+    /// when they agree, over all rounds.
+    public init?(replicates: [[Double]], roundSeconds: Double) {
+        let starts = replicates.map { $0.filter { $0 > 0 && $0.isFinite } }.filter { !$0.isEmpty }
+        guard starts.count > 1 else {
+            self.init(rounds: replicates.first ?? [], roundSeconds: roundSeconds)
+            return
+        }
+        self.init(rounds: starts.flatMap { $0 }, roundSeconds: roundSeconds)
+        replicateRoundsPerS = starts
+        let logs = starts.map { $0.map { log($0) } }
+        if ClusterBootstrap.heterogeneous(logs) {
+            let m = Statistics.meanInterval(logs.map { $0.reduce(0, +) / Double($0.count) })
+            ci95 = Interval(exp(m.lower), exp(m.upper))
+        }
     }
 
     /// The geometric mean of `rates` and its 95% t-interval on log rates (nil for one rate).
@@ -152,6 +209,7 @@ public struct OfflineThroughput: Codable, Sendable, Equatable {
         case roundsPerS = "rounds_per_s"
         case roundS = "round_s"
         case perS = "per_s"
+        case replicateRoundsPerS = "replicate_rounds_per_s"
     }
 }
 

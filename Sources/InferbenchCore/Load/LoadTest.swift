@@ -88,19 +88,62 @@ public struct LoadTest: Sendable {
     public var offlineRounds = 5
     public var offlineRoundSeconds = 1.0
 
-    /// Starts the replicas, runs the scenario, stops the replicas. Throws only when a replica
-    /// could not start. Cancelled while replicas start, it starts no more and runs no step.
+    /// Fresh starts of all the workers that `--find-max-qps` and the offline rounds are
+    /// measured on (`--processes`): `start` of them, and up to `most` while the starts'
+    /// capacity brackets share no rate. On a cloud GPU a start can land in a state that serves
+    /// 5–25% more or less for its whole life; one start's figures are one draw of that.
+    public var workerStarts = (start: 1, most: 1)
+
+    /// Starts the replicas, runs the scenario, stops the replicas — once per fresh start of the
+    /// workers (see ``workerStarts``). Throws only when the first start's replicas could not
+    /// start; a later start that fails is noted and the figures so far are kept. Cancelled
+    /// while replicas start, it starts no more and runs no step.
     public func run() async throws(InferbenchError) -> Outcome {
         let sizes = DynamicBatcher.paddedSizes(maxBatch: maxBatch)
-        var replicas: [WorkerReplica] = []
-        do { try await startReplicas(sizes: sizes, into: &replicas) } catch {
-            for r in replicas { await r.shutdown() }
-            throw error
-        }
         var outcome = Outcome()
-        if !Task.isCancelled { outcome = await serve(replicas, sizes: sizes) }
-        for r in replicas { await r.shutdown() }
+        var offlineStarts: [[Double]] = []
+        var brackets: [Capacity] = []
+        let several = workerStarts.most > 1 && (isSearch || offline || scenario == .offlineOnly)
+        var start = 1
+        while !Task.isCancelled {
+            var replicas: [WorkerReplica] = []
+            do { try await startReplicas(sizes: sizes, into: &replicas) } catch {
+                for r in replicas { await r.shutdown() }
+                if start == 1 { throw error }
+                outcome.workerDeaths.append("fresh start \(start) of the workers failed: \(error.description)")
+                break
+            }
+            if Task.isCancelled {
+                for r in replicas { await r.shutdown() }
+                break
+            }
+            if several { progress("fresh start \(start) of the workers") }
+            if offline || scenario == .offlineOnly || isSearch, let rounds = await offlineRounds(replicas, start: start) {
+                offlineStarts.append(rounds)
+                outcome.offline = OfflineThroughput(replicates: offlineStarts, roundSeconds: offlineRoundSeconds)
+            }
+            events(.started(offline: outcome.offline))
+            let served = await serve(
+                replicas, sizes: sizes, offline: outcome.offline, replicate: several ? start : nil, confirming: brackets.first, stepOffset: outcome.steps.count)
+            for r in replicas { await r.shutdown() }
+            outcome.steps += served.steps
+            outcome.restarts += served.restarts
+            outcome.workerDeaths += served.workerDeaths
+            if let capacity = served.capacity { brackets.append(capacity) }
+            outcome.capacity = brackets.count > 1 ? Capacity.union(brackets) : brackets.first
+            guard several, start < workerStarts.most, start < workerStarts.start || Capacity.disjoint(brackets) else { break }
+            start += 1
+        }
         return outcome
+    }
+
+    /// The offline rounds of one start, announced; nil when none measured.
+    func offlineRounds(_ replicas: [WorkerReplica], start: Int) async -> [Double]? {
+        let of = workerStarts.most > 1 ? " (start \(start))" : ""
+        progress(
+            "offline\(of): back-to-back throughput at batch \(maxBatch) on \(replicas.count) replica(s), \(offlineRounds) rounds of \(Format.trimmed(offlineRoundSeconds)) s"
+        )
+        return await offlineThroughput(replicas)?.roundsPerS
     }
 
     /// Starts every replica in turn, appending each to `replicas` as it comes up (so that the
@@ -121,21 +164,19 @@ public struct LoadTest: Sendable {
         }
     }
 
-    /// Runs the scenario on started replicas.
-    func serve(_ replicas: [WorkerReplica], sizes: [Int]) async -> Outcome {
+    /// Runs the scenario on started replicas. `replicate` marks the steps of one of several
+    /// starts; `confirming`, a capacity bracket an earlier start found, which a search checks
+    /// (``SLASearch/confirm(_:step:)``) rather than searching from scratch. Steps are numbered
+    /// from `stepOffset` in the events.
+    func serve(
+        _ replicas: [WorkerReplica], sizes: [Int], offline: OfflineThroughput? = nil, replicate: Int? = nil, confirming: Capacity? = nil, stepOffset: Int = 0
+    ) async -> Outcome {
         if let telemetry {
             var pids: [Int32] = []
             for r in replicas { if let pid = await r.processID { pids.append(pid) } }
             telemetry.setWatchedPIDs(pids)
         }
         var outcome = Outcome()
-        if offline || scenario == .offlineOnly || isSearch {
-            progress(
-                "offline: back-to-back throughput at batch \(maxBatch) on \(replicas.count) replica(s), \(offlineRounds) rounds of \(Format.trimmed(offlineRoundSeconds)) s"
-            )
-            outcome.offline = await offlineThroughput(replicas)
-        }
-        events(.started(offline: outcome.offline))
         let batcher = DynamicBatcher(workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, batchSizes: sizes)
         switch scenario {
         case .offlineOnly:
@@ -167,32 +208,7 @@ public struct LoadTest: Sendable {
                 outcome.steps.append(step)
             }
         case .findMaxQPS(let search):
-            let start = (outcome.offline?.perS ?? 100) * 0.5
-            var index = 0
-            let found = await search.run(start: start) { qps, repeatOf in
-                // A repeat runs the same rate on other arrivals.
-                let stepSeed = UInt64(seed) &+ UInt64(qps * 1000) &+ (repeatOf == nil ? 0 : 0x9E37_79B9)
-                let (duration, offsets) = search.schedule(qps: qps, seed: stepSeed)
-                let again = repeatOf.map { " again (close to the SLA at step \($0 + 1))" } ?? ""
-                progress("find-max-qps: poisson \(Format.rate(qps)) qps\(again) for \(Int(duration.rounded())) s (\(offsets.count) requests)")
-                let planned = offsets.count
-                let scenario = "poisson \(Format.rate(qps)) qps"
-                var announced = LoadTestResult(scenario: scenario)
-                announced.targetQPS = qps
-                let sent = await observed(announced, index: index, offsets: offsets) { start, collector in
-                    await LoadGenerator.openLoop(
-                        batcher, offsets: offsets, duration: duration, start: start, collector: collector, earlyStop: search.earlyStop(planned: planned))
-                }
-                var step = finish(sent, scenario: scenario, target: qps, concurrency: nil)
-                step.stoppedEarly = sent.outcomes.count < planned
-                step.sla = search.figures(sent.outcomes, duration: sent.duration, planned: planned)
-                search.judge(&step, repeatOf: repeatOf)
-                events(.stepFinished(index: index, step))
-                index += 1
-                // Let the queue drain before the next step so steps do not bleed into each other.
-                while await batcher.queueDepth > 0 { try? await Task.sleep(for: .milliseconds(10)) }
-                return step
-            }
+            let found = await findMaxQPS(search, batcher: batcher, offline: offline, replicate: replicate, confirming: confirming, stepOffset: stepOffset)
             outcome.steps = found.steps
             outcome.capacity = found.capacity
         }
@@ -201,6 +217,54 @@ public struct LoadTest: Sendable {
         // Nothing of the batcher outlives the test: its timer and batches still at a worker.
         await batcher.shutdown()
         return outcome
+    }
+
+    /// The search (or, with `confirming`, the check of an earlier start's bracket) on one
+    /// start's batcher; its steps carry `replicate` and results.json indices (`repeat_of`).
+    func findMaxQPS(
+        _ search: SLASearch, batcher: DynamicBatcher, offline: OfflineThroughput?, replicate: Int?, confirming: Capacity?, stepOffset: Int
+    ) async -> SLASearch.Outcome {
+        var index = stepOffset
+        let step: (Double, Int?) async -> LoadTestResult = { qps, local in
+            let repeatOf = local.map { $0 + stepOffset }
+            // A repeat runs the same rate on other arrivals; another start, on others again.
+            let stepSeed =
+                UInt64(seed) &+ UInt64(qps * 1000) &+ (repeatOf == nil ? 0 : 0x9E37_79B9) &+ UInt64(max(0, (replicate ?? 1) - 1)) &* 0x51ED_2701
+            let (duration, offsets) = search.schedule(qps: qps, seed: stepSeed)
+            let again = repeatOf.map { " again (close to the SLA at step \($0 + 1))" } ?? ""
+            let on = replicate.map { ", start \($0)" } ?? ""
+            progress("find-max-qps\(on): poisson \(Format.rate(qps)) qps\(again) for \(Int(duration.rounded())) s (\(offsets.count) requests)")
+            let planned = offsets.count
+            let scenario = "poisson \(Format.rate(qps)) qps"
+            var announced = LoadTestResult(scenario: scenario)
+            announced.targetQPS = qps
+            announced.replicate = replicate
+            let sent = await observed(announced, index: index, offsets: offsets) { start, collector in
+                await LoadGenerator.openLoop(
+                    batcher, offsets: offsets, duration: duration, start: start, collector: collector, earlyStop: search.earlyStop(planned: planned))
+            }
+            var step = finish(sent, scenario: scenario, target: qps, concurrency: nil)
+            step.replicate = replicate
+            step.stoppedEarly = sent.outcomes.count < planned
+            step.sla = search.figures(sent.outcomes, duration: sent.duration, planned: planned)
+            search.judge(&step, repeatOf: repeatOf)
+            events(.stepFinished(index: index, step))
+            index += 1
+            // Let the queue drain before the next step so steps do not bleed into each other.
+            while await batcher.queueDepth > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+            return step
+        }
+        var found: SLASearch.Outcome
+        if let confirming {
+            found = await search.confirm(confirming, step: step)
+        } else {
+            found = await search.run(start: (offline?.perS ?? 100) * 0.5, step: step)
+        }
+        // The search numbers repeats among its own steps; results.json among all.
+        for i in found.steps.indices {
+            if let local = found.steps[i].sla?.repeatOf { found.steps[i].sla?.repeatOf = local + stepOffset }
+        }
+        return found
     }
 
     var isSearch: Bool { if case .findMaxQPS = scenario { return true } else { return false } }

@@ -140,10 +140,29 @@ public struct SLASearch: Sendable, Equatable {
     /// steps so far of the run it repeats, nil for a first run). `start` is a first guess of
     /// capacity. A step that ends with the task cancelled is kept but decides nothing.
     public func run(start: Double, step: (Double, Int?) async -> LoadTestResult) async -> Outcome {
+        await search(from: start, factor: 2, step: step)
+    }
+
+    /// Checks another start of the workers against the bracket `first` found: its lower rate,
+    /// then its upper one. When they pass and fail again, two steps suffice; otherwise the
+    /// search moves by the bracket's width, a wider step each time it moves the same way, and
+    /// halves again. On a cloud GPU a fresh start of the same workers can serve 5% more or less
+    /// (two runs' brackets did not overlap), so one start's bracket is not the capacity.
+    public func confirm(_ first: Capacity, step: (Double, Int?) async -> LoadTestResult) async -> Outcome {
+        guard let l = first.lowerQPS, let h = first.upperQPS, h > l else {
+            return await run(start: first.lowerQPS ?? (first.upperQPS ?? 200) / 2, step: step)
+        }
+        return await search(from: l, factor: h / l, step: step)
+    }
+
+    /// The bisection: from `rate`, up or down by `factor` (squared at each further move the
+    /// same way, at most 2×) until a pass and a fail bracket the capacity, then halving.
+    func search(from start: Double, factor first: Double, step: (Double, Int?) async -> LoadTestResult) async -> Outcome {
         var steps: [LoadTestResult] = []
         var low: Double? = nil
         var high: Double? = nil
         var rate = max(start, 1)
+        var factor = first
         func attempt(_ repeatOf: Int?) async -> Bool {
             var result = await step(rate, repeatOf)
             judge(&result, repeatOf: repeatOf)
@@ -162,10 +181,11 @@ public struct SLASearch: Sendable, Equatable {
             case (let l?, let h?):
                 if (h - l) / l <= tolerance { return Outcome(steps: steps, capacity: Capacity(lowerQPS: l, upperQPS: h, rule: rule)) }
                 rate = (l + h) / 2
-            case (let l?, nil): rate = l * 2
-            case (nil, let h?): rate = h / 2
+            case (let l?, nil): rate = l * factor
+            case (nil, let h?): rate = h / factor
             case (nil, nil): break
             }
+            factor = min(2, factor * factor)
             if rate < 0.5 { break }
         }
         return Outcome(steps: steps, capacity: Capacity(lowerQPS: low, upperQPS: high, rule: rule))

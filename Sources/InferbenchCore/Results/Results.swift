@@ -447,6 +447,9 @@ public struct LoadTestResult: Codable, Sendable {
     /// killed): its windows are those recorded so far, its totals sum them, and it has no
     /// latency percentiles over the whole step.
     public var partial: Bool?
+    /// Which fresh start of the workers ran the step (1, 2, …), when a test used several
+    /// (`--processes`); absent with one.
+    public var replicate: Int?
 
     public init(scenario: String) { self.scenario = scenario }
 
@@ -463,7 +466,7 @@ public struct LoadTestResult: Codable, Sendable {
         case phaseStart = "phase_start"
         case phaseEnd = "phase_end"
         case rampQPS = "ramp_qps"
-        case partial
+        case partial, replicate
     }
 }
 

@@ -30,7 +30,8 @@ public enum LoadReport {
             let l = s.latencyMS
             let b = s.breakdownMS
             var row = [
-                s.scenario + (s.sla?.repeatOf != nil ? " (repeat)" : ""), Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent),
+                s.scenario + (s.sla?.repeatOf != nil ? " (repeat)" : "") + ((s.replicate ?? 1) > 1 ? " (\(t.startMark(s.replicate!)))" : ""),
+                Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent),
                 String(s.completed), String(s.late), String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p90), Format.ms(l?.p99),
                 Format.ms(l?.max), Format.ms(b?.queue), Format.ms(b?.transport), Format.ms(b?.compute),
                 s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
@@ -52,6 +53,7 @@ public enum LoadReport {
         if let sla {
             if let capacity = load?.capacity {
                 out += TextTable.hanging(t.loadCapacity(capacity, sla: sla, steps: steps)) + "\n"
+                if let starts = t.loadStarts(capacity) { out += TextTable.hanging(starts) + "\n" }
             } else {
                 out +=
                     best.map { String(format: "Highest rate with P99 ≤ %.1f ms: %@ requests/s.\n", sla, Format.rate($0)) }
@@ -60,6 +62,7 @@ public enum LoadReport {
         }
         if let rounds = load?.offline {
             out += TextTable.hanging(t.loadOffline(rounds, efficiency: load?.batchingEfficiency, reached: best ?? steps.map(\.achievedQPS).max())) + "\n"
+            if let starts = t.offlineStarts(rounds) { out += TextTable.hanging(starts) + "\n" }
         } else if let offline {
             out += "Offline throughput (all samples available, back to back at max batch): \(Format.rate(offline)) samples/s"
             if let peak = (best ?? steps.map(\.achievedQPS).max()), offline > 0 {

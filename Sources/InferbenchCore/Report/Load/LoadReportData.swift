@@ -23,6 +23,7 @@ enum LoadReportData {
             if s.slaMet == false { table.failed.insert(i) }
             var scenario = s.scenario + (s.partial == true ? " (\(t.partialStep))" : "")
             if let again = s.sla?.repeatOf { scenario += " (\(t.repeatOf(again)))" }
+            if let start = s.replicate, start > 1 { scenario += " (\(t.startMark(start)))" }
             var row = [
                 String(i + 1), scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed),
                 String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p99), Format.ms(l?.max),
@@ -56,6 +57,7 @@ enum LoadReportData {
         if let sla = load?.slaP99MS {
             if let capacity = load?.capacity {
                 sentences.append(t.loadCapacity(capacity, sla: sla, steps: steps))
+                if let starts = t.loadStarts(capacity) { sentences.append(starts) }
             } else {
                 sentences.append(load?.bestQPS.map { t.loadBest($0, sla: sla, steps: steps.count) } ?? t.loadNoPass(sla: sla, steps: steps.count))
             }
@@ -68,6 +70,7 @@ enum LoadReportData {
         let reached = load?.bestQPS ?? finished.map(\.achievedQPS).max()
         if let offline = load?.offline {
             sentences.append(t.loadOffline(offline, efficiency: load?.batchingEfficiency, reached: reached))
+            if let starts = t.offlineStarts(offline) { sentences.append(starts) }
         } else if let offline = load?.offlineThroughputPerS, offline > 0 {
             sentences.append(t.loadOffline(offline, reached: reached))
         }
