@@ -43,10 +43,26 @@ PY
     INFERBENCH=$IB PYTHON=python3 benchmarks/replication-vs-plain.sh resnet50 1 4; echo "exit $?"; } > "$OUT/plain.txt" 2>&1
   ;;
 load)
+  # Two runs, each on fresh starts of the workers (--processes auto: 2 on a GPU, a 3rd when
+  # their brackets share no rate): the two runs' capacity intervals should overlap.
   for i in 1 2; do
-    { log "load find-max-qps, run $i"; timeout -s INT 270 "$IB" load --model resnet50 --compile default --precision fp16 --channels-last --find-max-qps --sla-p99 15 \
-        --offline --max-batch 32 --max-delay 2 --out /tmp/ld$i; echo "exit $?"; } > "$OUT/load-$i.txt" 2>&1; keep /tmp/ld$i load-$i
+    { log "load find-max-qps, run $i"; start=$(date +%s)
+      timeout -s INT ${LOAD_LIMIT:-285} "$IB" load --model resnet50 --compile default --precision fp16 --channels-last --find-max-qps --sla-p99 15 \
+        --offline --max-batch 32 --max-delay 2 --out /tmp/ld$i; echo "exit $? after $(( $(date +%s) - start )) s"; } > "$OUT/load-$i.txt" 2>&1
+    keep /tmp/ld$i load-$i; cp /tmp/ld$i/report.md "$OUT/load-$i-report.md" 2>/dev/null
   done
+  python3 - >> "$OUT/load-2.txt" <<'PY'
+import json
+caps = []
+for i in (1, 2):
+    load = json.load(open(f"/tmp/ld{i}/results.json"))["load"]
+    c = load.get("capacity", {})
+    caps.append((c.get("lower_qps"), c.get("upper_qps")))
+    starts = [(s.get("lower_qps"), s.get("upper_qps")) for s in c.get("replicates", [])]
+    print(f"run {i}: capacity {caps[-1]}, per start {starts}, offline {load.get('offline', {}).get('per_s')} {load.get('offline', {}).get('ci95')}")
+(a, b), (c, d) = caps
+print("overlap" if a is not None and c is not None and b is not None and d is not None and max(a, c) <= min(b, d) else "NO OVERLAP")
+PY
   ;;
 grid)
   model=${2:-resnet50}; [ "$model" = bert-base ] && model="bert-base:seq=128"

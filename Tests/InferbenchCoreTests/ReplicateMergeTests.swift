@@ -27,6 +27,24 @@ func replicaCell(
 @Suite struct ReplicateMergeTests {
     let spec = CellSpec(model: ModelSpec(name: "synthetic"), environment: "default", variant: Variant(compile: .eager, precision: .fp32, batchSize: 1))
 
+    @Test func eachProcessGetsTheHostAndWorkerCPUOfItsOwnChunks() throws {
+        var cell = ReplicateMerge.merge((1...2).map { ($0, replicaCell(spec, replicate: $0, medianMS: 4)) }, rule: StoppingRule())
+        // Process 1's eight chunks in [0, 8) s on a quiet host, process 2's in [10, 18) s on a busy one.
+        let quiet: [(Double, Double)] = (0..<8).map { i in (Double(i), Double(i) + 0.5) }
+        let busy: [(Double, Double)] = (0..<8).map { i in (10 + Double(i), 10.5 + Double(i)) }
+        let windows = quiet + busy
+        let host: [HostSample] = stride(from: 0.0, to: 18, by: 0.1).map { (t: Double) -> HostSample in
+            t < 9 ? HostSample(t: t, cpuUtil: 10, processCPUUtil: 100) : HostSample(t: t, cpuUtil: 80, processCPUUtil: 40)
+        }
+        BenchmarkRunner.fillProcessCPU(&cell, Timeline(interval: 0.1, gpu: [], host: host), windows: windows)
+        let states = try #require(cell.measurement?.processes?.map(\.state))
+        #expect(states.map { $0?.hostCPUUtil } == [10, 80] && states.map { $0?.workerCPUUtil } == [100, 40])
+        // Windows that do not match the processes' chunks are not guessed at.
+        var other = ReplicateMerge.merge((1...2).map { ($0, replicaCell(spec, replicate: $0, medianMS: 4)) }, rule: StoppingRule())
+        BenchmarkRunner.fillProcessCPU(&other, Timeline(interval: 0.1, gpu: [], host: host), windows: Array(windows.prefix(5)))
+        #expect(other.measurement?.processes?.allSatisfy { $0.state?.hostCPUUtil == nil } == true)
+    }
+
     @Test func agreeingProcessesGiveANarrowIntervalAndNoWarning() {
         let cell = ReplicateMerge.merge((1...3).map { ($0, replicaCell(spec, replicate: $0, medianMS: 4)) }, rule: StoppingRule())
         #expect(cell.status == .ok)

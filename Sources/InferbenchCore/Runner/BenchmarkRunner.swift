@@ -219,9 +219,11 @@ public struct BenchmarkRunner: Sendable {
         var cell = cell
         let gpu = cell.device.flatMap { $0.hasPrefix("cuda") ? Int($0.split(separator: ":").last ?? "0") ?? 0 : nil }
         let windows = cell.measurement?.chunkWindows?.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? [(start, end)]
-        let aggregate = telemetry.snapshot(from: start, to: end).aggregate(
+        let timeline = telemetry.snapshot(from: start, to: end)
+        let aggregate = timeline.aggregate(
             windows: windows.isEmpty ? [(start, end)] : windows, samplesProcessed: n * cell.variant.batchSize, gpus: gpu.map { [$0] })
         cell.telemetry = aggregate
+        Self.fillProcessCPU(&cell, timeline, windows: windows)
         if let busy = Self.hostBusy(aggregate, cores: ProcessInfo.processInfo.activeProcessorCount) {
             cell.warnings.removeAll { $0.kind == .hostBusy }
             cell.warnings.append(CellWarning(kind: .hostBusy, message: busy))
@@ -254,6 +256,24 @@ public struct BenchmarkRunner: Sendable {
     func needsAnotherProcess(_ cell: CellResult?) -> Bool {
         guard let cell, cell.status == .ok, let records = cell.measurement?.processes, let summary = cell.latencyMS else { return false }
         return ReplicateMerge.disagree(records.filter { $0.status == .ok }) && summary.relativeMedianHalfWidth > plan.stopping.targetCI
+    }
+
+    /// Each process's host CPU and worker CPU over its own chunks, so that a slow process can
+    /// be told apart from one that shared the host with something busy. The chunk windows are
+    /// in process order, `chunks` of them per process that measured.
+    static func fillProcessCPU(_ cell: inout CellResult, _ timeline: Timeline, windows: [(Double, Double)]) {
+        guard var records = cell.measurement?.processes, windows.count == records.reduce(0, { $0 + ($1.samples > 0 ? $1.chunks : 0) }) else { return }
+        var start = 0
+        for i in records.indices where records[i].samples > 0 && records[i].chunks > 0 {
+            let own = Array(windows[start..<start + records[i].chunks])
+            start += records[i].chunks
+            let a = timeline.aggregate(windows: own, samplesProcessed: nil)
+            var state = records[i].state ?? ProcessEvidence()
+            state.hostCPUUtil = a.hostCPUUtilMean
+            state.workerCPUUtil = a.workerCPUUtilMean
+            records[i].state = state
+        }
+        cell.measurement?.processes = records
     }
 
     /// A warning when other processes kept the host's CPUs busy during a cell's chunks: at
