@@ -51,6 +51,10 @@ import Testing
         results.comparisons = Derived.comparisons(results.cells)
         let table = ReportTables.summary(model: "resnet50", results, ReportText(.en))
         #expect(table.headers.contains("speedup vs eager"))
+        // CSV: each row names the baseline of its speedup_vs_eager.
+        let csv = CSVReport.cells(results).split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let column = try #require(CSVReport.cellColumns.firstIndex(of: "speedup_baseline"))
+        #expect(csv.dropFirst().map { $0[column] } == ["", "", "eager/fp16", "eager/fp32"])
         #expect(table.rows.contains { $0[0] == "default/fp32" && $0.contains("2.00× [1.98–2.02] vs eager/fp32") })
         #expect(table.rows.contains { $0[0] == "reduce-overhead/fp16" && $0.contains("10.50× [10.43–10.57] vs eager/fp16") })
         let terminal = TerminalReport.render(results, layout: TerminalLayout(width: 160))
