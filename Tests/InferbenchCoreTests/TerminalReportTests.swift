@@ -73,6 +73,16 @@ import Testing
         #expect(TerminalReport.widest(wide) > 100)
     }
 
+    /// A load test ends with its report.md conclusion too.
+    @Test func aLoadTestEndsWithItsConclusion() {
+        let results = LoadFixture.results()
+        let text = TerminalReport.summary(results, layout: TerminalLayout(width: 100))
+        let conclusion = "Conclusion: " + LoadReportData.conclusion(results, ReportText(.en))
+        #expect(text.replacingOccurrences(of: "\n    ", with: " ").hasSuffix(conclusion + "\n"))
+        let last = text.split(separator: "\n").drop { !$0.hasPrefix("Conclusion: ") }
+        #expect(!last.isEmpty && last.allSatisfy { $0.count <= 100 })
+    }
+
     @Test func aLongWarningWrapsAndALongWordIsCut() {
         let text = "warning: " + String(repeating: "word ", count: 40) + "/a/" + String(repeating: "x", count: 130)
         let lines = TextTable.hanging(text, width: 60).split(separator: "\n")
