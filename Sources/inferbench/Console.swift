@@ -8,6 +8,15 @@ enum Console {
     /// Whether a status line is on screen, so that the next message clears it first.
     static let statusLineShown = Mutex(false)
 
+    /// The columns the summary may take: `COLUMNS` when set (shells export it, and a user may
+    /// set it for a pipe), else the terminal's width, else 100, the design width.
+    static var width: Int {
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let columns = Int(text), columns > 0 { return columns }
+        var size = winsize()
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return TerminalLayout.designWidth
+    }
+
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }

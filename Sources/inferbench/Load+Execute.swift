@@ -86,7 +86,7 @@ extension Load {
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)
         relay.attach { session.stop($0) }
         let (outcome, details) = try await session.run(initial)
-        Console.out(TerminalReport.summary(outcome.results))
+        Console.out(TerminalReport.summary(outcome.results, layout: output.layout))
         for death in details.workerDeaths { Console.note("worker died and was restarted: \(death)") }
         report(outcome, folder: folder, quiet: quiet)
         return outcome.status

@@ -104,6 +104,17 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
 
+    @Flag(
+        name: .shortAndLong,
+        help: "Also print each cell's detail at the end: cold start, accuracy, GPU telemetry (the reports hold it either way).")
+    var verbose = false
+
+    @Flag(name: .long, help: "Print every table column, however wide; without it the tables fit $COLUMNS (100 when unset).")
+    var wide = false
+
+    /// How the closing summary is laid out on this terminal.
+    var layout: TerminalLayout { TerminalLayout(width: Console.width, wide: wide, verbose: verbose) }
+
     func validate() throws {
         if telemetryInterval < 10 || telemetryInterval > 60_000 {
             throw ValidationError("--telemetry-interval \(telemetryInterval): give 10 to 60000 ms")

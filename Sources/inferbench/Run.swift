@@ -128,7 +128,7 @@ struct Run: AsyncParsableCommand {
         defer { signals.cancel() }
         let outcome = try await session.run(info: info)
         Console.clearStatus()
-        Console.out(TerminalReport.render(outcome.results))
+        Console.out(TerminalReport.render(outcome.results, layout: output.layout))
         report(outcome, folder: folder, quiet: output.quiet)
         return outcome.status
     }

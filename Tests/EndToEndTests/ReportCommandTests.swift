@@ -31,7 +31,7 @@ import Testing
         let results = try ResultsFiles.write(into: dir.appending(path: "summary"))
         let r = try CLI.run(["report", results.path, "--summary", "--format", "none"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
-        #expect(r.stdout.contains("p50 ms") && r.stdout.contains("2.00x [") && r.stdout.contains("cells ok"), "\(r.stdout)")
+        #expect(r.stdout.contains("p50 ms") && r.stdout.contains("2.00× [") && r.stdout.contains("cells ok"), "\(r.stdout)")
         let written = try FileManager.default.contentsOfDirectory(atPath: results.deletingLastPathComponent().path)
         #expect(written == ["results.json"], "wrote \(written)")
         let nothing = try CLI.run(["report", results.path, "--format", "none"])

@@ -63,7 +63,7 @@ import Testing
     @Test func sameContentAsMarkdown() {
         let html = HTMLReport.render(results)
         for text in [
-            "resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).",
+            "resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager/fp32: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager/fp32).",
             "For resnet50, default/fp32 is the fastest at every batch size measured (1.97–2.50× faster than eager/fp32).",
             "FAILED (oom): CUDA out of memory, tried to allocate 2.00 GiB",
             "NVIDIA A10 (24,576 MB, 150 W)",

@@ -26,7 +26,7 @@ import Testing
         let md = lines(MarkdownReport.render(results))
         let start = try! #require(md.firstIndex(of: "## Results: resnet50"))
         let expected = [
-            "| variant | batch | p50 ms (95% CI) | p99 ms | samples/s | speedup vs eager | compile | break-even (calls) | peak GPU MB | accuracy (max abs err vs eager fp32) |",
+            "| variant | batch | p50 ms (95% CI) | p99 ms | samples/s | speedup vs eager/fp32 | compile | break-even (calls) | peak GPU MB | accuracy (max abs err vs eager fp32) |",
             "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
             "| eager/fp32 | 1 | 10.0 ±1.0% | 12.0 | 99.0 | baseline | - | - | 100 | ok (0) |",
             "| eager/fp32 | 8 | 40.0 ±1.0% | 48.0 | 200.0 | baseline | - | - | 400 | ok (0) |",
@@ -62,7 +62,8 @@ import Testing
         #expect(
             md.contains(
                 "- bert-base:seq=128 at batch 1: no variant is significantly faster than eager/fp32 (best: default/fp32, 1.01× [0.95–1.08], p50 4.95 ms).\n"))
-        #expect(md.contains("- resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager).\n"))
+        #expect(
+            md.contains("- resnet50, max-autotune/fp32 at batch 1 is SLOWER than eager/fp32: speedup 0.83× [0.82–0.84] (p50 12.0 ms vs 10.0 ms eager/fp32).\n"))
         #expect(
             md.contains(
                 "- resnet50, default/fp32: peak reserved GPU memory (CUDA-graph pools included) over eager: +36 MB (+30%) at batch 1 (120 → 156 MB), +24 MB (+5%) at batch 8 (480 → 504 MB), +120 MB (+7%) at batch 32 (1,800 → 1,920 MB).\n"
@@ -85,7 +86,7 @@ import Testing
         #expect(zh.hasPrefix("# 推理性能可行性报告: resnet50"))
         #expect(zh.contains("## 结论") && zh.contains("## 环境") && zh.contains("## 警告"))
         #expect(zh.contains("| eager/fp32 | 1 | 10.0 ±1.0% | 12.0 | 99.0 | 基线 | - | - | 100 | 通过 (0) |"))
-        #expect(zh.contains("比 eager 更慢:加速比 0.83× [0.82–0.84]"))
+        #expect(zh.contains("比 eager/fp32 更慢:加速比 0.83× [0.82–0.84]"))
         let numbers = { (text: String) in text.matches(of: /\d+(?:[.,]\d+)*×?/).map { String($0.output) } }
         #expect(Set(numbers(en)).isSuperset(of: ["2.50×", "5,500", "0.83×", "24,576"]))
         #expect(Set(numbers(zh)).isSuperset(of: ["2.50×", "5,500", "0.83×", "24,576"]))

@@ -29,6 +29,29 @@ import Testing
         #expect(MarkdownReport.render(results(n: 40), language: .zh).contains("不足以给出 P99"))
     }
 
+    /// CSV leaves an unsupported percentile empty, as the tables show "—": P99 of 40 samples
+    /// is blank, P95 of 40 (20 needed) is written; P99.9 needs 1,000.
+    @Test func theCSVLeavesAnUnsupportedPercentileEmpty() {
+        func row(_ n: Int) -> [String: String] {
+            let lines = CSVReport.cells(results(n: n)).split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            return Dictionary(uniqueKeysWithValues: zip(CSVReport.cellColumns, lines[1].map(String.init)))
+        }
+        let few = row(40), many = row(500)
+        #expect(few["p99_ms"] == "" && few["p999_ms"] == "")
+        #expect(few["p95_ms"]?.hasPrefix("11") == true && few["max_ms"] == "16")
+        #expect(many["p99_ms"]?.hasPrefix("12") == true && many["p999_ms"] == "")
+        #expect(row(1000)["p999_ms"] == "15")
+        #expect(LatencySummary.supports(percentile: 99.9, samples: 999) == false)
+        #expect(LatencySummary.supports(percentile: 99.9, samples: 1000))
+    }
+
+    /// The terminal's table and the HTML table show the same "—" with the same reason.
+    @Test func theHTMLTableShowsTheSameDash() {
+        let html = HTMLReport.render(results(n: 40))
+        #expect(html.contains(">—<") && html.contains("too few for a P99"))
+        #expect(!HTMLReport.render(results(n: 500)).contains("too few for a P99"))
+    }
+
     @Test func theSpectrumChartDrawsOnlySupportedPercentiles() {
         let cell = results(n: 500).cells[0]
         #expect(SpectrumChart.points(cell.latencyMS!).map(\.name) == ["p50", "p90", "p95", "p99"])

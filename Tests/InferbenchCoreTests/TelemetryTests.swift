@@ -131,6 +131,14 @@ enum RecordedProc {
         case .failure(let why):
             #expect(why.reason.contains("/nonexistent/libnvidia-ml.so.1"))
             #expect(why.reason.contains("no NVIDIA driver library"))
+            // dlerror repeats the path; the one line a GPU machine without NVML prints names it once.
+            #expect(why.reason.components(separatedBy: "/nonexistent/libnvidia-ml.so.1").count == 2, "\(why.reason)")
         }
+    }
+
+    @Test func theMissingLibraryIsNamedOnce() {
+        let line = NVML.missingLibrary(
+            path: "libnvidia-ml.so.1", dlerror: "libnvidia-ml.so.1: cannot open shared object file: No such file or directory")
+        #expect(line == "no NVIDIA driver library (libnvidia-ml.so.1): cannot open shared object file: No such file or directory")
     }
 }

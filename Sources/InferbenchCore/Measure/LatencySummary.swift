@@ -23,8 +23,15 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     /// lies beyond it (P99: 100, P99.9: 1,000). With fewer, the "P99" is the maximum.
     public static func minimumSamples(forPercentile q: Double) -> Int { Int((1 / (1 - q / 100)).rounded()) }
 
+    /// Whether `samples` samples support percentile `q` (see ``minimumSamples(forPercentile:)``):
+    /// the one rule of every table and chart, run and load alike.
+    public static func supports(percentile q: Double, samples: Int) -> Bool { samples >= minimumSamples(forPercentile: q) }
+
     /// Whether `n` samples support percentile `q` (see ``minimumSamples(forPercentile:)``).
-    public func supports(percentile q: Double) -> Bool { n >= Self.minimumSamples(forPercentile: q) }
+    public func supports(percentile q: Double) -> Bool { Self.supports(percentile: q, samples: n) }
+
+    /// The percentile at `path` (`\.p99` for `q` 99) where the samples support it, else nil.
+    public func supported(_ q: Double, _ path: KeyPath<LatencySummary, Double>) -> Double? { supports(percentile: q) ? self[keyPath: path] : nil }
 
     /// P99 where the samples support it, nil where they do not (shown as "—").
     public var supportedP99: Double? { supports(percentile: 99) ? p99 : nil }

@@ -41,18 +41,23 @@ public struct TextTable: Sendable {
 
     /// A note line wrapped at `width` (the design width of a terminal: 100 columns), its
     /// continuation lines indented so that each note still reads as one.
+    /// A word longer than a line (a path, a URL) is cut where the line ends.
     public static func hanging(_ text: String, width: Int = 100, indent: Int = 4) -> String {
         guard text.count > width else { return text }
         var lines: [String] = []
         var line = ""
         for word in text.split(separator: " ", omittingEmptySubsequences: false) {
-            let limit = lines.isEmpty ? width : width - indent
+            var word = Substring(word)
+            var limit: Int { lines.isEmpty ? width : width - indent }
             if !line.isEmpty, line.count + 1 + word.count > limit {
                 lines.append(line)
-                line = String(word)
-            } else {
-                line += line.isEmpty ? String(word) : " " + word
+                line = ""
             }
+            while line.isEmpty, word.count > limit {
+                lines.append(String(word.prefix(limit)))
+                word = word.dropFirst(limit)
+            }
+            line += line.isEmpty ? String(word) : " " + word
         }
         if !line.isEmpty { lines.append(line) }
         let pad = String(repeating: " ", count: indent)

@@ -42,7 +42,7 @@ public final class NVML: @unchecked Sendable {
     public static func open(path: String = "libnvidia-ml.so.1") -> Result<NVML, TelemetryUnavailable> {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "dlopen failed"
-            return .failure(TelemetryUnavailable(reason: "no NVIDIA driver library (\(path)): \(why)"))
+            return .failure(TelemetryUnavailable(reason: missingLibrary(path: path, dlerror: why)))
         }
         let nvml = NVML(handle: handle)
         guard let initFn: FnVoid = nvml.symbol("nvmlInit_v2") else {
@@ -52,6 +52,13 @@ public final class NVML: @unchecked Sendable {
         guard rc == 0 else { return .failure(TelemetryUnavailable(reason: "nvmlInit_v2 failed: \(nvml.errorString(rc))")) }
         nvml.initialized = true
         return .success(nvml)
+    }
+
+    /// Why the library did not load, naming its path once: dlerror starts with the path
+    /// itself ("libnvidia-ml.so.1: cannot open shared object file: …").
+    static func missingLibrary(path: String, dlerror: String) -> String {
+        let why = dlerror.hasPrefix(path + ": ") ? String(dlerror.dropFirst(path.count + 2)) : dlerror
+        return "no NVIDIA driver library (\(path)): \(why)"
     }
 
     deinit {

@@ -103,6 +103,8 @@ public struct Findings: Sendable, Equatable {
         public var speedup: Speedup
         public var p50: Double
         public var eagerP50: Double
+        /// The eager cell's variant (`eager/fp16`): the baseline the speedup is against.
+        public var reference: String
     }
 
     /// Something to check before trusting a figure, attached to one cell.
@@ -193,7 +195,12 @@ public struct Findings: Sendable, Equatable {
             let peers = ok.filter { $0.model == cell.model && $0.environment == cell.environment && $0.variant.batchSize == cell.variant.batchSize }
             guard let fastest = peers.min(by: { $0.latencyMS!.p50 < $1.latencyMS!.p50 }) else { continue }
             let eager = peers.filter { $0.variant.compile == .eager }
-            let reference = eager.first { $0.variant.precision == .fp32 && !$0.variant.channelsLast } ?? eager.first
+            // The baseline of the run's recorded comparison (eager at the same precision), the
+            // one the table and the chart quote: one cell has one speedup wherever it is read.
+            // eager/fp32 only where none was recorded (an eager winner, or no eager cell at the
+            // winner's precision).
+            let recorded = comparisons[fastest.id].flatMap { c in peers.first { $0.id == c.baseline } }
+            let reference = recorded ?? eager.first { $0.variant.precision == .fp32 && !$0.variant.channelsLast } ?? eager.first
             let isReference = reference?.id == fastest.id
             out.append(
                 Best(
@@ -225,8 +232,8 @@ public struct Findings: Sendable, Equatable {
             else { return nil }
             return Slower(
                 series: series(cell), batch: cell.variant.batchSize,
-                speedup: Speedup(ratio: c.ratio, lower: c.ci95.lower, upper: c.ci95.upper),
-                p50: cell.latencyMS!.p50, eagerP50: base.latencyMS!.p50)
+                speedup: Speedup(ratio: c.ratio, lower: c.ci95.lower, upper: c.ci95.upper, paired: c.paired),
+                p50: cell.latencyMS!.p50, eagerP50: base.latencyMS!.p50, reference: base.variant.family)
         }
     }
 

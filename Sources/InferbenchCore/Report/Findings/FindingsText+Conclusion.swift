@@ -73,35 +73,45 @@ extension FindingsText {
     }
 
     /// Which variant wins at which batch sizes, with the range of its significant speedups.
+    /// Each speedup is against the baseline the tables show for that cell (eager at the same
+    /// precision), named, so a figure here is the figure there.
     func verdict(_ who: String, _ bests: [Findings.Best]) -> String {
-        let reference = bests.compactMap(\.reference).first ?? "eager/fp32"
         let wins = bests.filter { $0.speedup?.significant == true && ($0.speedup?.ratio ?? 0) > 1 }
-        let ties = bests.filter { !wins.contains($0) }.map(\.batch)
-        if wins.isEmpty {
+        let ties = bests.filter { !wins.contains($0) }
+        let tieReferences = ordered(ties.map { $0.reference ?? $0.family })
+        if wins.isEmpty && tieReferences.count <= 1 {
+            let reference = tieReferences.first ?? "eager/fp32"
             return pick(
                 "For \(who), nothing is significantly faster than \(reference) at any batch size measured: keep \(reference).",
                 "对 \(who) 而言,所测的任何批大小下都没有变体显著快于 \(reference):保持 \(reference)。")
         }
-        var families: [String] = []
-        for w in wins where !families.contains(w.family) { families.append(w.family) }
+        let families = ordered(wins.map(\.family))
         let parts = families.map { family -> String in
             let mine = wins.filter { $0.family == family }
+            let reference = mine[0].reference ?? "eager/fp32"
             let ratios = range(mine.map { $0.speedup!.ratio }, Format.factor) + "×"
             return pick(
                 "\(family) wins at batch \(batches(mine.map(\.batch))) (\(ratios) faster than \(reference))",
                 "\(family) 在批大小 \(batches(mine.map(\.batch))) 时最快(比 \(reference) 快 \(ratios))")
         }
         if families.count == 1 && ties.isEmpty {
+            let reference = wins[0].reference ?? "eager/fp32"
             let ratios = range(wins.map { $0.speedup!.ratio }, Format.factor) + "×"
             return pick(
                 "For \(who), \(families[0]) is the fastest at every batch size measured (\(ratios) faster than \(reference)).",
                 "对 \(who) 而言,\(families[0]) 在所测的每个批大小下都最快(比 \(reference) 快 \(ratios))。")
         }
-        var out = pick("For \(who): \(parts.joined(separator: "; "))", "对 \(who) 而言:\(parts.joined(separator: ";"))")
-        if !ties.isEmpty {
-            out += pick("; at batch \(batches(ties)) nothing is significantly faster than \(reference)", ";批大小 \(batches(ties)) 时没有变体显著快于 \(reference)")
+        let tied = tieReferences.map { reference -> String in
+            let at = batches(ties.filter { ($0.reference ?? $0.family) == reference }.map(\.batch))
+            return pick("at batch \(at) nothing is significantly faster than \(reference)", "批大小 \(at) 时没有变体显著快于 \(reference)")
         }
-        return out + pick(".", "。")
+        return pick("For \(who): \((parts + tied).joined(separator: "; ")).", "对 \(who) 而言:\((parts + tied).joined(separator: ";"))。")
+    }
+
+    /// The distinct values in order of first appearance.
+    func ordered(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
     }
 
     /// What the winning compiled variants cost to compile and when they pay back.

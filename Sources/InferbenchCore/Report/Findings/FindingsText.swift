@@ -149,8 +149,8 @@ public struct FindingsText: Sendable {
     func slower(_ s: Findings.Slower) -> String {
         let ratio = Format.ratio(s.speedup.ratio, s.speedup.lower, s.speedup.upper)
         return pick(
-            "\(subject(s.series)) at batch \(s.batch) is SLOWER than eager: speedup \(ratio) (p50 \(Format.ms(s.p50)) ms vs \(Format.ms(s.eagerP50)) ms eager).",
-            "\(subject(s.series)) 在批大小 \(s.batch) 时比 eager 更慢:加速比 \(ratio)(p50 \(Format.ms(s.p50)) 毫秒,eager 为 \(Format.ms(s.eagerP50)) 毫秒)。")
+            "\(subject(s.series)) at batch \(s.batch) is SLOWER than \(s.reference): speedup \(ratio) (p50 \(Format.ms(s.p50)) ms vs \(Format.ms(s.eagerP50)) ms \(s.reference)).",
+            "\(subject(s.series)) 在批大小 \(s.batch) 时比 \(s.reference) 更慢:加速比 \(ratio)(p50 \(Format.ms(s.p50)) 毫秒,\(s.reference) 为 \(Format.ms(s.eagerP50)) 毫秒)。")
     }
 
     /// What to check, grouped by cell (`mlp eager/fp32/bs1`), in the order cells ran.

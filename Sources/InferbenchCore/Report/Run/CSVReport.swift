@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Numbers are written in full (shortest text that reads back the same value), in the units
 /// the column names. A figure a cell does not have is an empty field, not an error: failed
-/// cells have ids, variant, status and error only.
+/// cells have ids, variant, status and error only, and a percentile too few samples support
+/// (see ``LatencySummary/supports(percentile:)``) is empty too.
 public enum CSVReport {
     public static let cellColumns = [
         "cell_id", "model", "environment", "compile", "precision", "batch_size", "channels_last", "fullgraph", "dynamic", "device",
@@ -14,15 +15,19 @@ public enum CSVReport {
         "p50_ci95_low_ms", "p50_ci95_high_ms", "mean_ci95_low_ms", "mean_ci95_high_ms",
         "throughput_per_s", "throughput_ci95_low", "throughput_ci95_high", "throughput_source",
         "steps_per_call", "steps_per_s", "seconds_per_image",
-        "speedup_vs_eager", "speedup_ci95_low", "speedup_ci95_high", "speedup_significant",
+        "speedup_vs_eager", "speedup_ci95_low", "speedup_ci95_high", "speedup_significant", "speedup_baseline",
         "load_s", "compile_s", "first_call_ms", "breakeven_iterations",
         "peak_allocated_mb", "peak_reserved_mb", "device_used_mb", "worker_rss_mb",
         "max_abs_err", "max_rel_err", "cosine", "within_tolerance", "graph_breaks", "recompiles", "warnings",
     ]
 
+    /// The percentiles above the median, in column order.
+    static var tails: [(Double, KeyPath<LatencySummary, Double>)] { [(90, \.p90), (95, \.p95), (99, \.p99), (99.9, \.p999)] }
+
     /// One row per cell.
     public static func cells(_ results: RunResults) -> String {
         let comparisons = ReportData.comparisons(results)
+        let baselines = ReportData.baselineNames(results, comparisons)
         var out = line(cellColumns)
         for cell in results.cells {
             let v = cell.variant, l = cell.latencyMS, c = comparisons[cell.id]
@@ -30,11 +35,13 @@ public enum CSVReport {
             var row = [cell.id, cell.model, cell.environment, v.compile.rawValue, v.precision.rawValue, String(v.batchSize)]
             row += [bool(v.channelsLast), bool(v.fullgraph), v.dynamic.map(bool) ?? "", cell.device ?? ""]
             row += [cell.status.rawValue, cell.error?.kind.rawValue ?? "", cell.error?.message ?? ""]
-            row += [l.map { String($0.n) } ?? "", n(l?.mean), n(l?.stddev), n(l?.min), n(l?.p50), n(l?.p90), n(l?.p95), n(l?.p99), n(l?.p999), n(l?.max)]
+            row += [l.map { String($0.n) } ?? "", n(l?.mean), n(l?.stddev), n(l?.min), n(l?.p50)]
+            // A percentile the samples do not support (P99 of 40: their maximum) is left empty.
+            row += tails.map { q, path in n(l?.supported(q, path)) } + [n(l?.max)]
             row += [n(l?.ci95.p50.lower), n(l?.ci95.p50.upper), n(l?.ci95.mean.lower), n(l?.ci95.mean.upper)]
             row += [n(cell.throughputPerS), n(cell.throughputCI95?.lower), n(cell.throughputCI95?.upper), cell.throughputSource ?? ""]
             row += [cell.stepsPerCall.map(String.init) ?? "", n(cell.stepsPerS), n(cell.secondsPerImage)]
-            row += [n(c?.ratio), n(c?.ci95.lower), n(c?.ci95.upper), c.map { bool($0.significant) } ?? ""]
+            row += [n(c?.ratio), n(c?.ci95.lower), n(c?.ci95.upper), c.map { bool($0.significant) } ?? "", baselines[cell.id] ?? ""]
             let cs = cell.coldStart, m = cell.memoryMB, a = cell.accuracy
             row += [n(cs?.loadS), n(cs?.compileS), n(cs?.firstCallMS), n(cs?.breakevenIterations)]
             row += [n(m?.peakAllocated), n(m?.peakReserved), n(m?.deviceUsed), n(m?.workerRSS)]

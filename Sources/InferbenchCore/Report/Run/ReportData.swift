@@ -11,6 +11,13 @@ enum ReportData {
             list.filter { $0.metric == Derived.speedupMetric }.map { ($0.candidate, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The variant each speedup is against (`eager/fp16`), by the compared cell's id: named
+    /// wherever the speedup is shown, so that the same cell is read against the same baseline.
+    static func baselineNames(_ results: RunResults, _ comparisons: [String: Comparison]) -> [String: String] {
+        let byID = Dictionary(results.cells.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return comparisons.compactMapValues { byID[$0.baseline]?.variant.family }
+    }
+
     /// Each cell of a later environment against the same cell of the first, in cell order.
     static func environmentComparisons(_ results: RunResults) -> [(base: CellResult, cell: CellResult, comparison: Comparison)] {
         let list = results.comparisons.isEmpty ? Derived.comparisons(results.cells) : results.comparisons

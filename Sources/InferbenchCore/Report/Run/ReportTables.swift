@@ -57,6 +57,9 @@ enum ReportTables {
     static func summary(model: String, _ results: RunResults, _ t: ReportText) -> ReportTable {
         let cells = cells(of: model, in: results)
         let comparisons = ReportData.comparisons(results)
+        // Each speedup names its baseline: in the header when the model's are all one.
+        let baselines = ReportData.baselineNames(results, comparisons).filter { id, _ in cells.contains { $0.id == id } }
+        let only = Set(baselines.values).count == 1 ? baselines.values.first : nil
         let multiEnv = Set(results.cells.map(\.environment)).count > 1
         let gpuMemory = cells.contains { $0.memoryMB?.peakAllocated != nil }
         let rssMemory = !gpuMemory && cells.contains { $0.memoryMB?.workerRSS != nil }
@@ -64,7 +67,7 @@ enum ReportTables {
         var headers = [t.variant, t.batch, t.p50, t.p99, t.throughput]
         if steps { headers += [t.stepsPerS, t.secondsPerImage] }
         let speedupColumn = headers.count
-        headers += [t.speedup, t.compileTime, t.breakeven]
+        headers += [only.map(t.speedupVersus) ?? t.speedup, t.compileTime, t.breakeven]
         if gpuMemory { headers.append(t.peakGPU) }
         if rssMemory { headers.append(t.workerRSS) }
         headers.append(t.accuracy)
@@ -80,7 +83,7 @@ enum ReportTables {
                 ]
                 if steps { row += [Format.rate(cell.stepsPerS), Format.secondsPerImage(cell.secondsPerImage)] }
                 row += [
-                    eager ? t.baseline : speedupText(comparisons[cell.id], t),
+                    eager ? t.baseline : speedupText(comparisons[cell.id], t, versus: only == nil ? baselines[cell.id] : nil),
                     eager ? "-" : compileText(cell.coldStart, t),
                     eager ? "-" : breakevenText(cell, results.cells, t),
                 ]
@@ -120,10 +123,12 @@ enum ReportTables {
             }, numeric: [2, 4, 5])
     }
 
-    static func speedupText(_ c: Comparison?, _ t: ReportText) -> String {
+    /// A speedup with its interval, and the baseline's name (`versus`) where the header has none.
+    static func speedupText(_ c: Comparison?, _ t: ReportText, versus: String? = nil) -> String {
         guard let c else { return "-" }
-        guard c.significant else { return t.noSignificantDifference }
-        let text = Format.ratio(c.ratio, c.ci95.lower, c.ci95.upper)
+        let against = versus.map { " " + t.versus($0) } ?? ""
+        guard c.significant else { return t.noSignificantDifference + against }
+        let text = Format.ratio(c.ratio, c.ci95.lower, c.ci95.upper) + against
         return c.ratio < 1 ? "\(text) \(t.slowerMark)" : text
     }
 

@@ -48,6 +48,11 @@ public struct ReportText: Sendable {
     var stepsPerS: String { "it/s" }
     var secondsPerImage: String { pick("s/image", "秒/图") }
     var speedup: String { pick("speedup vs eager", "相对 eager 加速比") }
+    /// The header of a speedup column whose every figure is against one baseline.
+    func speedupVersus(_ baseline: String) -> String { pick("speedup vs \(baseline)", "相对 \(baseline) 加速比") }
+    /// After a speedup in a column of several baselines: which one it is against.
+    func versus(_ baseline: String) -> String { pick("vs \(baseline)", "相对 \(baseline)") }
+    var eagerSamePrecision: String { pick("eager, same precision", "同精度 eager") }
     var compileTime: String { pick("compile", "编译耗时") }
     var breakeven: String { pick("break-even (calls)", "回本调用次数") }
     var peakGPU: String { pick("peak GPU MB", "GPU 峰值 MB") }
