@@ -88,6 +88,18 @@ import Testing
         #expect(autotune.payback.map(\.value) == [.never])
     }
 
+    @Test func aBatchSizeWithABusyHostCellGetsNoWinner() throws {
+        var results = ReportFixture.results()
+        let i = try #require(results.cells.firstIndex { $0.status == .ok && $0.variant.compile == .eager && $0.variant.batchSize == 1 })
+        let (model, batch) = (results.cells[i].model, results.cells[i].variant.batchSize)
+        results.cells[i].warnings.append(CellWarning(kind: .hostBusy, message: "other processes kept about 0.8 of 2 CPUs busy"))
+        let findings = Findings(results)
+        #expect(!findings.best.contains { $0.model == model && $0.batch == batch }, "the busy eager cell may be the real winner's baseline")
+        #expect(findings.best.contains { $0.model == model && $0.batch != batch })
+        #expect(findings.busyCells == 1)
+        #expect(FindingsText(findings, english).conclusion().contains("1 cell(s) were measured while other processes kept the host busy"))
+    }
+
     @Test func bestVariantPerBatchWithItsInterval() {
         let findings = Findings(ReportFixture.results())
         let best = findings.best.map { "\($0.model) bs\($0.batch): \($0.family)" }

@@ -132,6 +132,8 @@ public struct Findings: Sendable, Equatable {
     public var warnings: [Warning] = []
     public var failedCells = 0
     public var totalCells = 0
+    /// Cells measured while other processes kept the host busy: no verdict is drawn from them.
+    public var busyCells = 0
     public var incomplete = false
     /// Several environments: sentences name the environment next to the model.
     public var multiEnvironment = false
@@ -148,13 +150,17 @@ public struct Findings: Sendable, Equatable {
 
     public init(_ results: RunResults) {
         // A cell measured while other processes kept the host busy gets no verdict.
-        let ok = results.cells.filter { $0.status == .ok && $0.latencyMS != nil && !$0.warnings.contains { $0.kind == .hostBusy } }
+        let measured = results.cells.filter { $0.status == .ok && $0.latencyMS != nil }
+        let ok = measured.filter { !$0.warnings.contains { $0.kind == .hostBusy } }
+        busyCells = measured.count - ok.count
         totalCells = results.cells.count
         failedCells = results.cells.filter { $0.status != .ok }.count
         incomplete = results.run.status == .incomplete
         multiEnvironment = Set(results.cells.map(\.environment)).count > 1
         let comparisons = ReportData.comparisons(results)
-        best = Self.best(ok, comparisons: comparisons)
+        // A batch size with a busy cell gets no winner: the busy cell may be the real one.
+        let busyGroups = Set(measured.filter { c in !ok.contains { $0.id == c.id } }.map(Self.group))
+        best = Self.best(ok.filter { !busyGroups.contains(Self.group($0)) }, comparisons: comparisons)
         batchScaling = Self.batchScaling(ok)
         slower = Self.slower(ok, comparisons: comparisons)
         throughputGaps = Self.throughputGaps(ok)
@@ -173,6 +179,9 @@ public struct Findings: Sendable, Equatable {
         }
     }
 
+    /// The cells a winner is chosen among: one model, environment and batch size.
+    static func group(_ cell: CellResult) -> String { "\(cell.model)|\(cell.environment)|\(cell.variant.batchSize)" }
+
     static func series(_ cell: CellResult) -> Series {
         Series(model: cell.model, environment: cell.environment, family: cell.variant.family)
     }
@@ -190,8 +199,7 @@ public struct Findings: Sendable, Equatable {
         var seen = Set<String>()
         var out: [Best] = []
         for cell in ok {
-            let key = "\(cell.model)|\(cell.environment)|\(cell.variant.batchSize)"
-            guard seen.insert(key).inserted else { continue }
+            guard seen.insert(group(cell)).inserted else { continue }
             let peers = ok.filter { $0.model == cell.model && $0.environment == cell.environment && $0.variant.batchSize == cell.variant.batchSize }
             guard let fastest = peers.min(by: { $0.latencyMS!.p50 < $1.latencyMS!.p50 }) else { continue }
             let eager = peers.filter { $0.variant.compile == .eager }

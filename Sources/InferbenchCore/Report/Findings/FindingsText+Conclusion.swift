@@ -33,6 +33,12 @@ extension FindingsText {
         if findings.incomplete {
             sentences.append(pick("The run was interrupted: the figures cover only the cells that finished.", "运行被中断:数据只覆盖已完成的单元。"))
         }
+        if findings.busyCells > 0 {
+            sentences.append(
+                pick(
+                    "\(findings.busyCells) cell(s) were measured while other processes kept the host busy: their batch sizes get no verdict; rerun them on a quiet machine.",
+                    "有 \(findings.busyCells) 个单元在主机被其他进程占用时测量:这些批大小不下结论;请在空闲的机器上重新运行。"))
+        }
         if findings.failedCells > 0 {
             sentences.append(
                 pick(
