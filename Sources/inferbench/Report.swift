@@ -43,7 +43,11 @@ struct Report: AsyncParsableCommand {
         let language = lang
         let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
         let results = resolved.results
-        if summary { Console.out(TerminalReport.summary(results)) }
+        // A load test's summary is worded in --lang; a run's terminal table is English for now.
+        if summary {
+            Console.out(
+                results.kind == .load ? LoadReport.render(results.loadTests, load: results.load, language: language) : TerminalReport.summary(results))
+        }
         if none { return [] }
         // A stored run's results.json may be gone, or stale (killed runs): only a file read is `source`.
         let source = resolved.fromStore ? nil : resolved.file
