@@ -23,7 +23,11 @@ struct Load: AsyncParsableCommand {
     var findMaxQps = false
     @Option(name: .long, help: "P99 latency bound in milliseconds for --find-max-qps.")
     var slaP99: Double?
-    @Flag(name: .long, help: "Also measure offline throughput (all samples available, max batch, back to back; 5 rounds, with an interval).")
+    @Flag(
+        name: .long,
+        help:
+            "Measure offline throughput: all samples available, back to back at --max-batch, 5 rounds with an interval; alone, or first, before the scenario given."
+    )
     var offline = false
     @Option(
         name: .long,

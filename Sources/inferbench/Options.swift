@@ -48,17 +48,17 @@ struct VariantOptions: ParsableArguments {
     @Option(
         name: .long, parsing: .singleValue,
         help:
-            "Model (zoo name with parameters, e.g. bert-base:seq=512; file.py:build_fn; or a .pt2 ExportedProgram / AOTInductor package, e.g. model.pt2:shape=1x3x224x224); repeat or comma-separate."
+            "Model (zoo name with parameters, e.g. bert-base:seq=512; file.py:build_fn; or a .pt2 ExportedProgram / AOTInductor package, e.g. model.pt2:shape=1x3x224x224); run: repeat or comma-separate; load: one."
     )
     var model: [String] = []
 
     @Option(
-        name: .long, help: "Compile modes: \(CompileMode.allCases.map(\.rawValue).joined(separator: ",")) (default: eager).",
+        name: .long, help: "Compile modes (load: one): \(CompileMode.allCases.map(\.rawValue).joined(separator: ",")) (default: eager).",
         transform: CommaList.transform("--compile"))
     var compile: [CompileMode]?
 
     @Option(
-        name: .long, help: "Precisions: \(Precision.allCases.map(\.rawValue).joined(separator: ",")) (default: fp32).",
+        name: .long, help: "Precisions (load: one): \(Precision.allCases.map(\.rawValue).joined(separator: ",")) (default: fp32).",
         transform: CommaList.transform("--precision"))
     var precision: [Precision]?
 

@@ -43,7 +43,7 @@ struct Report: AsyncParsableCommand {
         let language = lang
         let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
         let results = resolved.results
-        if summary { Console.out(TerminalReport.summary(results, layout: TerminalLayout(width: Console.width))) }
+        if summary { Console.out(TerminalReport.summary(results, layout: TerminalLayout(width: Console.width), language: language)) }
         if none { return [] }
         // A stored run's results.json may be gone, or stale (killed runs): only a file read is `source`.
         let source = resolved.fromStore ? nil : resolved.file

@@ -98,7 +98,7 @@ import Testing
     @Test func chineseSetsTheLanguage() {
         let html = HTMLReport.render(results, language: .zh)
         #expect(html.hasPrefix("<!DOCTYPE html>\n<html lang=\"zh-CN\">"))
-        #expect(html.contains("推理性能可行性报告") && html.contains("p50 延迟(毫秒)"))
+        #expect(html.contains("推理性能可行性报告") && html.contains("p50 延迟\u{FF08}毫秒\u{FF09}"))
     }
 
     @Test func axesHaveReadableTicks() {

@@ -122,8 +122,10 @@ import Testing
         #expect(md.contains("P(X ≤ k | n, 1%) must be at most 1%, which needs n ≥ 459"))
         #expect(md.contains("- #2 poisson 400.0 qps\n  - 24 requests were rejected"))
         let zh = HTMLReport.render(results, language: .zh)
-        #expect(zh.contains("负载测试报告") && zh.contains("容量 300.0–400.0 请求/秒(P99 ≤ 15 毫秒,保守判定,99% 置信度)") && zh.contains("提供"))
-        #expect(zh.contains("批处理效率(容量 ÷ 离线)60%(58–83%)"))
+        // Chinese punctuation (full-width marks) where the marks touch Chinese.
+        let wide = ReportText.chinesePunctuation
+        #expect(zh.contains("负载测试报告") && zh.contains(wide("容量 300.0–400.0 请求/秒(P99 ≤ 15 毫秒,保守判定,99% 置信度)")) && zh.contains("目标速率"))
+        #expect(zh.contains("批处理效率\u{FF08}容量 ÷ 离线\u{FF09}60%\u{FF08}58–83%\u{FF09}"))
     }
 
     @Test func aCutShortStepIsSaidToBe() {
@@ -155,7 +157,7 @@ import Testing
         #expect(md.contains("the batcher reached 60% of it") && !md.contains("p99 bound") && !md.contains("n ≥ 459"))
         #expect(md.contains("| 3 | poisson 300.0 qps | 300.0 | 300.0 | 1200 | 1200 | 0 | 0 | 5.00 | 11.0 | 13.0 | 1.00 / 0.400 / 4.00 | 4.0 | pass |"))
         let text = TerminalReport.summary(old)
-        #expect(text.contains("Highest rate with P99 ≤ 15.0 ms: 300.0 requests/s.") && !text.contains("goodput"))
+        #expect(text.contains("Highest Poisson rate whose P99 stayed within 15 ms: 300.0 requests/s (3 step(s) tried).") && !text.contains("goodput"))
     }
 
     /// A repeat is named in the steps table, a close pass marked; the conclusion counts repeats.
@@ -177,7 +179,7 @@ import Testing
                 "Capacity 200.0–300.0 requests/s at P99 ≤ 15 ms (conservative, 99% confidence): 200.0/s passed in every run, 300.0/s failed (4 step(s) run, 1 of them repeats near the SLA)."
             ))
         let text = LoadReport.render(r.loadTests, load: r.load)
-        #expect(text.contains("poisson 300.0 qps (repeat)") && text.contains("pass (close)"))
+        #expect(text.contains("poisson 300.0 qps (repeat of #3)") && text.contains("pass (close)"))
         #expect(LoadTimelineChart.shortLabel(again, ReportText(.en)) == "300.0/s ✗ ↻")
         // A step stopped early is allowed a share of what it planned.
         let early = LoadTestResult.SLAFigures(requests: 100, over: 4, planned: 1000, allowedOver: 2, p99BoundMS: 17, goodputPerS: 96)

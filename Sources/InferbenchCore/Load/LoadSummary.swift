@@ -84,13 +84,8 @@ public enum LoadSummary {
 
     /// Findings about a long run: P99 creeping up or device memory growing across windows.
     public static func driftWarnings(_ result: LoadTestResult) -> [CellWarning] {
-        let ws = result.windows.filter { $0.p99 != nil }
-        guard ws.count >= 6 else { return [] }
         var warnings: [CellWarning] = []
-        let third = ws.count / 3
-        let early = Statistics.median(ws.prefix(third).compactMap(\.p99))
-        let late = Statistics.median(ws.suffix(third).compactMap(\.p99))
-        if late > early * 1.2 {
+        if let (early, late) = p99Drift(result) {
             warnings.append(
                 CellWarning(
                     kind: .p99Drift,
@@ -99,8 +94,7 @@ public enum LoadSummary {
                             "P99 rose from %.2f ms in the first third to %.2f ms in the last third of the run; look for memory growth, thermal throttling or a leak in the serving path",
                         early, late)))
         }
-        let mem = result.windows.compactMap(\.memUsedMB)
-        if mem.count >= 6, let first = mem.prefix(third).max(), let last = mem.suffix(third).max(), last > first * 1.05 + 64 {
+        if let (first, last) = memoryGrowth(result) {
             warnings.append(
                 CellWarning(
                     kind: .memoryGrowth,
@@ -110,5 +104,27 @@ public enum LoadSummary {
                     )))
         }
         return warnings
+    }
+
+    /// The median window P99 of the first and the last third, when the last is over 1.2× the
+    /// first (six windows at least). The reports word it again from these figures.
+    static func p99Drift(_ result: LoadTestResult) -> (early: Double, late: Double)? {
+        let ws = result.windows.filter { $0.p99 != nil }
+        guard ws.count >= 6 else { return nil }
+        let third = ws.count / 3
+        let early = Statistics.median(ws.prefix(third).compactMap(\.p99))
+        let late = Statistics.median(ws.suffix(third).compactMap(\.p99))
+        return late > early * 1.2 ? (early, late) : nil
+    }
+
+    /// The most device memory used in the first and the last third, when it grew by over 5% and 64 MiB.
+    static func memoryGrowth(_ result: LoadTestResult) -> (first: Double, last: Double)? {
+        let mem = result.windows.compactMap(\.memUsedMB)
+        let measured = result.windows.filter { $0.p99 != nil }.count
+        let third = measured / 3
+        guard measured >= 6, mem.count >= 6, let first = mem.prefix(third).max(), let last = mem.suffix(third).max(), last > first * 1.05 + 64 else {
+            return nil
+        }
+        return (first, last)
     }
 }

@@ -134,7 +134,8 @@ enum LoadTimelineChart {
         if points.contains(where: { $0.window.errors > 0 }) { legend.append(swatch(t.dropsLegend, colors.drops)) }
 
         // P50 and P99 per window, on a log axis when they span a wide range (overload does).
-        let latencies = points.flatMap { [$0.window.p50, $0.window.p99] }.compactMap { $0 }.filter { $0 > 0 } + (sla.map { [$0] } ?? [])
+        let latencies =
+            points.flatMap { [$0.window.p50, $0.window.supportsP99 ? $0.window.p99 : nil] }.compactMap { $0 }.filter { $0 > 0 } + (sla.map { [$0] } ?? [])
         if let lo = latencies.min(), let hi = latencies.max() {
             let y =
                 hi / lo >= 20
@@ -146,7 +147,8 @@ enum LoadTimelineChart {
             }
             for band in bands {
                 for (name, color, value) in [("P50", colors.p50, \LoadTestResult.Window.p50), ("P99", colors.p99, \LoadTestResult.Window.p99)] {
-                    let mine = band.points.compactMap { p in p.window[keyPath: value].map { (p, $0) } }
+                    // A window's P99 from fewer than 100 requests is their maximum: not drawn.
+                    let mine = band.points.filter { name == "P50" || $0.window.supportsP99 }.compactMap { p in p.window[keyPath: value].map { (p, $0) } }
                     svg.polyline(mine.map { (px($0.0.mid), y.position($0.1)) }, stroke: color, width: 2)
                     guard dots else { continue }
                     for (p, v) in mine {
@@ -190,7 +192,7 @@ enum LoadTimelineChart {
             case nil: fill = band.index % 2 == 0 ? "#f3f4f6" : "#f9fafb"
             }
             for panel in panels {
-                svg.rect(left, panel.top, width, panel.height, fill: fill, title: "\(t.stepColumn)\(band.index + 1): \(band.step.scenario)")
+                svg.rect(left, panel.top, width, panel.height, fill: fill, title: "\(t.stepColumn)\(band.index + 1): \(t.scenario(band.step.scenario))")
                 svg.line(left, panel.top, left, panel.top + panel.height, stroke: "#9ca3af", dash: "3 3")
             }
             let full = "\(band.index + 1) · \(shortLabel(band.step, t))"

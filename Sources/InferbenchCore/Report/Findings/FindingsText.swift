@@ -91,7 +91,7 @@ public struct FindingsText: Sendable {
         } else {
             peak = pick("throughput peaks at batch \(s.bestBatch) (\(top))", "吞吐量在批大小 \(s.bestBatch) 达到峰值(\(top))")
         }
-        guard s.knee != s.bestBatch else { return "\(who)\(pick(": ", ":"))\(peak)\(pick(".", "。"))" }
+        guard s.knee != s.bestBatch else { return text.punctuated("\(who)\(pick(": ", ":"))\(peak)\(pick(".", "。"))") }
         let share = String(format: "%.0f", s.kneeThroughput / s.bestThroughput * 100)
         return pick(
             "\(who): \(peak); batch \(s.knee) already reaches \(share)% of it (the knee) at p50 \(Format.ms(s.kneeP50)) ms.",
@@ -186,7 +186,7 @@ public struct FindingsText: Sendable {
         let titles: [String: (String, String)] = [
             "failed": ("Failed or skipped", "失败或跳过"), "outliers": ("Outliers", "离群值"), "bimodal": ("Bimodal latency", "双峰延迟"),
             "few_samples": ("Few samples", "样本过少"), "target_ci_not_met": ("Interval wider than the target", "置信区间未达目标"),
-            "warmup_unstable": ("Warm-up never stabilised", "预热未稳定"), "accuracy": ("Accuracy", "精度"),
+            "warmup_unstable": ("Warm-up never stabilised", "预热未稳定"), "accuracy": ("Accuracy", "数值误差"),
             "verify_failed": ("Could not verify", "无法校验"), "graph_breaks": ("Graph breaks", "图中断"), "recompiles": ("Recompiles", "重新编译"),
             "throttled": ("GPU throttled", "GPU 降频"), "process_outlier": ("A process ran apart from the others", "某进程与其他进程不一致"),
             "process_failed": ("A process failed", "某进程失败"), "host_busy": ("Host busy with other work", "主机被其他任务占用"),
@@ -199,9 +199,10 @@ public struct FindingsText: Sendable {
         switch kind {
         case .failed(let kind, let message, let skipped):
             let state = skipped ? pick("skipped", "被跳过") : pick("FAILED", "失败")
-            return pick("\(state) (\(kind)): \(message)", "\(state)(\(kind)):\(message)")
-        case .cell(_, let message):
-            return message
+            // The worker's own words are quoted as they came (「…」 in Chinese): they name the fix.
+            return pick("\(state) (\(kind)): \(message)", "\(state)(\(text.errorKind(kind))):「\(message)」")
+        case .cell(let kind, let message):
+            return text.cellWarning(WarningKind(rawValue: kind), message: message)
         case .graphBreaks(let n, let reasons):
             let why = reasons.isEmpty ? "" : " (\(reasons.prefix(2).joined(separator: "; ")))"
             return pick(

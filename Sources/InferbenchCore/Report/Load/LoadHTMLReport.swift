@@ -18,15 +18,19 @@ enum LoadHTMLReport {
         out += "<section>\n<h2>\(HTML.escape(t.conclusion))</h2>\n"
         out += "<p class=\"conclusion\">\(HTML.escape(LoadReportData.conclusion(results, t)))</p>\n</section>\n"
         out += "<section>\n<h2>\(HTML.escape(t.environment))</h2>\n" + HTMLReport.table(ReportTables.environment(results, t), className: "env")
-        out += "<p class=\"command\">\(HTML.escape(t.command)): <code>\(HTML.escape(results.run.command))</code></p>\n</section>\n"
+        out += "<p class=\"command\">\(HTML.escape(t.punctuated(t.command + ": ")))<code>\(HTML.escape(results.run.command))</code></p>\n</section>\n"
         if let info = results.load {
             out += "<section>\n<h2>\(HTML.escape(t.loadSetup))</h2>\n<p>\(HTML.escape(t.loadSetupLine(info)))</p>\n</section>\n"
         }
-        out += "<section>\n<h2>\(HTML.escape(t.loadSteps))</h2>\n"
-        out += HTMLReport.table(LoadReportData.steps(results, t), className: "summary steps")
-        out += "<p class=\"note\">\(HTML.escape(LoadReportData.howToRead(results, t)))</p>\n"
-        if let chart = LoadTimelineChart.render(results, t) { out += chart + "\n" }
-        out += "</section>\n"
+        // `--offline` alone ran no step: the conclusion holds its figure, and no empty table.
+        if !results.loadTests.isEmpty {
+            out += "<section>\n<h2>\(HTML.escape(t.loadSteps))</h2>\n"
+            out += HTMLReport.table(LoadReportData.steps(results, t), className: "summary steps")
+            out += "<p class=\"note\">\(HTML.escape(LoadReportData.howToRead(results, t)))</p>\n"
+            if let chart = LoadTimelineChart.render(results, t) { out += chart + "\n" }
+            if let chart = LoadKneeChart.render(results, t) { out += chart + "\n" }
+            out += "</section>\n"
+        }
         let warnings = LoadReportData.warnings(results, t)
         out += "<section>\n<h2>\(HTML.escape(t.warnings))</h2>\n"
         if warnings.isEmpty {

@@ -9,10 +9,13 @@ enum LoadMarkdownReport {
         out += " inferbench \(results.run.inferbenchVersion).\n\n"
         out += "## \(t.conclusion)\n\n\(MarkdownReport.escape(LoadReportData.conclusion(results, t)))\n\n"
         out += "## \(t.environment)\n\n" + MarkdownReport.table(ReportTables.environment(results, t))
-        out += "\n\(t.command): \(MarkdownReport.code(results.run.command))\n\n"
+        out += "\n\(t.punctuated(t.command + ": "))\(MarkdownReport.code(results.run.command))\n\n"
         if let info = results.load { out += "## \(t.loadSetup)\n\n\(MarkdownReport.escape(t.loadSetupLine(info)))\n\n" }
-        out += "## \(t.loadSteps)\n\n" + MarkdownReport.table(LoadReportData.steps(results, t))
-        out += "\n_\(LoadReportData.howToRead(results, t))_\n\n"
+        // `--offline` alone ran no step: the conclusion holds its figure, and no empty table.
+        if !results.loadTests.isEmpty {
+            out += "## \(t.loadSteps)\n\n" + MarkdownReport.table(LoadReportData.steps(results, t))
+            out += "\n_\(LoadReportData.howToRead(results, t))_\n\n"
+        }
         out += "## \(t.warnings)\n\n"
         let warnings = LoadReportData.warnings(results, t)
         out +=

@@ -3,7 +3,7 @@ import Foundation
 /// What the Markdown and HTML reports of a load test say, built once from the results.
 enum LoadReportData {
     static func title(_ results: RunResults, _ t: ReportText) -> String {
-        results.load.map { "\(t.loadTitle): \($0.model)" } ?? t.loadTitle
+        results.load.map { t.punctuated("\(t.loadTitle): \($0.model)") } ?? t.loadTitle
     }
 
     /// One row per step, in the order they ran; SLA failures are marked as failed rows. Steps of
@@ -21,12 +21,12 @@ enum LoadReportData {
             let l = s.latencyMS
             let b = s.breakdownMS
             if s.slaMet == false { table.failed.insert(i) }
-            var scenario = s.scenario + (s.partial == true ? " (\(t.partialStep))" : "")
+            var scenario = t.scenario(s.scenario) + (s.partial == true ? " (\(t.partialStep))" : "")
             if let again = s.sla?.repeatOf { scenario += " (\(t.repeatOf(again)))" }
             if let start = s.replicate, start > 1 { scenario += " (\(t.startMark(start)))" }
             var row = [
                 String(i + 1), scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed),
-                String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p99), Format.ms(l?.max),
+                String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.p99(l), Format.ms(l?.max),
                 b.map { "\(Format.ms($0.queue)) / \(Format.ms($0.transport)) / \(Format.ms($0.compute))" } ?? "-",
                 s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
             ]
@@ -66,7 +66,7 @@ enum LoadReportData {
         } else if let top = finished.max(by: { $0.achievedQPS < $1.achievedQPS }) {
             sentences.append(t.loadStepSummary(top))
         }
-        if steps.isEmpty { sentences.append(t.loadNoSteps) }
+        if steps.isEmpty && load?.offline == nil && load?.offlineThroughputPerS == nil { sentences.append(t.loadNoSteps) }
         let reached = load?.bestQPS ?? finished.map(\.achievedQPS).max()
         if let offline = load?.offline {
             sentences.append(t.loadOffline(offline, efficiency: load?.batchingEfficiency, reached: reached))
@@ -79,6 +79,7 @@ enum LoadReportData {
         } else if results.run.status == .incomplete {
             sentences.append(t.loadInterrupted)
         }
+        sentences += LoadAdvice.of(results).map(t.loadAdvice)
         sentences.append(t.loadWarned(steps.reduce(0) { $0 + $1.warnings.count }))
         return sentences.joined(separator: t.language == .en ? " " : "")
     }
@@ -92,13 +93,28 @@ enum LoadReportData {
             out += space + t.loadRuleNote(confidence: results.load?.capacity?.confidence ?? SLARule.p99.confidence)
         }
         if results.loadTests.contains(where: { $0.stoppedEarly == true }) { out += space + t.loadEarlyNote }
+        if results.loadTests.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) { out += space + t.loadFewForP99 }
         return out
     }
 
     /// Each step's warnings, under its number and scenario.
     static func warnings(_ results: RunResults, _ t: ReportText) -> [(step: String, items: [String])] {
         results.loadTests.enumerated().compactMap { i, s in
-            s.warnings.isEmpty ? nil : ("\(t.stepColumn)\(i + 1) \(s.scenario)", s.warnings.map(\.message))
+            s.warnings.isEmpty ? nil : ("\(t.stepColumn)\(i + 1) \(t.scenario(s.scenario))", s.warnings.map { t.loadWarning($0, step: s) })
         }
     }
+}
+
+extension Format {
+    /// A step's P99 where its requests support one, "—" where they do not (fewer than 100:
+    /// it would be their maximum), "-" where there is no latency at all.
+    static func p99(_ latency: LatencySummary?) -> String {
+        guard let latency else { return "-" }
+        return latency.supportedP99.map { ms($0) } ?? "—"
+    }
+}
+
+extension LoadTestResult.Window {
+    /// Requests completed in the window: its P99 counts only from 100 of them.
+    var supportsP99: Bool { (qps * seconds).rounded() >= Double(LatencySummary.minimumSamples(forPercentile: 99)) }
 }

@@ -40,7 +40,7 @@ public enum HTMLReport {
         out += "<p class=\"meta\">\(HTML.escape(run)) inferbench \(HTML.escape(results.run.inferbenchVersion)).</p>\n"
         out += "<section>\n<h2>\(HTML.escape(t.conclusion))</h2>\n<p class=\"conclusion\">\(HTML.escape(words.conclusion()))</p>\n</section>\n"
         out += "<section>\n<h2>\(HTML.escape(t.environment))</h2>\n" + table(ReportTables.environment(results, t), className: "env")
-        out += "<p class=\"command\">\(HTML.escape(t.command)): <code>\(HTML.escape(results.run.command))</code></p>\n</section>\n"
+        out += "<p class=\"command\">\(HTML.escape(t.punctuated(t.command + ": ")))<code>\(HTML.escape(results.run.command))</code></p>\n</section>\n"
         out += "<p class=\"note\">\(HTML.escape(t.howToRead(for: results)))</p>\n"
         let comparisons = ReportData.comparisons(results)
         let multiEnv = Set(results.cells.map(\.environment)).count > 1

@@ -18,7 +18,7 @@ public enum MarkdownReport {
         out += "## \(t.conclusion)\n\n\(escape(words.conclusion()))\n\n"
         out += "## \(t.environment)\n\n"
         out += table(ReportTables.environment(results, t))
-        out += "\n\(t.command): \(code(results.run.command))\n\n"
+        out += "\n\(t.punctuated(t.command + ": "))\(code(results.run.command))\n\n"
         out += "_\(t.howToRead(for: results))_\n\n"
         for model in ReportData.models(results) {
             out += "## \(escape(t.results(for: model)))\n\n"

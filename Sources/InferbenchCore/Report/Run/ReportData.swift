@@ -68,7 +68,7 @@ enum ReportData {
     /// The report's title: what was measured.
     static func title(_ results: RunResults, _ t: ReportText) -> String {
         let models = models(results)
-        return models.isEmpty ? t.title : "\(t.title): \(models.joined(separator: ", "))"
+        return models.isEmpty ? t.title : t.punctuated("\(t.title): \(models.joined(separator: ", "))")
     }
 
     /// What the 95% CI column covers: processes and chunks (cluster bootstrap), or iterations

@@ -26,20 +26,22 @@ public struct TerminalLayout: Sendable, Equatable {
 /// hold all of it either way.
 public enum TerminalReport {
     /// What `run` or `load` prints at the end: the cell tables, or for a load test its steps.
-    public static func summary(_ results: RunResults, layout: TerminalLayout = TerminalLayout()) -> String {
-        guard results.kind == .load else { return render(results, layout: layout) }
+    public static func summary(_ results: RunResults, layout: TerminalLayout = TerminalLayout(), language: ReportLanguage = .en) -> String {
+        guard results.kind == .load else { return render(results, layout: layout, language: language) }
         // The load report's own conclusion, the same sentences as its report.md.
-        let conclusion = LoadReportData.conclusion(results, ReportText(.en))
-        return LoadReport.render(results.loadTests, load: results.load) + "\n" + wrap("Conclusion: " + conclusion, layout) + "\n"
+        let t = ReportText(language)
+        let conclusion = LoadReportData.conclusion(results, t)
+        return LoadReport.render(results.loadTests, load: results.load, language: language) + "\n" + wrap(t.pick("Conclusion: ", "结论:") + conclusion, layout)
+            + "\n"
     }
 
-    public static func render(_ results: RunResults, layout: TerminalLayout = TerminalLayout()) -> String {
+    public static func render(_ results: RunResults, layout: TerminalLayout = TerminalLayout(), language: ReportLanguage = .en) -> String {
         var out = results.environments.map { wrap(environmentLine($0), layout) + "\n" }.joined() + "\n"
         out += tables(results, layout)
         let notes = problems(results) + (layout.verbose ? detail(results) : [])
         if !notes.isEmpty { out += "\n" + notes.map { wrap($0, layout) }.joined(separator: "\n") + "\n" }
-        let words = FindingsText(Findings(results), ReportText(.en))
-        if !results.cells.isEmpty { out += "\n" + wrap("Conclusion: " + words.conclusion(), layout) + "\n" }
+        let words = FindingsText(Findings(results), ReportText(language))
+        if !results.cells.isEmpty { out += "\n" + wrap(words.pick("Conclusion: ", "结论:") + words.conclusion(), layout) + "\n" }
         let verdicts = words.verdictLines()
         if !verdicts.isEmpty { out += "\n" + verdicts.map { wrap($0, layout) }.joined(separator: "\n") + "\n" }
         let failed = results.cells.filter { $0.status != .ok }.count

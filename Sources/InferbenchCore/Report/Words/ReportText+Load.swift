@@ -17,13 +17,18 @@ extension ReportText {
     var loadHowToRead: String {
         pick(
             "Latency counts from each request's due time (open loop) or send time (closed loop), so a stall shows in every request it delays. Offered is what was due or sent per second, achieved what completed; dropped requests were rejected by a full queue, errors failed in a worker. Queue (due time to dispatch), ipc (round trip beyond the worker's own time), compute and batch are means.",
-            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起,因此一次停顿会体现在它拖延的每个请求上。“提供”为每秒计划或发送的请求数,“达成”为每秒完成数;丢弃的请求因队列已满被拒绝,错误为 worker 中失败的请求。排队(计划时间到分派)、ipc(往返时间减去 worker 自身耗时)、计算与批大小均为平均值。"
+            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起,因此一次停顿会体现在它拖延的每个请求上。“目标速率”为每秒计划或发送的请求数,“达成”为每秒完成数;丢弃的请求因队列已满被拒绝,错误为 worker 中失败的请求。排队(计划时间到分派)、ipc(往返时间减去 worker 自身耗时)、计算与批大小均为平均值。"
         )
     }
     var loadEarlyNote: String {
         pick(
             "FAIL (early): the step was stopped once more of its requests had exceeded the SLA than the rule allows for its planned count (it could no longer pass).",
             "未通过(提前停止):超出 SLA 的请求数已多于规则对其计划请求数所允许的数目时,该步骤即被停止(已不可能通过)。")
+    }
+    var loadFewForP99: String {
+        pick(
+            "— in the p99 column: the step completed fewer than 100 requests, too few for a P99 (it would be their maximum).",
+            "p99 列中的 —:该步骤完成的请求少于 100 个,不足以给出 P99(只会是最大值)。")
     }
     func loadRuleNote(confidence: Double) -> String {
         let c = Format.trimmed(100 * confidence)
@@ -48,6 +53,30 @@ extension ReportText {
     var maxColumn: String { pick("max ms", "最大值 毫秒") }
     var breakdownColumn: String { pick("queue / ipc / compute ms", "排队 / ipc / 计算 毫秒") }
     var slaColumn: String { "SLA" }
+    // Columns of the terminal table only.
+    var lateColumn: String { pick("late", "迟发") }
+    var p90Column: String { pick("p90 ms", "p90 毫秒") }
+    var queueColumn: String { pick("queue", "排队") }
+    var computeColumn: String { pick("compute", "计算") }
+    var rangeColumn: String { pick("min–max", "最小–最大") }
+    var warningLabel: String { pick("warning", "警告") }
+    var loadTerminalNote: String {
+        pick(
+            "Latency counts from each request's scheduled time (open loop) or send time (closed loop); queue, ipc and compute are means in ms.",
+            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;排队、ipc 与计算为平均值,单位毫秒。")
+    }
+    var loadTerminalRule: String {
+        pick(
+            "SLA rule: a step passes when, at 99% confidence, at most 1% of its requests exceed the SLA (k of n over, failures and drops included, with P(X ≤ k | n, 1%) ≤ 1%; n ≥ 459). p99 bound: the latency at the rank the rule allows; over SLA: k/n (≤ the most allowed; ≤a/m: a of the m planned, for a step stopped early); goodput: requests/s within the SLA. A pass within 10% of the SLA is run again (repeat) and its rate must pass both runs.",
+            "SLA 规则:在 99% 置信度下,超出 SLA 的请求不超过 1% 时步骤通过(n 个中 k 个超出,失败与丢弃计入,要求 P(X ≤ k | n, 1%) ≤ 1%;n ≥ 459)。p99 上界:规则所允许名次上的延迟;超出 SLA:k/n(≤ 允许的最大数;提前停止的步骤写作 ≤a/m,即计划的 m 个中允许 a 个);有效吞吐:每秒满足 SLA 的请求数。距 SLA 不足 10% 的通过会再运行一次(重复),两次都通过该速率才算通过。"
+        )
+    }
+    func loadOverTime(_ window: Double) -> String {
+        let w = Format.trimmed(window)
+        return pick(
+            "Over time, per \(w) s window (bars scaled to the highest of all steps; the HTML report draws it with the machine):",
+            "随时间变化,每 \(w) 秒一个窗口(条形按所有步骤中的最高值缩放;HTML 报告会连同机器状态一起绘出):")
+    }
     var slaPass: String { pick("pass", "通过") }
     var slaFail: String { pick("FAIL", "未通过") }
     var slaFailEarly: String { pick("FAIL (early)", "未通过(提前停止)") }
@@ -164,6 +193,56 @@ extension ReportText {
             "测试在第 \(index + 1) 步(\(step.scenario))进行 \(seconds) 秒后被截断。在已记录的 \(step.windows.count) 个窗口中达成 \(Format.rate(step.achievedQPS)) 请求/秒\(worst),丢弃或失败 \(step.errors) 个;没有整个步骤的延迟百分位。"
         )
     }
+    /// The advice a load test's steps give (``LoadAdvice``), one sentence each.
+    func loadAdvice(_ advice: LoadAdvice) -> String {
+        switch advice {
+        case .unsaturated(let sweep): return loadUnsaturated(sweep)
+        case .batcherWait(let wait): return loadBatcherWait(wait)
+        }
+    }
+    func loadUnsaturated(_ s: LoadAdvice.Sweep) -> String {
+        let achieved = Format.qps(s.achievedQPS)
+        switch s.kind {
+        case .concurrency:
+            let (top, next) = (Int(s.top), s.next.map { String(Int($0)) }.joined(separator: ","))
+            let gain = Format.factor(s.gain ?? 1)
+            return pick(
+                "The sweep never saturated: at concurrency \(top) throughput was still rising (\(gain)× the level before, \(achieved) requests/s), so the limit lies beyond the levels tried; continue with --concurrency \(next).",
+                "该扫描未达到饱和:并发 \(top) 时吞吐量仍在上升(为前一级的 \(gain) 倍,\(achieved) 请求/秒),上限在所试级别之外;请继续测试 --concurrency \(next)。")
+        case .rate:
+            let next = s.next.map { Format.trimmed($0) }
+            return pick(
+                "The load never saturated: at \(Format.qps(s.top)) requests/s every request was served in time (\(achieved) requests/s achieved, nothing dropped, P99 within 3× P50); try --qps \(next[0]) and --qps \(next[1]), or --find-max-qps --sla-p99 MS for the limit.",
+                "负载未达到饱和:在 \(Format.qps(s.top)) 请求/秒下,所有请求都及时完成(达成 \(achieved) 请求/秒,无丢弃,P99 不超过 P50 的 3 倍);可尝试 --qps \(next[0]) 与 --qps \(next[1]),或用 --find-max-qps --sla-p99 MS 寻找上限。"
+            )
+        }
+    }
+    func loadBatcherWait(_ w: LoadAdvice.BatcherWait) -> String {
+        let levels = w.concurrency.count > 1 ? "\(w.concurrency.min()!)–\(w.concurrency.max()!)" : w.concurrency.first.map(String.init)
+        let at =
+            levels.map { pick("at concurrency \($0)", "并发 \($0) 时") }
+            ?? pick("in \(w.scenarios.joined(separator: ", "))", "在\(w.scenarios.map(scenario).joined(separator: "、"))中")
+        let (queue, p50, share) = (Format.ms(w.queueMS), Format.ms(w.p50MS), ReportText.percent(w.share))
+        let (batch, delay) = (String(format: "%.1f", w.meanBatch), Format.trimmed(w.maxDelayMS))
+        let fix =
+            w.suggestedMS == 0
+            ? pick(
+                "--max-delay 0 dispatches each request as soon as a worker is free", "--max-delay 0 会在 worker 空闲时立即分派每个请求")
+            : pick("e.g. --max-delay \(Format.trimmed(w.suggestedMS))", "例如 --max-delay \(Format.trimmed(w.suggestedMS))")
+        return pick(
+            "Batching delay: \(at) requests waited \(queue) ms on average for batches that never filled (mean batch \(batch) of --max-batch \(w.maxBatch)), \(share) of P50 (\(p50) ms); lower --max-delay (now \(delay) ms): \(fix).",
+            "凑批等待:\(at)请求平均等待 \(queue) 毫秒,而批始终未凑满(平均批大小 \(batch),--max-batch 为 \(w.maxBatch)),占 P50(\(p50) 毫秒)的 \(share);请调低 --max-delay(当前 \(delay) 毫秒):\(fix)。"
+        )
+    }
+    /// A step's scenario in the report's language: `poisson 200 qps` is `泊松 200 请求/秒`.
+    func scenario(_ label: String) -> String {
+        guard language == .zh else { return label }
+        let words = [("concurrency ", "并发 "), ("poisson ", "泊松 "), ("constant ", "恒定 "), ("ramp ", "爬坡 ")]
+        var out = label
+        for (en, zh) in words where out.hasPrefix(en) { out = zh + out.dropFirst(en.count) }
+        if out.hasSuffix(" qps") { out = String(out.dropLast(4)) + " 请求/秒" }
+        return out
+    }
     var loadInterrupted: String { pick("The test was interrupted: the figures cover only the steps that ran.", "测试被中断:数据只覆盖已运行的步骤。") }
     var loadNoSteps: String { pick("No load step finished.", "没有完成任何负载步骤。") }
     func loadWarned(_ n: Int) -> String {
@@ -177,12 +256,19 @@ extension ReportText {
     var loadTimelineChart: String {
         pick(
             "Timeline: offered and achieved rate, P50 and P99 per window, and the machine beneath; shaded bands are the steps",
-            "时间线:每个窗口的提供与达成速率、P50 与 P99,下方为机器状态;底色区块为各测试步骤")
+            "时间线:每个窗口的目标速率与达成速率、P50 与 P99,下方为机器状态;底色区块为各测试步骤")
     }
+    var kneeChart: String {
+        pick(
+            "Latency vs throughput: each step's P50 and P99 against the rate it achieved, in order of the load offered (where the line turns up is the knee)",
+            "延迟与吞吐量:各步骤的 P50 与 P99 对应其达成速率,按所加负载排序(曲线上翘处即拐点)")
+    }
+    var achievedAxis: String { pick("achieved requests/s", "达成速率(请求/秒)") }
+    var kneeFewForP99: String { pick("no P99 point for a step under 100 requests", "请求少于 100 个的步骤不画 P99") }
     var rateAxis: String { pick("requests/s", "请求/秒") }
     var windowLatencyAxis: String { pick("latency (ms)", "延迟(毫秒)") }
     var secondsAxis: String { pick("seconds", "秒") }
-    var offeredLegend: String { pick("offered", "提供") }
+    var offeredLegend: String { pick("offered", "目标速率") }
     var achievedLegend: String { pick("achieved", "达成") }
     var rampLegend: String { pick("ramp target", "爬坡目标") }
     var dropsLegend: String { pick("window with dropped or failed requests", "有丢弃或失败请求的窗口") }

@@ -15,8 +15,45 @@ public struct ReportText: Sendable {
         self.language = language
     }
 
+    /// The English or the Chinese phrase. Chinese gets Chinese punctuation wherever a mark
+    /// touches Chinese text, including marks that come with interpolated values.
     func pick(_ en: String, _ zh: String) -> String {
-        language == .en ? en : zh
+        language == .en ? en : Self.chinesePunctuation(zh)
+    }
+
+    /// `,:;?!` beside a Chinese character become their full-width forms (U+FF0C …), and a pair
+    /// of parentheses becomes U+FF08/U+FF09 when it follows Chinese or holds some. Marks between ASCII characters stay as
+    /// they are: `--concurrency 8,16`, `P(X ≤ k | n, 1%)`, `14:09` are code, formulas, times.
+    /// Text put together from parts, punctuated for the report's language (see ``pick(_:_:)``).
+    func punctuated(_ text: String) -> String { pick(text, text) }
+
+    static func chinesePunctuation(_ text: String) -> String {
+        let chars = Array(text)
+        var out: [Character?] = chars
+        func chinese(_ i: Int) -> Bool {
+            guard chars.indices.contains(i), let v = chars[i].unicodeScalars.first?.value else { return false }
+            return (0x4E00...0x9FFF).contains(v) || (0x3000...0x303F).contains(v) || (0xFF00...0xFFEF).contains(v)
+        }
+        func space(_ i: Int) -> Bool { chars.indices.contains(i) && chars[i] == " " }
+        let wide: [Character: Character] = [",": "\u{FF0C}", ":": "\u{FF1A}", ";": "\u{FF1B}", "?": "\u{FF1F}", "!": "\u{FF01}"]
+        var open: [Int] = []
+        for i in chars.indices {
+            // A full-width mark carries its own space: the ASCII space beside it goes.
+            if let mark = wide[chars[i]], chinese(i - 1) || chinese(i + 1) {
+                out[i] = mark
+                if space(i + 1) { out[i + 1] = nil }
+            }
+            if chars[i] == "(" { open.append(i) }
+            // A space may stand between Chinese and an ASCII parenthesis: `时 (156 → 168 MB)`.
+            if chars[i] == ")", let start = open.popLast(),
+                chinese(start - 1) || chinese(i + 1) || (space(start - 1) && chinese(start - 2)) || (start + 1..<i).contains(where: chinese)
+            {
+                (out[start], out[i]) = ("\u{FF08}", "\u{FF09}")
+                if space(start - 1) { out[start - 1] = nil }
+                if space(i + 1) { out[i + 1] = nil }
+            }
+        }
+        return String(out.compactMap { $0 })
     }
 
     var htmlLanguage: String { pick("en", "zh-CN") }
@@ -42,7 +79,7 @@ public struct ReportText: Sendable {
     var variant: String { pick("variant", "变体") }
     var environmentColumn: String { pick("env", "环境") }
     var batch: String { pick("batch", "批大小") }
-    var p50: String { pick("p50 ms (95% CI)", "p50 毫秒 (95% CI)") }
+    var p50: String { pick("p50 ms (95% CI)", "p50 毫秒(95% 置信区间)") }
     var p99: String { pick("p99 ms", "p99 毫秒") }
     var throughput: String { pick("samples/s", "样本/秒") }
     var stepsPerS: String { "it/s" }
@@ -57,7 +94,7 @@ public struct ReportText: Sendable {
     var breakeven: String { pick("break-even (calls)", "回本调用次数") }
     var peakGPU: String { pick("peak GPU MB", "GPU 峰值 MB") }
     var workerRSS: String { pick("worker RSS MB", "进程 RSS MB") }
-    var accuracy: String { pick("accuracy (max abs err vs eager fp32)", "精度(相对 eager fp32 的最大绝对误差)") }
+    var accuracy: String { pick("accuracy (max abs err vs eager fp32)", "数值误差(相对 eager fp32 的最大绝对误差)") }
     var baseline: String { pick("baseline", "基线") }
     var environmentsCompared: String { pick("Environments compared", "环境对比") }
     var model: String { pick("model", "模型") }

@@ -1,0 +1,95 @@
+import Foundation
+
+/// What a load test's steps suggest doing next, found from the results alone.
+///
+/// No advice is not an error: a sweep that saturated, or batches that filled, need none.
+enum LoadAdvice: Equatable {
+    /// A sweep whose throughput was still rising at its last level: the limit lies beyond the
+    /// levels tried, and `next` continues the sweep's own progression.
+    case unsaturated(Sweep)
+    /// Requests waited for batches that never filled: the `--max-delay` wait is a large share
+    /// of the latency, and lowering it (to `suggestedMS`) gives that time back.
+    case batcherWait(BatcherWait)
+
+    struct Sweep: Equatable {
+        enum Kind: Equatable { case concurrency, rate }
+        var kind: Kind
+        /// The highest level tried (clients, or requests/s) and what it achieved.
+        var top: Double
+        var achievedQPS: Double
+        /// Throughput of the last level ÷ the one before it (1.9 when 4 → 8 clients nearly doubled it).
+        var gain: Double?
+        var next: [Double]
+    }
+
+    struct BatcherWait: Equatable {
+        /// The steps it concerns, in the order they ran.
+        var scenarios: [String]
+        /// Their concurrency levels, when all are closed-loop steps (`1–4` reads better than a list).
+        var concurrency: [Int]
+        /// The step with the largest share: its mean queue wait, P50 and mean batch.
+        var queueMS: Double
+        var p50MS: Double
+        var meanBatch: Double
+        var maxBatch: Int
+        var maxDelayMS: Double
+        var suggestedMS: Double
+        var share: Double { queueMS / p50MS }
+    }
+
+    /// The advice for a finished (or partly finished) load test.
+    static func of(_ results: RunResults) -> [LoadAdvice] { of(steps: results.loadTests, load: results.load) }
+
+    /// Steps of an SLA search are left out: the search chose their rates and says where the limit is.
+    static func of(steps: [LoadTestResult], load: LoadInfo?) -> [LoadAdvice] {
+        let steps = steps.filter { $0.partial != true && $0.sla == nil }
+        var out: [LoadAdvice] = []
+        if let sweep = unsaturated(steps) { out.append(.unsaturated(sweep)) }
+        if let load, let wait = batcherWait(steps, info: load) { out.append(.batcherWait(wait)) }
+        return out
+    }
+
+    /// A concurrency sweep is saturated once doubling the clients no longer adds at least half
+    /// again as much throughput (r× the clients must give ≥ 1 + (r − 1)/2 × the rate), or
+    /// once its last level dropped or failed requests. Open-loop steps at fixed rates are
+    /// unsaturated when the highest kept up (≥ 95% achieved, nothing dropped) and its P99 stayed
+    /// within 3× its P50, the sign of a queue that does not build.
+    static func unsaturated(_ steps: [LoadTestResult]) -> Sweep? {
+        let closed = steps.filter { $0.concurrency != nil }.sorted { $0.concurrency! < $1.concurrency! }
+        if let last = closed.last, closed.count >= 2, last.dropped == 0, last.errors == 0 {
+            let before = closed[closed.count - 2]
+            let (c1, c2) = (Double(before.concurrency!), Double(last.concurrency!))
+            guard before.achievedQPS > 0 else { return nil }
+            let ratio = c2 / c1
+            let gain = last.achievedQPS / before.achievedQPS
+            guard gain >= 1 + (ratio - 1) / 2 else { return nil }
+            let next = [c2 * ratio, c2 * ratio * ratio].map { $0.rounded() }
+            return Sweep(kind: .concurrency, top: c2, achievedQPS: last.achievedQPS, gain: gain, next: next)
+        }
+        let open = steps.filter { $0.concurrency == nil && $0.rampQPS == nil && $0.targetQPS != nil }
+        guard let last = open.max(by: { $0.targetQPS! < $1.targetQPS! }), let target = last.targetQPS, target > 0 else { return nil }
+        let keptUp = last.achievedQPS >= 0.95 * target && last.dropped == 0 && last.errors == 0
+        let steady = last.latencyMS.map { l in l.supportedP99.map { $0 <= 3 * l.p50 } ?? true } ?? false
+        guard keptUp && steady else { return nil }
+        return Sweep(kind: .rate, top: target, achievedQPS: last.achievedQPS, gain: nil, next: [2 * target, 4 * target])
+    }
+
+    /// Batching delay is to blame when requests waited at least a quarter of `--max-delay` on
+    /// average, that wait is ≥ 20% of P50, and batches stayed below `--max-batch` (so they were
+    /// waiting for a batch to fill, not for a busy worker). The suggestion is no delay where
+    /// batches held barely more than one request (waiting bought nothing), else a quarter of it.
+    static func batcherWait(_ steps: [LoadTestResult], info: LoadInfo) -> BatcherWait? {
+        guard info.maxDelayMS > 0 else { return nil }
+        let hit = steps.compactMap { s -> (LoadTestResult, Double, Double, Double)? in
+            guard let queue = s.breakdownMS?.queue, let p50 = s.latencyMS?.p50, p50 > 0, let batch = s.meanBatchSize else { return nil }
+            let waited = queue >= info.maxDelayMS / 4 && queue / p50 >= 0.2 && batch < Double(info.maxBatch) * 0.9
+            return waited ? (s, queue, p50, batch) : nil
+        }
+        guard let worst = hit.max(by: { $0.1 / $0.2 < $1.1 / $1.2 }) else { return nil }
+        let levels = hit.compactMap(\.0.concurrency)
+        let suggested = hit.allSatisfy { $0.3 <= 1.5 } ? 0 : (info.maxDelayMS / 4 * 100).rounded() / 100
+        return BatcherWait(
+            scenarios: hit.map(\.0.scenario), concurrency: levels.count == hit.count ? levels : [], queueMS: worst.1, p50MS: worst.2,
+            meanBatch: worst.3, maxBatch: info.maxBatch, maxDelayMS: info.maxDelayMS, suggestedMS: suggested)
+    }
+}
