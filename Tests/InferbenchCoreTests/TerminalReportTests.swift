@@ -81,6 +81,13 @@ import Testing
         #expect(text.replacingOccurrences(of: "\n    ", with: " ").hasSuffix(conclusion + "\n"))
         let last = text.split(separator: "\n").drop { !$0.hasPrefix("Conclusion: ") }
         #expect(!last.isEmpty && last.allSatisfy { $0.count <= 100 })
+        // Every line fits, the steps table by leaving columns out (and saying which); the
+        // capacity is said once, in the conclusion.
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(text)")
+        #expect(text.contains("Left out to fit 100 columns: "))
+        #expect(text.components(separatedBy: "Capacity ").count - 1 == 1, "\(text)")
+        let wide = TerminalReport.summary(results, layout: TerminalLayout(width: 100, wide: true))
+        #expect(!wide.contains("Left out") && wide.contains(" ipc "))
     }
 
     @Test func aLongWarningWrapsAndALongWordIsCut() {

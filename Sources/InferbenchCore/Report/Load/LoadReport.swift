@@ -2,8 +2,12 @@
 public enum LoadReport {
     /// The steps of a load test and what its `load` object concluded: the capacity interval,
     /// the offline rounds and batching efficiency.
-    public static func render(_ steps: [LoadTestResult], load: LoadInfo?, language: ReportLanguage = .en) -> String {
-        render(steps, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS, load: load, language: language)
+    public static func render(
+        _ steps: [LoadTestResult], load: LoadInfo?, language: ReportLanguage = .en, layout: TerminalLayout? = nil, verdicts: Bool = true
+    ) -> String {
+        render(
+            steps, offline: load?.offlineThroughputPerS, best: load?.bestQPS, sla: load?.slaP99MS, load: load, language: language, layout: layout,
+            verdicts: verdicts)
     }
 
     /// Results written before capacity intervals and offline rounds: one figure each.
@@ -11,61 +15,112 @@ public enum LoadReport {
         render(steps, offline: offline, best: best, sla: sla, load: nil)
     }
 
+    /// The steps table (fitted to `layout`'s width unless it is nil or wide), how to read it,
+    /// the windows over time and the warnings. With `verdicts`, also what the test concluded
+    /// (capacity, offline, advice); the terminal summary leaves them to its conclusion, which
+    /// says the same sentences once.
     static func render(
-        _ steps: [LoadTestResult], offline: Double?, best: Double?, sla: Double?, load: LoadInfo?, language: ReportLanguage = .en
+        _ steps: [LoadTestResult], offline: Double?, best: Double?, sla: Double?, load: LoadInfo?, language: ReportLanguage = .en,
+        layout: TerminalLayout? = nil, verdicts: Bool = true
     ) -> String {
         let t = ReportText(language)
+        let wrapWidth = layout?.width ?? TerminalLayout.designWidth
+        func note(_ text: String) -> String { TextTable.hanging(text, width: wrapWidth) + "\n" }
         // `--offline` alone ran no step: its one figure, without an empty table.
-        if steps.isEmpty, let rounds = load?.offline { return t.loadOffline(rounds, efficiency: nil, reached: nil) + "\n" }
-        if steps.isEmpty, let offline { return t.loadOffline(offline, reached: nil) + "\n" }
-        let rule = steps.contains { $0.sla != nil }
-        var headers = [
-            t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.lateColumn, t.droppedColumn, t.errorsColumn,
-            t.p50Column, t.p90Column, t.p99Column, t.maxColumn, t.queueColumn, "ipc", t.computeColumn, t.batchColumn,
-        ]
-        if rule { headers += [t.p99BoundColumn, t.overSLAColumn, t.goodputColumn] }
-        headers.append(t.slaColumn)
-        var table = TextTable(headers: headers, leftAligned: [0, headers.count - 1])
-        for s in steps {
-            let l = s.latencyMS
-            let b = s.breakdownMS
-            var row = [
-                t.scenario(s.scenario) + (s.sla?.repeatOf.map { " (\(t.repeatOf($0)))" } ?? "")
-                    + ((s.replicate ?? 1) > 1 ? " (\(t.startMark(s.replicate!)))" : ""), Format.rate(s.targetQPS), Format.rate(s.achievedQPS),
-                String(s.sent), String(s.completed), String(s.late), String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.ms(l?.p90), Format.p99(l),
-                Format.ms(l?.max), Format.ms(b?.queue), Format.ms(b?.transport), Format.ms(b?.compute),
-                s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
-            ]
-            if rule {
-                row += [Format.ms(s.sla?.p99BoundMS), s.sla.map(ReportText.overSLA) ?? "-", s.sla.map { Format.rate($0.goodputPerS) } ?? "-"]
-            }
-            row.append(LoadReportData.verdict(s, t))
-            table.rows.append(row)
+        if steps.isEmpty, let rounds = load?.offline {
+            return note(t.loadOffline(rounds, efficiency: nil, reached: nil)) + (t.offlineStarts(rounds).map(note) ?? "")
         }
-        var out = table.render()
-        out += "\n" + TextTable.hanging(t.loadTerminalNote) + "\n"
-        if steps.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) { out += TextTable.hanging(t.loadFewForP99) + "\n" }
-        if rule { out += TextTable.hanging(t.loadTerminalRule) + "\n" }
+        if steps.isEmpty, let offline { return note(t.loadOffline(offline, reached: nil)) }
+        let rule = steps.contains { $0.sla != nil }
+        let (table, dropped) = fitted(steps, columns: columns(rule: rule, t), width: layout.flatMap { $0.wide ? nil : $0.width })
+        var out = table
+        out += "\n" + note(t.loadTerminalNote)
+        if !dropped.isEmpty { out += note(t.loadLeftOut(dropped, width: wrapWidth)) }
+        if steps.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) { out += note(t.loadFewForP99) }
+        if rule { out += note(t.loadTerminalRule) }
+        if verdicts { out += verdictLines(steps, offline: offline, best: best, sla: sla, load: load, t).map(note).joined() }
+        out += timeline(steps, t)
+        for s in steps {
+            for w in s.warnings { out += note(t.punctuated("\(t.warningLabel): \(t.scenario(s.scenario)): \(t.loadWarning(w, step: s))")) }
+        }
+        return out
+    }
+
+    /// What the test concluded, one sentence a line: capacity (and each start's bracket), the
+    /// offline rounds, and advice.
+    static func verdictLines(_ steps: [LoadTestResult], offline: Double?, best: Double?, sla: Double?, load: LoadInfo?, _ t: ReportText) -> [String] {
+        var lines: [String] = []
         if let sla {
             if let capacity = load?.capacity {
-                out += TextTable.hanging(t.loadCapacity(capacity, sla: sla, steps: steps)) + "\n"
-                if let starts = t.loadStarts(capacity) { out += TextTable.hanging(starts) + "\n" }
+                lines.append(t.loadCapacity(capacity, sla: sla, steps: steps))
+                if let starts = t.loadStarts(capacity) { lines.append(starts) }
             } else {
-                out += TextTable.hanging(best.map { t.loadBest($0, sla: sla, steps: steps.count) } ?? t.loadNoPass(sla: sla, steps: steps.count)) + "\n"
+                lines.append(best.map { t.loadBest($0, sla: sla, steps: steps.count) } ?? t.loadNoPass(sla: sla, steps: steps.count))
             }
         }
         if let rounds = load?.offline {
-            out += TextTable.hanging(t.loadOffline(rounds, efficiency: load?.batchingEfficiency, reached: best ?? steps.map(\.achievedQPS).max())) + "\n"
-            if let starts = t.offlineStarts(rounds) { out += TextTable.hanging(starts) + "\n" }
+            lines.append(t.loadOffline(rounds, efficiency: load?.batchingEfficiency, reached: best ?? steps.map(\.achievedQPS).max()))
+            if let starts = t.offlineStarts(rounds) { lines.append(starts) }
         } else if let offline, offline > 0 {
-            out += TextTable.hanging(t.loadOffline(offline, reached: best ?? steps.map(\.achievedQPS).max())) + "\n"
+            lines.append(t.loadOffline(offline, reached: best ?? steps.map(\.achievedQPS).max()))
         }
-        for advice in LoadAdvice.of(steps: steps, load: load) { out += TextTable.hanging(t.loadAdvice(advice)) + "\n" }
-        out += timeline(steps, t)
-        for s in steps {
-            for w in s.warnings { out += TextTable.hanging(t.punctuated("\(t.warningLabel): \(t.scenario(s.scenario)): \(t.loadWarning(w, step: s))")) + "\n" }
+        return lines + LoadAdvice.of(steps: steps, load: load).map(t.loadAdvice)
+    }
+
+    /// A column of the steps table; on a narrow terminal the lowest `rank` goes first (nil: never).
+    struct Column {
+        var header: String
+        var rank: Int?
+        var text: (LoadTestResult) -> String
+    }
+
+    static func columns(rule: Bool, _ t: ReportText) -> [Column] {
+        var columns = [
+            Column(header: t.scenarioColumn) { s in
+                t.scenario(s.scenario) + (s.sla?.repeatOf.map { " (\(t.repeatOf($0)))" } ?? "")
+                    + ((s.replicate ?? 1) > 1 ? " (\(t.startMark(s.replicate!)))" : "")
+            },
+            Column(header: t.targetColumn, rank: 13) { Format.rate($0.targetQPS) },
+            Column(header: t.achievedColumn) { Format.rate($0.achievedQPS) },
+            Column(header: t.sentColumn, rank: 2) { String($0.sent) },
+            Column(header: t.okColumn, rank: 1) { String($0.completed) },
+            Column(header: t.lateColumn, rank: 3) { String($0.late) },
+            Column(header: t.droppedColumn, rank: 11) { String($0.dropped) },
+            Column(header: t.errorsColumn, rank: 12) { String($0.errors) },
+            Column(header: t.p50Column) { Format.ms($0.latencyMS?.p50) },
+            Column(header: t.p90Column, rank: 5) { Format.ms($0.latencyMS?.p90) },
+            Column(header: t.p99Column) { Format.p99($0.latencyMS) },
+            Column(header: t.maxColumn, rank: 4) { Format.ms($0.latencyMS?.max) },
+            Column(header: t.queueColumn, rank: 9) { Format.ms($0.breakdownMS?.queue) },
+            Column(header: "ipc", rank: 6) { Format.ms($0.breakdownMS?.transport) },
+            Column(header: t.computeColumn, rank: 7) { Format.ms($0.breakdownMS?.compute) },
+            Column(header: t.batchColumn, rank: 8) { s in s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-" },
+        ]
+        if rule {
+            columns += [
+                Column(header: t.p99BoundColumn, rank: 14) { Format.ms($0.sla?.p99BoundMS) },
+                Column(header: t.overSLAColumn, rank: 10) { s in s.sla.map(ReportText.overSLA) ?? "-" },
+                Column(header: t.goodputColumn, rank: 8) { s in s.sla.map { Format.rate($0.goodputPerS) } ?? "-" },
+            ]
         }
-        return out
+        columns.append(Column(header: t.slaColumn) { LoadReportData.verdict($0, t) })
+        return columns
+    }
+
+    /// The table with the columns that fit `width` (every column when nil), and the headers
+    /// left out, in the order they went.
+    static func fitted(_ steps: [LoadTestResult], columns: [Column], width: Int?) -> (String, [String]) {
+        var kept = columns
+        var dropped: [String] = []
+        while true {
+            var table = TextTable(headers: kept.map(\.header), leftAligned: [0, kept.count - 1])
+            table.rows = steps.map { s in kept.map { $0.text(s) } }
+            let text = table.render()
+            let widest = text.split(separator: "\n").map(\.count).max() ?? 0
+            guard let width, widest > width, let victim = kept.indices.filter({ kept[$0].rank != nil }).min(by: { kept[$0].rank! < kept[$1].rank! })
+            else { return (text, dropped) }
+            dropped.append(kept.remove(at: victim).header)
+        }
     }
 
     static let bars = Array("▁▂▃▄▅▆▇█")

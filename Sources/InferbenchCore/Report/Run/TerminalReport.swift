@@ -31,7 +31,8 @@ public enum TerminalReport {
         // The load report's own conclusion, the same sentences as its report.md.
         let t = ReportText(language)
         let conclusion = LoadReportData.conclusion(results, t)
-        return LoadReport.render(results.loadTests, load: results.load, language: language) + "\n" + wrap(t.pick("Conclusion: ", "结论:") + conclusion, layout)
+        return LoadReport.render(results.loadTests, load: results.load, language: language, layout: layout, verdicts: false) + "\n"
+            + wrap(t.pick("Conclusion: ", "结论:") + conclusion, layout)
             + "\n"
     }
 

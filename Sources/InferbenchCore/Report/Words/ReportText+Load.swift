@@ -65,6 +65,12 @@ extension ReportText {
             "Latency counts from each request's scheduled time (open loop) or send time (closed loop); queue, ipc and compute are means in ms.",
             "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;排队、ipc 与计算为平均值,单位毫秒。")
     }
+    /// The columns the terminal left out to fit its width.
+    func loadLeftOut(_ headers: [String], width: Int) -> String {
+        pick(
+            "Left out to fit \(width) columns: \(headers.joined(separator: ", ")) (--wide shows every column; report.md has them all).",
+            "为适应 \(width) 列宽度而省略:\(headers.joined(separator: "、"))(--wide 显示全部列;report.md 中有完整内容)。")
+    }
     var loadTerminalRule: String {
         pick(
             "SLA rule: a step passes when, at 99% confidence, at most 1% of its requests exceed the SLA (k of n over, failures and drops included, with P(X ≤ k | n, 1%) ≤ 1%; n ≥ 459). p99 bound: the latency at the rank the rule allows; over SLA: k/n (≤ the most allowed; ≤a/m: a of the m planned, for a step stopped early); goodput: requests/s within the SLA. A pass within 10% of the SLA is run again (repeat) and its rate must pass both runs.",
