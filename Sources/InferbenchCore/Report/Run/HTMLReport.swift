@@ -126,6 +126,7 @@ public enum HTMLReport {
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 16px 24px; margin-top: 12px; align-items: start; }
         figure.chart { margin: 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: 10px 12px; }
         figure.chart-timeline, figure.chart.wide { grid-column: 1 / -1; }
+        figure.chart-load-knee { max-width: 760px; margin-top: 16px; }
         figcaption { font-weight: 600; font-size: 14px; margin-bottom: 6px; }
         figure.chart > svg { width: 100%; height: auto; display: block; }
         svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", "PingFang SC", sans-serif; fill: #374151; }
