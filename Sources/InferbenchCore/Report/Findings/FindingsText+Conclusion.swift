@@ -19,8 +19,8 @@ extension FindingsText {
             if let top = scaling.max(by: { $0.bestThroughput < $1.bestThroughput }) {
                 sentences.append(
                     pick(
-                        "Highest throughput: \(Format.rate(top.bestThroughput)) samples/s with \(top.series.family) at batch \(top.bestBatch).",
-                        "最高吞吐量:\(top.series.family) 在批大小 \(top.bestBatch) 时达到 \(Format.rate(top.bestThroughput)) 样本/秒。"))
+                        "Highest throughput: \(Format.qps(top.bestThroughput)) samples/s with \(top.series.family) at batch \(top.bestBatch).",
+                        "最高吞吐量:\(top.series.family) 在批大小 \(top.bestBatch) 时达到 \(Format.qps(top.bestThroughput)) 样本/秒。"))
             }
         }
         for e in findings.environments { sentences.append(environmentVerdict(e)) }
