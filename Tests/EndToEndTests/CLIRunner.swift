@@ -37,6 +37,8 @@ enum CLI {
         var env = ProcessInfo.processInfo.environment
         // Never record test runs in the real ~/.inferbench store: each call gets its own, unless given one.
         env["INFERBENCH_STORE"] = temporaryDirectory().appending(path: "store.sqlite").path
+        // The design width, whatever terminal the tests were started from.
+        env["COLUMNS"] = "100"
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe()

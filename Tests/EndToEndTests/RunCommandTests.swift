@@ -10,6 +10,9 @@ import Testing
         #expect(r.stdout.contains("mlp") && r.stdout.contains("bert-tiny:seq=32"))
         #expect(r.stdout.contains("4 of 4 cells ok"))
         #expect(!r.stderr.contains("["), "--quiet must silence progress: \(r.stderr)")
+        // A CPU machine has no NVML: nothing to say about it (issue 17: quiet where nothing is wrong).
+        #expect(!r.stderr.contains("NVML") && !r.stdout.contains("NVML"), "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 }, "the summary fits 100 columns: \(r.stdout)")
         let json = try CLI.results(in: out)
         #expect(json["schema"] as? String == "inferbench.results/v1")
         for report in ["report.md", "report.html"] {
@@ -42,6 +45,7 @@ import Testing
         #expect(r.status == 64)
         #expect(r.stderr.contains("unknown model `resnet-50`") && r.stderr.contains("resnet50"))
         #expect(r.stderr.split(separator: "\n").filter { $0.hasPrefix("error") }.count == 1)
+        #expect(!r.stderr.contains("NVML"), "a typo says only the typo: \(r.stderr)")
     }
 
     @Test func badFlagsAreRejectedWithTheFix() throws {
