@@ -93,6 +93,12 @@ enum EnglishSentences {
         if kind == "load" {
             // The terminal table and `report --summary --lang zh` of a load test.
             outputs.append(("terminal", LoadReport.render(results.loadTests, load: results.load, language: .zh)))
+        } else {
+            // `report --summary --lang zh` of a run, and with --verbose its per-cell detail too.
+            for verbose in [false, true] {
+                let summary = TerminalReport.summary(results, layout: TerminalLayout(width: 100, verbose: verbose), language: .zh)
+                outputs.append(("terminal\(verbose ? " --verbose" : "")", summary))
+            }
         }
         for (name, text) in outputs {
             let english = EnglishSentences.find(text, data: Self.data(results))
@@ -105,9 +111,23 @@ enum EnglishSentences {
     @Test func accuracyIsNotPrecisionAndOfferedIsTheTargetRate() {
         let run = MarkdownReport.render(ReportFixture.results(), language: .zh)
         #expect(run.contains("数值误差") && !run.contains("精度("))
+        let terminal = TerminalReport.summary(ReportFixture.results(), layout: TerminalLayout(verbose: true), language: .zh)
+        #expect(terminal.contains("数值误差：") && !terminal.contains("精度"))
         let load = HTMLReport.render(LoadFixture.results(), language: .zh)
         #expect(load.contains("目标速率") && !load.contains("提供"))
         #expect(load.contains("泊松 400.0 请求/秒"))
+    }
+
+    /// Chinese sentences and table cells write seconds as 秒, as they write milliseconds as 毫秒,
+    /// and a cell's parentheses are full-width; English keeps `s` and its ASCII marks.
+    @Test func oneUnitStyleAndChineseMarksInCells() {
+        let results = ReportFixture.results()
+        let zh = MarkdownReport.render(results, language: .zh) + TerminalReport.summary(results, layout: TerminalLayout(verbose: true), language: .zh)
+        #expect(zh.contains("通过（0") && !zh.contains("通过 ("))
+        #expect(zh.contains(" 秒") && zh.ranges(of: /\d s\b/).isEmpty, "\(zh.matches(of: /.{12}\d s\b.{4}/).map(\.output))")
+        let en = MarkdownReport.render(results, language: .en)
+        #expect(en.contains("ok (0") && en.contains("33 s"))
+        #expect(ReportText(.zh).seconds(14) == "14 秒" && ReportText(.en).seconds(1.5) == "1.50 s")
     }
 
     @Test func warningsAreWordedFromTheirKindAndTheStepsFigures() {

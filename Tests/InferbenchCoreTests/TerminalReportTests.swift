@@ -73,6 +73,33 @@ import Testing
         #expect(TerminalReport.widest(wide) > 100)
     }
 
+    /// `report --summary --lang zh`: Chinese two columns wide, every line within the width
+    /// counted as a terminal draws it, the table's columns lined up, the verdicts in Chinese.
+    @Test(arguments: [100, 160]) func aChineseRunSummaryFitsTheWidthInTerminalColumns(width: Int) throws {
+        let text = TerminalReport.summary(ReportFixture.results(), layout: TerminalLayout(width: width, verbose: true), language: .zh)
+        for line in text.split(separator: "\n") {
+            #expect(line.displayWidth <= width, "\(line.displayWidth) columns: \(line)")
+        }
+        #expect(text.contains("结论：") && text.hasSuffix("10 个单元中 9 个成功\n"))
+        #expect(text.contains("resnet50 批大小 1：default/fp32 比 eager/fp32 快 2.50× [2.46–2.54]"))
+        // The pivot's rows (after its title and header) are as wide as its rule: columns line up.
+        let pivot = text.components(separatedBy: "\n\n").first { $0.hasPrefix("resnet50：") }!.split(separator: "\n")
+        #expect(pivot.count > 3 && pivot[1].displayWidth == pivot[2].displayWidth, "\(pivot.prefix(3))")
+        if width == 100 {
+            try expectSnapshot(TerminalReport.summary(ReportFixture.results(), layout: TerminalLayout(width: width), language: .zh), "run-100-zh.txt")
+        }
+    }
+
+    /// One batch size in Chinese: a row per cell, columns left out by their Chinese headers.
+    @Test func aNarrowChineseTableLosesColumnsByTerminalColumns() throws {
+        var results = ReportFixture.results()
+        results.cells = results.cells.filter { $0.variant.batchSize == 1 }
+        let text = TerminalReport.render(results, layout: TerminalLayout(width: 100), language: .zh)
+        #expect(text.split(separator: "\n").allSatisfy { $0.displayWidth <= 100 })
+        #expect(text.contains("为适应 100 列宽而省略：平均 毫秒") && text.contains("相对 eager/fp32 加速比"))
+        try expectSnapshot(text, "run-bs1-100-zh.txt")
+    }
+
     /// A load test ends with its report.md conclusion too.
     @Test func aLoadTestEndsWithItsConclusion() {
         let results = LoadFixture.results()

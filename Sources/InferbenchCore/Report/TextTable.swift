@@ -26,11 +26,12 @@ public struct TextTable: Sendable {
         }
         let lines = [[headers]] + rows.map(physical)
         let all = lines.flatMap { $0 }
-        let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        // Terminal columns, not characters: a Chinese cell is twice as wide as its count.
+        let widths = headers.indices.map { column in all.map { $0[column].displayWidth }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             headers.indices.map { column in
                 let text = cells[column]
-                let pad = String(repeating: " ", count: widths[column] - text.count)
+                let pad = String(repeating: " ", count: widths[column] - text.displayWidth)
                 return leftAligned.contains(column) ? text + pad : pad + text
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
@@ -39,40 +40,72 @@ public struct TextTable: Sendable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// A note line wrapped at `width` (the design width of a terminal: 100 columns), its
-    /// continuation lines indented so that each note still reads as one.
+    /// A note line wrapped at `width` terminal columns (the design width of a terminal: 100),
+    /// its continuation lines indented so that each note still reads as one. Lines break at
+    /// spaces and, in Chinese, between characters (never before a closing mark).
     /// A word longer than a line (a path, a URL) is cut where the line ends.
     public static func hanging(_ text: String, width: Int = 100, indent: Int = 4) -> String {
-        guard text.count > width else { return text }
+        guard text.displayWidth > width else { return text }
         var lines: [String] = []
         var line = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
-            var word = Substring(word)
+        for (joint, piece) in words(text) {
+            var word = piece
             var limit: Int { lines.isEmpty ? width : width - indent }
-            if !line.isEmpty, line.count + 1 + word.count > limit {
+            if !line.isEmpty, line.displayWidth + joint.count + word.displayWidth > limit {
                 lines.append(line)
                 line = ""
             }
-            while line.isEmpty, word.count > limit {
-                lines.append(String(word.prefix(limit)))
-                word = word.dropFirst(limit)
+            while line.isEmpty, word.displayWidth > limit {
+                let cut = word.prefix(columns: limit)
+                lines.append(String(cut))
+                word = word.dropFirst(cut.count)
             }
-            line += line.isEmpty ? String(word) : " " + word
+            line += line.isEmpty ? String(word) : joint + word
         }
         if !line.isEmpty { lines.append(line) }
         let pad = String(repeating: " ", count: indent)
         return lines.enumerated().map { $0.offset == 0 ? $0.element : pad + $0.element }.joined(separator: "\n")
     }
 
-    /// Greedy wrap at `width`: breaks after a comma or at a space; a word longer than the width
+    /// The words of a line, each with what joins it to the one before: a space, or nothing
+    /// where Chinese allows a break without one. English splits only at spaces, so its lines
+    /// break where they always did.
+    static func words(_ text: String) -> [(joint: String, word: Substring)] {
+        text.split(separator: " ", omittingEmptySubsequences: false).flatMap { chunk in
+            var pieces: [(joint: String, word: Substring)] = []
+            var start = chunk.startIndex
+            var previous: Character?
+            for i in chunk.indices {
+                let ch = chunk[i]
+                if let previous, breaks(between: previous, and: ch) {
+                    pieces.append((pieces.isEmpty ? " " : "", chunk[start..<i]))
+                    start = i
+                }
+                previous = ch
+            }
+            pieces.append((pieces.isEmpty ? " " : "", chunk[start...]))
+            return pieces
+        }
+    }
+
+    /// Chinese breaks beside any wide character, but a closing mark stays with what it closes
+    /// and an opening mark with what it opens, as Chinese typesetting keeps them.
+    static func breaks(between previous: Character, and next: Character) -> Bool {
+        let closing: Set<Character> = ["，", "。", "、", "；", "：", "！", "？", "）", "」", "』", "”", "》", ",", ".", ";", ":", "!", "?", ")", "]", "%", "×"]
+        let opening: Set<Character> = ["（", "「", "『", "“", "《", "(", "["]
+        guard !closing.contains(next), !opening.contains(previous) else { return false }
+        return String(previous).displayWidth > 1 || String(next).displayWidth > 1
+    }
+
+    /// Greedy wrap at `width` terminal columns: breaks after a comma or at a space; a word longer than the width
     /// stands on its own line.
     static func wrap(_ text: String, width: Int) -> [String] {
-        guard text.count > width, width > 0 else { return [text] }
+        guard text.displayWidth > width, width > 0 else { return [text] }
         var pieces: [String] = []
         var current = ""
         for ch in text {
             current.append(ch)
-            if ch == "," || ch == " " {
+            if ch == "," || ch == " " || ch == "，" || ch == "、" {
                 pieces.append(current)
                 current = ""
             }
@@ -81,7 +114,7 @@ public struct TextTable: Sendable {
         var lines: [String] = []
         var line = ""
         for piece in pieces {
-            if !line.isEmpty, (line + piece).trimmingTrailingSpaces().count > width {
+            if !line.isEmpty, (line + piece).trimmingTrailingSpaces().displayWidth > width {
                 lines.append(line.trimmingTrailingSpaces())
                 line = ""
             }
@@ -118,9 +151,10 @@ public enum Format {
         return String(format: "%.2f", value)
     }
 
-    public static func seconds(_ value: Double?) -> String {
+    /// Seconds, `14 s` or `1.50 s`; `unit` is the language's (`秒` in Chinese sentences).
+    public static func seconds(_ value: Double?, unit: String = "s") -> String {
         guard let value, value.isFinite else { return "-" }
-        return value >= 10 ? String(format: "%.0f s", value) : String(format: "%.2f s", value)
+        return (value >= 10 ? String(format: "%.0f", value) : String(format: "%.2f", value)) + " " + unit
     }
 
     public static func percent(_ fraction: Double) -> String {

@@ -135,10 +135,10 @@ extension FindingsText {
             }
         }
         guard let most = calls.max() else {
-            return pick("Compiling it costs up to \(Format.seconds(worst)) per configuration.", "每个配置的编译耗时最多 \(Format.seconds(worst))。")
+            return pick("Compiling it costs up to \(text.seconds(worst)) per configuration.", "每个配置的编译耗时最多 \(text.seconds(worst))。")
         }
         return pick(
-            "Compiling it costs up to \(Format.seconds(worst)) per configuration and pays back after at most \(Format.count(most)) calls.",
-            "每个配置的编译耗时最多 \(Format.seconds(worst)),最多 \(Format.count(most)) 次调用即可回本。")
+            "Compiling it costs up to \(text.seconds(worst)) per configuration and pays back after at most \(Format.count(most)) calls.",
+            "每个配置的编译耗时最多 \(text.seconds(worst)),最多 \(Format.count(most)) 次调用即可回本。")
     }
 }

@@ -12,7 +12,7 @@ extension FindingsText {
     }
 
     func verdictLine(_ b: Findings.Best) -> String {
-        let at = "\(subject(b.model, b.environment)) " + pick("batch \(b.batch): ", "批大小 \(b.batch):")
+        let at = "\(subject(b.model, b.environment)) " + pick("batch \(b.batch): ", "批大小 \(b.batch)：")
         guard let reference = b.reference else {
             return at
                 + (b.family.hasPrefix("eager/")
@@ -33,7 +33,7 @@ extension FindingsText {
     }
 
     func slowerLine(_ s: Findings.Slower) -> String {
-        let at = "\(subject(s.series.model, s.series.environment)) " + pick("batch \(s.batch): ", "批大小 \(s.batch):")
+        let at = "\(subject(s.series.model, s.series.environment)) " + pick("batch \(s.batch): ", "批大小 \(s.batch)：")
         let apart = s.speedup.paired == false ? pick(" (measured apart)", "(分开测量)") : ""
         return at + ranText(s.series.family, s.speedup, s.reference) + apart
     }

@@ -23,7 +23,7 @@ public struct FindingsText: Sendable {
         guard let lo = values.min(), let hi = values.max() else { return "-" }
         let low = format(lo), high = format(hi)
         if low == high { return low }
-        let unit = high.hasSuffix(" s") && low.hasSuffix(" s") ? " s" : ""
+        let unit = [" s", " 秒"].first { high.hasSuffix($0) && low.hasSuffix($0) } ?? ""
         return "\(low.dropLast(unit.count))–\(high)"
     }
 
@@ -44,19 +44,19 @@ public struct FindingsText: Sendable {
         let p50 = Format.ms(b.p50)
         guard let reference = b.reference else {
             return b.family.hasPrefix("eager/")
-                ? pick("\(who): \(b.family) is fastest (p50 \(p50) ms); no other variant beats it.", "\(who):\(b.family) 最快(p50 \(p50) 毫秒),其他变体都不比它快。")
+                ? pick("\(who): \(b.family) is fastest (p50 \(p50) ms); no other variant beats it.", "\(who)：\(b.family) 最快(p50 \(p50) 毫秒),其他变体都不比它快。")
                 : pick(
                     "\(who): \(b.family) is fastest (p50 \(p50) ms); there is no eager cell to compare with.",
-                    "\(who):\(b.family) 最快(p50 \(p50) 毫秒);没有可对比的 eager 单元。")
+                    "\(who)：\(b.family) 最快(p50 \(p50) 毫秒);没有可对比的 eager 单元。")
         }
-        guard let s = b.speedup else { return pick("\(who): \(b.family) is fastest (p50 \(p50) ms).", "\(who):\(b.family) 最快(p50 \(p50) 毫秒)。") }
+        guard let s = b.speedup else { return pick("\(who): \(b.family) is fastest (p50 \(p50) ms).", "\(who)：\(b.family) 最快(p50 \(p50) 毫秒)。") }
         var ratio = Format.ratio(s.ratio, s.lower, s.upper)
         // A comparison of cells measured apart (another sweep: another precision) says so.
         if s.paired == false { ratio += pick(" (measured apart, not in alternating rounds)", "(分开测量,未交替进行)") }
         return s.significant
             ? pick(
                 "\(who): \(b.family) is fastest, p50 \(p50) ms, \(ratio) faster than \(reference).",
-                "\(who):\(b.family) 最快,p50 \(p50) 毫秒,比 \(reference) 快 \(ratio)。")
+                "\(who)：\(b.family) 最快,p50 \(p50) 毫秒,比 \(reference) 快 \(ratio)。")
             : pick(
                 "\(who): no variant is significantly faster than \(reference) (best: \(b.family), \(ratio), p50 \(p50) ms).",
                 "\(who):没有变体显著快于 \(reference)(最佳:\(b.family),\(ratio),p50 \(p50) 毫秒)。")
@@ -100,8 +100,8 @@ public struct FindingsText: Sendable {
 
     func coldStart(_ c: Findings.ColdStart) -> String {
         let head = pick(
-            "\(subject(c.series)): compile costs \(range(c.compileS.map(\.value), Format.seconds))",
-            "\(subject(c.series)):编译耗时 \(range(c.compileS.map(\.value), Format.seconds))")
+            "\(subject(c.series)): compile costs \(range(c.compileS.map(\.value), text.seconds))",
+            "\(subject(c.series)):编译耗时 \(range(c.compileS.map(\.value), text.seconds))")
         var paid: [String] = []
         var never: [Int] = []
         for p in c.payback {
@@ -153,28 +153,38 @@ public struct FindingsText: Sendable {
             "\(subject(s.series)) 在批大小 \(s.batch) 时比 \(s.reference) 更慢:加速比 \(ratio)(p50 \(Format.ms(s.p50)) 毫秒,\(s.reference) 为 \(Format.ms(s.eagerP50)) 毫秒)。")
     }
 
-    /// What to check, grouped by cell (`mlp eager/fp32/bs1`), in the order cells ran.
     /// Warnings grouped by kind, each with the cells it affects ("cell: message"), the kinds in
     /// order of first appearance: a reader sees "outliers in 12 cells" once, not 12 blocks.
     public func warnings() -> [(heading: String, items: [String])] {
+        warningGroups().map { ($0.heading, $0.items) }
+    }
+
+    /// The group of failed and skipped cells, which the terminal lists on lines of their own.
+    static let failedGroup = "failed"
+
+    /// ``warnings()`` with each group's kind (``group(_:)``), for a reader that leaves one out.
+    func warningGroups() -> [(kind: String, heading: String, items: [String])] {
         var order: [String] = []
-        var groups: [String: [String]] = [:]
+        var groups: [String: [(cell: String, item: String)]] = [:]
         for w in findings.warnings {
             let key = Self.group(w.kind)
             if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append("\(subject(w.model, w.environment)) \(w.label): \(warning(w.kind))")
+            let cell = "\(subject(w.model, w.environment)) \(w.label)"
+            // Full-width in Chinese: the colon sits between a label and a sentence, touching neither.
+            groups[key, default: []].append((cell, cell + pick(": ", "：") + warning(w.kind)))
         }
         return order.map { key in
-            let items = groups[key]!
-            let cells = Set(items.map { $0.prefix { $0 != ":" } }).count
-            return ("\(kindTitle(key)) (\(pick(cells == 1 ? "1 cell" : "\(cells) cells", "\(cells) 个单元")))", items)
+            let entries = groups[key]!
+            let cells = Set(entries.map { $0.cell.prefix { $0 != ":" } }).count
+            let heading = text.punctuated("\(kindTitle(key)) (\(pick(cells == 1 ? "1 cell" : "\(cells) cells", "\(cells) 个单元")))")
+            return (key, heading, entries.map(\.item))
         }
     }
 
     /// The group a warning belongs to (its kind).
     static func group(_ kind: Findings.Warning.Kind) -> String {
         switch kind {
-        case .failed: return "failed"
+        case .failed: return failedGroup
         case .cell(let kind, _): return kind
         case .graphBreaks: return "graph_breaks"
         case .recompiles: return "recompiles"

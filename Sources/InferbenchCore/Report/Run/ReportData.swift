@@ -73,13 +73,11 @@ enum ReportData {
 
     /// What the 95% CI column covers: processes and chunks (cluster bootstrap), or iterations
     /// (older results).
-    public static func intervalNote(_ results: RunResults) -> String {
+    public static func intervalNote(_ results: RunResults, _ t: ReportText = ReportText(.en)) -> String {
         let clustered = results.cells.filter { $0.measurement?.intervalMethod == .clusterBootstrap }
-        guard !clustered.isEmpty else { return "95% CI is the median's order-statistic interval" }
+        guard !clustered.isEmpty else { return t.intervalNote(processes: nil, fresh: false) }
         let counts = clustered.map { ($0.measurement?.processes ?? []).filter { $0.samples > 0 }.count }
         let lo = counts.min() ?? 1, hi = counts.max() ?? 1
-        let processes = lo == hi ? "\(lo)" : "\(lo)–\(hi)"
-        let noun = hi == 1 ? "process" : "fresh processes"
-        return "each cell measured in \(processes) \(noun); 95% CI is the median's, bootstrapped over processes and chunks (docs/methodology.md)"
+        return t.intervalNote(processes: lo == hi ? "\(lo)" : "\(lo)–\(hi)", fresh: hi != 1)
     }
 }

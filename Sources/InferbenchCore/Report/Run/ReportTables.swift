@@ -113,7 +113,8 @@ enum ReportTables {
         guard let first = rows.first else { return nil }
         return ReportTable(
             headers: [
-                t.model, t.variant, "p50 ms (\(first.base.environment))", t.environmentColumn, "p50 ms", t.environmentSpeedup(first.base.environment),
+                t.model, t.variant, t.punctuated(t.p50Only + " (\(first.base.environment))"), t.environmentColumn, t.p50Only,
+                t.environmentSpeedup(first.base.environment),
             ],
             rows: rows.map { r in
                 [
@@ -134,9 +135,9 @@ enum ReportTables {
 
     /// Compile seconds, and in a batch sweep how this batch size was served.
     static func compileText(_ cold: ColdStart?, _ t: ReportText) -> String {
-        let seconds = Format.seconds(cold?.compileS)
+        let seconds = t.seconds(cold?.compileS)
         guard let reuse = cold?.batchReuse else { return seconds }
-        return "\(seconds) (\(t.batchReuse(reuse)))"
+        return t.punctuated("\(seconds) (\(t.batchReuse(reuse)))")
     }
 
     static func breakevenText(_ cell: CellResult, _ all: [CellResult], _ t: ReportText) -> String {
@@ -146,6 +147,7 @@ enum ReportTables {
 
     static func accuracyText(_ a: Accuracy?, _ t: ReportText) -> String {
         guard let a else { return "-" }
-        return "\(a.withinTolerance ? t.accuracyOK : t.accuracyBad) (\(String(format: "%.2g", a.maxAbsErr)))"
+        // Punctuated: `通过（0.066）` in Chinese, `ok (0.066)` in English.
+        return t.punctuated("\(a.withinTolerance ? t.accuracyOK : t.accuracyBad) (\(String(format: "%.2g", a.maxAbsErr)))")
     }
 }

@@ -36,25 +36,21 @@ public enum TerminalReport {
             + "\n"
     }
 
+    /// A run's summary in `language`: `run` prints English; `report --summary --lang zh`
+    /// prints the same lines in Chinese.
     public static func render(_ results: RunResults, layout: TerminalLayout = TerminalLayout(), language: ReportLanguage = .en) -> String {
-        var out = results.environments.map { wrap(environmentLine($0), layout) + "\n" }.joined() + "\n"
-        out += tables(results, layout)
-        let notes = problems(results) + (layout.verbose ? detail(results) : [])
+        let t = ReportText(language)
+        var out = results.environments.map { wrap(t.environmentLine($0), layout) + "\n" }.joined() + "\n"
+        out += tables(results, layout, t)
+        let notes = problems(results, t) + (layout.verbose ? detail(results, t) : [])
         if !notes.isEmpty { out += "\n" + notes.map { wrap($0, layout) }.joined(separator: "\n") + "\n" }
-        let words = FindingsText(Findings(results), ReportText(language))
+        let words = FindingsText(Findings(results), t)
         if !results.cells.isEmpty { out += "\n" + wrap(words.pick("Conclusion: ", "结论:") + words.conclusion(), layout) + "\n" }
         let verdicts = words.verdictLines()
         if !verdicts.isEmpty { out += "\n" + verdicts.map { wrap($0, layout) }.joined(separator: "\n") + "\n" }
         let failed = results.cells.filter { $0.status != .ok }.count
-        out += "\n\(results.cells.count - failed) of \(results.cells.count) cells ok"
-        out += results.run.status == .incomplete ? " (run interrupted: incomplete)\n" : "\n"
+        out += "\n" + t.cellsOK(results.cells.count - failed, of: results.cells.count, interrupted: results.run.status == .incomplete) + "\n"
         return out
-    }
-
-    static func environmentLine(_ env: EnvironmentRecord) -> String {
-        let gpu = env.gpus.first.map { "\($0.name)" } ?? "no GPU"
-        return
-            "Environment \(env.name): Python \(env.pythonVersion ?? "?"), torch \(env.torch ?? "-"), CUDA \(env.cuda ?? "-"), \(gpu); device \(env.device ?? "?")"
     }
 
     /// A note wrapped to the width, its continuation lines indented.

@@ -56,6 +56,10 @@ public struct ReportText: Sendable {
         return String(out.compactMap { $0 })
     }
 
+    /// Seconds in the report's one unit style: `14 s` in English, `14 秒` in Chinese, as its
+    /// milliseconds are 毫秒.
+    func seconds(_ value: Double?) -> String { Format.seconds(value, unit: language == .en ? "s" : "秒") }
+
     var htmlLanguage: String { pick("en", "zh-CN") }
     var title: String { pick("Inference feasibility report", "推理性能可行性报告") }
     func runLine(id: String, started: String, status: RunInfo.Status) -> String {
