@@ -100,6 +100,15 @@ import Testing
         #expect(FindingsText(findings, english).conclusion().contains("1 cell(s) were measured while other processes kept the host busy"))
     }
 
+    @Test func aWarningHeadingCountsCellsOfModelsWithAColonInTheirName() throws {
+        var results = ReportFixture.results()
+        let bert = results.cells.indices.filter { results.cells[$0].model.contains(":") && results.cells[$0].status == .ok }
+        try #require(bert.count >= 2)
+        for i in bert.prefix(2) { results.cells[i].warnings.append(CellWarning(kind: .late, message: "late")) }
+        let group = try #require(FindingsText(Findings(results), english).warningGroups().first { $0.kind == "late" })
+        #expect(group.heading.hasSuffix("(2 cells)"), "\(group.heading)")
+    }
+
     @Test func bestVariantPerBatchWithItsInterval() {
         let findings = Findings(ReportFixture.results())
         let best = findings.best.map { "\($0.model) bs\($0.batch): \($0.family)" }

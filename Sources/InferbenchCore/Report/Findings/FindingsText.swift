@@ -175,7 +175,7 @@ public struct FindingsText: Sendable {
         }
         return order.map { key in
             let entries = groups[key]!
-            let cells = Set(entries.map { $0.cell.prefix { $0 != ":" } }).count
+            let cells = Set(entries.map(\.cell)).count
             let heading = text.punctuated("\(kindTitle(key)) (\(pick(cells == 1 ? "1 cell" : "\(cells) cells", "\(cells) 个单元")))")
             return (key, heading, entries.map(\.item))
         }
