@@ -142,5 +142,8 @@ import Testing
         for name in ["mlp", "resnet18", "resnet50", "bert-base", "bert-tiny", "synthetic"] {
             #expect(r.stdout.contains(name))
         }
+        // Parameter lists and descriptions wrap, alternatives (a|b|c) included: 100 columns.
+        let wide = r.stdout.split(separator: "\n").filter { $0.count > 100 }
+        #expect(wide.isEmpty, "\(wide)")
     }
 }

@@ -97,15 +97,16 @@ public struct TextTable: Sendable {
         return String(previous).displayWidth > 1 || String(next).displayWidth > 1
     }
 
-    /// Greedy wrap at `width` terminal columns: breaks after a comma or at a space; a word longer than the width
-    /// stands on its own line.
+    /// Greedy wrap at `width` terminal columns: breaks after a comma, a `|` or `;` (the
+    /// alternatives of a parameter, `dist=constant|normal|…`) or at a space; a word longer than
+    /// the width stands on its own line.
     static func wrap(_ text: String, width: Int) -> [String] {
         guard text.displayWidth > width, width > 0 else { return [text] }
         var pieces: [String] = []
         var current = ""
         for ch in text {
             current.append(ch)
-            if ch == "," || ch == " " || ch == "，" || ch == "、" {
+            if ch == "," || ch == " " || ch == "|" || ch == ";" || ch == "，" || ch == "、" {
                 pieces.append(current)
                 current = ""
             }
