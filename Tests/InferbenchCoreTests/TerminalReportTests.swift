@@ -39,6 +39,15 @@ import Testing
         try expectSnapshot(text, "run-\(width).txt")
     }
 
+    @Test(arguments: [100, 160]) func aLoadTestFitsTheWidthAndEndsWithItsConclusion(width: Int) throws {
+        let results = LoadFixture.results()
+        let text = TerminalReport.summary(results, layout: TerminalLayout(width: width))
+        expectFits(text, width)
+        let flattened = text.replacingOccurrences(of: "\n    ", with: " ")
+        #expect(flattened.hasSuffix("Conclusion: " + LoadReportData.conclusion(results, ReportText(.en)) + "\n"))
+        try expectSnapshot(text, "load-\(width).txt")
+    }
+
     @Test func aBatchSweepIsAPivotOfVariantsByBatchSize() {
         // Runs of spaces as one: the test is of what each row holds, the snapshot of the layout.
         let text = TerminalReport.render(ReportFixture.results()).replacing(/\ +/, with: " ")
