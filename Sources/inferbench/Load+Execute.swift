@@ -68,6 +68,7 @@ extension Load {
         let sampler = output.sampler(onGPU: resolved.hasPrefix("cuda"))
         let quiet = output.quiet
         let served = Variant(compile: compile, precision: precision, batchSize: maxBatch, channelsLast: variant.channelsLast)
+        let buckets = try buckets()
         var sla: Double? = nil
         if case .findMaxQPS(let search) = scenario { sla = search.slaP99MS }
         var initial = RunResults(
@@ -77,10 +78,10 @@ extension Load {
         initial.environments = [BenchmarkRunner.record(PythonEnvironmentSpec(name: "default", python: launcher.python), hello, device: resolved)]
         initial.load = LoadInfo(
             model: spec.description, variant: served, workers: sets.reduce(0) { $0 + $1.count }, maxBatch: maxBatch, maxDelayMS: maxDelay,
-            maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla)
+            maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla, batchBuckets: buckets.sizes)
         var test = LoadTest(
             model: spec, variant: served, seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch,
-            maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
+            buckets: buckets, maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
             progress: { line in if !quiet { Console.note(line) } })
         test.workerStarts = workerStarts(gpu: resolved.hasPrefix("cuda"))
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)

@@ -46,6 +46,12 @@ struct Load: AsyncParsableCommand {
     var window: String = "10s"
     @Option(name: .long, help: "Largest batch the batcher forms.")
     var maxBatch: Int = 8
+    @Option(
+        name: .long,
+        help:
+            "Batch sizes the workers warm and batches are padded up to, increasing and ending at --max-batch, e.g. 1,8,16,24,32; a free worker takes the largest bucket above 1 the queue fills at once (default: 1 and multiples of 8 up to --max-batch, then --max-batch; below 8, powers of two)."
+    )
+    var batchBuckets: String?
     @Option(name: .long, help: "Longest wait for a batch to fill, in milliseconds.")
     var maxDelay: Double = 2
     @Option(name: .long, help: "Requests waiting beyond this are rejected.")
@@ -71,6 +77,7 @@ struct Load: AsyncParsableCommand {
         if let slaP99, !(slaP99 > 0 && slaP99.isFinite) { throw ValidationError("--sla-p99 \(slaP99): give milliseconds > 0") }
         if let qps, !(qps > 0 && qps.isFinite) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }
         if maxBatch < 1 || maxBatch > 4096 { throw ValidationError("--max-batch must be between 1 and 4096") }
+        do { _ = try buckets() } catch { throw ValidationError(error.description) }
         if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
@@ -90,6 +97,12 @@ struct Load: AsyncParsableCommand {
             _ = try scenario()
             _ = try positiveDuration(window, flag: "--window")
         } catch let error as InferbenchError { throw ValidationError(error.description) }
+    }
+
+    /// `--batch-buckets`, checked against `--max-batch`, or the default for it.
+    func buckets() throws(InferbenchError) -> BatchBuckets {
+        guard let batchBuckets else { return .defaults(maxBatch: maxBatch) }
+        return try BatchBuckets(parsing: batchBuckets, maxBatch: maxBatch)
     }
 
     /// Fresh starts of the workers: `auto` is 2 on a GPU, with a 3rd while the first two's

@@ -87,6 +87,34 @@ import Testing
         #expect(rates[1] > rates[0] * 3, "max-batch 1: \(rates[0])/s, max-batch 8: \(rates[1])/s")
     }
 
+    /// The buckets given are the ones warmed and recorded, and each step says how full its
+    /// batches ran and how much of the work was padding.
+    @Test func batchBucketsAreWarmedRecordedAndTheirPaddingReported() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "load", "--model", "synthetic:median_ms=2", "--concurrency", "6", "--duration", "2s", "--max-batch", "8",
+            "--batch-buckets", "1,4,8", "--max-delay", "1", "--no-telemetry", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("warm batch buckets 1,4,8"), "\(r.stderr)")
+        let load = try #require(try CLI.results(in: out)["load"] as? [String: Any])
+        #expect(load["batch_buckets"] as? [Int] == [1, 4, 8])
+        let s = try step(out)
+        let (perBatch, perRequest) = (try #require(s["mean_batch_size_per_batch"] as? Double), try #require(s["mean_batch_size"] as? Double))
+        let waste = try #require(s["padding_waste"] as? Double)
+        #expect(perBatch >= 1 && perBatch <= perRequest + 1e-9 && perRequest <= 6, "per batch \(perBatch), per request \(perRequest)")
+        #expect(waste >= 1 && waste <= 4, "padding \(waste)")
+    }
+
+    @Test func aBatchBucketListOutOfOrderIsRefusedBeforeAnyWorkerStarts() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(["load", "--model", "synthetic", "--qps", "10", "--batch-buckets", "8,4", "--out", out.path])
+        #expect(r.status == 64)
+        let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasSuffix("--batch-buckets 8,4: give each size once, in increasing order, e.g. 4,8"), "\(r.stderr)")
+        #expect(!r.stderr.contains("starting") && !FileManager.default.fileExists(atPath: out.appending(path: "results.json").path))
+    }
+
     @Test func aKilledWorkerIsRestartedAndTheTestFinishes() throws {
         let out = CLI.temporaryDirectory()
         let r = try CLI.run(

@@ -5,10 +5,11 @@ import Testing
 
 /// The batcher on a hand-moved clock with fake workers: nothing here waits on real time.
 @Suite struct DynamicBatcherTests {
-    @Test func batchesFillUpToMaxBatchAndTheRemainderWaitsForMaxDelay() async {
+    @Test func batchesFillUpToMaxBatchAndTheRemainderWaitsForMaxDelay() async throws {
         let clock = ManualClock()
         let worker = FakeBatchWorker(holding: true)
-        let batcher = DynamicBatcher(workers: [worker], maxBatch: 4, maxDelay: 0.010, clock: clock)
+        let buckets = try BatchBuckets([1, 4], maxBatch: 4)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 4, maxDelay: 0.010, buckets: buckets, clock: clock)
         let outcomes = Outcomes()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<9 { group.addTask { outcomes.add(await batcher.submit(scheduled: clock.seconds())) } }
@@ -35,16 +36,18 @@ import Testing
         #expect(all.filter { $0.batchSize == 1 }.map(\.dispatched) == [1000 + 0.010])
     }
 
-    @Test func aPartialBatchLeavesAtMaxDelayAndNotBefore() async {
+    /// Buckets 1,8,16: five requests fill no bucket above one, so they wait out max-delay from
+    /// the oldest one's arrival, and run padded to 8, not to --max-batch.
+    @Test func aPartialBatchLeavesAtMaxDelayAndNotBeforePaddedToTheNextBucket() async {
         let clock = ManualClock()
         let worker = FakeBatchWorker(hostNS: 2_000_000)
-        let batcher = DynamicBatcher(workers: [worker], maxBatch: 8, maxDelay: 0.005, clock: clock)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 16, maxDelay: 0.005, clock: clock)
         let outcomes = Outcomes()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<3 { group.addTask { outcomes.add(await batcher.submit(scheduled: 999.999)) } }
             await settle("three queued, timer armed") { await batcher.queueDepth == 3 ? clock.deadlines == [1000 + 0.005] : false }
             clock.advance(to: 1000.004)
-            // Two more arrive 1 ms before the oldest is due: the batch (5 of 8) must still wait.
+            // Two more arrive 1 ms before the oldest is due: five fill no bucket, so they still wait.
             for _ in 0..<2 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000.004)) } }
             await settle("five queued") { await batcher.queueDepth == 5 }
             #expect(await worker.sizes == [])
@@ -100,16 +103,77 @@ import Testing
         #expect(clock.deadlines == [])
     }
 
-    @Test func paddedSizesArePowersOfTwoAndMaxBatch() async {
-        #expect(DynamicBatcher.paddedSizes(maxBatch: 1) == [1])
-        #expect(DynamicBatcher.paddedSizes(maxBatch: 8) == [1, 2, 4, 8])
-        #expect(DynamicBatcher.paddedSizes(maxBatch: 12) == [1, 2, 4, 8, 12])
-        let batcher = DynamicBatcher(workers: [], maxBatch: 12, maxDelay: 0.001, clock: ManualClock())
-        #expect(await [1, 2, 3, 4, 5, 8, 9, 12].asyncMap { await batcher.padded($0) } == [1, 2, 4, 4, 8, 8, 12, 12])
-        let custom = DynamicBatcher(workers: [], maxBatch: 12, maxDelay: 0.001, batchSizes: [1, 6], clock: ManualClock())
-        #expect(await custom.padded(5) == 6)
-        // Beyond the largest size given, the batch runs at max batch.
-        #expect(await custom.padded(7) == 12)
+    /// Buckets 1,8,16,24,32: a free worker takes a full bucket the moment the queue fills it,
+    /// with max-delay (10 ms) far off; a busy worker, once free, takes the largest bucket the
+    /// queue fills, and what is left waits for max-delay.
+    @Test func aFullBucketLeavesAtOnceWhenAWorkerIsFree() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker(holding: true)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 32, maxDelay: 0.010, clock: clock)
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<7 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000)) } }
+            await settle("seven queued, waiting for max-delay") { await batcher.queueDepth == 7 ? clock.deadlines == [1000 + 0.010] : false }
+            #expect(await worker.sizes == [])
+            // The eighth fills the bucket of 8: it leaves without the clock moving.
+            group.addTask { outcomes.add(await batcher.submit(scheduled: 1000)) }
+            await settle("bucket of 8 sent") { await worker.waiting == 1 }
+            #expect(await worker.sizes == [8])
+            #expect(await batcher.queueDepth == 0)
+            // Nineteen queue behind the busy worker; free, it takes 16 of them at once.
+            for _ in 0..<19 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000)) } }
+            await settle("nineteen queued") { await batcher.queueDepth == 19 }
+            #expect(await worker.sizes == [8])
+            await worker.release()
+            await settle("bucket of 16 sent") { await worker.waiting == 1 ? await batcher.queueDepth == 3 : false }
+            #expect(await worker.sizes == [8, 16])
+            await worker.release()
+            // Three fill no bucket above one: they leave at max-delay, padded to 8.
+            await settle("three wait") { outcomes.count == 24 }
+            #expect(await worker.sizes == [8, 16])
+            clock.advance(to: 1000 + 0.010)
+            await settle("the three sent") { await worker.waiting == 1 }
+            await worker.release()
+        }
+        #expect(await worker.sizes == [8, 16, 8])
+        let all = outcomes.all
+        #expect(all.count == 27 && all.allSatisfy { $0.status == .ok })
+        #expect(all.filter { $0.dispatched == 1000 }.map(\.batchSize).sorted() == Array(repeating: 8, count: 8) + Array(repeating: 16, count: 16))
+        let last = all.filter { $0.batchSize == 3 }
+        #expect(last.count == 3 && last.allSatisfy { $0.dispatched == 1000 + 0.010 && $0.paddedBatchSize == 8 })
+    }
+
+    /// Padded samples ÷ real samples over the batches a known pattern forms, buckets 1,8,16:
+    /// a full 8 (no padding), 3 at max-delay (run as 8), 1 at max-delay (run as 1): 17 ÷ 12.
+    /// Each round is awaited rather than polled for, so that a busy test host cannot starve it.
+    @Test(.timeLimit(.minutes(1))) func paddingWasteIsPaddedOverRealSamples() async {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker()
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 16, maxDelay: 0.005, clock: clock)
+        // A full bucket leaves without the clock moving.
+        var outcomes = await Self.submit(8, to: batcher, at: clock.seconds())
+        for count in [3, 1] {
+            let due = clock.seconds() + 0.005
+            async let served = Self.submit(count, to: batcher, at: clock.seconds())
+            await settle("\(count) waiting") { await batcher.queueDepth == count ? clock.deadlines.contains(due) : false }
+            clock.advance(to: due)
+            outcomes += await served
+        }
+        #expect(await worker.sizes == [8, 8, 1])
+        let sent = LoadGenerator.Sent(outcomes: outcomes, late: 0, start: 1000, duration: 0.01)
+        let step = LoadSummary.summarize(sent, scenario: "pattern", targetQPS: nil, concurrency: nil, window: 0)
+        #expect(abs(step.paddingWaste! - 17.0 / 12) < 1e-12)
+        #expect(abs(step.meanBatchSizePerBatch! - 4) < 1e-12)
+    }
+
+    /// Sends `count` requests due at `time` at once and returns their outcomes.
+    static func submit(_ count: Int, to batcher: DynamicBatcher, at time: Double) async -> [RequestOutcome] {
+        await withTaskGroup(of: RequestOutcome.self) { group in
+            for _ in 0..<count { group.addTask { await batcher.submit(scheduled: time) } }
+            var all: [RequestOutcome] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
     }
 
     @Test func aPartialBatchRunsAtItsPaddedSize() async {

@@ -19,7 +19,7 @@ import Testing
             n: requests, mean: p50, stddev: 0.1, min: p50 * 0.8, p50: p50, p90: p50 * 1.1, p95: p50 * 1.2, p99: p50 * 1.5, p999: p50 * 2,
             max: p50 * 3, ci95: .init(p50: [p50 * 0.99, p50 * 1.01], mean: [p50 * 0.99, p50 * 1.01]))
         s.breakdownMS = .init(queue: queue, transport: 0.1, compute: p50 - queue - 0.1)
-        s.meanBatchSize = batch
+        s.meanBatchSizePerRequest = batch
         return s
     }
 

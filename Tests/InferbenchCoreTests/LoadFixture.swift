@@ -35,7 +35,9 @@ enum LoadFixture {
             p95: overloaded ? 240 : 10, p99: overloaded ? 260 : 11, p999: overloaded ? 280 : 12, max: overloaded ? 290 : 13,
             ci95: .init(p50: [4.9, 5.1], mean: [5.9, 6.1]))
         s.breakdownMS = .init(queue: 1, transport: 0.4, compute: 4)
-        s.meanBatchSize = 4
+        s.meanBatchSizePerRequest = 4.5
+        s.meanBatchSizePerBatch = 3.9
+        s.paddingWaste = 1.07
         s.slaMet = !overloaded
         let over = [0, 420, 1][i]
         s.sla = LoadTestResult.SLAFigures(
@@ -63,7 +65,7 @@ enum LoadFixture {
         results.loadTests = (0..<3).map(step)
         var info = LoadInfo(
             model: "resnet50", variant: Variant(compile: .default, precision: .fp16, batchSize: 8), workers: 1, maxBatch: 8, maxDelayMS: 2,
-            maxQueue: 10_000, windowS: 1, slaP99MS: 15)
+            maxQueue: 10_000, windowS: 1, slaP99MS: 15, batchBuckets: [1, 8])
         let offline = OfflineThroughput(rounds: [480, 490, 500, 510, 520], roundSeconds: 1)!
         info.offline = offline
         info.offlineThroughputPerS = offline.perS

@@ -28,6 +28,28 @@ import Testing
         #expect(step.phaseStart == 50 && step.phaseEnd == 53)
     }
 
+    /// One batch of 12 and three of 1 (padded 16 and 1), and a failed batch of 4 that counts in
+    /// neither: 15 requests in 4 batches is 3.75 a batch, while a request's batch averages
+    /// (12 × 12 + 3 × 1) ÷ 15 = 9.8; padding 19 samples run for 15 served.
+    @Test func meanBatchSizePerBatchAndPerRequestDiffer() {
+        func batch(_ n: Int, padded: Int, _ status: RequestOutcome.Status = .ok) -> [RequestOutcome] {
+            Array(repeating: RequestOutcome(status: status, scheduled: 50, dispatched: 50, completed: 50.01, batchSize: n, paddedBatchSize: padded), count: n)
+        }
+        let outcomes = batch(12, padded: 16) + batch(1, padded: 1) + batch(1, padded: 1) + batch(4, padded: 4, .failed) + batch(1, padded: 1)
+        let step = LoadSummary.summarize(
+            LoadGenerator.Sent(outcomes: outcomes, late: 0, start: 50, duration: 1), scenario: "s", targetQPS: nil, concurrency: nil, window: 1)
+        #expect(abs(step.meanBatchSizePerBatch! - 3.75) < 1e-12)
+        #expect(abs(step.meanBatchSizePerRequest! - 9.8) < 1e-12)
+        #expect(abs(step.paddingWaste! - 19.0 / 15) < 1e-12)
+        let json = String(decoding: try! RunResults.encoder().encode(step), as: UTF8.self)
+        #expect(json.contains("\"mean_batch_size\" : 9.8") && json.contains("\"mean_batch_size_per_batch\" : 3.7"))
+        // Nothing served: no figures rather than a division by zero.
+        let none = LoadSummary.summarize(
+            LoadGenerator.Sent(outcomes: batch(4, padded: 4, .failed), late: 0, start: 50, duration: 1), scenario: "s", targetQPS: nil,
+            concurrency: nil, window: 1)
+        #expect(none.meanBatchSizePerBatch == nil && none.paddingWaste == nil)
+    }
+
     @Test func theLastWindowCountsACompletionAtItsEnd() {
         var sent = Self.sent()
         sent.outcomes.append(RequestOutcome(status: .ok, scheduled: 52.9, completed: 53.5, batchSize: 1, paddedBatchSize: 1))

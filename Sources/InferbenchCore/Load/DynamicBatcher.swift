@@ -25,12 +25,15 @@ public struct RequestOutcome: Sendable {
     public var paddedBatchSize: Int
 }
 
-/// Collects requests into batches of up to `maxBatch`, waiting at most `maxDelay` for a
-/// batch to fill, and sends them to whichever worker is free.
+/// Collects requests into batches of up to `maxBatch` and sends them to whichever worker is
+/// free, with Triton's dynamic-batcher semantics: when a worker is free and the queue fills
+/// a preferred bucket (``BatchBuckets/fullest(_:)``), the largest such batch leaves at once;
+/// otherwise the batcher waits until `maxDelay` after the oldest request's arrival and then
+/// sends what it has. Waiting with a free worker and a full bucket would only add latency.
 ///
 /// The queue is bounded by `maxQueue`: beyond it a request is rejected at once (overload
 /// shows as rejected requests, not as unbounded memory). Batches are padded up to the next
-/// of `batchSizes` so that compiled models see only shapes they were warmed up with. A
+/// of `buckets` so that compiled models see only shapes they were warmed up with. A
 /// worker that dies fails the requests of its batch, is restarted, and serving goes on.
 ///
 /// The batcher owns the tasks it starts (one per batch in flight, and the max-delay timer):
@@ -50,7 +53,7 @@ public actor DynamicBatcher {
     public let maxBatch: Int
     public let maxDelay: Double
     public let maxQueue: Int
-    public let batchSizes: [Int]
+    public let buckets: BatchBuckets
     private var timer: Task<Void, Never>?
     private var timerDeadline = Double.infinity
     /// Batches sent to a worker and not yet back, by batch number.
@@ -62,39 +65,28 @@ public actor DynamicBatcher {
     /// Requests turned away because the queue was full (or no worker was left).
     public private(set) var rejected = 0
 
-    /// `clock` is what the max-delay timer and the outcomes' timestamps read; a test passes
-    /// one it moves by hand.
+    /// `buckets` default to ``BatchBuckets/defaults(maxBatch:)``; given, their largest is
+    /// `maxBatch`. `clock` is what the max-delay timer and the outcomes' timestamps read; a
+    /// test passes one it moves by hand.
     public init(
-        workers: [any BatchWorker], maxBatch: Int, maxDelay: Double, maxQueue: Int = 10_000, batchSizes: [Int]? = nil,
+        workers: [any BatchWorker], maxBatch: Int, maxDelay: Double, maxQueue: Int = 10_000, buckets: BatchBuckets? = nil,
         clock: any LoadClock = MonotonicClock()
     ) {
+        precondition(buckets.map { $0.largest == maxBatch } ?? true, "the largest bucket is maxBatch")
         self.workers = workers
         self.idle = Array(workers.indices)
         self.alive = Set(workers.indices)
         self.maxBatch = maxBatch
         self.maxDelay = maxDelay
         self.maxQueue = maxQueue
-        self.batchSizes = batchSizes ?? DynamicBatcher.paddedSizes(maxBatch: maxBatch)
+        self.buckets = buckets ?? .defaults(maxBatch: maxBatch)
         self.clock = clock
     }
 
     deinit { timer?.cancel() }
 
-    /// Powers of two up to `maxBatch`, and `maxBatch` itself.
-    public static func paddedSizes(maxBatch: Int) -> [Int] {
-        var sizes: [Int] = []
-        var b = 1
-        while b < maxBatch {
-            sizes.append(b)
-            b *= 2
-        }
-        sizes.append(maxBatch)
-        return sizes
-    }
-
-    /// The batch size a worker runs for `n` requests: the smallest of `batchSizes` that
-    /// holds them.
-    public func padded(_ n: Int) -> Int { batchSizes.first { $0 >= n } ?? maxBatch }
+    /// The batch size a worker runs for `n` requests: the smallest bucket that holds them.
+    public func padded(_ n: Int) -> Int { buckets.padded(n) }
 
     /// Enqueues a request due at `scheduled` and returns when it is done, failed or rejected.
     public func submit(scheduled: Double) async -> RequestOutcome {
@@ -129,18 +121,24 @@ public actor DynamicBatcher {
     private func pump() {
         while !idle.isEmpty, !queue.isEmpty {
             let now = clock.seconds()
-            // The same sum as the timer's deadline, so that the timer firing always finds it due.
-            let due = queue[0].enqueued + maxDelay
-            guard queue.count >= maxBatch || now >= due else {
-                armTimer(at: due)
-                return
-            }
-            let take = min(maxBatch, queue.count)
+            guard let take = batchToSend(at: now) else { return }
             let batch = Array(queue.prefix(take))
             queue.removeFirst(take)
             let index = idle.removeFirst()
             dispatch(batch, to: index, at: now)
         }
+    }
+
+    /// How many queued requests a free worker takes now, nil to wait (with the timer armed
+    /// for the oldest request's max-delay): a preferred bucket as soon as the queue fills one;
+    /// once the oldest has waited `maxDelay`, all it can (up to `maxBatch`), padded.
+    private func batchToSend(at now: Double) -> Int? {
+        // The same sum as the timer's deadline, so that the timer firing always finds it due.
+        let due = queue[0].enqueued + maxDelay
+        if now >= due { return min(maxBatch, queue.count) }
+        if let full = buckets.fullest(queue.count) { return full }
+        armTimer(at: due)
+        return nil
     }
 
     private func armTimer(at deadline: Double) {

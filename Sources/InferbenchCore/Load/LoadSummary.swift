@@ -28,7 +28,8 @@ public enum LoadSummary {
         result.errors = outcomes.filter { $0.status == .failed }.count
         result.latencyMS = latency.summary()
         result.breakdownMS = breakdown
-        result.meanBatchSize = mean(ok.map { Double($0.batchSize) })
+        result.meanBatchSizePerRequest = mean(ok.map { Double($0.batchSize) })
+        (result.meanBatchSizePerBatch, result.paddingWaste) = batchFigures(ok)
         result.durationS = sent.duration
         result.windows = windows(
             all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window,
@@ -36,6 +37,19 @@ public enum LoadSummary {
         result.phaseStart = sent.start
         result.phaseEnd = end
         return result
+    }
+
+    /// The mean batch size per batch, and padded samples ÷ real samples, from the requests
+    /// served. A request of a batch of `b` is 1/`b` of that batch and of its padded size, so
+    /// summing over requests counts each batch once without knowing which batch each came in
+    /// (a batch's requests share its fate and its step).
+    static func batchFigures(_ ok: [RequestOutcome]) -> (perBatch: Double?, waste: Double?) {
+        let served = ok.filter { $0.batchSize > 0 }
+        guard !served.isEmpty else { return (nil, nil) }
+        let batches = served.reduce(0) { $0 + 1 / Double($1.batchSize) }
+        let padded = served.reduce(0) { $0 + Double($1.paddedBatchSize) / Double($1.batchSize) }
+        let real = Double(served.count)
+        return (real / batches, padded / real)
     }
 
     /// Per-window figures by completion time: QPS, P50/P99, errors, and GPU figures; offered

@@ -31,6 +31,8 @@ public struct LoadTest: Sendable {
     public var scenario: Scenario
     public var offline: Bool
     public var maxBatch: Int
+    /// The batch sizes the workers warm and the batcher pads to; the largest is `maxBatch`.
+    public var buckets: BatchBuckets
     public var maxDelay: Double
     public var maxQueue: Int
     public var window: Double
@@ -55,7 +57,8 @@ public struct LoadTest: Sendable {
 
     public init(
         model: ModelSpec, variant: Variant, seed: Int, replicaSets: [ReplicaSet], scenario: Scenario, offline: Bool,
-        maxBatch: Int, maxDelay: Double, maxQueue: Int, window: Double, telemetry: TelemetrySampler?, progress: @escaping @Sendable (String) -> Void
+        maxBatch: Int, buckets: BatchBuckets? = nil, maxDelay: Double, maxQueue: Int, window: Double, telemetry: TelemetrySampler?,
+        progress: @escaping @Sendable (String) -> Void
     ) {
         self.model = model
         self.variant = variant
@@ -64,6 +67,7 @@ public struct LoadTest: Sendable {
         self.scenario = scenario
         self.offline = offline
         self.maxBatch = maxBatch
+        self.buckets = buckets ?? .defaults(maxBatch: maxBatch)
         self.maxDelay = maxDelay
         self.maxQueue = maxQueue
         self.window = window
@@ -99,7 +103,6 @@ public struct LoadTest: Sendable {
     /// start; a later start that fails is noted and the figures so far are kept. Cancelled
     /// while replicas start, it starts no more and runs no step.
     public func run() async throws(InferbenchError) -> Outcome {
-        let sizes = DynamicBatcher.paddedSizes(maxBatch: maxBatch)
         var outcome = Outcome()
         var offlineStarts: [[Double]] = []
         var brackets: [Capacity] = []
@@ -107,7 +110,7 @@ public struct LoadTest: Sendable {
         var start = 1
         while !Task.isCancelled {
             var replicas: [WorkerReplica] = []
-            do { try await startReplicas(sizes: sizes, into: &replicas) } catch {
+            do { try await startReplicas(into: &replicas) } catch {
                 for r in replicas { await r.shutdown() }
                 if start == 1 { throw error }
                 outcome.workerDeaths.append("fresh start \(start) of the workers failed: \(error.description)")
@@ -124,7 +127,7 @@ public struct LoadTest: Sendable {
             }
             events(.started(offline: outcome.offline))
             let served = await serve(
-                replicas, sizes: sizes, offline: outcome.offline, replicate: several ? start : nil, confirming: brackets.first, stepOffset: outcome.steps.count)
+                replicas, offline: outcome.offline, replicate: several ? start : nil, confirming: brackets.first, stepOffset: outcome.steps.count)
             for r in replicas { await r.shutdown() }
             outcome.steps += served.steps
             outcome.restarts += served.restarts
@@ -148,7 +151,7 @@ public struct LoadTest: Sendable {
 
     /// Starts every replica in turn, appending each to `replicas` as it comes up (so that the
     /// caller stops those already running when a later one fails).
-    func startReplicas(sizes: [Int], into replicas: inout [WorkerReplica]) async throws(InferbenchError) {
+    func startReplicas(into replicas: inout [WorkerReplica]) async throws(InferbenchError) {
         for set in replicaSets {
             for i in 0..<set.count {
                 if Task.isCancelled { return }
@@ -156,8 +159,8 @@ public struct LoadTest: Sendable {
                     model: model.name, params: model.params, device: set.device, precision: variant.precision.rawValue,
                     compile: variant.compile.rawValue, batchSize: maxBatch, seed: seed, channelsLast: variant.channelsLast,
                     fullgraph: variant.fullgraph, dynamic: variant.dynamic)
-                let replica = WorkerReplica(label: "\(set.label)-\(i)", starter: set.starter, load: args, warmSizes: sizes)
-                progress("starting \(replica.label): load, compile and warm batch sizes \(sizes.map(String.init).joined(separator: ","))")
+                let replica = WorkerReplica(label: "\(set.label)-\(i)", starter: set.starter, load: args, warmSizes: buckets.sizes)
+                progress("starting \(replica.label): load, compile and warm batch buckets \(buckets)")
                 _ = try await replica.start()
                 replicas.append(replica)
             }
@@ -169,7 +172,7 @@ public struct LoadTest: Sendable {
     /// (``SLASearch/confirm(_:step:)``) rather than searching from scratch. Steps are numbered
     /// from `stepOffset` in the events.
     func serve(
-        _ replicas: [WorkerReplica], sizes: [Int], offline: OfflineThroughput? = nil, replicate: Int? = nil, confirming: Capacity? = nil, stepOffset: Int = 0
+        _ replicas: [WorkerReplica], offline: OfflineThroughput? = nil, replicate: Int? = nil, confirming: Capacity? = nil, stepOffset: Int = 0
     ) async -> Outcome {
         if let telemetry {
             var pids: [Int32] = []
@@ -177,7 +180,7 @@ public struct LoadTest: Sendable {
             telemetry.setWatchedPIDs(pids)
         }
         var outcome = Outcome()
-        let batcher = DynamicBatcher(workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, batchSizes: sizes)
+        let batcher = DynamicBatcher(workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, buckets: buckets)
         switch scenario {
         case .offlineOnly:
             break

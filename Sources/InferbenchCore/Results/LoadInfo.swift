@@ -13,6 +13,9 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// Model replicas serving behind the batcher, all GPUs together.
     public var workers: Int
     public var maxBatch: Int
+    /// The batch sizes the workers warmed and batches were padded up to (`--batch-buckets`);
+    /// absent in results written before buckets, when they were the powers of two.
+    public var batchBuckets: [Int]?
     public var maxDelayMS: Double
     public var maxQueue: Int
     /// Length of the per-window figures, seconds.
@@ -32,7 +35,8 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     public var batchingEfficiency: BatchingEfficiency?
 
     public init(
-        model: String, variant: Variant, workers: Int, maxBatch: Int, maxDelayMS: Double, maxQueue: Int, windowS: Double, slaP99MS: Double? = nil
+        model: String, variant: Variant, workers: Int, maxBatch: Int, maxDelayMS: Double, maxQueue: Int, windowS: Double, slaP99MS: Double? = nil,
+        batchBuckets: [Int]? = nil
     ) {
         self.model = model
         self.variant = variant
@@ -42,11 +46,13 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         self.maxQueue = maxQueue
         self.windowS = windowS
         self.slaP99MS = slaP99MS
+        self.batchBuckets = batchBuckets
     }
 
     enum CodingKeys: String, CodingKey {
         case model, variant, workers
         case maxBatch = "max_batch"
+        case batchBuckets = "batch_buckets"
         case maxDelayMS = "max_delay_ms"
         case maxQueue = "max_queue"
         case windowS = "window_s"

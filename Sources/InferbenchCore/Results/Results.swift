@@ -430,7 +430,14 @@ public struct LoadTestResult: Codable, Sendable {
     public var errors = 0
     public var latencyMS: LatencySummary?
     public var breakdownMS: Breakdown?
-    public var meanBatchSize: Double?
+    /// Requests per batch, averaged over requests (`mean_batch_size`): a batch of 32 weighs
+    /// 32 times as much as a batch of one, so it reads higher than the mean per batch.
+    public var meanBatchSizePerRequest: Double?
+    /// Requests per batch, averaged over the batches the workers ran.
+    public var meanBatchSizePerBatch: Double?
+    /// Samples the workers ran (each batch padded up to its bucket) ÷ requests they served:
+    /// 1 when no batch was padded, 1.07 when 7% of the work was padding.
+    public var paddingWaste: Double?
     public var durationS: Double = 0
     public var windows: [Window] = []
     public var telemetry: TelemetryAggregate?
@@ -459,7 +466,11 @@ public struct LoadTestResult: Codable, Sendable {
         case achievedQPS = "achieved_qps"
         case latencyMS = "latency_ms"
         case breakdownMS = "breakdown_ms"
-        case meanBatchSize = "mean_batch_size"
+        // The key kept its name and meaning (per request) when per-batch figures came: results
+        // written before read the same.
+        case meanBatchSizePerRequest = "mean_batch_size"
+        case meanBatchSizePerBatch = "mean_batch_size_per_batch"
+        case paddingWaste = "padding_waste"
         case durationS = "duration_s"
         case slaMet = "sla_met"
         case stoppedEarly = "stopped_early"

@@ -27,7 +27,8 @@ enum LoadAdvice: Equatable {
         var scenarios: [String]
         /// Their concurrency levels, when all are closed-loop steps (`1–4` reads better than a list).
         var concurrency: [Int]
-        /// The step with the largest share: its mean queue wait, P50 and mean batch.
+        /// The step with the largest share: its mean queue wait, P50 and mean batch per request
+        /// (what a waiting request saw, and a figure older results also have).
         var queueMS: Double
         var p50MS: Double
         var meanBatch: Double
@@ -81,7 +82,7 @@ enum LoadAdvice: Equatable {
     static func batcherWait(_ steps: [LoadTestResult], info: LoadInfo) -> BatcherWait? {
         guard info.maxDelayMS > 0 else { return nil }
         let hit = steps.compactMap { s -> (LoadTestResult, Double, Double, Double)? in
-            guard let queue = s.breakdownMS?.queue, let p50 = s.latencyMS?.p50, p50 > 0, let batch = s.meanBatchSize else { return nil }
+            guard let queue = s.breakdownMS?.queue, let p50 = s.latencyMS?.p50, p50 > 0, let batch = s.meanBatchSizePerRequest else { return nil }
             let waited = queue >= info.maxDelayMS / 4 && queue / p50 >= 0.2 && batch < Double(info.maxBatch) * 0.9
             return waited ? (s, queue, p50, batch) : nil
         }

@@ -94,7 +94,9 @@ public enum LoadReport {
             Column(header: t.queueColumn, rank: 9) { Format.ms($0.breakdownMS?.queue) },
             Column(header: "ipc", rank: 6) { Format.ms($0.breakdownMS?.transport) },
             Column(header: t.computeColumn, rank: 7) { Format.ms($0.breakdownMS?.compute) },
-            Column(header: t.batchColumn, rank: 8) { s in s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-" },
+            Column(header: t.batchColumn, rank: 8) { LoadReportData.meanBatch($0) },
+            // Below every other: the batch column already says how full batches ran.
+            Column(header: t.paddingColumn, rank: 0) { LoadReportData.padding($0) },
         ]
         if rule {
             columns += [

@@ -12,11 +12,11 @@ enum LoadReportData {
         let rule = results.loadTests.contains { $0.sla != nil }
         var headers = [
             t.stepColumn, t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.droppedColumn, t.errorsColumn,
-            t.p50Column, t.p99Column, t.maxColumn, t.breakdownColumn, t.batchColumn,
+            t.p50Column, t.p99Column, t.maxColumn, t.breakdownColumn, t.batchColumn, t.paddingColumn,
         ]
         if rule { headers += [t.p99BoundColumn, t.overSLAColumn, t.goodputColumn] }
         headers.append(t.slaColumn)
-        var table = ReportTable(headers: headers, rows: [], numeric: Set([0] + Array(2...12) + (rule ? [13, 15] : [])))
+        var table = ReportTable(headers: headers, rows: [], numeric: Set([0] + Array(2...13) + (rule ? [14, 16] : [])))
         for (i, s) in results.loadTests.enumerated() {
             let l = s.latencyMS
             let b = s.breakdownMS
@@ -28,7 +28,7 @@ enum LoadReportData {
                 String(i + 1), scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed),
                 String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.p99(l), Format.ms(l?.max),
                 b.map { "\(Format.ms($0.queue)) / \(Format.ms($0.transport)) / \(Format.ms($0.compute))" } ?? "-",
-                s.meanBatchSize.map { String(format: "%.1f", $0) } ?? "-",
+                meanBatch(s), padding(s),
             ]
             if rule {
                 row += [Format.ms(s.sla?.p99BoundMS), s.sla.map(ReportText.overSLA) ?? "-", s.sla.map { Format.rate($0.goodputPerS) } ?? "-"]
@@ -38,6 +38,13 @@ enum LoadReportData {
         }
         return table
     }
+
+    /// The mean batch size per batch; "-" for results written before it was recorded, whose
+    /// `mean_batch_size` is per request (larger: it weighs each batch by its size).
+    static func meanBatch(_ s: LoadTestResult) -> String { s.meanBatchSizePerBatch.map { String(format: "%.1f", $0) } ?? "-" }
+
+    /// Padded samples ÷ real samples, e.g. 1.07.
+    static func padding(_ s: LoadTestResult) -> String { s.paddingWaste.map { String(format: "%.2f", $0) } ?? "-" }
 
     /// pass, pass (close), FAIL, FAIL (early); empty outside an SLA search.
     static func verdict(_ s: LoadTestResult, _ t: ReportText) -> String {

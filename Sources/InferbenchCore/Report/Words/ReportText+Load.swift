@@ -9,15 +9,16 @@ extension ReportText {
     func loadSetupLine(_ info: LoadInfo) -> String {
         let delay = Format.trimmed(info.maxDelayMS)
         let window = Format.trimmed(info.windowS)
+        let buckets = info.batchBuckets.map { $0.map(String.init).joined(separator: ",") }
         return pick(
-            "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued; figures per \(window) s window.",
-            "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求;每 \(window) 秒一个统计窗口。"
+            "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued; figures per \(window) s window.",
+            "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求;每 \(window) 秒一个统计窗口。"
         )
     }
     var loadHowToRead: String {
         pick(
-            "Latency counts from each request's due time (open loop) or send time (closed loop), so a stall shows in every request it delays. Offered is what was due or sent per second, achieved what completed; dropped requests were rejected by a full queue, errors failed in a worker. Queue (due time to dispatch), ipc (round trip beyond the worker's own time), compute and batch are means.",
-            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起,因此一次停顿会体现在它拖延的每个请求上。“目标速率”为每秒计划或发送的请求数,“达成”为每秒完成数;丢弃的请求因队列已满被拒绝,错误为 worker 中失败的请求。排队(计划时间到分派)、ipc(往返时间减去 worker 自身耗时)、计算与批大小均为平均值。"
+            "Latency counts from each request's due time (open loop) or send time (closed loop), so a stall shows in every request it delays. Offered is what was due or sent per second, achieved what completed; dropped requests were rejected by a full queue, errors failed in a worker. Queue (due time to dispatch), ipc (round trip beyond the worker's own time), compute and batch (requests per batch run) are means; padding is the samples run, each batch padded up to its bucket, ÷ the requests served (1.00: none wasted).",
+            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起,因此一次停顿会体现在它拖延的每个请求上。“目标速率”为每秒计划或发送的请求数,“达成”为每秒完成数;丢弃的请求因队列已满被拒绝,错误为 worker 中失败的请求。排队(计划时间到分派)、ipc(往返时间减去 worker 自身耗时)、计算与批大小(每批的请求数)均为平均值;填充比为实际运行的样本数(每批填充至其分桶)÷ 服务的请求数(1.00 表示没有浪费)。"
         )
     }
     var loadEarlyNote: String {
@@ -48,6 +49,7 @@ extension ReportText {
     var droppedColumn: String { pick("dropped", "丢弃") }
     var errorsColumn: String { pick("errors", "错误") }
     var batchColumn: String { pick("batch", "平均批大小") }
+    var paddingColumn: String { pick("padding", "填充比") }
     var p50Column: String { pick("p50 ms", "p50 毫秒") }
     var p99Column: String { pick("p99 ms", "p99 毫秒") }
     var maxColumn: String { pick("max ms", "最大值 毫秒") }
@@ -236,8 +238,8 @@ extension ReportText {
                 "--max-delay 0 dispatches each request as soon as a worker is free", "--max-delay 0 会在 worker 空闲时立即分派每个请求")
             : pick("e.g. --max-delay \(Format.trimmed(w.suggestedMS))", "例如 --max-delay \(Format.trimmed(w.suggestedMS))")
         return pick(
-            "Batching delay: \(at) requests waited \(queue) ms on average for batches that never filled (mean batch \(batch) of --max-batch \(w.maxBatch)), \(share) of P50 (\(p50) ms); lower --max-delay (now \(delay) ms): \(fix).",
-            "凑批等待:\(at)请求平均等待 \(queue) 毫秒,而批始终未凑满(平均批大小 \(batch),--max-batch 为 \(w.maxBatch)),占 P50(\(p50) 毫秒)的 \(share);请调低 --max-delay(当前 \(delay) 毫秒):\(fix)。"
+            "Batching delay: \(at) requests waited \(queue) ms on average for batches that never filled (mean batch \(batch) per request, of --max-batch \(w.maxBatch)), \(share) of P50 (\(p50) ms); lower --max-delay (now \(delay) ms): \(fix).",
+            "凑批等待:\(at)请求平均等待 \(queue) 毫秒,而批始终未凑满(按请求平均的批大小 \(batch),--max-batch 为 \(w.maxBatch)),占 P50(\(p50) 毫秒)的 \(share);请调低 --max-delay(当前 \(delay) 毫秒):\(fix)。"
         )
     }
     /// A step's scenario in the report's language: `poisson 200 qps` is `泊松 200 请求/秒`.
