@@ -1,42 +1,95 @@
 #!/usr/bin/env bash
 # The load generator's own capacity: open-loop Poisson traffic against a zero-cost synthetic
-# worker (batches of up to 256, so the worker is never the bottleneck), at rising rates.
-# Prints, per rate, the achieved rate, late requests, and the CPU time of inferbench and its
-# worker (start-up and the generator's spin-wait included); the marginal CPU per 1,000 requests
-# is the slope between consecutive rates. The highest rate it sustains is the last with
-# achieved >= 98% of target and under 1% late.
+# worker (synthetic:median_ms=0, batches of up to 256, so the worker is rarely the
+# bottleneck), at rising rates, one `inferbench load --qps R --duration D` run per rate.
 #
-#   benchmarks/generator-capacity.sh [RATES...]      (default 1000 2000 5000 10000 20000 40000)
+# Prints per rate: the achieved rate, % of requests sent over 1 ms late, the step's wall time
+# (from results.json showing it started to results.json showing it finished, polled every
+# 20 ms) against its planned duration, and the CPU seconds per
+# 1,000 requests of the inferbench process alone (its worker's CPU is not counted: it is
+# read from /proc while the process runs). The highest rate it sustains is the last with
+# achieved >= 98% of target, under 0.1% late and a wall time within 10% of the plan.
+# A run that takes longer than RUN_LIMIT seconds (default 60) is stopped and says so.
+# Builds the release binary first when INFERBENCH is not given and it is missing.
+#
+#   benchmarks/generator-capacity.sh [RATES...]   (default 1000 5000 10000 20000 50000 100000;
+#                                                  env: INFERBENCH, PYTHON, DURATION, RUN_LIMIT)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-INFERBENCH=${INFERBENCH:-$HERE/../.build/release/inferbench}
+if [ -z "${INFERBENCH:-}" ]; then
+  INFERBENCH=$HERE/../.build/release/inferbench
+  test -x "$INFERBENCH" || (cd "$HERE/.." && swift build -c release >&2)
+fi
 PYTHON=${PYTHON:-$(test -x "$HERE/../.venv/bin/python" && echo "$HERE/../.venv/bin/python" || echo python3)}
-RATES=${*:-1000 2000 5000 10000 20000 40000}
+RATES=${*:-1000 5000 10000 20000 50000 100000}
+DURATION=${DURATION:-5}
+RUN_LIMIT=${RUN_LIMIT:-60}
 TMP=$(mktemp -d)
-best=0
-for rate in $RATES; do
-  /usr/bin/time -f "%U %S" -o "$TMP/time" "$INFERBENCH" load --model synthetic:median_ms=0 --qps "$rate" --duration 5s \
-      --max-batch 256 --max-delay 1 --no-telemetry --quiet --out "$TMP/r$rate" > /dev/null 2>&1 || true
-  line=$("$PYTHON" - "$TMP/r$rate/results.json" "$TMP/time" "$rate" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))["load_tests"][0]
-user, system = map(float, open(sys.argv[2]).read().split()[-2:])
-rate = float(sys.argv[3])
-ok = s["achieved_qps"] >= 0.98 * rate and s["late"] < 0.01 * max(s["sent"], 1)
-print(f'{ok} target {rate:8.0f}/s achieved {s["achieved_qps"]:8.0f}/s sent {s["sent"]:7d} late {s["late"]:6d} '
-      f'p99 {s["latency_ms"]["p99"]:7.2f} ms  CPU {user + system:6.2f} s')
-open(sys.argv[2] + ".cpu", "a").write(f'{s["sent"]} {user + system}\n')
+trap 'rm -rf "$TMP"' EXIT
+"$PYTHON" - "$INFERBENCH" "$TMP" "$DURATION" "$RUN_LIMIT" $RATES <<'PY'
+import json, os, subprocess, sys, time
+
+binary, tmp, duration, limit = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+rates = [float(r) for r in sys.argv[5:]]
+tick = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of `pid` alone (not its children), from /proc."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def step_state(path: str) -> str | None:
+    """Whether results.json shows the step started, finished, or neither yet."""
+    try:
+        steps = json.load(open(path)).get("load_tests") or []
+    except (OSError, ValueError):
+        return None
+    if not steps:
+        return None
+    return "finished" if steps[0].get("latency_ms") or steps[0].get("sent") else "started"
+
+
+best = 0.0
+print(f"{'target/s':>9} {'achieved/s':>10} {'sent':>8} {'late %':>7} {'wall s':>7} {'plan s':>6} {'CPU s/1k':>8}  sustained")
+for rate in rates:
+    out = f"{tmp}/r{int(rate)}"
+    command = [binary, "load", "--model", "synthetic:median_ms=0", "--qps", str(rate), "--duration", f"{duration}s",
+               "--max-batch", "256", "--max-delay", "1", "--no-telemetry", "--quiet", "--out", out]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    began, cpu, stopped = time.monotonic(), 0.0, False
+    step_began = step_ended = None
+    while process.poll() is None:
+        cpu = cpu_seconds(process.pid) or cpu
+        # results.json is written when the step starts and when it has finished (its
+        # generator returned): the step's wall time, whatever its outcomes' timestamps say.
+        if step_ended is None:
+            state = step_state(f"{out}/results.json")
+            if state == "started" and step_began is None:
+                step_began = time.monotonic()
+            elif state == "finished":
+                step_ended = time.monotonic()
+        if not stopped and time.monotonic() - began > limit:
+            process.terminate()
+            stopped = True
+        time.sleep(0.02)
+    try:
+        step = json.load(open(f"{out}/results.json"))["load_tests"][0]
+    except (OSError, KeyError, IndexError, ValueError):
+        print(f"{rate:9.0f}  no results{' (stopped after %.0f s)' % limit if stopped else ''}")
+        continue
+    sent = step["sent"]
+    wall = (step_ended or time.monotonic()) - (step_began or began)
+    late = 100 * step["late"] / max(sent, 1)
+    ok = step["achieved_qps"] >= 0.98 * rate and late < 0.1 and wall <= 1.1 * duration and not stopped
+    if ok:
+        best = rate
+    note = f"  (stopped after {limit:.0f} s)" if stopped else ""
+    print(f"{rate:9.0f} {step['achieved_qps']:10.0f} {sent:8d} {late:7.3f} {wall:7.2f} {duration:6.1f} "
+          f"{1000 * cpu / max(sent, 1):8.4f}  {'yes' if ok else 'no'}{note}")
+print(f"highest sustained rate: {best:.0f} requests/s (achieved >= 98% of target, < 0.1% late, wall within 10% of plan)")
 PY
-)
-  echo "${line#* }"
-  if [ "${line%% *}" = "True" ]; then best=$rate; fi
-done
-echo "highest sustained rate: $best requests/s (achieved >= 98% of target, under 1% late)"
-"$PYTHON" - "$TMP/time.cpu" <<'PY'
-import sys
-rows = [tuple(map(float, l.split())) for l in open(sys.argv[1])]
-for (n0, c0), (n1, c1) in zip(rows, rows[1:]):
-    if n1 > n0:
-        print(f"marginal CPU from {n0:.0f} to {n1:.0f} requests: {1000 * 1000 * (c1 - c0) / (n1 - n0):.1f} ms per 1000 requests")
-PY
-rm -rf "$TMP"

@@ -18,11 +18,10 @@ extension Load {
         }
         if let ramp {
             let parts = ramp.split(separator: ":").map(String.init)
-            guard parts.count == 3, let from = Double(parts[0]), let to = Double(parts[1]), from >= 0, to >= 0, from.isFinite, to.isFinite,
-                max(from, to) > 0
-            else {
+            guard parts.count == 3, let from = Double(parts[0]), let to = Double(parts[1]), from >= 0, to >= 0, max(from, to) > 0 else {
                 throw .badInput("--ramp \(ramp): expected FROM:TO:DURATION, e.g. 0:500:30s")
             }
+            if let refusal = ArrivalSchedule.refusal(rate: max(from, to), flag: "--ramp") { throw .badInput(refusal) }
             return .openLoop(.ramp(from: from, to: to, seed: seed), duration: try positiveDuration(parts[2], flag: "--ramp"))
         }
         if findMaxQps, let slaP99 {

@@ -9,7 +9,7 @@ struct Load: AsyncParsableCommand {
     @OptionGroup var variant: VariantOptions
     @OptionGroup var pythonOptions: PythonOptions
 
-    @Option(name: .long, help: "Open loop at this many requests per second.")
+    @Option(name: .long, help: "Open loop at this many requests per second (at most 1000000).")
     var qps: Double?
     @Option(name: .long, help: "poisson or constant arrivals for --qps.")
     var arrival: ArrivalProcess = .poisson
@@ -75,7 +75,8 @@ struct Load: AsyncParsableCommand {
         if findMaxQps && slaP99 == nil { throw ValidationError("--find-max-qps needs --sla-p99 MS") }
         if slaP99 != nil && !findMaxQps { throw ValidationError("--sla-p99 is the bound of --find-max-qps: add --find-max-qps, or drop --sla-p99") }
         if let slaP99, !(slaP99 > 0 && slaP99.isFinite) { throw ValidationError("--sla-p99 \(slaP99): give milliseconds > 0") }
-        if let qps, !(qps > 0 && qps.isFinite) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }
+        if let qps, !(qps > 0) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }
+        if let qps, let refusal = ArrivalSchedule.refusal(rate: qps, flag: "--qps") { throw ValidationError(refusal) }
         if maxBatch < 1 || maxBatch > 4096 { throw ValidationError("--max-batch must be between 1 and 4096") }
         do { _ = try buckets() } catch { throw ValidationError(error.description) }
         if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }

@@ -237,5 +237,10 @@ import Testing
         #expect(r.stderr.contains("--sla-p99"))
         let d = try CLI.run(["load", "--model", "synthetic", "--qps", "10", "--duration", "soon", "--quiet"])
         #expect(d.status == 64)
+        // A rate the generator cannot schedule is refused before any worker starts.
+        for (flag, value) in [("--qps", "1e9"), ("--qps", "inf"), ("--ramp", "0:2000000:10s")] {
+            let r = try CLI.run(["load", "--model", "synthetic", flag, value, "--quiet"])
+            #expect(r.status == 64 && r.stderr.contains("above the generator's ceiling of 1,000,000 requests per second"), "\(r.stderr)")
+        }
     }
 }

@@ -84,4 +84,77 @@ import Testing
         #expect(abs(Double(bins.last!) - 500) < 100)
         #expect(zip(bins.dropFirst(), bins).allSatisfy { $0 < $1 })
     }
+
+    // MARK: Streamed arrivals
+
+    /// The schedule as it was computed before arrivals were streamed: every offset up front.
+    /// Kept here so that the stream is checked against it, not against itself.
+    static func precomputed(_ schedule: ArrivalSchedule, duration: Double) -> [Double] {
+        var times: [Double] = []
+        switch schedule {
+        case .constant(let qps):
+            guard qps > 0 else { return [] }
+            var (t, i) = (0.0, 0.0)
+            while t < duration {
+                times.append(t)
+                i += 1
+                t = i / qps
+            }
+        case .poisson(let qps, let seed):
+            guard qps > 0 else { return [] }
+            var rng = SeededGenerator(seed: seed)
+            var t = rng.exponential(rate: qps)
+            while t < duration {
+                times.append(t)
+                t += rng.exponential(rate: qps)
+            }
+        case .ramp(let from, let to, let seed):
+            let peak = max(from, to)
+            guard peak > 0, duration > 0 else { return [] }
+            var rng = SeededGenerator(seed: seed)
+            var t = rng.exponential(rate: peak)
+            while t < duration {
+                if Double.random(in: 0..<1, using: &rng) < (from + (to - from) * t / duration) / peak { times.append(t) }
+                t += rng.exponential(rate: peak)
+            }
+        }
+        return times
+    }
+
+    @Test(arguments: [
+        ArrivalSchedule.poisson(qps: 2000, seed: 42), .poisson(qps: 3, seed: 9), .constant(qps: 333), .ramp(from: 0, to: 900, seed: 5),
+        .ramp(from: 700, to: 100, seed: 11), .poisson(qps: 0, seed: 1), .constant(qps: 0),
+    ])
+    func streamedArrivalsEqualThePrecomputedOffsets(_ schedule: ArrivalSchedule) {
+        let expected = Self.precomputed(schedule, duration: 7.5)
+        #expect(Array(schedule.arrivals(duration: 7.5)) == expected)
+        #expect(schedule.offsets(duration: 7.5) == expected)
+        #expect(schedule.count(duration: 7.5) == expected.count)
+    }
+
+    @Test func aTallyCountsEachWindowsArrivalsOnce() {
+        let schedule = ArrivalSchedule.poisson(qps: 500, seed: 3)
+        let offsets = schedule.offsets(duration: 10)
+        var tally = ArrivalTally(schedule.arrivals(duration: 10))
+        for edge in stride(from: 1.0, through: 10, by: 1) {
+            #expect(tally.take(before: edge) == offsets.filter { $0 >= edge - 1 && $0 < edge }.count)
+        }
+        #expect(tally.take(before: .infinity) == 0)
+    }
+
+    @Test func ratesTheGeneratorCannotScheduleAreRefusedNamingTheCeiling() {
+        #expect(ArrivalSchedule.refusal(rate: 1_000_000, flag: "--qps") == nil)
+        #expect(ArrivalSchedule.refusal(rate: 0.5, flag: "--qps") == nil)
+        let absurd = ArrivalSchedule.refusal(rate: 1e9, flag: "--qps")
+        #expect(absurd?.hasPrefix("--qps 1000000000: above the generator's ceiling of 1,000,000 requests per second") == true, "\(absurd ?? "")")
+        #expect(ArrivalSchedule.refusal(rate: .infinity, flag: "--ramp")?.hasPrefix("--ramp inf: above") == true)
+        #expect(ArrivalSchedule.refusal(rate: .nan, flag: "--qps") != nil)
+    }
+
+    @Test func anAbsurdRateStreamsWithoutHoldingItsArrivals() {
+        // 1e9 req/s for an hour is 3.6e12 offsets: only a stream can start on it.
+        var arrivals = ArrivalSchedule.poisson(qps: 1e9, seed: 1).arrivals(duration: 3600)
+        let first = (0..<1000).compactMap { _ in arrivals.next() }
+        #expect(first.count == 1000 && first.last! < 1e-5)
+    }
 }

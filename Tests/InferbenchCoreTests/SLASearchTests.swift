@@ -171,8 +171,10 @@ import Testing
         // 60 s at 5/s is 300 requests: too few to pass, so the cap yields to 459.
         #expect(search.duration(for: 5) == 459.0 / 5)
         for seed in 0..<20 {
-            let (duration, offsets) = search.schedule(qps: 5, seed: UInt64(seed))
-            #expect(offsets.count >= 459 && offsets.allSatisfy { $0 < duration })
+            let step = search.schedule(qps: 5, seed: UInt64(seed))
+            let offsets = Array(step.offsets)
+            #expect(step.planned == offsets.count)
+            #expect(offsets.count >= 459 && offsets.allSatisfy { $0 < step.duration })
         }
     }
 
@@ -252,6 +254,14 @@ import Testing
         let run = await Self.search(search, start: 300, capacity: 1e9)
         #expect(run.tried == [300, 600, 1200])
         #expect(run.outcome.capacity.kind == .atLeast && run.outcome.capacity.lowerQPS == 1200 && run.outcome.capacity.upperQPS == nil)
+    }
+
+    @Test func stopsAtTheGeneratorsCeilingWhenEverythingPasses() async {
+        let run = await Self.search(start: 600_000, capacity: 1e12)
+        #expect(run.tried == [600_000, ArrivalSchedule.maximumRate])
+        #expect(run.outcome.capacity.kind == .atLeast && run.outcome.capacity.lowerQPS == ArrivalSchedule.maximumRate)
+        let high = await Self.search(start: 5e6, capacity: 1e12)
+        #expect(high.tried == [ArrivalSchedule.maximumRate])
     }
 
     @Test func givesUpBelowHalfARequestPerSecondWhenNothingPasses() async {

@@ -12,40 +12,83 @@ public enum ArrivalSchedule: Sendable, Equatable {
     /// Rate rising (or falling) linearly from `from` to `to` over the duration, Poisson gaps.
     case ramp(from: Double, to: Double, seed: UInt64)
 
-    /// Arrival offsets in [0, duration).
-    public func offsets(duration: Double) -> [Double] {
-        var times: [Double] = []
-        switch self {
-        case .constant(let qps):
-            guard qps > 0 else { return [] }
-            var t = 0.0
-            var i = 0.0
-            while t < duration {
-                times.append(t)
-                i += 1
-                t = i / qps
-            }
-        case .poisson(let qps, let seed):
-            guard qps > 0 else { return [] }
-            var rng = SeededGenerator(seed: seed)
-            var t = rng.exponential(rate: qps)
-            while t < duration {
-                times.append(t)
-                t += rng.exponential(rate: qps)
-            }
-        case .ramp(let from, let to, let seed):
-            // Thinning of a Poisson process at the peak rate (Lewis and Shedler).
-            let peak = max(from, to)
-            guard peak > 0, duration > 0 else { return [] }
-            var rng = SeededGenerator(seed: seed)
-            var t = rng.exponential(rate: peak)
-            while t < duration {
-                let rate = from + (to - from) * t / duration
-                if Double.random(in: 0..<1, using: &rng) < rate / peak { times.append(t) }
-                t += rng.exponential(rate: peak)
+    /// The highest rate a schedule may have, requests per second: a due time every
+    /// microsecond. Beyond it the gaps are shorter than the generator's own cost per request
+    /// (tens of microseconds of CPU spread over the cores), so it could only send late.
+    public static let maximumRate = 1_000_000.0
+
+    /// Arrival offsets in [0, duration), all at once: for short schedules and tests. A
+    /// running step reads ``arrivals(duration:)`` instead, which holds none of them.
+    public func offsets(duration: Double) -> [Double] { Array(arrivals(duration: duration)) }
+
+    /// Arrival offsets in [0, duration), in order, computed one at a time: the same values
+    /// as ``offsets(duration:)`` for the same schedule, in constant memory whatever the rate.
+    public func arrivals(duration: Double) -> Arrivals { Arrivals(schedule: self, duration: duration) }
+
+    /// How many arrivals fall in [0, duration), counted without holding them.
+    public func count(duration: Double) -> Int { arrivals(duration: duration).reduce(0) { n, _ in n + 1 } }
+
+    /// Why `rate` (of `flag`) cannot be scheduled, naming the fix; nil when it can.
+    public static func refusal(rate: Double, flag: String) -> String? {
+        guard !(rate.isFinite && rate <= maximumRate) else { return nil }
+        return
+            "\(flag) \(Format.raw(rate)): above the generator's ceiling of 1,000,000 requests per second; give a finite rate up to 1000000 (or spread the load over several inferbench processes)"
+    }
+
+    /// The arrivals of a schedule, streamed: each `next()` draws the next offset from the
+    /// seeded generator exactly as the whole schedule would, so a seed gives the same
+    /// offsets either way.
+    public struct Arrivals: Sequence, IteratorProtocol, Sendable {
+        let schedule: ArrivalSchedule
+        let duration: Double
+        private var rng: SeededGenerator
+        /// The candidate time not yet returned (Poisson and ramp), or the next index (constant).
+        private var t: Double
+        private var index = 0.0
+
+        init(schedule: ArrivalSchedule, duration: Double) {
+            self.schedule = schedule
+            self.duration = duration
+            switch schedule {
+            case .constant(let qps):
+                rng = SeededGenerator(seed: 0)
+                t = qps > 0 ? 0 : .infinity
+            case .poisson(let qps, let seed):
+                rng = SeededGenerator(seed: seed)
+                t = qps > 0 ? rng.exponential(rate: qps) : .infinity
+            case .ramp(let from, let to, let seed):
+                rng = SeededGenerator(seed: seed)
+                let peak = Swift.max(from, to)
+                t = peak > 0 && duration > 0 ? rng.exponential(rate: peak) : .infinity
             }
         }
-        return times
+
+        public mutating func next() -> Double? {
+            switch schedule {
+            case .constant(let qps):
+                guard t < duration else { return nil }
+                let due = t
+                index += 1
+                t = index / qps
+                return due
+            case .poisson(let qps, _):
+                guard t < duration else { return nil }
+                let due = t
+                t += rng.exponential(rate: qps)
+                return due
+            case .ramp(let from, let to, _):
+                // Thinning of a Poisson process at the peak rate (Lewis and Shedler).
+                let peak = Swift.max(from, to)
+                while t < duration {
+                    let candidate = t
+                    let rate = from + (to - from) * candidate / duration
+                    let kept = Double.random(in: 0..<1, using: &rng) < rate / peak
+                    t += rng.exponential(rate: peak)
+                    if kept { return candidate }
+                }
+                return nil
+            }
+        }
     }
 
     /// The nominal mean rate, requests per second.
@@ -62,6 +105,29 @@ public enum ArrivalSchedule: Sendable, Equatable {
         case .poisson(let q, _): return "poisson \(Format.rate(q)) qps"
         case .ramp(let a, let b, _): return "ramp \(Format.rate(a))→\(Format.rate(b)) qps"
         }
+    }
+}
+
+/// Counts a schedule's arrivals window by window, in order, holding none of them: the
+/// offered rate of each window of a running step.
+public struct ArrivalTally: Sendable {
+    private var arrivals: ArrivalSchedule.Arrivals
+    /// An arrival read from the stream but not yet counted (it falls in a later window).
+    private var held: Double?
+
+    public init(_ arrivals: ArrivalSchedule.Arrivals) {
+        self.arrivals = arrivals
+        held = self.arrivals.next()
+    }
+
+    /// How many of the arrivals not yet counted are before `offset`; counts them.
+    public mutating func take(before offset: Double) -> Int {
+        var n = 0
+        while let t = held, t < offset {
+            n += 1
+            held = arrivals.next()
+        }
+        return n
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Sends requests into a batcher: open loop on a schedule, or closed loop with N in flight.
 public enum LoadGenerator {
@@ -13,62 +14,81 @@ public enum LoadGenerator {
         public var duration: Double
     }
 
+    /// How long before a due time the open loop stops sleeping and spins: a sleep alone
+    /// wakes late by tens of microseconds or more.
+    public static let spinLead = 0.0001
+
     /// Open loop: each request is due at `start + offset`, whatever happened to the ones
     /// before; latency runs from that due time, so a stall shows in every request it delays.
-    /// `start` (monotonic seconds, default: 10 ms from now) is when offset 0 is due; outcomes
-    /// go into `collector` as they complete, so that a watcher can read them while it runs.
-    /// The result's `duration` is how long requests were sent: shorter than asked when the
-    /// loop stopped early or was cancelled, so that rates and windows cover only that time.
+    /// `offsets` are read one at a time (a stream such as ``ArrivalSchedule/Arrivals`` holds
+    /// none of them), in order. `start` (monotonic seconds, default: 10 ms from now) is when
+    /// offset 0 is due; outcomes go into `collector` as they complete, so that a watcher can
+    /// read them while it runs. The result's `duration` is how long requests were sent:
+    /// shorter than asked when the loop stopped early or was cancelled, so that rates and
+    /// windows cover only that time.
     ///
-    /// Every 100 requests the loop asks whether the step has already failed (SLA early
-    /// stopping): `earlyStop` is told only the outcomes that completed since it was last
-    /// asked, and keeps its own running count; `stopEarly`, if given, is handed all the
-    /// outcomes so far each time (which it must then scan again: prefer `earlyStop`).
+    /// Each request is handed to a task of its own, never awaited by the timing loop: a slow
+    /// batcher delays completions, not the due times of later requests. A request the loop
+    /// sends over ``lateThreshold`` after its due time counts as `late` (not an error).
+    ///
+    /// Every 100 requests the loop asks `earlyStop` whether the step has already failed (SLA
+    /// early stopping), telling it only the outcomes that completed since it was last asked.
     /// `clock` is what due times are kept on; a test passes one it moves by hand.
     public static func openLoop(
-        _ batcher: DynamicBatcher, offsets: [Double], duration: Double, start: Double? = nil, collector: OutcomeCollector = OutcomeCollector(),
-        earlyStop: SLASearch.EarlyStop? = nil, clock: any LoadClock = MonotonicClock(),
-        stopEarly: (@Sendable ([RequestOutcome]) -> Bool)? = nil
+        _ batcher: DynamicBatcher, offsets: some Sequence<Double>, duration: Double, start: Double? = nil,
+        collector: OutcomeCollector = OutcomeCollector(), earlyStop: SLASearch.EarlyStop? = nil, clock: any LoadClock = MonotonicClock()
     ) async -> Sent {
         let start = start ?? clock.seconds() + 0.01
         var late = 0
         var stopped: Double? = nil
         var earlyStop = earlyStop
         var read = 0
-        await withTaskGroup(of: Void.self) { group in
-            for (i, offset) in offsets.enumerated() {
-                if Task.isCancelled {
-                    stopped = clock.seconds()
-                    break
-                }
-                let due = start + offset
-                // Sleep to just short of the due time, then spin: a sleep alone wakes late.
-                if due - clock.seconds() > 0.0002 { try? await clock.sleep(untilSeconds: due - 0.0001) }
-                while clock.seconds() < due { await Task.yield() }
-                if clock.seconds() - due > lateThreshold { late += 1 }
-                group.addTask {
-                    let outcome = await batcher.submit(scheduled: due)
-                    await collector.add(outcome)
-                }
-                guard i % 100 == 99 else { continue }
-                if var rule = earlyStop {
-                    let fresh = await collector.outcomes(from: read)
-                    read += fresh.count
-                    rule.record(fresh)
-                    earlyStop = rule
-                    if rule.failed {
-                        stopped = clock.seconds()
-                        break
-                    }
-                }
-                if let stopEarly, stopEarly(await collector.outcomes) {
-                    stopped = clock.seconds()
-                    break
-                }
+        var sent = 0
+        let inFlight = InFlight()
+        for offset in offsets {
+            if Task.isCancelled {
+                stopped = clock.seconds()
+                break
+            }
+            let due = start + offset
+            await wait(until: due, on: clock)
+            if clock.seconds() - due > lateThreshold { late += 1 }
+            send(due, to: batcher, into: collector, tracked: inFlight)
+            sent += 1
+            guard sent % 100 == 0, var rule = earlyStop else { continue }
+            let fresh = await collector.outcomes(from: read)
+            read += fresh.count
+            rule.record(fresh)
+            earlyStop = rule
+            if rule.failed {
+                stopped = clock.seconds()
+                break
             }
         }
-        let sent = stopped.map { min(duration, max($0 - start, 0)) } ?? duration
-        return Sent(outcomes: await collector.outcomes, late: late, start: start, duration: sent)
+        await inFlight.drained()
+        let duration = stopped.map { min(duration, max($0 - start, 0)) } ?? duration
+        return Sent(outcomes: await collector.outcomes, late: late, start: start, duration: duration)
+    }
+
+    /// Returns at `due`: sleeps until ``spinLead`` before it, then spins, yielding, so that
+    /// the other tasks on this thread still run.
+    static func wait(until due: Double, on clock: any LoadClock) async {
+        if due - clock.seconds() > 2 * spinLead { try? await clock.sleep(untilSeconds: due - spinLead) }
+        while clock.seconds() < due { await Task.yield() }
+    }
+
+    /// Submits one request on a task of its own and records its outcome when it completes.
+    ///
+    /// An unstructured task, not a task-group child: a group keeps its children in a list
+    /// that each completion searches, so that tens of thousands in flight, or completed and
+    /// never awaited, make every request cost more than the last.
+    static func send(_ due: Double, to batcher: DynamicBatcher, into collector: OutcomeCollector, tracked inFlight: InFlight) {
+        inFlight.enter()
+        Task {
+            let outcome = await batcher.submit(scheduled: due)
+            await collector.add(outcome)
+            inFlight.leave()
+        }
     }
 
     /// Closed loop: `concurrency` clients, each sending its next request when the last one
@@ -104,4 +124,39 @@ public actor OutcomeCollector {
     func add(_ outcome: RequestOutcome) { outcomes.append(outcome) }
     /// The outcomes from `index` on: what completed since a watcher last read `index` of them.
     public func outcomes(from index: Int) -> [RequestOutcome] { index < outcomes.count ? Array(outcomes[index...]) : [] }
+}
+
+/// Requests the open loop has sent and not yet seen complete, so that it returns only once
+/// every outcome is in the collector.
+final class InFlight: Sendable {
+    private struct State {
+        var count = 0
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func enter() { state.withLock { $0.count += 1 } }
+
+    func leave() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.count -= 1
+            guard s.count == 0 else { return nil }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once none is in flight (at once when none is).
+    func drained() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool in
+                if s.count == 0 { return true }
+                s.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 }

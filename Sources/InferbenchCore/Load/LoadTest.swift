@@ -189,9 +189,9 @@ public struct LoadTest: Sendable {
             var planned = LoadTestResult(scenario: schedule.label)
             planned.targetQPS = schedule.meanRate
             if case .ramp(let from, let to, _) = schedule { planned.rampQPS = [from, to] }
-            let offsets = schedule.offsets(duration: duration)
-            let sent = await observed(planned, index: 0, offsets: offsets) { start, collector in
-                await LoadGenerator.openLoop(batcher, offsets: offsets, duration: duration, start: start, collector: collector)
+            let arrivals = schedule.arrivals(duration: duration)
+            let sent = await observed(planned, index: 0, arrivals: arrivals) { start, collector in
+                await LoadGenerator.openLoop(batcher, offsets: arrivals, duration: duration, start: start, collector: collector)
             }
             var step = finish(sent, scenario: schedule.label, target: schedule.meanRate, concurrency: nil)
             step.rampQPS = planned.rampQPS
@@ -203,7 +203,7 @@ public struct LoadTest: Sendable {
                 var planned = LoadTestResult(scenario: "concurrency \(n)")
                 planned.concurrency = n
                 let index = outcome.steps.count
-                let sent = await observed(planned, index: index, offsets: nil) { start, collector in
+                let sent = await observed(planned, index: index, arrivals: nil) { start, collector in
                     await LoadGenerator.closedLoop(batcher, concurrency: n, duration: duration, start: start, collector: collector)
                 }
                 let step = finish(sent, scenario: "concurrency \(n)", target: nil, concurrency: n)
@@ -233,18 +233,18 @@ public struct LoadTest: Sendable {
             // A repeat runs the same rate on other arrivals; another start, on others again.
             let stepSeed =
                 UInt64(seed) &+ UInt64(qps * 1000) &+ (repeatOf == nil ? 0 : 0x9E37_79B9) &+ UInt64(max(0, (replicate ?? 1) - 1)) &* 0x51ED_2701
-            let (duration, offsets) = search.schedule(qps: qps, seed: stepSeed)
+            let plan = search.schedule(qps: qps, seed: stepSeed)
+            let (duration, planned) = (plan.duration, plan.planned)
             let again = repeatOf.map { " again (close to the SLA at step \($0 + 1))" } ?? ""
             let on = replicate.map { ", start \($0)" } ?? ""
-            progress("find-max-qps\(on): poisson \(Format.rate(qps)) qps\(again) for \(Int(duration.rounded())) s (\(offsets.count) requests)")
-            let planned = offsets.count
+            progress("find-max-qps\(on): poisson \(Format.rate(qps)) qps\(again) for \(Int(duration.rounded())) s (\(planned) requests)")
             let scenario = "poisson \(Format.rate(qps)) qps"
             var announced = LoadTestResult(scenario: scenario)
             announced.targetQPS = qps
             announced.replicate = replicate
-            let sent = await observed(announced, index: index, offsets: offsets) { start, collector in
+            let sent = await observed(announced, index: index, arrivals: plan.offsets) { start, collector in
                 await LoadGenerator.openLoop(
-                    batcher, offsets: offsets, duration: duration, start: start, collector: collector, earlyStop: search.earlyStop(planned: planned))
+                    batcher, offsets: plan.offsets, duration: duration, start: start, collector: collector, earlyStop: search.earlyStop(planned: planned))
             }
             var step = finish(sent, scenario: scenario, target: qps, concurrency: nil)
             step.replicate = replicate
@@ -273,10 +273,10 @@ public struct LoadTest: Sendable {
     var isSearch: Bool { if case .findMaxQPS = scenario { return true } else { return false } }
 
     /// Runs one step's traffic (`send`, given its start time and the collector to fill) while
-    /// a watcher reports each window as it closes. `offsets` is the open-loop schedule, which
+    /// a watcher reports each window as it closes. `arrivals` is the open-loop schedule, which
     /// gives a window's offered rate before its requests complete; nil for a closed loop.
     func observed(
-        _ planned: LoadTestResult, index: Int, offsets: [Double]?,
+        _ planned: LoadTestResult, index: Int, arrivals: ArrivalSchedule.Arrivals?,
         send: @Sendable (Double, OutcomeCollector) async -> LoadGenerator.Sent
     ) async -> LoadGenerator.Sent {
         let start = Monotonic.now() + 0.01
@@ -285,7 +285,7 @@ public struct LoadTest: Sendable {
         events(.stepStarted(index: index, announced))
         let collector = OutcomeCollector()
         return await withTaskGroup(of: Void.self, returning: LoadGenerator.Sent.self) { group in
-            group.addTask { await watchWindows(step: index, start: start, offsets: offsets, collector: collector) }
+            group.addTask { await watchWindows(step: index, start: start, arrivals: arrivals, collector: collector) }
             let sent = await send(start, collector)
             group.cancelAll()
             return sent
@@ -293,8 +293,9 @@ public struct LoadTest: Sendable {
     }
 
     /// Reports the windows of a running step as they close, until cancelled.
-    func watchWindows(step: Int, start: Double, offsets: [Double]?, collector: OutcomeCollector) async {
+    func watchWindows(step: Int, start: Double, arrivals: ArrivalSchedule.Arrivals?, collector: OutcomeCollector) async {
         guard window > 0 else { return }
+        var due = arrivals.map(ArrivalTally.init)
         var pending: [RequestOutcome] = []
         var read = 0
         var i = 0
@@ -309,12 +310,7 @@ public struct LoadTest: Sendable {
             pending += fresh
             let closed = pending.filter { $0.completed < hi }
             pending.removeAll { $0.completed < hi }
-            let offered: Int
-            if let offsets {
-                offered = offsets.partitioningIndex { start + $0 >= hi } - offsets.partitioningIndex { start + $0 >= lo }
-            } else {
-                offered = closed.count
-            }
+            let offered = due?.take(before: hi - start) ?? closed.count
             let samples = telemetry?.snapshot(from: lo, to: hi)
             events(.window(step: step, LoadSummary.window(from: lo, to: hi, stepStart: start, completed: closed, offered: offered, telemetry: samples)))
             i += 1

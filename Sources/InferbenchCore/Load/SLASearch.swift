@@ -39,18 +39,28 @@ public struct SLASearch: Sendable, Equatable {
         return max(planned, Double(rule.minimumRequests) / qps)
     }
 
+    /// The arrivals of one step: a Poisson schedule, how long it runs and how many requests
+    /// fall in that time. The offsets are not held: the generator and the window watcher each
+    /// stream them from the seeded schedule.
+    public struct StepSchedule: Sendable, Equatable {
+        public var arrivals: ArrivalSchedule
+        public var duration: Double
+        public var planned: Int
+        public var offsets: ArrivalSchedule.Arrivals { arrivals.arrivals(duration: duration) }
+    }
+
     /// The arrivals of a step at `qps`: Poisson over ``duration(for:)``, lengthened until there
     /// are at least the rule's minimum of them (a Poisson draw can fall short of its mean).
-    public func schedule(qps: Double, seed: UInt64) -> (duration: Double, offsets: [Double]) {
+    public func schedule(qps: Double, seed: UInt64) -> StepSchedule {
         let arrivals = ArrivalSchedule.poisson(qps: qps, seed: seed)
         var duration = self.duration(for: qps)
-        var offsets = arrivals.offsets(duration: duration)
+        var planned = arrivals.count(duration: duration)
         let minimum = rule.minimumRequests
-        while offsets.count < minimum && qps > 0 {
+        while planned < minimum && qps > 0 {
             duration *= 1.1
-            offsets = arrivals.offsets(duration: duration)
+            planned = arrivals.count(duration: duration)
         }
-        return (duration, offsets)
+        return StepSchedule(arrivals: arrivals, duration: duration, planned: planned)
     }
 
     /// A finished step's figures under the rule, from all its requests (`duration`: how long
@@ -161,7 +171,7 @@ public struct SLASearch: Sendable, Equatable {
         var steps: [LoadTestResult] = []
         var low: Double? = nil
         var high: Double? = nil
-        var rate = max(start, 1)
+        var rate = min(max(start, 1), ArrivalSchedule.maximumRate)
         var factor = first
         func attempt(_ repeatOf: Int?) async -> Bool {
             var result = await step(rate, repeatOf)
@@ -186,7 +196,9 @@ public struct SLASearch: Sendable, Equatable {
             case (nil, nil): break
             }
             factor = min(2, factor * factor)
-            if rate < 0.5 { break }
+            if rate < 0.5 || low == ArrivalSchedule.maximumRate { break }
+            // The generator cannot schedule more: a pass there leaves the capacity open above.
+            rate = min(rate, ArrivalSchedule.maximumRate)
         }
         return Outcome(steps: steps, capacity: Capacity(lowerQPS: low, upperQPS: high, rule: rule))
     }
