@@ -7,6 +7,14 @@ public protocol BatchWorker: Sendable {
     /// Replaces a dead worker with a fresh, loaded one. False when that failed too.
     func restart() async -> Bool
     var label: String { get }
+    /// How many batches it runs at once (`--in-flight`): the batcher sends it another while
+    /// fewer than this are at it.
+    var slots: Int { get }
+}
+
+extension BatchWorker {
+    /// One batch at a time, unless the worker says otherwise.
+    public var slots: Int { 1 }
 }
 
 /// What happened to one request.
@@ -26,7 +34,7 @@ public struct RequestOutcome: Sendable {
 }
 
 /// Collects requests into batches of up to `maxBatch`, waiting at most `maxDelay` for a
-/// batch to fill, and sends them to whichever worker is free.
+/// batch to fill, and sends them to whichever worker has a free slot (``BatchWorker/slots``).
 ///
 /// The queue is bounded by `maxQueue`: beyond it a request is rejected at once (overload
 /// shows as rejected requests, not as unbounded memory). Batches are padded up to the next
@@ -43,6 +51,7 @@ public actor DynamicBatcher {
     }
 
     private var queue: [Pending] = []
+    /// Workers with a free slot, one entry per free slot.
     private var idle: [Int]
     private let workers: [any BatchWorker]
     private var alive: Set<Int>
@@ -69,7 +78,7 @@ public actor DynamicBatcher {
         clock: any LoadClock = MonotonicClock()
     ) {
         self.workers = workers
-        self.idle = Array(workers.indices)
+        self.idle = DynamicBatcher.slotOrder(workers)
         self.alive = Set(workers.indices)
         self.maxBatch = maxBatch
         self.maxDelay = maxDelay
@@ -79,6 +88,13 @@ public actor DynamicBatcher {
     }
 
     deinit { timer?.cancel() }
+
+    /// One entry per slot: every worker's first slot before any worker's second, so that
+    /// batches spread over the workers before they stack up on one.
+    static func slotOrder(_ workers: [any BatchWorker]) -> [Int] {
+        let most = workers.map(\.slots).max() ?? 0
+        return (0..<most).flatMap { slot in workers.indices.filter { workers[$0].slots > slot } }
+    }
 
     /// Powers of two up to `maxBatch`, and `maxBatch` itself.
     public static func paddedSizes(maxBatch: Int) -> [Int] {
@@ -209,7 +225,7 @@ public actor DynamicBatcher {
         if case .failure(.failure) = result {
             if workerBack { restarts += 1 } else { alive.remove(index) }
         }
-        if alive.contains(index) { idle.append(index) }
+        if alive.contains(index) { idle.append(index) } else { idle.removeAll { $0 == index } }
         // No worker left: fail what waits rather than hang.
         if alive.isEmpty { failQueued(at: now) }
         pump()
