@@ -41,8 +41,10 @@ import Testing
         #expect(named?.hasPrefix("process 2 of 3 ran 2.0") == true, "\(warnings)")
         let ci = try #require(((cell["latency_ms"] as? [String: Any])?["ci95"] as? [String: Any])?["p50"] as? [Double])
         #expect(ci[1] > 2.4, "the interval reaches toward the slow process: \(ci)")
-        #expect(r.stdout.contains("A process ran apart from the others (1 cell)"), "\(r.stdout)")
-        #expect(r.stdout.contains("each cell measured in 3 fresh processes"), "\(r.stdout)")
+        // Notes wrap at 100 columns: read them as one line.
+        let stdout = r.stdout.replacingOccurrences(of: "\n    ", with: " ")
+        #expect(stdout.contains("A process ran apart from the others (1 cell)"), "\(r.stdout)")
+        #expect(stdout.contains("each cell measured in 3 fresh processes"), "\(r.stdout)")
     }
 
     /// Identical runs flag no regression at least 19 times in 20; a 20% slowdown is flagged
