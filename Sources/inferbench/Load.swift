@@ -111,10 +111,7 @@ struct Load: AsyncParsableCommand {
     /// cloud GPU host does not arise.
     func workerStarts(gpu: Bool) -> (start: Int, most: Int) {
         guard findMaxQps || offline else { return (1, 1) }
-        switch (try? ProcessCount(parsing: processes ?? "auto")) ?? .auto {
-        case .fixed(let n): return (n, n)
-        case .auto: return gpu ? (2, 3) : (1, 1)
-        }
+        return ((try? ProcessCount(parsing: processes ?? "auto")) ?? .auto).range(gpu: gpu, autoMost: 3)
     }
 
     func run() async throws {

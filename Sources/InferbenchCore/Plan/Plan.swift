@@ -185,11 +185,12 @@ public enum ProcessCount: Sendable, Equatable, Codable, CustomStringConvertible 
         self = .fixed(n)
     }
 
-    /// The processes to start with, and the most to grow to while they disagree.
-    public func range(gpu: Bool) -> (start: Int, most: Int) {
+    /// The processes to start with, and the most to grow to while they disagree (`autoMost`
+    /// for `auto`: `load` restarts all its workers per start, so it grows less).
+    public func range(gpu: Bool, autoMost: Int = ProcessCount.autoMost) -> (start: Int, most: Int) {
         switch self {
         case .fixed(let n): return (n, n)
-        case .auto: return gpu ? (2, Self.autoMost) : (1, 1)
+        case .auto: return gpu ? (2, autoMost) : (1, 1)
         }
     }
 
