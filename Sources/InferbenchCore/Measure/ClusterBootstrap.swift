@@ -36,37 +36,58 @@ public enum ClusterBootstrap {
         public var upper: Double
         /// Degrees of freedom behind the interval (small: few processes decide it).
         public var degreesOfFreedom: Double = .infinity
+        /// With several processes: the variance of one process's log statistic around the
+        /// others' and its degrees of freedom (P − 1), what a run's ``VariancePrior`` is fitted
+        /// from.
+        public var processVariance: Double?
+        public var processDF: Double?
+        /// The variance of one chunk's log statistic within a process: how noisy the cell is
+        /// inside its processes, the covariate of ``VariancePrior/fitTrend(_:)``.
+        public var chunkVariance: Double?
+        /// Whether a prior moderated the between-process part of the interval.
+        public var moderated = false
 
         public var relativeHalfWidth: Double { value > 0 ? (upper - lower) / 2 / value : .infinity }
+
+        /// The same estimate back from the log scale.
+        var exponentiated: Estimate {
+            var e = self
+            (e.value, e.lower, e.upper) = (exp(value), exp(lower), exp(upper))
+            return e
+        }
     }
 
     public static let defaultResamples = 1000
 
-    /// The pooled median and its 95% interval.
-    public static func median(_ data: Clustered, resamples: Int = defaultResamples, seed: UInt64 = 1) -> Estimate? {
+    /// The pooled median and its 95% interval; with `prior`, the run's prior for the variance
+    /// between processes moderates this cell's (see ``VariancePrior``).
+    public static func median(
+        _ data: Clustered, prior: VariancePrior? = nil, resamples: Int = defaultResamples, seed: UInt64 = 1
+    ) -> Estimate? {
         guard data.sampleCount > 0 else { return nil }
         let estimate = Quickselect.median(data.pooled)
         guard data.chunkCount >= 2 else { return Estimate(value: estimate, lower: estimate, upper: estimate) }
         // On the log scale, like latency's spread (a process 2× slower is as far as one 2×
         // faster), so that the interval is never negative even when few processes decide it.
-        guard estimate > 0, let spread = logSpread(data, resamples: resamples, seed: seed) else {
+        guard estimate > 0, var spread = logSpread(data, resamples: resamples, seed: seed) else {
             return Estimate(value: estimate, lower: 0, upper: .infinity, degreesOfFreedom: 0)
         }
-        let logs = interval(log(estimate), spread)
-        return Estimate(value: estimate, lower: exp(logs.lower), upper: exp(logs.upper), degreesOfFreedom: logs.degreesOfFreedom)
+        spread.prior = prior
+        return interval(log(estimate), spread).exponentiated
     }
 
     /// `numerator`'s median over `denominator`'s, with a 95% interval. With `paired`, process
     /// `p` of one was measured alongside process `p` of the other and chunk `c` alongside chunk
     /// `c` (the same round): both are resampled with the same draws, so drift that hit both
-    /// cancels. Unpaired, the two sides' variances add.
+    /// cancels. Unpaired, the two sides' variances add. `prior` as for ``median(_:prior:resamples:seed:)``.
     public static func ratio(
-        _ numerator: Clustered, over denominator: Clustered, paired: Bool, resamples: Int = defaultResamples, seed: UInt64 = 1
+        _ numerator: Clustered, over denominator: Clustered, paired: Bool, prior: VariancePrior? = nil,
+        resamples: Int = defaultResamples, seed: UInt64 = 1
     ) -> Estimate? {
         guard numerator.sampleCount > 0, denominator.sampleCount > 0 else { return nil }
         let estimate = log(Quickselect.median(numerator.pooled) / Quickselect.median(denominator.pooled))
         let x = numerator.processes, y = denominator.processes
-        let spread: Spread
+        var spread: Spread
         if paired, x.count == y.count, zip(x, y).allSatisfy({ min($0.count, $1.count) > 0 }), x.count + x[0].count > 2 {
             let chunks = zip(x, y).map { min($0.count, $1.count) }
             spread = variances(x.count, chunks, resamples: resamples, seed: seed) { buffer, pick in
@@ -85,8 +106,8 @@ public enum ClusterBootstrap {
             else { return Estimate(value: exp(estimate), lower: 0, upper: .infinity, degreesOfFreedom: 0) }
             spread = a + b
         }
-        let logs = interval(estimate, spread)
-        return Estimate(value: exp(estimate), lower: exp(logs.lower), upper: exp(logs.upper), degreesOfFreedom: logs.degreesOfFreedom)
+        spread.prior = prior
+        return interval(estimate, spread).exponentiated
     }
 
     /// The variance components of one side's log median (for unpaired ratios).
@@ -131,6 +152,29 @@ public enum ClusterBootstrap {
         var chunks: Int
         /// The processes differ beyond their chunk noise (see ``heterogeneous(_:)``).
         var heterogeneous = true
+        /// The run's prior for the variance between processes (``VariancePrior``): with it, the
+        /// between part rests on the prior's degrees of freedom as well as on P − 1.
+        var prior: VariancePrior?
+
+        /// The variance of one process's statistic around the others' (σ̂²_b): the bootstrap's
+        /// between part is σ²_b/P shrunk by (P − 1)/P, as resampling P of P processes does.
+        var processVariance: Double {
+            let p = Double(processes)
+            return processes > 1 ? between * p * p / (p - 1) : 0
+        }
+
+        /// Whether a prior moderates the between part (see ``prior``). It applies whether or not
+        /// this cell's processes differ beyond their chunk noise: two processes that happen to
+        /// agree are weak evidence that processes agree.
+        var moderated: Bool { processes > 1 && prior != nil }
+
+        /// The between part of the squared standard error and its degrees of freedom.
+        var betweenPart: (variance: Double, df: Double) {
+            let p = Double(processes)
+            guard moderated, let prior else { return (between * p / max(p - 1, 1), max(p - 1, 1)) }
+            let shrunk = prior.moderate(processVariance, df: p - 1)
+            return (shrunk.variance / p, shrunk.df)
+        }
 
         func gated(_ heterogeneous: Bool) -> Spread {
             var s = self
@@ -147,16 +191,16 @@ public enum ClusterBootstrap {
 
         /// Satterthwaite's degrees of freedom for the sum of the two components.
         var degreesOfFreedom: Double {
-            let b = between * Double(processes) / Double(max(processes - 1, 1))
+            let (b, betweenDF) = betweenPart
             let withinDF = Double(max(chunks - processes, 1))
-            guard processes > 1, heterogeneous else { return withinDF }
-            let denominator = b * b / Double(processes - 1) + within * within / withinDF
+            guard processes > 1, heterogeneous || moderated else { return withinDF }
+            let denominator = b * b / betweenDF + within * within / withinDF
             return denominator > 0 ? (b + within) * (b + within) / denominator : .infinity
         }
 
         var standardError: Double {
-            let k = processes > 1 ? Double(processes) / Double(processes - 1) : Double(chunks) / Double(max(chunks - 1, 1))
-            return (processes > 1 ? between * k + within : within * k).squareRoot()
+            guard processes > 1 else { return (within * Double(chunks) / Double(max(chunks - 1, 1))).squareRoot() }
+            return (betweenPart.variance + within).squareRoot()
         }
     }
 
@@ -201,12 +245,19 @@ public enum ClusterBootstrap {
         return finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(finite.count - 1)
     }
 
-    /// estimate ± t(df)·SE.
+    /// estimate ± t(df)·SE, with what a prior is fitted from.
     static func interval(_ estimate: Double, _ spread: Spread) -> Estimate {
         let df = spread.degreesOfFreedom
         let t = df.isFinite ? Statistics.t975(df: max(1, Int(df.rounded(.down)))) : 1.96
         let half = t * spread.standardError
-        return Estimate(value: estimate, lower: estimate - half, upper: estimate + half, degreesOfFreedom: df)
+        var e = Estimate(value: estimate, lower: estimate - half, upper: estimate + half, degreesOfFreedom: df)
+        if spread.processes > 1 {
+            e.processVariance = spread.processVariance
+            e.processDF = Double(spread.processes - 1)
+            e.chunkVariance = spread.within * Double(spread.chunks)
+        }
+        e.moderated = spread.moderated
+        return e
     }
 }
 

@@ -58,16 +58,17 @@ public enum Outliers {
                         split.upperFraction * 100, Format.ms(split.upperMedian / 1e6), Format.ms(split.lowerMedian / 1e6))))
         }
         if decision == .maxTimeReached {
-            let got = String(format: "±%.2f%%", summary.relativeMedianHalfWidth * 100)
-            let want = String(format: "±%.2f%%", rule.targetCI * 100)
-            warnings.append(
-                CellWarning(
-                    kind: .targetCINotMet,
-                    message:
-                        "the median's 95% interval is \(got), wider than the \(want) target, when --max-time \(fmt(rule.maxTime)) s ran out; raise --max-time or quiet the machine"
-                ))
+            warnings.append(CellWarning(kind: .targetCINotMet, message: targetMessage(width: summary.relativeMedianHalfWidth, rule: rule)))
         }
         return warnings
+    }
+
+    /// What a cell whose interval (relative half-width `width`) missed the target says.
+    static func targetMessage(width: Double, rule: StoppingRule) -> String {
+        let got = String(format: "±%.2f%%", width * 100)
+        let want = String(format: "±%.2f%%", rule.targetCI * 100)
+        return
+            "the median's 95% interval is \(got), wider than the \(want) target, when --max-time \(fmt(rule.maxTime)) s ran out; raise --max-time or quiet the machine"
     }
 
     private static func fmt(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }

@@ -79,6 +79,8 @@ public struct IntervalMethod: StringKind {
     public init(rawValue: String) { self.rawValue = rawValue }
     /// Hierarchical bootstrap over processes and chunks (see docs/methodology.md).
     public static let clusterBootstrap: Self = "cluster_bootstrap"
+    /// The same, its between-process part moderated by the run's prior (``VariancePrior``).
+    public static let moderatedClusterBootstrap: Self = "cluster_bootstrap_moderated"
     /// Order statistics of the iterations, as if they were independent (older results).
     public static let orderStatistic: Self = "order_statistic"
 }

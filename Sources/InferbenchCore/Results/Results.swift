@@ -260,6 +260,9 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
     public var intervalMethod: IntervalMethod?
     /// Degrees of freedom behind the median's interval (few: few processes decide it).
     public var intervalDF: Double?
+    /// The run's prior that moderated the between-process part of the median's interval
+    /// (`interval_method` `cluster_bootstrap_moderated`; see ``VariancePrior``).
+    public var intervalPrior: VariancePrior?
     /// Back-to-back throughput of each chunk (samples/s), process by process.
     public var throughputRates: [[Double]]?
 
@@ -269,6 +272,7 @@ public struct MeasurementInfo: Codable, Sendable, Equatable {
         case interleaveGroup = "interleave_group"
         case intervalMethod = "interval_method"
         case intervalDF = "interval_df"
+        case intervalPrior = "interval_prior"
         case throughputRates = "throughput_rates"
         case switchCallsDiscarded = "switch_calls_discarded"
         case switchCallMedianMS = "switch_call_median_ms"
@@ -357,6 +361,14 @@ public struct Comparison: Codable, Sendable, Equatable {
     /// lifetimes (the interval is then from paired rounds); false: measured apart, so the
     /// ratio also holds whatever changed between them.
     public var paired: Bool?
+    /// The run's prior that moderated the between-process part of the interval, when one did
+    /// (see ``VariancePrior``).
+    public var intervalPrior: VariancePrior?
+
+    enum CodingKeys: String, CodingKey {
+        case baseline, candidate, metric, ratio, ci95, significant, paired
+        case intervalPrior = "interval_prior"
+    }
 }
 
 /// One load-test step (a rate, a concurrency level, a soak).

@@ -205,6 +205,7 @@ public struct BenchmarkRunner: Sendable {
         for p in prepared.values { await p.worker.shutdown() }
         telemetry?.stop()
         results.telemetry = telemetry?.snapshot()
+        IntervalModeration.apply(&results, rule: plan.stopping)
         results.run.finishedAt = Date()
         results.run.status = results.cells.contains { $0.status == .skipped && $0.error?.kind == .interrupted } ? .incomplete : .complete
         checkpoint(results)
