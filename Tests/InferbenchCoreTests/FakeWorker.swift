@@ -9,12 +9,27 @@ actor FakeChannel: WorkerChannel {
     private(set) var operations: [String] = []
     private(set) var killed = false
 
-    init(handler: @escaping Handler) { self.handler = handler }
+    /// Operations that take this long before their reply (a model that loads and compiles
+    /// for a minute); a kill meanwhile ends them as a process's exit would.
+    private let delays: [String: Duration]
+
+    init(handler: @escaping Handler, delays: [String: Duration] = [:]) {
+        self.handler = handler
+        self.delays = delays
+    }
 
     func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
         let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
         let op = object["op"] as? String ?? "?"
         operations.append(op)
+        if let delay = delays[op] {
+            let end = ContinuousClock.now + delay
+            while ContinuousClock.now < end {
+                if killed { throw .exited(status: "killed by SIGKILL", stderrTail: "") }
+                await Task.yield()
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
         return try handler(op, object["args"] as? [String: Any] ?? [:], object["id"] as? Int ?? 0).get()
     }
 
@@ -60,10 +75,14 @@ actor FakeChannel: WorkerChannel {
 /// Starts fake workers; counts how many were started.
 final class FakeStarter: WorkerStarter, @unchecked Sendable {
     let makeHandler: @Sendable (Int) -> FakeChannel.Handler
+    let delays: [String: Duration]
     private let lock = NSLock()
     private var started = 0
 
-    init(makeHandler: @escaping @Sendable (Int) -> FakeChannel.Handler) { self.makeHandler = makeHandler }
+    init(delays: [String: Duration] = [:], makeHandler: @escaping @Sendable (Int) -> FakeChannel.Handler) {
+        self.makeHandler = makeHandler
+        self.delays = delays
+    }
 
     var startCount: Int { lock.withLock { started } }
 
@@ -71,7 +90,7 @@ final class FakeStarter: WorkerStarter, @unchecked Sendable {
         let n = lock.withLock {
             started += 1; return started
         }
-        let worker = Worker(channel: FakeChannel(handler: makeHandler(n)))
+        let worker = Worker(channel: FakeChannel(handler: makeHandler(n), delays: delays))
         do { return (worker, try await worker.hello()) } catch { throw .worker("\(error)") }
     }
 }

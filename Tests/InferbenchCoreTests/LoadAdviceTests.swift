@@ -125,4 +125,31 @@ import Testing
         #expect(!md.contains("## Steps") && md.contains("Offline throughput") && !md.contains("No load step finished"), "\(md)")
         #expect(!HTMLReport.render(results).contains("<h2>Steps</h2>"))
     }
+
+    /// The H200 case: the worker busy 90% of the time, the GPU 28%, two fresh starts whose
+    /// compute per batch differed (4.0 vs 3.2 ms). A GPU-bound step or one without telemetry
+    /// gets no such advice.
+    @Test func aWorkerBusyWhileTheGPUIdlesIsNamedHostBound() throws {
+        func telemetry(worker: Double, gpu: Double) throws -> TelemetryAggregate {
+            let json = #"{"gpu_util_mean":\#(gpu),"worker_cpu_util_mean":\#(worker),"throttled":false,"throttle_reasons":[],"samples":10}"#
+            return try JSONDecoder().decode(TelemetryAggregate.self, from: Data(json.utf8))
+        }
+        var a = Self.closed(4, achieved: 4500, p50: 7, queue: 2.5)
+        a.replicate = 1
+        a.breakdownMS?.compute = 4.0
+        a.telemetry = try telemetry(worker: 90, gpu: 28)
+        var b = Self.closed(4, achieved: 5600, p50: 6, queue: 2.2)
+        b.replicate = 2
+        b.breakdownMS?.compute = 3.2
+        b.telemetry = try telemetry(worker: 91, gpu: 31)
+        let bound = try #require(LoadAdvice.hostBound([a, b]))
+        #expect(bound.achievedQPS == 5600 && bound.computeMSByStart == [4.0, 3.2] && bound.gpuUtil == 31)
+        let text = ReportText(.en).loadAdvice(.hostBound(bound))
+        #expect(text.contains("busy 91% of the time and the GPU 31%") && text.contains("4.00, 3.20 ms"), "\(text)")
+        #expect(ReportText(.zh).loadAdvice(.hostBound(bound)).contains("主机侧受限"))
+        b.telemetry = try telemetry(worker: 60, gpu: 95)
+        #expect(LoadAdvice.hostBound([b]) == nil, "GPU-bound")
+        b.telemetry = nil
+        #expect(LoadAdvice.hostBound([b]) == nil, "no telemetry")
+    }
 }

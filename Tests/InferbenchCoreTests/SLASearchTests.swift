@@ -410,6 +410,8 @@ import Testing
         let apart = try #require(OfflineThroughput(replicates: [[9250, 9267, 9280], [11_540, 11_561, 11_580]], roundSeconds: 1))
         let ci = try #require(apart.ci95)
         #expect(ci.lower < 9267 && ci.upper > 11_561, "\(ci)")
+        // It spans the starts (each start's own interval), not t(1) times their spread.
+        #expect(ci.lower > 9200 && ci.upper < 11_650, "\(ci)")
         #expect(OfflineThroughput(replicates: [[10_000, 10_100]], roundSeconds: 1)?.replicateRoundsPerS == nil)
     }
 }

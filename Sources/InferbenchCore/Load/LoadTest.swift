@@ -112,6 +112,7 @@ public struct LoadTest: Sendable {
             var replicas: [WorkerReplica] = []
             do { try await startReplicas(into: &replicas) } catch {
                 for r in replicas { await r.shutdown() }
+                if Task.isCancelled { break }  // a stop ended the starting workers: no failure
                 if start == 1 { throw error }
                 outcome.workerDeaths.append("fresh start \(start) of the workers failed: \(error.description)")
                 break

@@ -17,18 +17,34 @@ public actor WorkerReplica: BatchWorker {
 
     /// Starts the worker, loads the model and runs each padded batch size a few times, so
     /// compilation and autotuning happen before the test, not in its latencies.
+    ///
+    /// A stop (Ctrl-C, SIGTERM) while it loads, compiles or warms ends the worker at once: it
+    /// has measured nothing yet, and a compile can take a minute (on an H200, a fresh start of
+    /// resnet50 `default` held a stop back for 51 s).
     public func start() async throws(InferbenchError) -> LoadResult {
         let (w, _) = try await starter.start(label: label)
-        do {
-            let result = try await w.load(load)
-            for size in warmSizes {
-                for _ in 0..<3 { _ = try await w.infer(batchSize: size) }
+        let warmSizes = warmSizes
+        let load = load
+        let prepared: Result<LoadResult, WorkerError> = await withTaskCancellationHandler {
+            do throws(WorkerError) {
+                let result = try await w.load(load)
+                for size in warmSizes {
+                    for _ in 0..<3 { _ = try await w.infer(batchSize: size) }
+                }
+                return .success(result)
+            } catch {
+                return .failure(error)
             }
+        } onCancel: {
+            Task { await w.kill() }
+        }
+        switch prepared {
+        case .success(let result):
             worker = w
             return result
-        } catch {
+        case .failure(let error):
             await w.kill()
-            throw .worker("\(label): \(WorkerError.describe(error))")
+            throw .worker("\(label): \(Task.isCancelled ? "stopped while starting" : WorkerError.describe(error))")
         }
     }
 

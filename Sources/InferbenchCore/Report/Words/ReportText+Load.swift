@@ -206,7 +206,19 @@ extension ReportText {
         switch advice {
         case .unsaturated(let sweep): return loadUnsaturated(sweep)
         case .batcherWait(let wait): return loadBatcherWait(wait)
+        case .hostBound(let bound): return loadHostBound(bound)
         }
+    }
+    func loadHostBound(_ b: LoadAdvice.HostBound) -> String {
+        let (worker, gpu) = (String(format: "%.0f%%", b.workerCPU), String(format: "%.0f%%", b.gpuUtil))
+        let starts = b.computeMSByStart.map { Format.ms($0) }.joined(separator: ", ")
+        let apart =
+            b.computeMSByStart.isEmpty
+            ? "" : pick(" Compute per batch was \(starts) ms in the fresh starts of the workers:", " 各次重新启动的 worker 每批计算时间为 \(starts) 毫秒:")
+        return pick(
+            "Host-bound: at \(Format.qps(b.achievedQPS)) requests/s (\(b.scenario)) the worker was busy \(worker) of the time and the GPU \(gpu), so the worker's host side (Python and kernel launches), not the GPU, bounds the capacity.\(apart) this is the regime in which processes on a cloud VM differ most. Fewer launches per batch (--compile reduce-overhead) or more workers per GPU raise it.",
+            "主机侧受限:在 \(Format.qps(b.achievedQPS)) 请求/秒(\(scenario(b.scenario)))时,worker 有 \(worker) 的时间在忙,GPU 仅 \(gpu),因此限制容量的是 worker 的主机侧(Python 与内核启动),而非 GPU。\(apart)云虚拟机上的进程在这种情况下差异最大。减少每批的内核启动(--compile reduce-overhead)或每块 GPU 运行更多 worker 可以提高容量。"
+        )
     }
     func loadUnsaturated(_ s: LoadAdvice.Sweep) -> String {
         let achieved = Format.qps(s.achievedQPS)
