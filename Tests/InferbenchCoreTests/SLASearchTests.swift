@@ -129,6 +129,14 @@ import Testing
         #expect(!search.passes(slow))
         slow.achievedQPS = 475
         #expect(search.passes(slow))
+        // A low Poisson draw: 920 arrivals in 2 s at a nominal 500/s, all served in time. It
+        // kept up with what it was offered (460/s), though 458/s is under 95% of 500.
+        var lowDraw = good
+        (lowDraw.sent, lowDraw.completed, lowDraw.durationS, lowDraw.achievedQPS) = (920, 920, 2, 458)
+        lowDraw.sla = search.figures(Array(repeating: Self.outcome(latencyMS: 5), count: 920), duration: 2)
+        #expect(search.passes(lowDraw))
+        lowDraw.achievedQPS = 436  // under 95% of the 460/s offered: fell behind
+        #expect(!search.passes(lowDraw))
         var stopped = good
         stopped.stoppedEarly = true
         #expect(!search.passes(stopped))

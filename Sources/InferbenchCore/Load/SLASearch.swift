@@ -75,9 +75,15 @@ public struct SLASearch: Sendable, Equatable {
             p99BoundMS: rule.bound(latencies, planned: planned), goodputPerS: duration > 0 ? Double(latencies.count - over) / duration : 0)
     }
 
+    /// The step kept up when it completed at least 95% of what it offered: its arrivals over
+    /// the time they were sent, not the nominal rate. A Poisson step's arrival count is itself
+    /// random (one standard deviation is 3% at 1,000 requests), so against the nominal rate about
+    /// one step in twenty failed with no request over the SLA (seen in CI: 289.7 req/s, 934
+    /// sent, none over, failed). Older results without a duration use the nominal rate.
     public func passes(_ step: LoadTestResult) -> Bool {
         guard let sla = step.sla, let allowed = sla.allowedOver, let target = step.targetQPS, step.sent > 0 else { return false }
-        return sla.over <= allowed && step.dropped == 0 && Double(step.errors) < 0.01 * Double(step.sent) && step.achievedQPS >= 0.95 * target
+        let offered = step.durationS > 0 ? Double(step.sent) / step.durationS : target
+        return sla.over <= allowed && step.dropped == 0 && Double(step.errors) < 0.01 * Double(step.sent) && step.achievedQPS >= 0.95 * offered
             && step.stoppedEarly != true
     }
 
