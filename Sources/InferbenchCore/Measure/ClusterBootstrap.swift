@@ -36,16 +36,29 @@ public enum ClusterBootstrap {
         public var upper: Double
         /// Degrees of freedom behind the interval (small: few processes decide it).
         public var degreesOfFreedom: Double = .infinity
+        /// The variance components behind the interval, on the log scale, and the log of the
+        /// estimate: what a run's ``VariancePrior`` is fitted from and re-applied to without
+        /// resampling again (``moderated(by:)``).
+        var spread: Spread?
+        var logValue: Double?
+
         /// With several processes: the variance of one process's log statistic around the
-        /// others' and its degrees of freedom (P − 1), what a run's ``VariancePrior`` is fitted
-        /// from.
-        public var processVariance: Double?
-        public var processDF: Double?
+        /// others' and its degrees of freedom (P − 1).
+        public var processVariance: Double? { spread.flatMap { $0.processes > 1 ? $0.processVariance : nil } }
+        public var processDF: Double? { spread.flatMap { $0.processes > 1 ? Double($0.processes - 1) : nil } }
         /// The variance of one chunk's log statistic within a process: how noisy the cell is
         /// inside its processes, the covariate of ``VariancePrior/fitTrend(_:)``.
-        public var chunkVariance: Double?
+        public var chunkVariance: Double? { spread.flatMap { $0.processes > 1 ? $0.within * Double($0.chunks) : nil } }
         /// Whether a prior moderated the between-process part of the interval.
-        public var moderated = false
+        public var moderated: Bool { spread?.moderated ?? false }
+
+        /// The same estimate with `prior` moderating its between-process part (nil without
+        /// the components, e.g. one chunk).
+        public func moderated(by prior: VariancePrior) -> Estimate? {
+            guard var s = spread, let logValue else { return nil }
+            s.prior = prior
+            return ClusterBootstrap.interval(logValue, s).exponentiated
+        }
 
         public var relativeHalfWidth: Double { value > 0 ? (upper - lower) / 2 / value : .infinity }
 
@@ -59,35 +72,31 @@ public enum ClusterBootstrap {
 
     public static let defaultResamples = 1000
 
-    /// The pooled median and its 95% interval; with `prior`, the run's prior for the variance
-    /// between processes moderates this cell's (see ``VariancePrior``).
-    public static func median(
-        _ data: Clustered, prior: VariancePrior? = nil, resamples: Int = defaultResamples, seed: UInt64 = 1
-    ) -> Estimate? {
+    /// The pooled median and its 95% interval (a run's prior moderates it afterwards:
+    /// ``Estimate/moderated(by:)``).
+    public static func median(_ data: Clustered, resamples: Int = defaultResamples, seed: UInt64 = 1) -> Estimate? {
         guard data.sampleCount > 0 else { return nil }
         let estimate = Quickselect.median(data.pooled)
         guard data.chunkCount >= 2 else { return Estimate(value: estimate, lower: estimate, upper: estimate) }
         // On the log scale, like latency's spread (a process 2× slower is as far as one 2×
         // faster), so that the interval is never negative even when few processes decide it.
-        guard estimate > 0, var spread = logSpread(data, resamples: resamples, seed: seed) else {
+        guard estimate > 0, let spread = logSpread(data, resamples: resamples, seed: seed) else {
             return Estimate(value: estimate, lower: 0, upper: .infinity, degreesOfFreedom: 0)
         }
-        spread.prior = prior
         return interval(log(estimate), spread).exponentiated
     }
 
     /// `numerator`'s median over `denominator`'s, with a 95% interval. With `paired`, process
     /// `p` of one was measured alongside process `p` of the other and chunk `c` alongside chunk
     /// `c` (the same round): both are resampled with the same draws, so drift that hit both
-    /// cancels. Unpaired, the two sides' variances add. `prior` as for ``median(_:prior:resamples:seed:)``.
+    /// cancels. Unpaired, the two sides' variances add.
     public static func ratio(
-        _ numerator: Clustered, over denominator: Clustered, paired: Bool, prior: VariancePrior? = nil,
-        resamples: Int = defaultResamples, seed: UInt64 = 1
+        _ numerator: Clustered, over denominator: Clustered, paired: Bool, resamples: Int = defaultResamples, seed: UInt64 = 1
     ) -> Estimate? {
         guard numerator.sampleCount > 0, denominator.sampleCount > 0 else { return nil }
         let estimate = log(Quickselect.median(numerator.pooled) / Quickselect.median(denominator.pooled))
         let x = numerator.processes, y = denominator.processes
-        var spread: Spread
+        let spread: Spread
         if paired, x.count == y.count, zip(x, y).allSatisfy({ min($0.count, $1.count) > 0 }), x.count + x[0].count > 2 {
             let chunks = zip(x, y).map { min($0.count, $1.count) }
             spread = variances(x.count, chunks, resamples: resamples, seed: seed) { buffer, pick in
@@ -106,7 +115,6 @@ public enum ClusterBootstrap {
             else { return Estimate(value: exp(estimate), lower: 0, upper: .infinity, degreesOfFreedom: 0) }
             spread = a + b
         }
-        spread.prior = prior
         return interval(estimate, spread).exponentiated
     }
 
@@ -145,7 +153,7 @@ public enum ClusterBootstrap {
     }
 
     /// Between- and within-process variance of a statistic, with the clusters behind each.
-    struct Spread {
+    struct Spread: Sendable, Equatable {
         var between: Double
         var within: Double
         var processes: Int
@@ -251,12 +259,7 @@ public enum ClusterBootstrap {
         let t = df.isFinite ? Statistics.t975(df: max(1, Int(df.rounded(.down)))) : 1.96
         let half = t * spread.standardError
         var e = Estimate(value: estimate, lower: estimate - half, upper: estimate + half, degreesOfFreedom: df)
-        if spread.processes > 1 {
-            e.processVariance = spread.processVariance
-            e.processDF = Double(spread.processes - 1)
-            e.chunkVariance = spread.within * Double(spread.chunks)
-        }
-        e.moderated = spread.moderated
+        (e.spread, e.logValue) = (spread, estimate)
         return e
     }
 }

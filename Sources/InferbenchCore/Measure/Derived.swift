@@ -45,17 +45,23 @@ public enum Derived {
     /// Baseline median over candidate median. From chunks and processes when both cells have
     /// them: paired round by round when they were measured side by side (same interleave group,
     /// same process numbers), else resampled apart. Older results: the delta method.
-    /// With `prior`, the run's prior for the variance between processes moderates the pair's
-    /// (``VariancePrior``).
-    static func ratio(_ base: CellResult, _ cell: CellResult, metric: String, prior: VariancePrior? = nil) -> Comparison? {
+    static func ratio(_ base: CellResult, _ cell: CellResult, metric: String) -> Comparison? {
+        ratio(base, cell, metric: metric, clustered: clusteredRatio(base, cell))
+    }
+
+    /// The comparison from a cluster bootstrap already made (``clusteredRatio(_:_:)``, perhaps
+    /// moderated since), else by the delta method.
+    static func ratio(
+        _ base: CellResult, _ cell: CellResult, metric: String, clustered: (ClusterBootstrap.Estimate, paired: Bool)?
+    ) -> Comparison? {
         guard let b = base.latencyMS, let c = cell.latencyMS else { return nil }
-        if let (r, paired) = clusteredRatio(base, cell, prior: prior) {
+        if let (r, paired) = clustered {
             // The point estimate is the ratio of the medians the tables show.
             let shown = b.p50 / c.p50
             let scale = shown / r.value
             return Comparison(
                 baseline: base.id, candidate: cell.id, metric: metric, ratio: shown, ci95: [r.lower * scale, r.upper * scale],
-                significant: r.lower * scale > 1 || r.upper * scale < 1, paired: paired, intervalPrior: r.moderated ? prior : nil)
+                significant: r.lower * scale > 1 || r.upper * scale < 1, paired: paired, intervalPrior: r.moderated ? r.spread?.prior : nil)
         }
         let r = Statistics.ratio(b.p50, (b.ci95.p50.lower, b.ci95.p50.upper), over: c.p50, (c.ci95.p50.lower, c.ci95.p50.upper))
         return Comparison(
@@ -64,13 +70,9 @@ public enum Derived {
 
     /// The cluster bootstrap of baseline over candidate, paired when they were measured side by
     /// side; nil for cells without chunks (older results).
-    static func clusteredRatio(
-        _ base: CellResult, _ cell: CellResult, prior: VariancePrior? = nil
-    ) -> (
-        ClusterBootstrap.Estimate, paired: Bool
-    )? {
+    static func clusteredRatio(_ base: CellResult, _ cell: CellResult) -> (ClusterBootstrap.Estimate, paired: Bool)? {
         guard let data = pairedData(base, cell) ?? unpairedData(base, cell),
-            let r = ClusterBootstrap.ratio(data.base, over: data.cell, paired: data.paired, prior: prior, resamples: 500)
+            let r = ClusterBootstrap.ratio(data.base, over: data.cell, paired: data.paired, resamples: 500)
         else { return nil }
         return (r, data.paired)
     }

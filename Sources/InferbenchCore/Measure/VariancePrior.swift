@@ -45,17 +45,26 @@ public struct VariancePrior: Codable, Sendable, Equatable {
     public static func fit(_ estimates: [(variance: Double, df: Double)]) -> VariancePrior? {
         let usable = estimates.filter { $0.variance > 0 && $0.variance.isFinite && $0.df > 0 }
         guard usable.count >= fewestEstimates else { return nil }
-        // log s² is log σ² plus a log-χ² term whose mean and variance are known for each df.
-        let e = usable.map { log($0.variance) - Special.digamma($0.df / 2) + log($0.df / 2) }
+        let e = usable.map { logTerm($0.variance, df: $0.df) }
         let n = Double(e.count)
         let mean = e.reduce(0, +) / n
-        let spread = e.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-        let excess = spread - usable.reduce(0) { $0 + Special.trigamma($1.df / 2) } / n
-        guard excess > 0 else { return VariancePrior(variance: exp(mean), df: mostDF, estimatedFrom: usable.count) }
-        let d0 = min(mostDF, 2 * Special.inverseTrigamma(excess))
-        let s0 = exp(mean + Special.digamma(d0 / 2) - log(d0 / 2))
-        return VariancePrior(variance: s0, df: d0, estimatedFrom: usable.count)
+        let d0 = priorDF(spread: e.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1), dfs: usable.map(\.df))
+        return VariancePrior(variance: exp(mean + offset(d0)), df: d0, estimatedFrom: usable.count)
     }
+
+    /// log s² less the mean of its log-χ² part: log s² is log σ² plus a log-χ² term whose mean
+    /// and variance are known for each df.
+    static func logTerm(_ variance: Double, df: Double) -> Double { log(variance) - Special.digamma(df / 2) + log(df / 2) }
+
+    /// d₀ from the spread of the log terms around their mean (or line): what the log-χ² parts
+    /// do not explain; ``mostDF`` when they explain it all.
+    static func priorDF(spread: Double, dfs: [Double]) -> Double {
+        let excess = spread - dfs.reduce(0) { $0 + Special.trigamma($1 / 2) } / Double(dfs.count)
+        return excess > 0 ? min(mostDF, 2 * Special.inverseTrigamma(excess)) : mostDF
+    }
+
+    /// The log-χ² mean of d₀ degrees of freedom, which turns a mean log term back into s₀².
+    static func offset(_ d0: Double) -> Double { Special.digamma(d0 / 2) - log(d0 / 2) }
 
     /// One prior per estimate, its typical variance following a trend in `covariate` (limma's
     /// `trend = TRUE`): log s² is regressed on the covariate, and what the line leaves is the
@@ -75,19 +84,16 @@ public struct VariancePrior: Codable, Sendable, Equatable {
             let prior = fit(estimates.map { ($0.variance, $0.df) })
             return estimates.map { _ in prior }
         }
-        let e = usable.map { estimates[$0] }.map { log($0.variance) - Special.digamma($0.df / 2) + log($0.df / 2) }
+        let e = usable.map { logTerm(estimates[$0].variance, df: estimates[$0].df) }
         let n = Double(e.count)
         let mx = xs.reduce(0, +) / n, me = e.reduce(0, +) / n
         let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
         let slope = zip(xs, e).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - me) } / sxx
         let residuals = zip(xs, e).map { $1 - me - slope * ($0 - mx) }
-        let spread = residuals.reduce(0) { $0 + $1 * $1 } / (n - 2)
-        let excess = spread - usable.reduce(0) { $0 + Special.trigamma(estimates[$1].df / 2) } / n
-        let d0 = excess > 0 ? min(mostDF, 2 * Special.inverseTrigamma(excess)) : mostDF
-        let offset = Special.digamma(d0 / 2) - log(d0 / 2)
+        let d0 = priorDF(spread: residuals.reduce(0) { $0 + $1 * $1 } / (n - 2), dfs: usable.map { estimates[$0].df })
         return estimates.map { est in
             guard est.covariate.isFinite else { return nil }
-            return VariancePrior(variance: exp(me + slope * (est.covariate - mx) + offset), df: d0, estimatedFrom: usable.count)
+            return VariancePrior(variance: exp(me + slope * (est.covariate - mx) + offset(d0)), df: d0, estimatedFrom: usable.count)
         }
     }
 

@@ -26,8 +26,9 @@ enum IntervalModeration {
     static func moderateCells(_ cells: inout [CellResult], rule: StoppingRule) {
         let candidates = replicated(cells)
         let own = candidates.map { ClusterBootstrap.median($0.data) }
-        for ((i, data), prior) in zip(candidates, priors(own)) {
-            guard let prior, let e = ClusterBootstrap.median(data, prior: prior), e.moderated, var summary = cells[i].latencyMS else { continue }
+        // The moderated interval reuses each cell's variance components: no second bootstrap.
+        for ((i, estimate), prior) in zip(zip(candidates.map(\.index), own), priors(own)) {
+            guard let prior, let e = estimate?.moderated(by: prior), e.moderated, var summary = cells[i].latencyMS else { continue }
             summary.ci95.p50 = Interval(e.lower / 1e6, e.upper / 1e6)
             cells[i].latencyMS = summary
             cells[i].measurement?.intervalMethod = .moderatedClusterBootstrap
@@ -46,10 +47,10 @@ enum IntervalModeration {
             else { return nil }
             return (i, base, cell)
         }
-        let own = pairs.map { Derived.clusteredRatio($0.1, $0.2)?.0 }
-        for ((i, base, cell), prior) in zip(pairs, priors(own)) {
-            let metric = results.comparisons[i].metric
-            guard let prior, let moderated = Derived.ratio(base, cell, metric: metric, prior: prior), moderated.intervalPrior != nil
+        let own = pairs.map { Derived.clusteredRatio($0.1, $0.2) }
+        for ((i, base, cell), (clustered, prior)) in zip(pairs, zip(own, priors(own.map { $0?.0 }))) {
+            guard let prior, let (estimate, paired) = clustered, let e = estimate.moderated(by: prior), e.moderated,
+                let moderated = Derived.ratio(base, cell, metric: results.comparisons[i].metric, clustered: (e, paired))
             else { continue }
             results.comparisons[i] = moderated
         }
