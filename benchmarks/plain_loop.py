@@ -13,8 +13,12 @@ import time
 import torch
 
 
-def build(name: str, batch: int, device: str) -> tuple[torch.nn.Module, tuple]:
+def build(spec: str, batch: int, device: str, precision: str) -> tuple[torch.nn.Module, tuple]:
+    """The model and inputs inferbench's zoo builds for ``spec`` (``bert-base:seq=512``), with
+    weights and floating inputs in ``precision`` (fp16/bf16 convert them, as inferbench does)."""
     torch.manual_seed(0)
+    name, _, params = spec.partition(":")
+    seq = int(dict(p.split("=", 1) for p in params.split(",") if p).get("seq", 128))
     if name == "resnet50" or name == "resnet18":
         import torchvision
 
@@ -25,25 +29,27 @@ def build(name: str, batch: int, device: str) -> tuple[torch.nn.Module, tuple]:
 
         config = BertConfig() if name == "bert-base" else BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512)
         model = BertModel(config)
-        inputs = (torch.randint(0, config.vocab_size, (batch, 128)), torch.ones(batch, 128, dtype=torch.long))
+        inputs = (torch.randint(0, config.vocab_size, (batch, seq)), torch.ones(batch, seq, dtype=torch.long))
     elif name == "mlp":
         model = torch.nn.Sequential(torch.nn.Linear(512, 2048), torch.nn.ReLU(), torch.nn.Linear(2048, 2048), torch.nn.ReLU(), torch.nn.Linear(2048, 512))
         inputs = (torch.randn(batch, 512),)
     else:
         raise SystemExit(f"plain_loop.py knows resnet18, resnet50, bert-base, bert-tiny, mlp; not {name}")
-    model = model.eval().to(device)
-    return model, tuple(t.to(device) for t in inputs)
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+    model = model.eval().to(device=device, dtype=dtype)
+    return model, tuple(t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype) for t in inputs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="resnet50")
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--precision", choices=("fp32", "fp16", "bf16"), default="fp32")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--iterations", type=int, default=500)
     args = parser.parse_args()
-    model, inputs = build(args.model, args.batch, args.device)
+    model, inputs = build(args.model, args.batch, args.device, args.precision)
     cuda = args.device.startswith("cuda")
     times: list[float] = []
     with torch.inference_mode():

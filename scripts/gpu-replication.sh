@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # GPU evidence for process replication (issue 11), one part per device call:
 #   make gpu-bundle (here); on the host from the repository root:
-#   OUT=dir scripts/gpu-replication.sh pairs|misc|load|grid
+#   OUT=dir scripts/gpu-replication.sh pairs|misc|plain|load|grid
+#   load: LOAD_FLAGS replaces the model and search flags (default: resnet50 default fp16, P99 15 ms)
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 xz -d -k -f .gpu/inferbench.xz; IB=$PWD/.gpu/inferbench; chmod +x "$IB"
 export PYTHONUNBUFFERED=1 INFERBENCH_STORE=/tmp/ib-store.sqlite INFERBENCH_WORKER_SOURCE=$PWD/python
 log() { echo "== $(date +%T) $*"; }
 keep() { cp "$1/results.json" "$OUT/$2-results.json" 2>/dev/null; }
-case "${1:?pairs, misc, load or grid}" in
+case "${1:?pairs, misc, plain, load or grid}" in
 pairs)
   nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader > "$OUT/gpu.txt" 2>&1
   python3 -c "import torch;print(torch.__version__)" >> "$OUT/gpu.txt" 2>&1
@@ -42,12 +43,23 @@ PY
   { log "inferbench vs plain loop, resnet50 bs1 fp32, 4 fresh processes each, alternated"
     INFERBENCH=$IB PYTHON=python3 benchmarks/replication-vs-plain.sh resnet50 1 4; echo "exit $?"; } > "$OUT/plain.txt" 2>&1
   ;;
+plain)
+  # inferbench vs a plain loop where the GPU decides (bert-base seq512 fp16 bs32), then where
+  # launches decide (resnet50 fp32 bs1: each process's lifelong state decides, on both sides).
+  nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader > "$OUT/gpu.txt" 2>&1
+  python3 -c "import torch;print(torch.__version__)" >> "$OUT/gpu.txt" 2>&1
+  { log "inferbench vs plain loop, bert-base:seq=512 fp16 bs32, ${PLAIN_GPU:-4} fresh processes each, alternated"
+    INFERBENCH=$IB PYTHON=python3 benchmarks/replication-vs-plain.sh bert-base:seq=512 32 "${PLAIN_GPU:-4}" fp16; echo "exit $?"
+    log "inferbench vs plain loop, resnet50 fp32 bs1, ${PLAIN_LAUNCH:-6} fresh processes each, alternated"
+    INFERBENCH=$IB PYTHON=python3 benchmarks/replication-vs-plain.sh resnet50 1 "${PLAIN_LAUNCH:-6}" fp32; echo "exit $?"
+  } > "$OUT/plain-session5.txt" 2>&1
+  ;;
 load)
   # Two runs, each on fresh starts of the workers (--processes auto: 2 on a GPU, a 3rd when
   # their brackets share no rate): the two runs' capacity intervals should overlap.
   for i in 1 2; do
     { log "load find-max-qps, run $i"; start=$(date +%s)
-      timeout -s INT ${LOAD_LIMIT:-285} "$IB" load --model resnet50 --compile default --precision fp16 --channels-last --find-max-qps --sla-p99 15 \
+      timeout -s INT ${LOAD_LIMIT:-285} "$IB" load ${LOAD_FLAGS:---model resnet50 --compile default --precision fp16 --channels-last --find-max-qps --sla-p99 15} \
         --offline --max-batch 32 --max-delay 2 --out /tmp/ld$i; echo "exit $? after $(( $(date +%s) - start )) s"; } > "$OUT/load-$i.txt" 2>&1
     keep /tmp/ld$i load-$i; cp /tmp/ld$i/report.md "$OUT/load-$i-report.md" 2>/dev/null
   done

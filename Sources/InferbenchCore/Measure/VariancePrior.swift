@@ -48,7 +48,9 @@ public struct VariancePrior: Codable, Sendable, Equatable {
         let e = usable.map { logTerm($0.variance, df: $0.df) }
         let n = Double(e.count)
         let mean = e.reduce(0, +) / n
-        let d0 = priorDF(spread: e.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1), dfs: usable.map(\.df))
+        let dfs = usable.map(\.df)
+        let excess = excess(spread: e.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1), dfs: dfs)
+        let d0 = priorDF(excess + samplingSpread(dfs) / n)
         return VariancePrior(variance: exp(mean + offset(d0)), df: d0, estimatedFrom: usable.count)
     }
 
@@ -58,9 +60,22 @@ public struct VariancePrior: Codable, Sendable, Equatable {
 
     /// d₀ from the spread of the log terms around their mean (or line): what the log-χ² parts
     /// do not explain; ``mostDF`` when they explain it all.
-    static func priorDF(spread: Double, dfs: [Double]) -> Double {
-        let excess = spread - dfs.reduce(0) { $0 + Special.trigamma($1 / 2) } / Double(dfs.count)
-        return excess > 0 ? min(mostDF, 2 * Special.inverseTrigamma(excess)) : mostDF
+    ///
+    /// The prior's own uncertainty counts too: its typical variance is estimated from the cells,
+    /// so it is known only as well as their mean log term (or the trend's fitted value) is. A
+    /// run of 15 cells measured in 2 processes each (1 df apiece) gives a prior of about 7 df,
+    /// not ``mostDF``: on the H200 bert-base grid a trend line through such cells, trusted as
+    /// exact, gave one cell a prior 18× its own variance and a ±1,043% interval.
+    static func priorDF(_ logVariance: Double) -> Double {
+        logVariance > 0 ? min(mostDF, 2 * Special.inverseTrigamma(logVariance)) : mostDF
+    }
+
+    /// The spread of the log terms beyond what their own sampling explains (never below 0).
+    static func excess(spread: Double, dfs: [Double]) -> Double { max(0, spread - samplingSpread(dfs)) }
+
+    /// The mean variance of a log s² about log σ² (the log-χ² part), over the estimates' dfs.
+    static func samplingSpread(_ dfs: [Double]) -> Double {
+        dfs.reduce(0) { $0 + Special.trigamma($1 / 2) } / Double(dfs.count)
     }
 
     /// The log-χ² mean of d₀ degrees of freedom, which turns a mean log term back into s₀².
@@ -90,10 +105,19 @@ public struct VariancePrior: Codable, Sendable, Equatable {
         let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
         let slope = zip(xs, e).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - me) } / sxx
         let residuals = zip(xs, e).map { $1 - me - slope * ($0 - mx) }
-        let d0 = priorDF(spread: residuals.reduce(0) { $0 + $1 * $1 } / (n - 2), dfs: usable.map { estimates[$0].df })
+        let dfs = usable.map { estimates[$0].df }
+        let excess = excess(spread: residuals.reduce(0) { $0 + $1 * $1 } / (n - 2), dfs: dfs)
+        let sampling = samplingSpread(dfs)
+        // The line is held within the log terms it was fitted to: a trend never predicts a
+        // variance beyond those the run showed.
+        let (lowest, highest) = (e.min()!, e.max()!)
         return estimates.map { est in
             guard est.covariate.isFinite else { return nil }
-            return VariancePrior(variance: exp(me + slope * (est.covariate - mx) + offset(d0)), df: d0, estimatedFrom: usable.count)
+            let x = min(max(est.covariate, lo), hi)
+            let leverage = 1 / n + (x - mx) * (x - mx) / sxx
+            let d0 = priorDF(excess + sampling * leverage)
+            let fitted = min(max(me + slope * (x - mx), lowest), highest)
+            return VariancePrior(variance: exp(fitted + offset(d0)), df: d0, estimatedFrom: usable.count)
         }
     }
 
