@@ -8,6 +8,7 @@ actor FakeChannel: WorkerChannel {
     private let handler: Handler
     private(set) var operations: [String] = []
     private(set) var killed = false
+    private var queued: [String] = []
 
     init(handler: @escaping Handler) { self.handler = handler }
 
@@ -16,6 +17,16 @@ actor FakeChannel: WorkerChannel {
         let op = object["op"] as? String ?? "?"
         operations.append(op)
         return try handler(op, object["args"] as? [String: Any] ?? [:], object["id"] as? Int ?? 0).get()
+    }
+
+    /// Pipelined requests: the scripted reply is queued for ``receive(timeout:operation:)``.
+    func send(_ line: String) async throws(WorkerFailure) {
+        queued.append(try await exchange(line, timeout: .seconds(1), operation: "send"))
+    }
+
+    func receive(timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        guard !queued.isEmpty else { throw .timedOut(operation: operation, seconds: 0, stderrTail: "") }
+        return queued.removeFirst()
     }
 
     func close(grace: Duration) async {}

@@ -119,11 +119,17 @@ public actor ProcessWorkerChannel: WorkerChannel {
         }
     }
 
-    public func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+    public func send(_ line: String) async throws(WorkerFailure) {
         if case .exited(let status) = state {
             throw .exited(status: status, stderrTail: stderrTail())
         }
         outgoing.yield(line)
+    }
+
+    public func receive(timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        if case .exited(let status) = state {
+            throw .exited(status: status, stderrTail: stderrTail())
+        }
         switch await mailbox.next(timeout: timeout) {
         case .line(let reply):
             return reply

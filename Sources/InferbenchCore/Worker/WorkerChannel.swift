@@ -22,12 +22,24 @@ public enum WorkerFailure: Error, Sendable, Equatable {
 public protocol WorkerChannel: Sendable {
     /// Sends one request line and returns the next line the worker writes.
     func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String
+    /// Sends one request line without waiting for a reply (pipelined requests, whose replies
+    /// the caller reads with ``receive(timeout:operation:)`` and matches by id).
+    func send(_ line: String) async throws(WorkerFailure)
+    /// The next line the worker writes, whichever request it answers. One reader at a time.
+    func receive(timeout: Duration, operation: String) async throws(WorkerFailure) -> String
     /// Ends the worker: closes its stdin, waits `grace`, then SIGTERM and SIGKILL.
     func close(grace: Duration) async
     /// Kills the worker at once (after a timeout, or on Ctrl-C).
     func kill() async
     /// The worker's process id, when it is a process.
     var processID: Int32? { get async }
+}
+
+extension WorkerChannel {
+    public func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        try await send(line)
+        return try await receive(timeout: timeout, operation: operation)
+    }
 }
 
 /// Lines read from a worker, handed to at most one waiter at a time.
