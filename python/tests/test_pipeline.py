@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from typing import Any
@@ -199,3 +200,86 @@ def test_the_worker_process_answers_pipelined_requests_by_id_and_all_of_them_bef
     replies = [json.loads(x) for x in worker.remaining_stdout().splitlines()]
     assert sorted(r["id"] for r in replies) == [100, 101, 102, 103]
     assert all(ok(r)["device_ns"] == 20 * MS for r in replies)
+
+
+class RandomSession:
+    """Launches complete after a random delay on a helper thread; other requests answer at once.
+    Counts how many launched calls are unfinished at once."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_running = 0
+        self.order: list[tuple[str, int | None]] = []  # handled or launched, in that order
+
+    def handle(self, request: Request) -> dict[str, Any]:
+        with self.lock:
+            assert self.running == 0, f"{request.op} {request.id} handled with {self.running} launched calls unfinished"
+            self.order.append((request.op, request.id))
+        return ok_reply(request.id, {"op": request.op})
+
+    def launch(self, request: Request) -> Any:
+        delay = self.rng.random() * 0.002
+        with self.lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+            self.order.append(("launch", request.id))
+        session = self
+
+        class Later:
+            def wait(self) -> InferResult:
+                time.sleep(delay)
+                with session.lock:
+                    session.running -= 1
+                return {"device_ns": None, "host_ns": request.id or 0}
+
+        return Later()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_many_pipelined_requests_with_barriers_among_them_are_each_answered_once(seed: int) -> None:
+    # Hundreds of pipelined infers at a depth of 1 to 8, with ordinary requests among them and
+    # EOF at the end: every request gets exactly one reply, each pipelined reply carries its own
+    # id, no more than the depth are ever launched at once, and an ordinary request is handled
+    # only once every launched call before it has replied.
+    rng = random.Random(seed)
+    session = RandomSession(seed)
+    replies = Replies()
+    pipeline = Pipeline(session, replies.write)
+    depth = 1 + seed % 8
+    sent: list[int] = []
+    for i in range(1, 301):
+        if rng.random() < 0.1:
+            pipeline.serve(line(i, "memory"))
+        else:
+            pipeline.serve(line(i, "infer", in_flight=depth))
+        sent.append(i)
+    pipeline.close()
+    assert sorted(replies.ids) == sent  # once each, none lost
+    assert pipeline.outstanding == 0
+    if depth > 1:
+        assert session.most_running <= depth
+    for reply in replies.lines:
+        result = ok(reply)
+        if "host_ns" in result:
+            assert result["host_ns"] == reply["id"]
+    # An ordinary request's reply comes after the replies of every request sent before it.
+    position = {rid: n for n, rid in enumerate(replies.ids)}
+    for op, rid in session.order:
+        if op == "memory":
+            assert all(position[earlier] < position[rid] for earlier in range(1, rid or 0))
+
+
+def test_the_worker_process_answers_a_long_mixed_stream_then_exits_on_eof(worker: Worker) -> None:
+    ok(worker.request("load", model="synthetic:host_ms=0.05,device_ms=0.2"))
+    assert worker.proc.stdin is not None
+    rng = random.Random(7)
+    lines = []
+    for i in range(1000, 1300):
+        lines.append(line(i, "memory") if rng.random() < 0.05 else line(i, "infer", in_flight=4))
+    worker.proc.stdin.write(b"".join(lines))
+    assert worker.close_stdin_and_wait() == 0
+    replies = [json.loads(x) for x in worker.remaining_stdout().splitlines()]
+    assert sorted(r["id"] for r in replies) == list(range(1000, 1300))
+    assert all(r["ok"] for r in replies)

@@ -57,6 +57,13 @@ public actor Worker {
     private var pipelined: [Int: PipelinedReply] = [:]
     /// Reads the pipelined replies while any is awaited; nil when none is.
     private var replyReader: Task<Void, Never>?
+    /// Ordinary (not pipelined) calls waiting for the channel or using it. While there are any,
+    /// no pipelined call is sent: the reader drains, and the ordinary call then has the channel.
+    private var ordinaryCalls = 0
+    /// An ordinary call's exchange is in progress: it is the channel's one reader.
+    private var exchanging = false
+    /// Calls waiting for an ordinary call to end.
+    private var turnWaiters: [CheckedContinuation<Void, Never>] = []
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
 
@@ -71,8 +78,19 @@ public actor Worker {
     func call<Args: Encodable, Result: Decodable>(
         _ op: WorkerOp, _ args: Args, timeout: Duration, as: Result.Type
     ) async throws(WorkerError) -> Result {
-        // The channel has one reader: a request waits until the pipelined replies are in.
-        while let reader = replyReader { await reader.value }
+        // The channel has one reader: a request waits until no other ordinary call is
+        // exchanging and the pipelined replies are in (pipelined calls wait for it meanwhile).
+        // Two readers would each take whichever reply came next: a reply to the wrong caller.
+        ordinaryCalls += 1
+        while exchanging || replyReader != nil {
+            if let reader = replyReader { await reader.value } else { await waitForTurn() }
+        }
+        exchanging = true
+        defer {
+            exchanging = false
+            ordinaryCalls -= 1
+            wakeTurnWaiters()
+        }
         if case .failed(let failure) = state { throw .failure(failure) }
         let (id, line) = try request(op, args)
         let replyLine: String
@@ -83,6 +101,16 @@ public actor Worker {
             throw .failure(error)
         }
         return try decodeReply(replyLine, to: op, id: id)
+    }
+
+    private func waitForTurn() async {
+        await withCheckedContinuation { turnWaiters.append($0) }
+    }
+
+    private func wakeTurnWaiters() {
+        let waiting = turnWaiters
+        turnWaiters.removeAll()
+        for waiter in waiting { waiter.resume() }
     }
 
     /// The next request id and the request's line.
@@ -180,9 +208,13 @@ public actor Worker {
     /// sent without waiting for their replies, which come back in any order and are matched by
     /// id. Call it concurrently (up to `inFlight` at once). With `inFlight` 1, ``infer(batchSize:)``.
     ///
-    /// When the worker dies, every call in flight throws the same `.failure`.
+    /// An ordinary call (any other request) waits until the pipelined calls in flight are
+    /// answered, and pipelined calls wait while one is waiting or running: the channel has one
+    /// reader at a time. When the worker dies, every call in flight throws the same `.failure`.
     public func infer(batchSize: Int, inFlight: Int) async throws(WorkerError) -> InferResult {
         guard inFlight > 1 else { return try await infer(batchSize: batchSize) }
+        // An ordinary call waiting or exchanging goes first (see ``call``).
+        while ordinaryCalls > 0 { await waitForTurn() }
         if case .failed(let failure) = state { throw .failure(failure) }
         let (id, line) = try request(.infer, InferArgs(batchSize: batchSize, inFlight: inFlight))
         // Registered before it is sent: the reader may see the reply before this call resumes.
