@@ -78,11 +78,13 @@ extension Load {
         initial.load = LoadInfo(
             model: spec.description, variant: served, workers: sets.reduce(0) { $0 + $1.count }, maxBatch: maxBatch, maxDelayMS: maxDelay,
             maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla, batchBuckets: buckets.sizes)
+        initial.load?.inFlight = inFlight
         var test = LoadTest(
             model: spec, variant: served, seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch,
             buckets: buckets, maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
             progress: { line in if !quiet { Console.note(line) } })
         test.workerStarts = workerStarts(gpu: resolved.hasPrefix("cuda"))
+        test.inFlight = inFlight
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)
         relay.attach { session.stop($0) }
         let (outcome, details) = try await session.run(initial)

@@ -56,6 +56,12 @@ struct Load: AsyncParsableCommand {
     var maxDelay: Double = 2
     @Option(name: .long, help: "Requests waiting beyond this are rejected.")
     var maxQueue: Int = 10_000
+    @Option(
+        name: .long,
+        help:
+            "Batches each worker runs at once, 1 to 8: it launches the next while the current one runs (1: one at a time, the default until the CUDA path is measured on a GPU)."
+    )
+    var inFlight: Int = 1
     @Option(name: .long, help: "Workers (model replicas) per GPU, or on the CPU.")
     var workers: Int = 1
     @Option(name: .long, help: "GPUs to use, one worker set per GPU, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per worker).")
@@ -82,6 +88,9 @@ struct Load: AsyncParsableCommand {
         if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
+        if inFlight < 1 || inFlight > WorkerReplica.maxInFlight {
+            throw ValidationError("--in-flight \(inFlight): give 1 to \(WorkerReplica.maxInFlight) batches per worker (1 runs one at a time)")
+        }
         if let processes {
             let count: ProcessCount
             do { count = try ProcessCount(parsing: processes) } catch { throw ValidationError(error.description) }

@@ -8,6 +8,7 @@ actor FakeChannel: WorkerChannel {
     private let handler: Handler
     private(set) var operations: [String] = []
     private(set) var killed = false
+    private var queued: [String] = []
 
     /// Operations that take this long before their reply (a model that loads and compiles
     /// for a minute); a kill meanwhile ends them as a process's exit would.
@@ -31,6 +32,16 @@ actor FakeChannel: WorkerChannel {
             }
         }
         return try handler(op, object["args"] as? [String: Any] ?? [:], object["id"] as? Int ?? 0).get()
+    }
+
+    /// Pipelined requests: the scripted reply is queued for ``receive(timeout:operation:)``.
+    func send(_ line: String) async throws(WorkerFailure) {
+        queued.append(try await exchange(line, timeout: .seconds(1), operation: "send"))
+    }
+
+    func receive(timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        guard !queued.isEmpty else { throw .timedOut(operation: operation, seconds: 0, stderrTail: "") }
+        return queued.removeFirst()
     }
 
     func close(grace: Duration) async {}

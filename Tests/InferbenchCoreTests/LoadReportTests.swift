@@ -10,6 +10,17 @@ import Testing
 
     func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
+    @Test func theSetupLineSaysHowManyBatchesEachWorkerHoldsWhenItIsMoreThanOne() throws {
+        var info = try #require(results.load)
+        let before = ReportText(.en).loadSetupLine(info)
+        #expect(!before.contains("in flight"))
+        info.inFlight = 1
+        #expect(ReportText(.en).loadSetupLine(info) == before)
+        info.inFlight = 3
+        #expect(ReportText(.en).loadSetupLine(info).contains("requests queued, 3 batches in flight per worker; figures"))
+        #expect(ReportText(.zh).loadSetupLine(info).contains("每个 worker 同时执行 3 个批"))
+    }
+
     @Test func loadResultsGetTheLoadPage() {
         let html = HTMLReport.render(results)
         #expect(html.hasPrefix("<!DOCTYPE html>\n<html lang=\"en\">") && html.hasSuffix("</html>\n"))

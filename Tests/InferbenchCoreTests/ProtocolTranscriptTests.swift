@@ -180,7 +180,8 @@ import Testing
             case .check: encoded = try roundTrip(CheckArgs.self, line.args)
             case .load: encoded = try roundTrip(LoadArgs.self, line.args)
             case .measure: encoded = try roundTrip(MeasureArgs.self, line.args)
-            case .infer, .verify: encoded = try roundTrip(BatchArgs.self, line.args)
+            case .infer: encoded = try roundTrip(InferArgs.self, line.args)
+            case .verify: encoded = try roundTrip(BatchArgs.self, line.args)
             case .memory: encoded = try roundTrip(MemoryArgs.self, line.args)
             case .smoke: encoded = try roundTrip(SmokeArgs.self, line.args)
             }

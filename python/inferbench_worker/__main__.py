@@ -4,7 +4,8 @@ Before anything else the real stdout is kept for protocol lines only, and file d
 is pointed at stderr, so neither a ``print`` in a user model nor a C library or compiler
 subprocess writing to stdout can corrupt the channel. SIGTERM keeps its default action
 (immediate exit, even in the middle of a long C call such as a compilation).
-``INFERBENCH_CPUS`` and ``INFERBENCH_THREADS`` are applied next (``startup.py``): a value that
+Pipelined ``infer`` requests (``in_flight`` > 1) are answered from completion threads
+(``pipeline.py``). ``INFERBENCH_CPUS`` and ``INFERBENCH_THREADS`` are applied next (``startup.py``): a value that
 cannot be applied ends the process with status 2 before the handshake.
 """
 
@@ -37,20 +38,25 @@ def main() -> int:
         print(f"inferbench-worker: {exc}", file=sys.stderr, flush=True)
         return EXIT_STATUS
 
-    from .protocol import encode_reply
+    from .pipeline import Pipeline
     from .session import Session
 
     session = Session()
+
+    def write(line: bytes) -> None:
+        channel.write(line)
+        channel.flush()
+
+    pipeline = Pipeline(session, write)
     requests = sys.stdin.buffer
     try:
         while not session.stopped:
             line = requests.readline()
             if not line:
-                return 0  # EOF: the orchestrator is done with us
-            if not line.strip():
-                continue
-            channel.write(encode_reply(session.handle_line(line)))
-            channel.flush()
+                break  # EOF: the orchestrator is done with us
+            if line.strip():
+                pipeline.serve(line)
+        pipeline.close()  # every launched request is answered before the exit
     except BrokenPipeError:
         return 0  # the reader went away; nobody is left to answer
     except KeyboardInterrupt:

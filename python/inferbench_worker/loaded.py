@@ -23,6 +23,7 @@ from . import models, outputs, procstate, timing
 from .errors import classify, missing_dependency
 from .memory import compile_peaks, excluded_from_peaks, forget_carried_peaks, reset_peaks, snapshot, trim_heap
 from .models import ModelRef
+from .pipeline import Completion, Finished
 from .protocol import (
     BatchReuse,
     CompileCache,
@@ -105,6 +106,7 @@ class TorchModel:
         self._inputs: OrderedDict[int, list[Inputs]] = OrderedDict()
         self._calls: dict[int, list[Call]] = {}
         self._rotation = 0
+        self._streams: list[Any] = []  # CUDA streams of pipelined calls, made on first use
         self._flops: float | None = None
 
     # --- load -------------------------------------------------------------------------
@@ -390,6 +392,26 @@ class TorchModel:
             _, device_ns, host_ns = timing.timed_call(calls[self._rotation % len(calls)], self.cuda)
         return {"device_ns": device_ns, "host_ns": host_ns}
 
+    def launch(self, batch_size: int | None, in_flight: int) -> Completion:
+        """A pipelined call: on CUDA queued on one of ``in_flight`` streams (taken in turn, so a
+        call never shares a stream with the calls still in flight) and returned at once; on the
+        CPU run to the end here, since its ops are synchronous."""
+        calls = self._calls_for(batch_size or self.batch_size)
+        self._rotation += 1
+        call = calls[self._rotation % len(calls)]
+        with self.variant.context(self.device):
+            if not self.cuda:
+                _, _, host_ns = timing.timed_call(call, False)
+                return Finished({"device_ns": None, "host_ns": host_ns})
+            return timing.CudaFlight(call, self._stream(self._rotation % in_flight))
+
+    def _stream(self, index: int) -> Any:
+        import torch
+
+        while len(self._streams) <= index:
+            self._streams.append(torch.cuda.Stream(self.device))
+        return self._streams[index]
+
     def verify(self, batch_size: int | None) -> VerifyResult:
         """Compares with the eager fp32 reference, which is freed before this returns, also
         after an error: a worker is reused across batch sizes, and neither the reference model
@@ -450,6 +472,7 @@ class TorchModel:
         procstate.GC.after_load()  # unfrozen, so that collecting below can free the model
         self._calls.clear()
         self._inputs.clear()
+        self._streams.clear()
         self.fn = None  # type: ignore[assignment]
         self.module = None  # type: ignore[assignment]
         if self.variant.compiled:

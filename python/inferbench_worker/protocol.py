@@ -48,6 +48,9 @@ GcPolicy = Literal["disabled_in_timed_loops"]
 
 _Choice = TypeVar("_Choice", bound=str)
 
+# The most pipelined ``infer`` requests a worker holds at once (``--in-flight`` is 1 to 8).
+MAX_IN_FLIGHT: Final = 8
+
 
 class WorkerError(Exception):
     """An error that becomes an error reply; the worker carries on after sending it."""
@@ -266,6 +269,23 @@ class BatchArgs:
     @staticmethod
     def parse(op: str, args: Mapping[str, Any]) -> BatchArgs:
         return BatchArgs(batch_size=_Args(op, args, ("batch_size",)).integer("batch_size", None, 1))
+
+
+@dataclass(frozen=True)
+class InferArgs:
+    """Arguments of ``infer``: a batch size, and how many pipelined requests may be in flight
+    with this one (1, the default: an ordinary synchronous request; see ``pipeline.py``)."""
+
+    batch_size: int | None
+    in_flight: int
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> InferArgs:
+        a = _Args("infer", args, ("batch_size", "in_flight"))
+        in_flight = a.integer("in_flight", 1, 1) or 1
+        if in_flight > MAX_IN_FLIGHT:
+            raise bad_request(f"infer: in_flight must be at most {MAX_IN_FLIGHT}, got {in_flight}")
+        return InferArgs(batch_size=a.integer("batch_size", None, 1), in_flight=in_flight)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from . import models, procstate, smoke
 from .environment import hello
 from .errors import classify
 from .memory import snapshot
+from .pipeline import Completion
 from .protocol import (
     OPS,
     BatchArgs,
     CheckArgs,
+    InferArgs,
     InferResult,
     LatencyResult,
     LoadArgs,
@@ -44,6 +46,7 @@ class LoadedModel(Protocol):
 
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult: ...
     def infer(self, batch_size: int | None) -> InferResult: ...
+    def launch(self, batch_size: int | None, in_flight: int) -> Completion: ...
     def verify(self, batch_size: int | None) -> VerifyResult: ...
     def can_reuse(self, ref: models.ModelRef, args: LoadArgs) -> bool: ...
     def rebatch(self, batch_size: int) -> LoadResult: ...
@@ -138,7 +141,13 @@ class Session:
         return self._model("measure").measure(measure_args)
 
     def infer(self, args: dict[str, Any]) -> Any:
-        return self._model("infer").infer(BatchArgs.parse("infer", args).batch_size)
+        """A synchronous call (also for ``in_flight`` > 1 when a test drives the session directly)."""
+        return self._model("infer").infer(InferArgs.parse(args).batch_size)
+
+    def launch(self, request: Request) -> Completion:
+        """Starts a pipelined ``infer`` (see ``pipeline.py``); raises what ``infer`` would reply."""
+        infer_args = InferArgs.parse(request.args)
+        return self._model("infer").launch(infer_args.batch_size, infer_args.in_flight)
 
     def verify(self, args: dict[str, Any]) -> Any:
         return self._model("verify").verify(BatchArgs.parse("verify", args).batch_size)

@@ -2,6 +2,10 @@
 
 It exists to test the harness itself: its latency distribution is known exactly, so the
 statistics, stopping rules and reports of the orchestrator can be checked against it.
+A call has a host part (the drawn time plus ``host_ms``, spent in the calling thread, like a
+kernel launch) and an optional device part (``device_ms``) on a simulated device: one queue
+that runs device parts one after another, asynchronously to the caller, so that a pipelined
+call's host part overlaps the previous call's device part as on a GPU.
 Each wait sleeps until about 200 µs before its deadline and spins on ``perf_counter_ns``
 for the rest, which is accurate to a few microseconds on an idle machine.
 """
@@ -14,7 +18,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import procstate, timing
@@ -36,7 +40,7 @@ DISTRIBUTIONS = ("constant", "normal", "lognormal", "uniform", "bimodal")
 # Empty defaults are derived from median_ms (see SyntheticConfig.parse).
 DEFAULT_PARAMS: Mapping[str, str] = {
     "dist": "constant",
-    "median_ms": "1",
+    "median_ms": "",
     "sigma": "0.1",
     "low_ms": "",
     "high_ms": "",
@@ -45,13 +49,16 @@ DEFAULT_PARAMS: Mapping[str, str] = {
     "stall_every": "0",
     "stall_ms": "0",
     "per_item_ms": "0",
+    "host_ms": "0",
+    "device_ms": "0",
     "seed": "",
 }
 
 DESCRIPTION = (
     "no torch: each call waits a seeded random time (harness testing); dist=constant|normal|"
     "lognormal|uniform|bimodal; low_ms/high_ms default to 0.5x/1.5x median_ms, slow_ms to 10x, "
-    "seed to the load seed; stall_ms is added to every stall_every-th call"
+    "seed to the load seed; stall_ms is added to every stall_every-th call; host_ms and device_ms "
+    "split a call into a host part and an asynchronous device part (median_ms then defaults to 0, else 1)"
 )
 
 _SPIN_NS = 200_000  # sleep until this close to the deadline, then spin
@@ -73,6 +80,8 @@ class SyntheticConfig:
     stall_every: int
     stall_ms: float
     per_item_ms: float
+    host_ms: float
+    device_ms: float
     seed: int
 
     @staticmethod
@@ -82,7 +91,9 @@ class SyntheticConfig:
         dist = p["dist"]
         if dist not in DISTRIBUTIONS:
             raise bad_request(f"parameter dist must be one of {', '.join(DISTRIBUTIONS)}, got {dist!r}")
-        median = _number(p, "median_ms", 0.0)
+        host_ms, device_ms = _number(p, "host_ms", 0.0), _number(p, "device_ms", 0.0)
+        # With an explicit split the parts are the call; otherwise a call is 1 ms of host time.
+        median = _number(p, "median_ms", 0.0, default=0.0 if host_ms or device_ms else 1.0)
         cfg = SyntheticConfig(
             dist=dist,
             median_ms=median,
@@ -94,6 +105,8 @@ class SyntheticConfig:
             stall_every=int(_number(p, "stall_every", 0.0, integer=True)),
             stall_ms=_number(p, "stall_ms", 0.0),
             per_item_ms=_number(p, "per_item_ms", 0.0),
+            host_ms=host_ms,
+            device_ms=device_ms,
             seed=int(_number(p, "seed", 0.0, default=float(default_seed), integer=True)),
         )
         if cfg.p_slow > 1.0:
@@ -125,8 +138,36 @@ def _number(p: Mapping[str, str], key: str, minimum: float, default: float | Non
     return value
 
 
+@dataclass(frozen=True)
+class DeviceCompletion:
+    """A synthetic call's device part: done at ``device_end_ns`` on the simulated device."""
+
+    launched_ns: int
+    device_start_ns: int
+    device_end_ns: int
+
+    def wait(self) -> InferResult:
+        wait_until(self.device_end_ns)
+        return {"device_ns": self.device_end_ns - self.device_start_ns,
+                "host_ns": time.perf_counter_ns() - self.launched_ns}
+
+
+@dataclass
+class SimulatedDevice:
+    """One in-order queue, like a CUDA stream's device: a part starts when both it is launched
+    and the previous part is done. Only the launching (reading) thread touches it."""
+
+    free_at_ns: int = field(default=0)
+
+    def enqueue(self, launched_ns: int, ready_ns: int, duration_ns: int) -> DeviceCompletion:
+        start = max(ready_ns, self.free_at_ns)
+        self.free_at_ns = start + duration_ns
+        return DeviceCompletion(launched_ns, start, self.free_at_ns)
+
+
 class SyntheticModel:
-    """A loaded synthetic model: the state is the random generator and the call count."""
+    """A loaded synthetic model: the state is the random generator, the call count and the
+    simulated device."""
 
     def __init__(self, cfg: SyntheticConfig, batch_size: int) -> None:
         self.cfg = cfg
@@ -135,6 +176,7 @@ class SyntheticModel:
         self._calls = 0
         self._draw: Callable[[], float] = self._sampler()
         self._scale = environment_scale()
+        self._device = SimulatedDevice()
 
     @staticmethod
     def load(params: Mapping[str, str], batch_size: int, seed: int) -> tuple[SyntheticModel, LoadResult]:
@@ -172,32 +214,53 @@ class SyntheticModel:
         return lambda: c.slow_ms if rng.random() < c.p_slow else c.median_ms  # bimodal
 
     def target_ns(self, batch_size: int) -> int:
-        """Draws the next call's duration; advances the generator and the call count."""
+        """Draws the next call's host part; advances the generator and the call count."""
         self._calls += 1
-        ms = max(0.0, self._draw()) + self.cfg.per_item_ms * (batch_size - 1)
+        ms = max(0.0, self._draw()) + self.cfg.per_item_ms * (batch_size - 1) + self.cfg.host_ms
         if self.cfg.stall_every > 0 and self._calls % self.cfg.stall_every == 0:
             ms += self.cfg.stall_ms
         return int(ms * self._scale * 1e6)
 
-    def call(self, batch_size: int) -> None:
+    def launch(self, batch_size: int | None, in_flight: int = 1) -> DeviceCompletion:
+        """Spends the host part in this thread and queues the device part; returns at once after
+        the host part (``in_flight`` is for torch models' streams: the device is one queue)."""
         start = time.perf_counter_ns()
-        wait_until(start + self.target_ns(batch_size))
+        host_end = start + self.target_ns(batch_size or self.batch_size)
+        wait_until(host_end)
+        device_ns = int(self.cfg.device_ms * self._scale * 1e6)
+        return self._device.enqueue(start, host_end, device_ns)
+
+    def call(self, batch_size: int) -> None:
+        """One synchronous call: both parts."""
+        self.launch(batch_size).wait()
 
     def _caller(self, batch_size: int) -> Callable[[], None]:
         return functools.partial(self.call, batch_size)
 
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult:
-        calls = [self._caller(args.batch_size or self.batch_size)]
+        batch = args.batch_size or self.batch_size
         n = args.iterations
         if args.mode == "throughput":
-            total, proc = procstate.timed_chunk(lambda: timing.throughput(calls, n, sync=None))
+            total, proc = procstate.timed_chunk(lambda: self._back_to_back(batch, n))
             return {"total_ns": total, "iterations": n, "recompiles": 0, "proc": proc}
-        host, proc = procstate.timed_chunk(lambda: timing.host_latency(calls, n))
+        host, proc = procstate.timed_chunk(lambda: timing.host_latency([self._caller(batch)], n))
         return {"device_ns": None, "host_ns": host, "clock": "perf_counter", "recompiles": 0, "proc": proc}
 
+    def _back_to_back(self, batch: int, n: int) -> int:
+        """Launches without waiting, then waits for the last device part (as a GPU throughput
+        loop does with one synchronize at the end): host and device parts overlap."""
+        t0 = time.perf_counter_ns()
+        last = None
+        for _ in range(n):
+            last = self.launch(batch)
+        if last is not None:
+            last.wait()
+        return time.perf_counter_ns() - t0
+
     def infer(self, batch_size: int | None) -> InferResult:
-        host = timing.host_latency([self._caller(batch_size or self.batch_size)], 1)[0]
-        return {"device_ns": None, "host_ns": host}
+        result = self.launch(batch_size).wait()
+        # Without a device part the call is all host time, as before device_ms existed.
+        return result if self.cfg.device_ms > 0 else {"device_ns": None, "host_ns": result["host_ns"]}
 
     def verify(self, batch_size: int | None) -> VerifyResult:
         """Nothing to compare: reports a perfect match, so harness tests see a passing check."""

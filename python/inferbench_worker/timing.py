@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
+
+from .protocol import InferResult
 
 Call = Callable[[], object]
 
@@ -89,3 +92,28 @@ def timed_call(call: Call, cuda: bool) -> tuple[object, int | None, int]:
     end.synchronize()
     host = clock() - t0
     return out, round(start.elapsed_time(end) * 1e6), host
+
+
+class CudaFlight:
+    """A call queued on a CUDA stream between two events; ``wait`` blocks on its end event only
+    (never a device-wide synchronize), so other streams' calls run on meanwhile."""
+
+    def __init__(self, call: Call, stream: Any) -> None:
+        import torch
+
+        self._t0 = time.perf_counter_ns()
+        self._start = torch.cuda.Event(enable_timing=True)
+        self._end = torch.cuda.Event(enable_timing=True)
+        # The inputs were made on the default stream: this stream's work starts after them.
+        stream.wait_stream(torch.cuda.current_stream(stream.device))
+        with torch.cuda.stream(stream):
+            self._start.record(stream)
+            # Kept until the end event: the output's memory belongs to this stream's pool.
+            self._output = call()
+            self._end.record(stream)
+
+    def wait(self) -> InferResult:
+        self._end.synchronize()
+        host = time.perf_counter_ns() - self._t0
+        self._output = None
+        return {"device_ns": round(self._start.elapsed_time(self._end) * 1e6), "host_ns": host}

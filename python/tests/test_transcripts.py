@@ -81,6 +81,7 @@ SESSIONS: dict[str, list[Step]] = {
         ("measure", measure(2, 5, "latency")),
         ("measure", measure(2, 5, "throughput")),
         ("infer", {"batch_size": 2}),
+        ("infer", {"batch_size": 2, "in_flight": 2}),  # pipelined (alone here: one reply, as usual)
         ("verify", {"batch_size": 2}),
         ("memory", {"reset_peak": False}),
         ("unload", {}),

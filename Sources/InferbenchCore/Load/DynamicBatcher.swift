@@ -7,6 +7,14 @@ public protocol BatchWorker: Sendable {
     /// Replaces a dead worker with a fresh, loaded one. False when that failed too.
     func restart() async -> Bool
     var label: String { get }
+    /// How many batches it runs at once (`--in-flight`): the batcher sends it another while
+    /// fewer than this are at it.
+    var slots: Int { get }
+}
+
+extension BatchWorker {
+    /// One batch at a time, unless the worker says otherwise.
+    public var slots: Int { 1 }
 }
 
 /// What happened to one request.
@@ -30,6 +38,7 @@ public struct RequestOutcome: Sendable {
 /// a preferred bucket (``BatchBuckets/fullest(_:)``), the largest such batch leaves at once;
 /// otherwise the batcher waits until `maxDelay` after the oldest request's arrival and then
 /// sends what it has. Waiting with a free worker and a full bucket would only add latency.
+/// A worker with several slots (``BatchWorker/slots``, `--in-flight`) is free while one is.
 ///
 /// The queue is bounded by `maxQueue`: beyond it a request is rejected at once (overload
 /// shows as rejected requests, not as unbounded memory). Batches are padded up to the next
@@ -46,6 +55,7 @@ public actor DynamicBatcher {
     }
 
     private var queue: [Pending] = []
+    /// Workers with a free slot, one entry per free slot.
     private var idle: [Int]
     private let workers: [any BatchWorker]
     private var alive: Set<Int>
@@ -74,7 +84,7 @@ public actor DynamicBatcher {
     ) {
         precondition(buckets.map { $0.largest == maxBatch } ?? true, "the largest bucket is maxBatch")
         self.workers = workers
-        self.idle = Array(workers.indices)
+        self.idle = DynamicBatcher.slotOrder(workers)
         self.alive = Set(workers.indices)
         self.maxBatch = maxBatch
         self.maxDelay = maxDelay
@@ -84,6 +94,13 @@ public actor DynamicBatcher {
     }
 
     deinit { timer?.cancel() }
+
+    /// One entry per slot: every worker's first slot before any worker's second, so that
+    /// batches spread over the workers before they stack up on one.
+    static func slotOrder(_ workers: [any BatchWorker]) -> [Int] {
+        let most = workers.map(\.slots).max() ?? 0
+        return (0..<most).flatMap { slot in workers.indices.filter { workers[$0].slots > slot } }
+    }
 
     /// The batch size a worker runs for `n` requests: the smallest bucket that holds them.
     public func padded(_ n: Int) -> Int { buckets.padded(n) }
@@ -207,7 +224,7 @@ public actor DynamicBatcher {
         if case .failure(.failure) = result {
             if workerBack { restarts += 1 } else { alive.remove(index) }
         }
-        if alive.contains(index) { idle.append(index) }
+        if alive.contains(index) { idle.append(index) } else { idle.removeAll { $0 == index } }
         // No worker left: fail what waits rather than hang.
         if alive.isEmpty { failQueued(at: now) }
         pump()

@@ -87,6 +87,10 @@ public struct LoadTest: Sendable {
         public init() {}
     }
 
+    /// Batches each replica runs at once (`--in-flight`, 1 to ``WorkerReplica/maxInFlight``):
+    /// the worker launches the next while the current one runs. The offline rounds use it too.
+    public var inFlight = 1
+
     /// Rounds of the offline measurement, and how long each runs back to back (at least one
     /// batch): five rounds give an interval on the rate, not one figure.
     public var offlineRounds = 5
@@ -160,7 +164,7 @@ public struct LoadTest: Sendable {
                     model: model.name, params: model.params, device: set.device, precision: variant.precision.rawValue,
                     compile: variant.compile.rawValue, batchSize: maxBatch, seed: seed, channelsLast: variant.channelsLast,
                     fullgraph: variant.fullgraph, dynamic: variant.dynamic)
-                let replica = WorkerReplica(label: "\(set.label)-\(i)", starter: set.starter, load: args, warmSizes: buckets.sizes)
+                let replica = WorkerReplica(label: "\(set.label)-\(i)", starter: set.starter, load: args, warmSizes: buckets.sizes, inFlight: inFlight)
                 progress("starting \(replica.label): load, compile and warm batch buckets \(buckets)")
                 _ = try await replica.start()
                 replicas.append(replica)

@@ -18,6 +18,9 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     public var batchBuckets: [Int]?
     public var maxDelayMS: Double
     public var maxQueue: Int
+    /// Batches each worker runs at once (`--in-flight`); absent in results from before it existed,
+    /// which ran one at a time.
+    public var inFlight: Int?
     /// Length of the per-window figures, seconds.
     public var windowS: Double
     /// The P99 bound of `--find-max-qps`.
@@ -55,6 +58,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case batchBuckets = "batch_buckets"
         case maxDelayMS = "max_delay_ms"
         case maxQueue = "max_queue"
+        case inFlight = "in_flight"
         case windowS = "window_s"
         case slaP99MS = "sla_p99_ms"
         case offlineThroughputPerS = "offline_throughput_per_s"

@@ -119,11 +119,27 @@ public actor ProcessWorkerChannel: WorkerChannel {
         }
     }
 
+    /// One request and its reply in one actor turn up to the wait (the protocol's default
+    /// would send and receive in two hops): the synchronous path, as before pipelining.
     public func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
         if case .exited(let status) = state {
             throw .exited(status: status, stderrTail: stderrTail())
         }
         outgoing.yield(line)
+        return try await receive(timeout: timeout, operation: operation)
+    }
+
+    public func send(_ line: String) async throws(WorkerFailure) {
+        if case .exited(let status) = state {
+            throw .exited(status: status, stderrTail: stderrTail())
+        }
+        outgoing.yield(line)
+    }
+
+    public func receive(timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        if case .exited(let status) = state {
+            throw .exited(status: status, stderrTail: stderrTail())
+        }
         switch await mailbox.next(timeout: timeout) {
         case .line(let reply):
             return reply

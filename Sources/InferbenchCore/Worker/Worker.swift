@@ -26,6 +26,18 @@ public struct WorkerTimeouts: Sendable, Equatable {
     }
 }
 
+/// Where one pipelined `infer` is: sent, its reply in before its caller waits, or awaited.
+private enum PipelinedReply {
+    case sent
+    case arrived(Result<InferResult, WorkerError>)
+    case waiting(CheckedContinuation<Result<InferResult, WorkerError>, Never>)
+
+    var awaitsReply: Bool {
+        if case .arrived = self { return false }
+        return true
+    }
+}
+
 /// Drives one Python worker: typed requests over a ``WorkerChannel``.
 public actor Worker {
     /// Where the worker is in its life.
@@ -41,6 +53,17 @@ public actor Worker {
     private let channel: any WorkerChannel
     private let timeouts: WorkerTimeouts
     private var nextID = 1
+    /// Pipelined `infer` requests sent and not answered yet, by request id.
+    private var pipelined: [Int: PipelinedReply] = [:]
+    /// Reads the pipelined replies while any is awaited; nil when none is.
+    private var replyReader: Task<Void, Never>?
+    /// Ordinary (not pipelined) calls waiting for the channel or using it. While there are any,
+    /// no pipelined call is sent: the reader drains, and the ordinary call then has the channel.
+    private var ordinaryCalls = 0
+    /// An ordinary call's exchange is in progress: it is the channel's one reader.
+    private var exchanging = false
+    /// Calls waiting for an ordinary call to end.
+    private var turnWaiters: [CheckedContinuation<Void, Never>] = []
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
 
@@ -55,15 +78,21 @@ public actor Worker {
     func call<Args: Encodable, Result: Decodable>(
         _ op: WorkerOp, _ args: Args, timeout: Duration, as: Result.Type
     ) async throws(WorkerError) -> Result {
-        if case .failed(let failure) = state { throw .failure(failure) }
-        let id = nextID
-        nextID += 1
-        let line: String
-        do {
-            line = String(decoding: try encoder.encode(WorkerRequest(id: id, op: op, args: args)), as: UTF8.self)
-        } catch {
-            throw .failure(.protocolViolation("cannot encode \(op.rawValue): \(error)"))
+        // The channel has one reader: a request waits until no other ordinary call is
+        // exchanging and the pipelined replies are in (pipelined calls wait for it meanwhile).
+        // Two readers would each take whichever reply came next: a reply to the wrong caller.
+        ordinaryCalls += 1
+        while exchanging || replyReader != nil {
+            if let reader = replyReader { await reader.value } else { await waitForTurn() }
         }
+        exchanging = true
+        defer {
+            exchanging = false
+            ordinaryCalls -= 1
+            wakeTurnWaiters()
+        }
+        if case .failed(let failure) = state { throw .failure(failure) }
+        let (id, line) = try request(op, args)
         let replyLine: String
         do {
             replyLine = try await channel.exchange(line, timeout: timeout, operation: op.rawValue)
@@ -71,6 +100,33 @@ public actor Worker {
             state = .failed(error)
             throw .failure(error)
         }
+        return try decodeReply(replyLine, to: op, id: id)
+    }
+
+    private func waitForTurn() async {
+        await withCheckedContinuation { turnWaiters.append($0) }
+    }
+
+    private func wakeTurnWaiters() {
+        let waiting = turnWaiters
+        turnWaiters.removeAll()
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// The next request id and the request's line.
+    private func request<Args: Encodable>(_ op: WorkerOp, _ args: Args) throws(WorkerError) -> (Int, String) {
+        let id = nextID
+        nextID += 1
+        do {
+            return (id, String(decoding: try encoder.encode(WorkerRequest(id: id, op: op, args: args)), as: UTF8.self))
+        } catch {
+            throw .failure(.protocolViolation("cannot encode \(op.rawValue): \(error)"))
+        }
+    }
+
+    /// The result of reply `replyLine` to request `id`; an error reply throws `.reply`, and a
+    /// line that is no reply to it marks the worker failed.
+    private func decodeReply<Result: Decodable>(_ replyLine: String, to op: WorkerOp, id: Int) throws(WorkerError) -> Result {
         let data = Data(replyLine.utf8)
         let reply: WorkerReply<Result>
         do {
@@ -145,7 +201,77 @@ public actor Worker {
     }
 
     public func infer(batchSize: Int) async throws(WorkerError) -> InferResult {
-        try await call(.infer, BatchArgs(batchSize: batchSize), timeout: timeouts.measure, as: InferResult.self)
+        try await call(.infer, InferArgs(batchSize: batchSize), timeout: timeouts.measure, as: InferResult.self)
+    }
+
+    /// One call that may run while up to `inFlight - 1` others sent this way still run: it is
+    /// sent without waiting for their replies, which come back in any order and are matched by
+    /// id. Call it concurrently (up to `inFlight` at once). With `inFlight` 1, ``infer(batchSize:)``.
+    ///
+    /// An ordinary call (any other request) waits until the pipelined calls in flight are
+    /// answered, and pipelined calls wait while one is waiting or running: the channel has one
+    /// reader at a time. When the worker dies, every call in flight throws the same `.failure`.
+    public func infer(batchSize: Int, inFlight: Int) async throws(WorkerError) -> InferResult {
+        guard inFlight > 1 else { return try await infer(batchSize: batchSize) }
+        // An ordinary call waiting or exchanging goes first (see ``call``).
+        while ordinaryCalls > 0 { await waitForTurn() }
+        if case .failed(let failure) = state { throw .failure(failure) }
+        let (id, line) = try request(.infer, InferArgs(batchSize: batchSize, inFlight: inFlight))
+        // Registered before it is sent: the reader may see the reply before this call resumes.
+        pipelined[id] = .sent
+        if replyReader == nil { replyReader = Task { await self.readReplies() } }
+        do { try await channel.send(line) } catch { failPipelined(error) }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<InferResult, WorkerError>, Never>) in
+            if case .arrived(let result) = pipelined[id] {
+                pipelined[id] = nil
+                continuation.resume(returning: result)
+            } else {
+                pipelined[id] = .waiting(continuation)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Reads replies and hands each to its pipelined call, until none is awaited.
+    private func readReplies() async {
+        while pipelined.values.contains(where: \.awaitsReply) {
+            do {
+                deliver(try await channel.receive(timeout: timeouts.measure, operation: WorkerOp.infer.rawValue))
+            } catch {
+                failPipelined(error)
+            }
+        }
+        replyReader = nil
+    }
+
+    private func deliver(_ line: String) {
+        struct Header: Decodable { var id: Int? }
+        guard let id = (try? decoder.decode(Header.self, from: Data(line.utf8)))?.id, pipelined[id] != nil else {
+            failPipelined(.protocolViolation("reply to no pipelined infer in flight: \(line.prefix(300))"))
+            return
+        }
+        let result: Result<InferResult, WorkerError>
+        do throws(WorkerError) { result = .success(try decodeReply(line, to: .infer, id: id)) } catch { result = .failure(error) }
+        settle(id, with: result)
+    }
+
+    /// Marks the worker failed and ends every pipelined call in flight with the failure.
+    private func failPipelined(_ failure: WorkerFailure) {
+        var cause = failure
+        if case .failed(let first) = state { cause = first } else { state = .failed(failure) }
+        for id in pipelined.keys { settle(id, with: .failure(.failure(cause))) }
+    }
+
+    private func settle(_ id: Int, with result: Result<InferResult, WorkerError>) {
+        switch pipelined[id] {
+        case .waiting(let continuation):
+            pipelined[id] = nil
+            continuation.resume(returning: result)
+        case .sent, .arrived:
+            pipelined[id] = .arrived(result)
+        case nil:
+            break
+        }
     }
 
     public func verify(batchSize: Int) async throws(WorkerError) -> VerifyResult {

@@ -22,6 +22,11 @@ public enum WorkerFailure: Error, Sendable, Equatable {
 public protocol WorkerChannel: Sendable {
     /// Sends one request line and returns the next line the worker writes.
     func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String
+    /// Sends one request line without waiting for a reply (pipelined requests, whose replies
+    /// the caller reads with ``receive(timeout:operation:)`` and matches by id).
+    func send(_ line: String) async throws(WorkerFailure)
+    /// The next line the worker writes, whichever request it answers. One reader at a time.
+    func receive(timeout: Duration, operation: String) async throws(WorkerFailure) -> String
     /// Ends the worker: closes its stdin, waits `grace`, then SIGTERM and SIGKILL.
     func close(grace: Duration) async
     /// Kills the worker at once (after a timeout, or on Ctrl-C).
@@ -30,51 +35,61 @@ public protocol WorkerChannel: Sendable {
     var processID: Int32? { get async }
 }
 
-/// Lines read from a worker, handed to at most one waiter at a time.
+extension WorkerChannel {
+    public func exchange(_ line: String, timeout: Duration, operation: String) async throws(WorkerFailure) -> String {
+        try await send(line)
+        return try await receive(timeout: timeout, operation: operation)
+    }
+}
+
+/// Lines read from a worker, each handed to one waiter, first come first served.
+///
+/// A channel has one reader at a time (``Worker`` sees to it); should two wait anyway, each
+/// still gets a line, the end of the stream or its own timeout: no waiter is ever dropped
+/// (a dropped continuation would leave its caller suspended forever).
 actor LineMailbox {
     enum Next: Sendable { case line(String), endOfStream, timedOut }
 
     private var buffered: [String] = []
     private var finished = false
-    private var waiter: CheckedContinuation<Next, Never>?
-    private var waiterToken = 0
+    private var waiters: [(token: Int, continuation: CheckedContinuation<Next, Never>)] = []
+    private var lastToken = 0
 
     func push(_ line: String) {
-        if let waiter {
-            self.waiter = nil
-            waiter.resume(returning: .line(line))
-        } else {
+        if waiters.isEmpty {
             buffered.append(line)
+        } else {
+            waiters.removeFirst().continuation.resume(returning: .line(line))
         }
     }
 
     func finish() {
         finished = true
-        if let waiter {
-            self.waiter = nil
-            waiter.resume(returning: .endOfStream)
-        }
+        let ending = waiters
+        waiters.removeAll()
+        for waiter in ending { waiter.continuation.resume(returning: .endOfStream) }
     }
 
     /// The next line, `.endOfStream` once the writer is gone, or `.timedOut`.
     func next(timeout: Duration) async -> Next {
         if !buffered.isEmpty { return .line(buffered.removeFirst()) }
         if finished { return .endOfStream }
-        waiterToken += 1
-        let token = waiterToken
+        lastToken += 1
+        let token = lastToken
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
             await self?.expire(token: token)
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
-            self.waiter = continuation
+            waiters.append((token, continuation))
         }
     }
 
+    /// Ends the wait of `token` with `.timedOut`, if it still waits.
     private func expire(token: Int) {
-        guard token == waiterToken, let waiter else { return }
-        self.waiter = nil
-        waiter.resume(returning: .timedOut)
+        guard let i = waiters.firstIndex(where: { $0.token == token }) else { return }
+        waiters.remove(at: i).continuation.resume(returning: .timedOut)
     }
 }

@@ -324,6 +324,17 @@ struct BatchArgs: Codable, Sendable {
     enum CodingKeys: String, CodingKey { case batchSize = "batch_size" }
 }
 
+/// `infer`'s arguments. `inFlight` (sent only when above 1) lets the worker launch this call
+/// while up to `inFlight - 1` earlier ones still run; their replies may come back out of order.
+struct InferArgs: Codable, Sendable {
+    var batchSize: Int
+    var inFlight: Int?
+    enum CodingKeys: String, CodingKey {
+        case batchSize = "batch_size"
+        case inFlight = "in_flight"
+    }
+}
+
 public struct InferResult: Codable, Sendable {
     public var deviceNS: Int64?
     public var hostNS: Int64

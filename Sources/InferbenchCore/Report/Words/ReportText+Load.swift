@@ -9,10 +9,13 @@ extension ReportText {
     func loadSetupLine(_ info: LoadInfo) -> String {
         let delay = Format.trimmed(info.maxDelayMS)
         let window = Format.trimmed(info.windowS)
+        // Absent (results from before --in-flight) or 1: one batch at a time, as the sentence always said.
+        let pipelined = info.inFlight.map { $0 > 1 } ?? false
+        let inFlight = info.inFlight ?? 1
         let buckets = info.batchBuckets.map { $0.map(String.init).joined(separator: ",") }
         return pick(
-            "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued; figures per \(window) s window.",
-            "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求;每 \(window) 秒一个统计窗口。"
+            "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued\(pipelined ? ", \(inFlight) batches in flight per worker" : ""); figures per \(window) s window.",
+            "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求\(pipelined ? ",每个 worker 同时执行 \(inFlight) 个批" : "");每 \(window) 秒一个统计窗口。"
         )
     }
     var loadHowToRead: String {
