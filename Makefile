@@ -17,7 +17,10 @@ demo: setup release
 
 test: setup lint
 	swift build --build-tests $(SWIFT_FLAGS)
-	swift test --skip-build --filter InferbenchCoreTests $(SWIFT_FLAGS)
+	swift test --skip-build --filter InferbenchCoreTests --skip 'Pipelined.*StressTests' $(SWIFT_FLAGS)
+	# The pipelining stress tests bound each call by wall time: beside the CPU-heavy suites
+	# their tasks can starve on a 2-core machine and read as hung, so they run alone.
+	swift test --skip-build --filter 'Pipelined.*StressTests' --no-parallel $(SWIFT_FLAGS)
 	# End-to-end tests start real workers and time real traffic: one at a time.
 	swift test --skip-build --filter EndToEndTests --no-parallel $(SWIFT_FLAGS)
 	# Full disks, signals, killed workers, readers beside writers, bad input (needs root).
