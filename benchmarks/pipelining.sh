@@ -6,6 +6,7 @@
 #   benchmarks/pipelining.sh [MODEL] [DEVICE] [N] [MAX_BATCH]
 #       default: synthetic:host_ms=2,device_ms=2 on cpu, N=2, max batch 1
 # On a GPU host, e.g.: benchmarks/pipelining.sh resnet50 cuda 2 32 (with --compile via EXTRA).
+# KEEP=dir keeps each depth's results.json there (as in-flight-N-results.json).
 set -euo pipefail
 MODEL=${1:-synthetic:host_ms=2,device_ms=2}; DEVICE=${2:-cpu}; N=${3:-2}; MAX_BATCH=${4:-1}
 EXTRA=${EXTRA:-}
@@ -21,6 +22,7 @@ for depth in 1 "$N"; do
   # shellcheck disable=SC2086
   "$INFERBENCH" load --model "$MODEL" --device "$DEVICE" --offline --concurrency "$CLIENTS" --duration "$DURATION" \
     --max-batch "$MAX_BATCH" --in-flight "$depth" --quiet --no-telemetry --no-store --out "$TMP/$depth" $EXTRA > /dev/null
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$TMP/$depth/results.json" "$KEEP/in-flight-$depth-results.json"; fi
 done
 "$PYTHON" - "$TMP" 1 "$N" <<'PY'
 import json, sys

@@ -78,6 +78,7 @@ extension Load {
         initial.load = LoadInfo(
             model: spec.description, variant: served, workers: sets.reduce(0) { $0 + $1.count }, maxBatch: maxBatch, maxDelayMS: maxDelay,
             maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla, batchBuckets: buckets.sizes)
+        let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
         var test = LoadTest(
             model: spec, variant: served, seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch,

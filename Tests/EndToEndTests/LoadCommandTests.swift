@@ -268,6 +268,8 @@ import Testing
             #expect(r.status == 64 && r.stderr.contains("above the generator's ceiling of 1,000,000 requests per second"), "\(r.stderr)")
         }
         let f = try CLI.run(["load", "--model", "synthetic", "--qps", "10", "--in-flight", "9"])
-        #expect(f.status == 64 && f.stderr.contains("--in-flight 9: give 1 to 8"), "\(f.stderr)")
+        #expect(f.status == 64 && f.stderr.contains("--in-flight 9: give auto or 1 to 8"), "\(f.stderr)")
+        let g = try CLI.run(["load", "--model", "synthetic", "--compile", "reduce-overhead", "--qps", "10", "--in-flight", "2"])
+        #expect(g.status == 64 && g.stderr.contains("one batch per worker runs at a time; drop --in-flight"), "\(g.stderr)")
     }
 }
