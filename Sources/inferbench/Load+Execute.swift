@@ -5,7 +5,12 @@ extension Load {
     func scenario() throws(InferbenchError) -> LoadTest.Scenario {
         let stepDuration = try duration.map { (d: String) throws(InferbenchError) in try positiveDuration(d, flag: "--duration") } ?? 30
         let seed = UInt64(variant.seed ?? 0)
-        if let qps { return .openLoop(arrival.schedule(qps: qps, seed: seed), duration: stepDuration) }
+        if let qps { return .openLoop(arrival.schedule(qps: qps, seed: seed, burstiness: burstiness ?? 1), duration: stepDuration) }
+        if let trace {
+            let file = try TraceFile.load(path: trace)
+            let length = try duration.map { (d: String) throws(InferbenchError) in try positiveDuration(d, flag: "--duration") } ?? file.span
+            return .openLoop(.trace(file), duration: length)
+        }
         if let concurrency {
             var levels: [Int] = []
             for item in concurrency.split(separator: ",", omittingEmptySubsequences: false) {

@@ -11,8 +11,14 @@ struct Load: AsyncParsableCommand {
 
     @Option(name: .long, help: "Open loop at this many requests per second (at most 1000000).")
     var qps: Double?
-    @Option(name: .long, help: "poisson or constant arrivals for --qps.")
+    @Option(name: .long, help: "poisson, constant or gamma arrivals for --qps.")
     var arrival: ArrivalProcess = .poisson
+    @Option(
+        name: .long,
+        help: "Gamma shape of --arrival gamma: 1 is Poisson, below 1 burstier (gaps' CV = 1/sqrt(B)), above 1 more even (default 1).")
+    var burstiness: Double?
+    @Option(name: .long, help: "Replay recorded send offsets open-loop: a CSV (offset_s) or JSON-lines ({\"offset_s\": S}) file, one request a line.")
+    var trace: String?
     @Option(name: .long, help: "Closed loop with N requests in flight; a list sweeps, e.g. 1,2,4,8.")
     var concurrency: String?
     @Option(name: .long, help: "Ramp FROM:TO:DURATION in requests per second, e.g. 0:500:30s.")
@@ -73,11 +79,20 @@ struct Load: AsyncParsableCommand {
     @OptionGroup var recording: RecordingOptions  // results store (Options.swift)
 
     func validate() throws {
-        let scenarios = [qps != nil, concurrency != nil, ramp != nil, findMaxQps].filter { $0 }.count
+        let scenarios = [qps != nil, concurrency != nil, ramp != nil, findMaxQps, trace != nil].filter { $0 }.count
         if scenarios == 0 && !offline {
-            throw ValidationError("choose a scenario: --qps R, --concurrency N[,N...], --ramp FROM:TO:DURATION, --find-max-qps --sla-p99 MS, or --offline")
+            throw ValidationError(
+                "choose a scenario: --qps R, --concurrency N[,N...], --ramp FROM:TO:DURATION, --find-max-qps --sla-p99 MS, --trace FILE, or --offline")
         }
-        if scenarios > 1 { throw ValidationError("give one of --qps, --concurrency, --ramp, --find-max-qps") }
+        if scenarios > 1 { throw ValidationError("give one of --qps, --concurrency, --ramp, --find-max-qps, --trace") }
+        if let burstiness {
+            guard arrival == .gamma, qps != nil else {
+                throw ValidationError("--burstiness is the shape of --arrival gamma: add --qps R --arrival gamma, or drop it")
+            }
+            guard burstiness > 0, burstiness.isFinite, burstiness <= 1000 else {
+                throw ValidationError("--burstiness \(burstiness): give a shape above 0 and at most 1000 (1 is Poisson, below 1 burstier)")
+            }
+        }
         if findMaxQps && slaP99 == nil { throw ValidationError("--find-max-qps needs --sla-p99 MS") }
         if slaP99 != nil && !findMaxQps { throw ValidationError("--sla-p99 is the bound of --find-max-qps: add --find-max-qps, or drop --sla-p99") }
         if let slaP99, !(slaP99 > 0 && slaP99.isFinite) { throw ValidationError("--sla-p99 \(slaP99): give milliseconds > 0") }

@@ -3,17 +3,11 @@ import Testing
 
 @testable import InferbenchCore
 
-/// The library's seeded SplitMix64 generator, with normal draws for statistical tests.
+/// The library's seeded SplitMix64 generator (its `normal()` draws serve the statistical tests).
 typealias SplitMix64 = SeededGenerator
 
 extension SeededGenerator {
     init(state: UInt64) { self.init(seed: state) }
-
-    mutating func normal() -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
 }
 
 @Suite struct StatisticsTests {

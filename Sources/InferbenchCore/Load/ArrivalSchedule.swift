@@ -11,6 +11,12 @@ public enum ArrivalSchedule: Sendable, Equatable {
     case poisson(qps: Double, seed: UInt64)
     /// Rate rising (or falling) linearly from `from` to `to` over the duration, Poisson gaps.
     case ramp(from: Double, to: Double, seed: UInt64)
+    /// Gamma-distributed gaps with mean 1/`qps` and shape `burstiness` (vLLM's serving
+    /// benchmark convention): 1 is Poisson, below 1 burstier (gaps' CV = 1/√burstiness), above
+    /// 1 more even. Seeded.
+    case gamma(qps: Double, burstiness: Double, seed: UInt64)
+    /// Recorded send offsets (seconds from the start, non-decreasing), replayed as they are.
+    case trace(TraceFile)
 
     /// The highest rate a schedule may have, requests per second: a due time every
     /// microsecond. Beyond it the gaps are shorter than the generator's own cost per request
@@ -60,6 +66,12 @@ public enum ArrivalSchedule: Sendable, Equatable {
                 rng = SeededGenerator(seed: seed)
                 let peak = Swift.max(from, to)
                 t = peak > 0 && duration > 0 ? rng.exponential(rate: peak) : .infinity
+            case .gamma(let qps, let burstiness, let seed):
+                rng = SeededGenerator(seed: seed)
+                t = qps > 0 ? rng.gamma(shape: burstiness) / (qps * burstiness) : .infinity
+            case .trace(let file):
+                rng = SeededGenerator(seed: 0)
+                t = file.offsets.first ?? .infinity
             }
         }
 
@@ -87,6 +99,17 @@ public enum ArrivalSchedule: Sendable, Equatable {
                     if kept { return candidate }
                 }
                 return nil
+            case .gamma(let qps, let burstiness, _):
+                guard t < duration else { return nil }
+                let due = t
+                t += rng.gamma(shape: burstiness) / (qps * burstiness)
+                return due
+            case .trace(let file):
+                guard t < duration else { return nil }
+                let due = t
+                index += 1
+                t = Int(index) < file.offsets.count ? file.offsets[Int(index)] : .infinity
+                return due
             }
         }
     }
@@ -94,8 +117,9 @@ public enum ArrivalSchedule: Sendable, Equatable {
     /// The nominal mean rate, requests per second.
     public var meanRate: Double {
         switch self {
-        case .constant(let q), .poisson(let q, _): return q
+        case .constant(let q), .poisson(let q, _), .gamma(let q, _, _): return q
         case .ramp(let a, let b, _): return (a + b) / 2
+        case .trace(let file): return file.meanRate
         }
     }
 
@@ -104,6 +128,8 @@ public enum ArrivalSchedule: Sendable, Equatable {
         case .constant(let q): return "constant \(Format.rate(q)) qps"
         case .poisson(let q, _): return "poisson \(Format.rate(q)) qps"
         case .ramp(let a, let b, _): return "ramp \(Format.rate(a))→\(Format.rate(b)) qps"
+        case .gamma(let q, let b, _): return "gamma \(Format.rate(q)) qps, burstiness \(Format.raw(b))"
+        case .trace(let file): return "trace \(file.name) (\(file.offsets.count) requests, \(Format.rate(file.meanRate)) qps)"
         }
     }
 }
@@ -147,6 +173,32 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     mutating func exponential(rate: Double) -> Double {
         -log(1 - Double.random(in: 0..<1, using: &self)) / rate
+    }
+
+    /// A standard normal draw (Box–Muller; the second value is not kept, so draws stay one
+    /// generator state apart whatever is asked next).
+    mutating func normal() -> Double {
+        let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let v = Double.random(in: 0..<1, using: &self)
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+
+    /// A Gamma(`shape`, 1) draw: Marsaglia and Tsang's squeeze for shape ≥ 1; below 1, a draw
+    /// at shape + 1 scaled by U^(1/shape) (their boost).
+    mutating func gamma(shape: Double) -> Double {
+        if shape < 1 {
+            let u = 1 - Double.random(in: 0..<1, using: &self)
+            return gamma(shape: shape + 1) * pow(u, 1 / shape)
+        }
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            let x = normal()
+            let v = 1 + c * x
+            guard v > 0 else { continue }
+            let v3 = v * v * v
+            let u = 1 - Double.random(in: 0..<1, using: &self)
+            if log(u) < 0.5 * x * x + d - d * v3 + d * log(v3) { return d * v3 }
+        }
     }
 }
 

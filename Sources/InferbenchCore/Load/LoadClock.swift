@@ -16,9 +16,17 @@ public struct MonotonicInstant: InstantProtocol, Sendable, Hashable {
 /// generator's due times. Production uses ``MonotonicClock``; a test supplies one it moves
 /// by hand, so that what depends on time can be checked without depending on how fast
 /// the machine is.
-public protocol LoadClock: Clock where Instant == MonotonicInstant {}
+public protocol LoadClock: Clock where Instant == MonotonicInstant {
+    /// Whether a sleep on this clock wakes late, by the host's timer latency, so that the
+    /// open loop should learn how long before a due time to stop sleeping
+    /// (``LoadGenerator/WakeLead``). A clock a test moves by hand wakes sleepers when it is
+    /// moved, however far: learning from it would only make the loop spin.
+    var wakesLate: Bool { get }
+}
 
 extension LoadClock {
+    public var wakesLate: Bool { false }
+
     /// Now, in monotonic seconds.
     public func seconds() -> Double { now.seconds }
 
@@ -35,6 +43,8 @@ extension LoadClock {
 /// that results and telemetry record) and on Linux it counts suspended time, which
 /// `CLOCK_MONOTONIC` does not.
 public struct MonotonicClock: LoadClock {
+    public var wakesLate: Bool { true }
+
     public init() {}
 
     public var now: MonotonicInstant { MonotonicInstant(seconds: Monotonic.now()) }

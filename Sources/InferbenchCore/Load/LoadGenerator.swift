@@ -14,9 +14,33 @@ public enum LoadGenerator {
         public var duration: Double
     }
 
-    /// How long before a due time the open loop stops sleeping and spins: a sleep alone
-    /// wakes late by tens of microseconds or more.
+    /// How long before a due time the open loop stops sleeping and spins, at least: a sleep
+    /// alone wakes late by tens of microseconds or more.
     public static let spinLead = 0.0001
+    /// The most the lead grows to (``WakeLead``): beyond it, spinning costs more CPU than a
+    /// rare late request is worth.
+    public static let mostSpinLead = 0.002
+
+    /// How late this host's timer wakes a sleeping task, learned from the loop's own sleeps: the
+    /// lead is 1.25× the latest of the last 32 wake-ups, between ``spinLead`` and
+    /// ``mostSpinLead``. On the 2-core development VM a 45 ms sleep woke 0.36 ms late (median),
+    /// up to 1.4 ms, so a fixed 0.1 ms lead sends the first request after every pause late by
+    /// about 0.3 ms, and now and then by over 1 ms.
+    struct WakeLead {
+        private var recent: [Double] = []
+        private var next = 0
+
+        var lead: Double { min(LoadGenerator.mostSpinLead, max(LoadGenerator.spinLead, 1.25 * (recent.max() ?? 0))) }
+
+        mutating func record(oversleep: Double) {
+            if recent.count < 32 {
+                recent.append(oversleep)
+            } else {
+                recent[next] = oversleep
+                next = (next + 1) % 32
+            }
+        }
+    }
 
     /// Open loop: each request is due at `start + offset`, whatever happened to the ones
     /// before; latency runs from that due time, so a stall shows in every request it delays.
@@ -45,13 +69,14 @@ public enum LoadGenerator {
         var read = 0
         var sent = 0
         let inFlight = InFlight()
+        var wake = WakeLead()
         for offset in offsets {
             if Task.isCancelled {
                 stopped = clock.seconds()
                 break
             }
             let due = start + offset
-            await wait(until: due, on: clock)
+            await wait(until: due, on: clock, wake: &wake)
             if clock.seconds() - due > lateThreshold { late += 1 }
             send(due, to: batcher, into: collector, tracked: inFlight)
             sent += 1
@@ -70,10 +95,15 @@ public enum LoadGenerator {
         return Sent(outcomes: await collector.outcomes, late: late, start: start, duration: duration)
     }
 
-    /// Returns at `due`: sleeps until ``spinLead`` before it, then spins, yielding, so that
-    /// the other tasks on this thread still run.
-    static func wait(until due: Double, on clock: any LoadClock) async {
-        if due - clock.seconds() > 2 * spinLead { try? await clock.sleep(untilSeconds: due - spinLead) }
+    /// Returns at `due`: sleeps until the learned lead before it (``WakeLead``), then spins,
+    /// yielding, so that the other tasks on this thread still run.
+    static func wait(until due: Double, on clock: any LoadClock, wake: inout WakeLead) async {
+        let lead = wake.lead
+        if due - clock.seconds() > 2 * lead {
+            let target = due - lead
+            try? await clock.sleep(untilSeconds: target)
+            if clock.wakesLate { wake.record(oversleep: max(0, clock.seconds() - target)) }
+        }
         while clock.seconds() < due { await Task.yield() }
     }
 

@@ -360,13 +360,14 @@ public struct LoadTest: Sendable {
 
 /// How an open loop's requests arrive (`--arrival`).
 public enum ArrivalProcess: String, Sendable, CaseIterable {
-    case poisson, constant
+    case poisson, constant, gamma
 
-    /// The schedule at `qps` requests per second.
-    public func schedule(qps: Double, seed: UInt64) -> ArrivalSchedule {
+    /// The schedule at `qps` requests per second (`burstiness`: the gamma shape; 1 is Poisson).
+    public func schedule(qps: Double, seed: UInt64, burstiness: Double = 1) -> ArrivalSchedule {
         switch self {
         case .poisson: return .poisson(qps: qps, seed: seed)
         case .constant: return .constant(qps: qps)
+        case .gamma: return .gamma(qps: qps, burstiness: burstiness, seed: seed)
         }
     }
 }
