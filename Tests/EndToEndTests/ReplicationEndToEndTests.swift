@@ -38,7 +38,9 @@ import Testing
         #expect(medians.count == 3 && medians[1] > 1.8 * medians[0] && medians[1] > 1.8 * medians[2], "\(medians)")
         let warnings = (cell["warnings"] as? [[String: Any]]) ?? []
         let named = warnings.first { $0["kind"] as? String == "process_outlier" }?["message"] as? String
-        #expect(named?.hasPrefix("process 2 of 3 ran 2.0") == true, "\(warnings)")
+        // The wrapper makes process 2 twice as slow; measured, that reads 1.99× as often as 2.01×.
+        let ratio = named.flatMap { $0.firstMatch(of: /^process 2 of 3 ran ([0-9.]+)× slower/) }.flatMap { Double($0.1) }
+        #expect(ratio.map { (1.8...2.2).contains($0) } == true, "\(warnings)")
         let ci = try #require(((cell["latency_ms"] as? [String: Any])?["ci95"] as? [String: Any])?["p50"] as? [Double])
         #expect(ci[1] > 2.4, "the interval reaches toward the slow process: \(ci)")
         // Notes wrap at 100 columns: read them as one line.
