@@ -29,8 +29,8 @@ public enum LoadGenerator {
     struct WakeLead {
         private var recent: [Double] = []
         private var next = 0
-
-        var lead: Double { min(LoadGenerator.mostSpinLead, max(LoadGenerator.spinLead, 1.25 * (recent.max() ?? 0))) }
+        /// Kept up to date by ``record(oversleep:)``: every request reads it, only sleeps change it.
+        private(set) var lead = LoadGenerator.spinLead
 
         mutating func record(oversleep: Double) {
             if recent.count < 32 {
@@ -39,6 +39,7 @@ public enum LoadGenerator {
                 recent[next] = oversleep
                 next = (next + 1) % 32
             }
+            lead = min(LoadGenerator.mostSpinLead, max(LoadGenerator.spinLead, 1.25 * recent.max()!))
         }
     }
 

@@ -48,9 +48,9 @@ public struct VariancePrior: Codable, Sendable, Equatable {
         let e = usable.map { logTerm($0.variance, df: $0.df) }
         let n = Double(e.count)
         let mean = e.reduce(0, +) / n
-        let dfs = usable.map(\.df)
-        let excess = excess(spread: e.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1), dfs: dfs)
-        let d0 = priorDF(excess + samplingSpread(dfs) / n)
+        let sampling = samplingSpread(usable.map(\.df))
+        let excess = max(0, e.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) - sampling)
+        let d0 = priorDF(excess + sampling / n)
         return VariancePrior(variance: exp(mean + offset(d0)), df: d0, estimatedFrom: usable.count)
     }
 
@@ -58,20 +58,18 @@ public struct VariancePrior: Codable, Sendable, Equatable {
     /// and variance are known for each df.
     static func logTerm(_ variance: Double, df: Double) -> Double { log(variance) - Special.digamma(df / 2) + log(df / 2) }
 
-    /// d₀ from the spread of the log terms around their mean (or line): what the log-χ² parts
-    /// do not explain; ``mostDF`` when they explain it all.
+    /// d₀ from the variance of log σ² the prior must allow for: the spread of the log terms
+    /// around their mean (or line) beyond what their log-χ² parts explain, plus how uncertain
+    /// the prior's own typical variance is; ``mostDF`` when nothing is left.
     ///
-    /// The prior's own uncertainty counts too: its typical variance is estimated from the cells,
-    /// so it is known only as well as their mean log term (or the trend's fitted value) is. A
-    /// run of 15 cells measured in 2 processes each (1 df apiece) gives a prior of about 7 df,
-    /// not ``mostDF``: on the H200 bert-base grid a trend line through such cells, trusted as
-    /// exact, gave one cell a prior 18× its own variance and a ±1,043% interval.
+    /// The prior's own uncertainty counts because its typical variance is estimated from the
+    /// cells, so it is known only as well as their mean log term (or the trend's fitted value)
+    /// is. A run of 15 cells measured in 2 processes each (1 df apiece) gives a prior of about
+    /// 7 df, not ``mostDF``: on the H200 bert-base grid a trend line through such cells, trusted
+    /// as exact, gave eager/fp32/bs4 (processes 5.04 and 9.03 ms) an interval of 0.72–94.2 ms.
     static func priorDF(_ logVariance: Double) -> Double {
         logVariance > 0 ? min(mostDF, 2 * Special.inverseTrigamma(logVariance)) : mostDF
     }
-
-    /// The spread of the log terms beyond what their own sampling explains (never below 0).
-    static func excess(spread: Double, dfs: [Double]) -> Double { max(0, spread - samplingSpread(dfs)) }
 
     /// The mean variance of a log s² about log σ² (the log-χ² part), over the estimates' dfs.
     static func samplingSpread(_ dfs: [Double]) -> Double {
@@ -105,9 +103,8 @@ public struct VariancePrior: Codable, Sendable, Equatable {
         let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
         let slope = zip(xs, e).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - me) } / sxx
         let residuals = zip(xs, e).map { $1 - me - slope * ($0 - mx) }
-        let dfs = usable.map { estimates[$0].df }
-        let excess = excess(spread: residuals.reduce(0) { $0 + $1 * $1 } / (n - 2), dfs: dfs)
-        let sampling = samplingSpread(dfs)
+        let sampling = samplingSpread(usable.map { estimates[$0].df })
+        let excess = max(0, residuals.reduce(0) { $0 + $1 * $1 } / (n - 2) - sampling)
         // The line is held within the log terms it was fitted to: a trend never predicts a
         // variance beyond those the run showed.
         let (lowest, highest) = (e.min()!, e.max()!)
