@@ -54,9 +54,11 @@ extension Load {
         let (probe, hello) = try await launcher.start(label: "probe")
         let resolved: String
         let budget: MemoryBudget?
+        var lengthParameter: String? = nil
         do {
             resolved = try await BenchmarkRunner.preflight(
                 models: [spec], device: variant.device ?? .auto, worker: probe, hello: hello, python: launcher.python)
+            lengthParameter = try await checkLengths(spec, on: probe)
             budget = MemoryBudget.estimate(workers: workers * max(1, gpuCount), probePID: await probe.processID)
         } catch {
             await probe.shutdown()
@@ -71,7 +73,7 @@ extension Load {
         let sets = try replicaSets(launcher: launcher, hello: hello, device: resolved)
         let sampler = output.sampler(onGPU: resolved.hasPrefix("cuda"))
         let quiet = output.quiet
-        let served = Variant(compile: compile, precision: precision, batchSize: maxBatch, channelsLast: variant.channelsLast)
+        let served = Variant(compile: compile, precision: precision, batchSize: maxBatch, channelsLast: variant.channelsLast, dynamic: dynamic.flag)
         let buckets = try buckets()
         var sla: Double? = nil
         if case .findMaxQPS(let search) = scenario { sla = search.slaP99MS }
@@ -85,11 +87,20 @@ extension Load {
             maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla, batchBuckets: buckets.sizes)
         let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
+        let lengths = try lengthPlan()
+        if let (plan, warmup) = lengths {
+            initial.load?.seqLen = plan.lengths.description
+            initial.load?.padTo = plan.padding.description
+            initial.load?.lengthBuckets = plan.buckets
+            initial.load?.warmupShapes = warmup.description
+            initial.load?.warmLengths = warmup.lengths(plan)
+        }
         var test = LoadTest(
             model: spec, variant: served, seed: seed, replicaSets: sets, scenario: scenario, offline: offline, maxBatch: maxBatch,
             buckets: buckets, maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
             progress: { line in if !quiet { Console.note(line) } })
         test.workerStarts = workerStarts(gpu: resolved.hasPrefix("cuda"))
+        if let (plan, warmup) = lengths, let lengthParameter { test.lengths = (plan, lengthParameter, warmup) }
         test.inFlight = inFlight
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)
         relay.attach { session.stop($0) }
@@ -101,6 +112,27 @@ extension Load {
     }
 
     var gpuCount: Int { gpus.map { $0.split(separator: ",").count } ?? 1 }
+
+    /// With `--seq-len`: the model's length parameter (from the worker's catalogue), after the
+    /// worker has accepted the longest length for it; bad input before any worker loads.
+    func checkLengths(_ spec: ModelSpec, on probe: Worker) async throws(InferbenchError) -> String? {
+        guard let seqLen, let plan = try lengthPlan()?.plan else { return nil }
+        let zoo: [ZooEntry]
+        do { zoo = try await probe.models() } catch { throw .worker("the worker could not list its models: \(WorkerError.describe(error))") }
+        guard let parameter = zoo.first(where: { $0.name == spec.name })?.length else {
+            let with = zoo.filter { $0.length != nil }.map(\.name).joined(separator: ", ")
+            throw .badInput("--seq-len: \(spec.name) has no sequence length to vary; drop --seq-len, or serve a model with one (\(with))")
+        }
+        var longest = spec
+        longest.params[parameter] = String(plan.buckets.last!)
+        do { try await probe.check(model: longest) } catch {
+            if case .reply(let payload) = error, payload.kind == .badRequest {
+                throw .badInput("--seq-len \(seqLen): the longest padded length \(plan.buckets.last!) is refused by \(spec.name): \(payload.message)")
+            }
+            throw .worker("the worker could not check --seq-len for \(spec.name): \(WorkerError.describe(error))")
+        }
+        return parameter
+    }
 
     /// Refuses workers that would not fit in memory (unless --force); warns when they barely do.
     func checkMemory(_ budget: MemoryBudget?) throws(InferbenchError) {

@@ -58,6 +58,28 @@ struct Load: AsyncParsableCommand {
             "Batch sizes the workers warm and batches are padded up to, increasing and ending at --max-batch, e.g. 1,8,16,24,32; a free worker takes the largest bucket above 1 the queue fills at once (default: 1 and multiples of 8 up to --max-batch, then --max-batch; below 8, powers of two)."
     )
     var batchBuckets: String?
+    @Option(
+        name: .long,
+        help:
+            "Per-request sequence lengths for a text model (bert's seq): N, LOW:HIGH (uniform), lognormal:median=M,sigma=S,max=X[,min=Y], or file:PATH (one length a line, drawn at random); seeded by --seed."
+    )
+    var seqLen: String?
+    @Option(
+        name: .long,
+        help: "With --seq-len: pad each request's length up to a multiple of N, pow2, or none (batch only equal lengths) (default 64).")
+    var padTo: String?
+    @Option(
+        name: .long,
+        help:
+            "With --seq-len: the shapes the workers run before the test: all (every batch bucket at every padded length), none (only the loaded one: the first request of each shape pays its compile), or lengths L1,L2 (default all)."
+    )
+    var warmupShapes: String?
+    @Option(
+        name: .long,
+        help:
+            "How torch.compile treats shapes: auto (PyTorch's default: a static graph, then a dynamic one after the first recompile), false (a static graph per shape: warm-up compiles each bucket), or true (one dynamic graph); `run` spells true as the flag --dynamic."
+    )
+    var dynamic: DynamicShapes = .auto
     @Option(name: .long, help: "Longest wait for a batch to fill, in milliseconds.")
     var maxDelay: Double = 2
     @Option(name: .long, help: "Requests waiting beyond this are rejected.")
@@ -99,7 +121,9 @@ struct Load: AsyncParsableCommand {
         if let qps, !(qps > 0) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }
         if let qps, let refusal = ArrivalSchedule.refusal(rate: qps, flag: "--qps") { throw ValidationError(refusal) }
         if maxBatch < 1 || maxBatch > 4096 { throw ValidationError("--max-batch must be between 1 and 4096") }
-        do { _ = try buckets() } catch { throw ValidationError(error.description) }
+        do {
+            _ = try lengthPlan()
+        } catch { throw ValidationError(error.description) }
         if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
@@ -120,6 +144,27 @@ struct Load: AsyncParsableCommand {
             _ = try scenario()
             _ = try positiveDuration(window, flag: "--window")
         } catch let error as InferbenchError { throw ValidationError(error.description) }
+    }
+
+    /// `--seq-len`, `--pad-to` and `--warmup-shapes`, checked together; nil without `--seq-len`.
+    /// Refuses a warm-up of more than ``ShapeWarmup/mostShapes`` shapes, and reads the buckets.
+    func lengthPlan() throws(InferbenchError) -> (plan: LengthPlan, warmup: ShapeWarmup)? {
+        let buckets = try buckets()
+        guard let seqLen else {
+            if padTo != nil || warmupShapes != nil {
+                throw .badInput("--pad-to and --warmup-shapes shape the lengths of --seq-len: add --seq-len (e.g. 32:512), or drop them")
+            }
+            return nil
+        }
+        let plan = LengthPlan(lengths: try SequenceLengths.parse(seqLen), padding: try padTo.map(LengthPadding.parse) ?? .multiple(64))
+        let warmup = try warmupShapes.map { (w: String) throws(InferbenchError) in try ShapeWarmup.parse(w, plan: plan) } ?? .all
+        let shapes = warmup.lengths(plan).count * buckets.sizes.count
+        if shapes > ShapeWarmup.mostShapes {
+            throw .badInput(
+                "--seq-len \(seqLen) --pad-to \(plan.padding): the warm-up would run \(shapes) shapes (\(plan.buckets.count) lengths × \(buckets.sizes.count) batch buckets), over \(ShapeWarmup.mostShapes); pad coarser (--pad-to 64), or give --warmup-shapes none or a few lengths"
+            )
+        }
+        return (plan, warmup)
     }
 
     /// `--batch-buckets`, checked against `--max-batch`, or the default for it.
@@ -168,4 +213,18 @@ func positiveDuration(_ text: String, flag: String) throws(InferbenchError) -> D
     let seconds = try parseDuration(text, flag: flag)
     guard seconds > 0, seconds.isFinite else { throw .badInput("\(flag) \(text): give a duration above zero, e.g. 30s") }
     return seconds
+}
+
+/// `load --dynamic`: torch.compile's `dynamic` argument, with PyTorch's default named.
+enum DynamicShapes: String, ExpressibleByArgument, CaseIterable {
+    case auto, `true`, `false`
+
+    /// What the worker is sent: nil leaves PyTorch's default.
+    var flag: Bool? {
+        switch self {
+        case .auto: return nil
+        case .true: return true
+        case .false: return false
+        }
+    }
 }

@@ -166,6 +166,58 @@ import Testing
         #expect(abs(step.meanBatchSizePerBatch! - 4) < 1e-12)
     }
 
+    /// With --seq-len and --pad-to 64: requests batch only with others of their padded length,
+    /// the worker is asked for that length, and the padding waste counts tokens. Four of 10
+    /// tokens run as 4×64; then 100, 70, 128, 65 fill bucket 4 at 128 and leave before the one
+    /// of 20, which waits out max-delay alone (1×64): 832 tokens run for 423 real ones.
+    @Test(.timeLimit(.minutes(1))) func requestsBatchOnlyWithTheirPaddedLengthAndWasteCountsTokens() async throws {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker(holding: true)
+        let plan = LengthPlan(lengths: SequenceLengths(.uniform(1, 256)), padding: .multiple(64))
+        let buckets = try BatchBuckets([1, 4], maxBatch: 4)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 4, maxDelay: 0.005, buckets: buckets, lengths: plan, clock: clock)
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000, length: 10)) } }
+            await settle("first batch at the worker") { await worker.waiting == 1 }
+            for length in [20, 100, 70, 128, 65] { group.addTask { outcomes.add(await batcher.submit(scheduled: 1000, length: length)) } }
+            await settle("five queued") { await batcher.queueDepth == 5 }
+            await worker.release()
+            await settle("the four at 128 sent") { await worker.waiting == 1 ? await batcher.queueDepth == 1 : false }
+            await worker.release()
+            await settle("timer armed for the one at 64") { clock.deadlines == [1000 + 0.005] }
+            clock.advance(to: 1000 + 0.005)
+            await settle("last batch sent") { await worker.waiting == 1 }
+            await worker.release()
+        }
+        #expect(await worker.sizes == [4, 4, 1])
+        #expect(await worker.lengths == [64, 128, 64])
+        for o in outcomes.all { #expect(o.paddedLength == plan.padded(o.length!)) }
+        let sent = LoadGenerator.Sent(outcomes: outcomes.all, late: 0, start: 1000, duration: 0.01)
+        let step = LoadSummary.summarize(sent, scenario: "lengths", targetQPS: nil, concurrency: nil, window: 0)
+        #expect(abs(step.paddingWaste! - 832.0 / 423) < 1e-12)
+        #expect(step.lengths?.maxTokens == 128)
+        #expect(abs(step.lengths!.meanTokens - 423.0 / 9) < 1e-12)
+    }
+
+    /// A worker tells of recompiles once per call: the step counts them once per batch, not
+    /// once per request, and names their reasons.
+    @Test(.timeLimit(.minutes(1))) func recompilesAreCountedOncePerBatchWithTheirReasons() async throws {
+        let clock = ManualClock()
+        let worker = FakeBatchWorker()
+        await worker.tellRecompiles(2, reasons: ["size mismatch at index 1", "tensor L['x'] rank"])
+        let buckets = try BatchBuckets([1, 4], maxBatch: 4)
+        let batcher = DynamicBatcher(workers: [worker], maxBatch: 4, maxDelay: 0.005, buckets: buckets, clock: clock)
+        let outcomes = await Self.submit(8, to: batcher, at: clock.seconds())
+        #expect(await worker.sizes == [4, 4])
+        #expect(outcomes.map(\.recompiles).reduce(0, +) == 4)
+        let sent = LoadGenerator.Sent(outcomes: outcomes, late: 0, start: 1000, duration: 0.01)
+        let step = LoadSummary.summarize(sent, scenario: "recompiles", targetQPS: nil, concurrency: nil, window: 0.01)
+        #expect(step.recompiles == 4)
+        #expect(step.recompileReasons == ["size mismatch at index 1", "tensor L['x'] rank"])
+        #expect(step.windows.map(\.recompiles).reduce(0) { $0 + ($1 ?? 0) } == 4)
+    }
+
     /// Sends `count` requests due at `time` at once and returns their outcomes.
     static func submit(_ count: Int, to batcher: DynamicBatcher, at time: Double) async -> [RequestOutcome] {
         await withTaskGroup(of: RequestOutcome.self) { group in

@@ -96,7 +96,13 @@ actor FakeBatchWorker: BatchWorker {
     private let hostNS: Int64
     private var held: [CheckedContinuation<Result<InferResult, WorkerError>, Never>] = []
     private(set) var sizes: [Int] = []
+    /// The length of each call, in order (nil: the loaded one).
+    private(set) var lengths: [Int?] = []
     private(set) var restarts = 0
+    /// What each answered call tells of recompiles (nil: none).
+    var recompilesPerCall: Int?
+    /// The reasons each answered call gives for them.
+    var reasonsPerCall: [String]?
     /// The error every call throws, when set.
     var failure: WorkerError?
 
@@ -106,10 +112,11 @@ actor FakeBatchWorker: BatchWorker {
         self.hostNS = hostNS
     }
 
-    func infer(batchSize: Int) async throws(WorkerError) -> InferResult {
+    func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult {
         sizes.append(batchSize)
+        lengths.append(length)
         if let failure { throw failure }
-        guard holding else { return InferResult(deviceNS: nil, hostNS: hostNS) }
+        guard holding else { return InferResult(deviceNS: nil, hostNS: hostNS, recompiles: recompilesPerCall, compileReasons: reasonsPerCall) }
         let result = await withCheckedContinuation { held.append($0) }
         return try result.get()
     }
@@ -120,6 +127,11 @@ actor FakeBatchWorker: BatchWorker {
     }
 
     func fail(with error: WorkerError?) { failure = error }
+
+    func tellRecompiles(_ n: Int?, reasons: [String]? = nil) {
+        recompilesPerCall = n
+        reasonsPerCall = reasons
+    }
 
     /// Calls waiting to be answered.
     var waiting: Int { held.count }

@@ -197,6 +197,6 @@ final class HeldStarter: WorkerStarter, @unchecked Sendable {
 struct SlotWorker: BatchWorker {
     let slots: Int
     var label: String { "slots-\(slots)" }
-    func infer(batchSize: Int) async throws(WorkerError) -> InferResult { InferResult(deviceNS: nil, hostNS: 1) }
+    func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult { InferResult(deviceNS: nil, hostNS: 1) }
     func restart() async -> Bool { true }
 }

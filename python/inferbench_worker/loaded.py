@@ -45,6 +45,7 @@ from .variants import (
     compile_cache_state,
     compile_stats,
     fx_cache_counts,
+    recompile_reasons,
     restore_tf32,
     set_precision_defaults,
     set_tf32,
@@ -59,9 +60,11 @@ if TYPE_CHECKING:
     from .zoo import Inputs
 
 INPUT_SETS = 4
-MAX_CACHED_BATCH_SIZES = 32
+# Shapes whose inputs are kept: batch buckets times length buckets of a load test.
+MAX_CACHED_SHAPES = 128
 
 Call = Callable[[], object]
+Shape = tuple[int, "int | None"]  # (batch size, per-call length; None: the loaded one)
 
 
 def _log(message: str) -> None:
@@ -103,8 +106,10 @@ class TorchModel:
         self.fn: Callable[..., Any] = module
         self.cuda = device.type == "cuda"
         self.workdir: str | None = None
-        self._inputs: OrderedDict[int, list[Inputs]] = OrderedDict()
-        self._calls: dict[int, list[Call]] = {}
+        # Keyed by shape: (batch size, per-call length or None for the loaded one).
+        self._inputs: OrderedDict[Shape, list[Inputs]] = OrderedDict()
+        self._calls: dict[Shape, list[Call]] = {}
+        self._recompiles_told = 0  # dynamo's recompiles already reported by infer replies
         self._rotation = 0
         self._streams: list[Any] = []  # CUDA streams of pipelined calls, made on first use
         self._flops: float | None = None
@@ -152,12 +157,12 @@ class TorchModel:
             try:
                 if self.variant.compile == "aot-inductor":
                     self.workdir = tempfile.mkdtemp(prefix="inferbench-aoti-")
-                    args, kwargs = outputs.split(self._inputs[self.batch_size][0])
+                    args, kwargs = outputs.split(self._inputs[(self.batch_size, None)][0])
                     self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir)
-                    calls = self._bind(self.batch_size)
+                    calls = self._bind((self.batch_size, None))
                 else:
                     self.fn = torch_compile(self.module, self.variant)
-                    calls = self._bind(self.batch_size)
+                    calls = self._bind((self.batch_size, None))
                 with self.variant.context(self.device):
                     timing.timed_call(calls[0], self.cuda)
             except WorkerError:
@@ -197,6 +202,8 @@ class TorchModel:
 
         The memory high-water marks of the load are read here, then the CUDA peak counters are
         reset: the next ``memory`` reply's peaks are the warm-up's and the measurement's."""
+        # infer replies tell of recompiles from here on; those of the load or rebatch are in this reply
+        self._recompiles_told = len(recompile_reasons()) if self.variant.compiled else 0
         steps = getattr(self.module, "steps_per_call", None)
         peaks = compile_peaks(self.device)
         memory = snapshot(self.device, reset_peak=True)
@@ -206,7 +213,7 @@ class TorchModel:
             first_call_ms=first_call_ms,
             parameters=models.parameter_count(self.module),
             flops_per_sample=self._flops,
-            input_desc=outputs.describe_inputs(self._inputs[self.batch_size][0]),
+            input_desc=outputs.describe_inputs(self._inputs[(self.batch_size, None)][0]),
             output_desc=output_desc,
             memory=memory,
             graph_breaks=graph_breaks,
@@ -275,15 +282,15 @@ class TorchModel:
         t0 = time.perf_counter()
         try:
             if reexport:
-                self._inputs[batch] = self._make_inputs(batch)
+                self._inputs[(batch, None)] = self._make_inputs(batch)
                 if self.workdir is not None:
                     shutil.rmtree(self.workdir, ignore_errors=True)
                 self.workdir = tempfile.mkdtemp(prefix="inferbench-aoti-")
-                args, kwargs = outputs.split(self._inputs[batch][0])
+                args, kwargs = outputs.split(self._inputs[(batch, None)][0])
                 self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir)
                 recompiles0, reasons0 = 0, []  # aot_inductor cleared the counters
                 cache0 = (0, 0)
-            calls = self._bind(batch) if reexport else self._calls_for(batch, warm=False)
+            calls = self._bind((batch, None)) if reexport else self._calls_for(batch, warm=False)
             with self.variant.context(self.device):
                 out, _, first_ns = timing.timed_call(calls[0], self.cuda)
         except WorkerError:
@@ -322,40 +329,47 @@ class TorchModel:
 
     # --- inputs -----------------------------------------------------------------------
 
-    def _make_inputs(self, batch: int, count: int = INPUT_SETS) -> list[Inputs]:
+    def _make_inputs(self, batch: int, count: int = INPUT_SETS, length: int | None = None) -> list[Inputs]:
         import torch
 
         dtype = self.variant.model_dtype()
         sets = []
         for k in range(count):
             torch.manual_seed((self.seed + 1) * 1_000_003 + k)
-            raw = self.factory(batch, self.device, dtype or torch.float32)
+            if length is None:
+                raw = self.factory(batch, self.device, dtype or torch.float32)
+            else:  # a model with a length axis (models.check_length): its factory takes length=
+                raw = self.factory(batch, self.device, dtype or torch.float32, length=length)  # type: ignore[call-arg]
             sets.append(outputs.cast_inputs(raw, dtype, self.variant.channels_last))
         return sets
 
-    def _bind(self, batch: int) -> list[Call]:
+    def _bind(self, shape: Shape) -> list[Call]:
         calls: list[Call] = []
-        for inputs in self._inputs[batch]:
+        for inputs in self._inputs[shape]:
             args, kwargs = outputs.split(inputs)
             calls.append(functools.partial(self.fn, *args, **kwargs))
-        self._calls[batch] = calls
+        self._calls[shape] = calls
         return calls
 
-    def _calls_for(self, batch: int, warm: bool = True) -> list[Call]:
-        """Prepared calls for a batch size; new inputs are made (and, if ``warm``, called once,
-        untimed, which absorbs a recompile) the first time a batch size is seen."""
-        if batch in self._inputs:
-            self._inputs.move_to_end(batch)
-            return self._calls[batch]
-        if self.variant.compile == "aot-inductor" and not self.variant.dynamic and batch != self.batch_size:
+    def _calls_for(self, batch: int, warm: bool = True, length: int | None = None) -> list[Call]:
+        """Prepared calls for a batch size (and a per-call length); new inputs are made (and, if
+        ``warm``, called once, untimed, which absorbs a recompile) the first time a shape is seen."""
+        shape = (batch, length)
+        if shape in self._inputs:
+            self._inputs.move_to_end(shape)
+            return self._calls[shape]
+        if self.variant.compile == "aot-inductor" and not self.variant.dynamic and shape != (self.batch_size, None):
             raise WorkerError(
                 "unsupported",
-                f"the AOTInductor package was compiled for batch size {self.batch_size}, not {batch}; "
-                "load again with this batch_size, or with dynamic=true",
+                f"the AOTInductor package was compiled for batch size {self.batch_size} at the loaded length, "
+                f"not {batch}{'' if length is None else f' at length {length}'}; load again with this shape, "
+                "or with dynamic=true",
             )
-        self._inputs[batch] = self._make_inputs(batch)
-        calls = self._bind(batch)
-        while len(self._inputs) > MAX_CACHED_BATCH_SIZES:
+        if length is not None:
+            models.check_length(self.ref, length)
+        self._inputs[shape] = self._make_inputs(batch, length=length)
+        calls = self._bind(shape)
+        while len(self._inputs) > MAX_CACHED_SHAPES:
             old, _ = self._inputs.popitem(last=False)
             del self._calls[old]
         if warm:
@@ -385,25 +399,41 @@ class TorchModel:
         return {"device_ns": None, "host_ns": host_ns, "clock": "perf_counter", "recompiles": self._recompiles(),
                 "proc": proc}
 
-    def infer(self, batch_size: int | None) -> InferResult:
-        calls = self._calls_for(batch_size or self.batch_size)
+    def infer(self, batch_size: int | None, length: int | None = None) -> InferResult:
+        """One synchronized call; a shape not seen before is made and warmed first, inside the
+        call's round trip, so a request that waited for a recompile shows it in its latency."""
+        calls = self._calls_for(batch_size or self.batch_size, length=length)
         self._rotation += 1
         with self.variant.context(self.device):
             _, device_ns, host_ns = timing.timed_call(calls[self._rotation % len(calls)], self.cuda)
-        return {"device_ns": device_ns, "host_ns": host_ns}
+        return self._with_recompiles({"device_ns": device_ns, "host_ns": host_ns})
 
-    def launch(self, batch_size: int | None, in_flight: int) -> Completion:
+    def launch(self, batch_size: int | None, in_flight: int, length: int | None = None) -> Completion:
         """A pipelined call: on CUDA queued on one of ``in_flight`` streams (taken in turn, so a
         call never shares a stream with the calls still in flight) and returned at once; on the
-        CPU run to the end here, since its ops are synchronous."""
-        calls = self._calls_for(batch_size or self.batch_size)
+        CPU run to the end here, since its ops are synchronous. Launches run one at a time on
+        the reading thread, so the recompiles counted around one are its own."""
+        calls = self._calls_for(batch_size or self.batch_size, length=length)
         self._rotation += 1
         call = calls[self._rotation % len(calls)]
         with self.variant.context(self.device):
             if not self.cuda:
                 _, _, host_ns = timing.timed_call(call, False)
-                return Finished({"device_ns": None, "host_ns": host_ns})
-            return timing.CudaFlight(call, self._stream(self._rotation % in_flight))
+                return Finished(self._with_recompiles({"device_ns": None, "host_ns": host_ns}))
+            flight = timing.CudaFlight(call, self._stream(self._rotation % in_flight))
+        flight.extra = self._with_recompiles({"device_ns": None, "host_ns": 0})
+        return flight
+
+    def _with_recompiles(self, result: InferResult) -> InferResult:
+        """Adds the recompiles (and their reasons) since the last reply that told of any."""
+        if not self.variant.compiled:
+            return result
+        failures = recompile_reasons()
+        if len(failures) > self._recompiles_told:
+            result["recompiles"] = len(failures) - self._recompiles_told
+            result["compile_reasons"] = failures[self._recompiles_told:]
+        self._recompiles_told = len(failures)
+        return result
 
     def _stream(self, index: int) -> Any:
         import torch
@@ -435,7 +465,7 @@ class TorchModel:
         try:
             with self.variant.context(self.device):
                 got = [t.detach().float().clone() for t in outputs.flatten(calls[0]())]
-            inputs = outputs.cast_inputs(self._inputs[batch][0], torch.float32, channels_last=False)
+            inputs = outputs.cast_inputs(self._inputs[(batch, None)][0], torch.float32, channels_last=False)
             args, kwargs = outputs.split(inputs)
             set_tf32(False)
             torch.manual_seed(self.seed)

@@ -45,6 +45,9 @@ class ZooEntry:
     # bad_request naming the parameter and its valid range. Cheap: imports and builds nothing.
     check: Callable[[Mapping[str, str]], object]
     build: Callable[[Mapping[str, str]], Built] | None  # None: the synthetic model (no torch)
+    # The parameter that may vary per call (``infer``'s ``length``): its input factory takes
+    # ``length=`` and makes inputs of that many tokens instead of the parameter's.
+    length: str | None = None
 
 
 ZOO: Mapping[str, ZooEntry] = {
@@ -58,9 +61,9 @@ ZOO: Mapping[str, ZooEntry] = {
         ZooEntry("resnet50", "torchvision ResNet-50, random weights, input 3 x size x size",
                  {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet50),
         ZooEntry("bert-base", "transformers BertModel (BERT-base config), input_ids + attention_mask of seq tokens",
-                 {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_base),
+                 {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_base, "seq"),
         ZooEntry("bert-tiny", "transformers BertModel, hidden 128, 2 layers, 2 heads, seq tokens",
-                 {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_tiny),
+                 {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_tiny, "seq"),
         ZooEntry("unet-tiny", "diffusers UNet2DConditionModel, tiny config (32/64 channels), one denoising step",
                  {"size": "32", "cfg": "true", "text_len": "77"}, ("torch", "diffusers"), zoo.unet_shape,
                  zoo.build_unet_tiny),
@@ -78,7 +81,7 @@ ZOO: Mapping[str, ZooEntry] = {
                  {"size": "32", "steps": "4", "cfg": "7.5"}, ("torch", "diffusers", "transformers"),
                  diffusion.sd_tiny_shape, diffusion.build_sd_tiny),
         ZooEntry("synthetic", synthetic.DESCRIPTION, synthetic.DEFAULT_PARAMS, (),
-                 lambda params: synthetic.SyntheticConfig.parse(params, default_seed=0), None),
+                 lambda params: synthetic.SyntheticConfig.parse(params, default_seed=0), None, "seq"),
     )
 }
 
@@ -100,8 +103,22 @@ class ModelRef:
 
 
 def model_list() -> list[ModelInfo]:
-    return [{"name": e.name, "description": e.description, "params": dict(e.params), "needs": list(e.needs)}
-            for e in ZOO.values()]
+    infos: list[ModelInfo] = []
+    for e in ZOO.values():
+        info: ModelInfo = {"name": e.name, "description": e.description, "params": dict(e.params), "needs": list(e.needs)}
+        if e.length is not None:
+            info["length"] = e.length
+        infos.append(info)
+    return infos
+
+
+def check_length(ref: ModelRef, length: int) -> None:
+    """Rejects a per-call ``length`` the model has no axis for, or one its parameter refuses
+    (bert's 512 positions), with the parameter's own message."""
+    entry = ref.entry
+    if entry is None or entry.length is None:
+        raise bad_request(f"infer: model {ref.name!r} has no sequence length to vary; send no length")
+    entry.check({**ref.params, entry.length: str(length)})
 
 
 def is_user_model(name: str) -> bool:

@@ -278,14 +278,18 @@ class InferArgs:
 
     batch_size: int | None
     in_flight: int
+    # The sequence length of this batch, for a model with one (``ModelInfo.length``); None:
+    # the loaded one.
+    length: int | None = None
 
     @staticmethod
     def parse(args: Mapping[str, Any]) -> InferArgs:
-        a = _Args("infer", args, ("batch_size", "in_flight"))
+        a = _Args("infer", args, ("batch_size", "in_flight", "length"))
         in_flight = a.integer("in_flight", 1, 1) or 1
         if in_flight > MAX_IN_FLIGHT:
             raise bad_request(f"infer: in_flight must be at most {MAX_IN_FLIGHT}, got {in_flight}")
-        return InferArgs(batch_size=a.integer("batch_size", None, 1), in_flight=in_flight)
+        return InferArgs(batch_size=a.integer("batch_size", None, 1), in_flight=in_flight,
+                         length=a.integer("length", None, 1))
 
 
 @dataclass(frozen=True)
@@ -342,11 +346,16 @@ class HelloResult(TypedDict):
     env: EnvInfo
 
 
-class ModelInfo(TypedDict):
+class _ModelBasics(TypedDict):
     name: str
     description: str
     params: dict[str, str]
     needs: list[str]
+
+
+class ModelInfo(_ModelBasics, total=False):
+    # The parameter that is a per-request sequence length (``infer``'s ``length``), if any.
+    length: str
 
 
 class CheckResult(TypedDict):
@@ -469,9 +478,16 @@ class ThroughputResult(TypedDict):
     proc: ProcessState
 
 
-class InferResult(TypedDict):
+class _InferTiming(TypedDict):
     device_ns: int | None
     host_ns: int
+
+
+class InferResult(_InferTiming, total=False):
+    # Recompiles this call set off (a shape the compiled graphs did not cover) and dynamo's
+    # reasons for them; absent for a call that compiled nothing.
+    recompiles: int
+    compile_reasons: list[str]
 
 
 class Tolerance(TypedDict):

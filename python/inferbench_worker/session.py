@@ -45,8 +45,8 @@ class LoadedModel(Protocol):
     """What the ops need of a loaded model; a torch model variant or the synthetic model."""
 
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult: ...
-    def infer(self, batch_size: int | None) -> InferResult: ...
-    def launch(self, batch_size: int | None, in_flight: int) -> Completion: ...
+    def infer(self, batch_size: int | None, length: int | None = None) -> InferResult: ...
+    def launch(self, batch_size: int | None, in_flight: int, length: int | None = None) -> Completion: ...
     def verify(self, batch_size: int | None) -> VerifyResult: ...
     def can_reuse(self, ref: models.ModelRef, args: LoadArgs) -> bool: ...
     def rebatch(self, batch_size: int) -> LoadResult: ...
@@ -142,12 +142,13 @@ class Session:
 
     def infer(self, args: dict[str, Any]) -> Any:
         """A synchronous call (also for ``in_flight`` > 1 when a test drives the session directly)."""
-        return self._model("infer").infer(InferArgs.parse(args).batch_size)
+        infer_args = InferArgs.parse(args)
+        return self._model("infer").infer(infer_args.batch_size, infer_args.length)
 
     def launch(self, request: Request) -> Completion:
         """Starts a pipelined ``infer`` (see ``pipeline.py``); raises what ``infer`` would reply."""
         infer_args = InferArgs.parse(request.args)
-        return self._model("infer").launch(infer_args.batch_size, infer_args.in_flight)
+        return self._model("infer").launch(infer_args.batch_size, infer_args.in_flight, infer_args.length)
 
     def verify(self, args: dict[str, Any]) -> Any:
         return self._model("verify").verify(BatchArgs.parse("verify", args).batch_size)

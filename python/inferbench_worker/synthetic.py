@@ -49,6 +49,8 @@ DEFAULT_PARAMS: Mapping[str, str] = {
     "stall_every": "0",
     "stall_ms": "0",
     "per_item_ms": "0",
+    "seq": "1",
+    "per_token_ms": "0",
     "host_ms": "0",
     "device_ms": "0",
     "seed": "",
@@ -58,7 +60,8 @@ DESCRIPTION = (
     "no torch: each call waits a seeded random time (harness testing); dist=constant|normal|"
     "lognormal|uniform|bimodal; low_ms/high_ms default to 0.5x/1.5x median_ms, slow_ms to 10x, "
     "seed to the load seed; stall_ms is added to every stall_every-th call; host_ms and device_ms "
-    "split a call into a host part and an asynchronous device part (median_ms then defaults to 0, else 1)"
+    "split a call into a host part and an asynchronous device part (median_ms then defaults to 0, else 1); "
+    "per_token_ms adds that much per sample per token of seq (or of a call's length)"
 )
 
 _SPIN_NS = 200_000  # sleep until this close to the deadline, then spin
@@ -80,6 +83,8 @@ class SyntheticConfig:
     stall_every: int
     stall_ms: float
     per_item_ms: float
+    seq: int
+    per_token_ms: float
     host_ms: float
     device_ms: float
     seed: int
@@ -105,6 +110,8 @@ class SyntheticConfig:
             stall_every=int(_number(p, "stall_every", 0.0, integer=True)),
             stall_ms=_number(p, "stall_ms", 0.0),
             per_item_ms=_number(p, "per_item_ms", 0.0),
+            seq=int(_number(p, "seq", 1.0, integer=True)),
+            per_token_ms=_number(p, "per_token_ms", 0.0),
             host_ms=host_ms,
             device_ms=device_ms,
             seed=int(_number(p, "seed", 0.0, default=float(default_seed), integer=True)),
@@ -213,19 +220,21 @@ class SyntheticModel:
             return lambda: rng.uniform(c.low_ms, c.high_ms)
         return lambda: c.slow_ms if rng.random() < c.p_slow else c.median_ms  # bimodal
 
-    def target_ns(self, batch_size: int) -> int:
+    def target_ns(self, batch_size: int, length: int | None = None) -> int:
         """Draws the next call's host part; advances the generator and the call count."""
         self._calls += 1
+        tokens = self.cfg.seq if length is None else length
         ms = max(0.0, self._draw()) + self.cfg.per_item_ms * (batch_size - 1) + self.cfg.host_ms
+        ms += self.cfg.per_token_ms * batch_size * tokens
         if self.cfg.stall_every > 0 and self._calls % self.cfg.stall_every == 0:
             ms += self.cfg.stall_ms
         return int(ms * self._scale * 1e6)
 
-    def launch(self, batch_size: int | None, in_flight: int = 1) -> DeviceCompletion:
+    def launch(self, batch_size: int | None, in_flight: int = 1, length: int | None = None) -> DeviceCompletion:
         """Spends the host part in this thread and queues the device part; returns at once after
         the host part (``in_flight`` is for torch models' streams: the device is one queue)."""
         start = time.perf_counter_ns()
-        host_end = start + self.target_ns(batch_size or self.batch_size)
+        host_end = start + self.target_ns(batch_size or self.batch_size, length)
         wait_until(host_end)
         device_ns = int(self.cfg.device_ms * self._scale * 1e6)
         return self._device.enqueue(start, host_end, device_ns)
@@ -257,8 +266,8 @@ class SyntheticModel:
             last.wait()
         return time.perf_counter_ns() - t0
 
-    def infer(self, batch_size: int | None) -> InferResult:
-        result = self.launch(batch_size).wait()
+    def infer(self, batch_size: int | None, length: int | None = None) -> InferResult:
+        result = self.launch(batch_size, length=length).wait()
         # Without a device part the call is all host time, as before device_ms existed.
         return result if self.cfg.device_ms > 0 else {"device_ns": None, "host_ns": result["host_ns"]}
 

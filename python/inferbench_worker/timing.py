@@ -102,6 +102,8 @@ class CudaFlight:
         import torch
 
         self._t0 = time.perf_counter_ns()
+        # What the launch learned beside the timing (the recompiles it set off), for the reply.
+        self.extra: InferResult = {"device_ns": None, "host_ns": 0}
         self._start = torch.cuda.Event(enable_timing=True)
         self._end = torch.cuda.Event(enable_timing=True)
         # The inputs were made on the default stream: this stream's work starts after them.
@@ -116,4 +118,5 @@ class CudaFlight:
         self._end.synchronize()
         host = time.perf_counter_ns() - self._t0
         self._output = None
-        return {"device_ns": round(self._start.elapsed_time(self._end) * 1e6), "host_ns": host}
+        result: InferResult = {**self.extra, "device_ns": round(self._start.elapsed_time(self._end) * 1e6), "host_ns": host}
+        return result

@@ -122,6 +122,7 @@ def torch_compile(module: torch.nn.Module, variant: Variant) -> Callable[..., An
 
     torch._dynamo.reset()  # a fresh cache: no entries, guard failures or counters from earlier models
     torch._dynamo.utils.counters.clear()
+    _allow_graph_per_shape(torch)
     options: dict[str, Any] = {"fullgraph": variant.fullgraph, "dynamic": variant.dynamic}
     if variant.compile == "tensorrt":
         # Torch-TensorRT registers the "tensorrt" backend when imported; without it, say so.
@@ -214,11 +215,32 @@ def compile_stats() -> tuple[int, int, list[str]]:
     torch = sys.modules.get("torch")
     if torch is None:
         return 0, 0, []
-    utils = torch._dynamo.utils
-    breaks = utils.counters.get("graph_break", {})
-    failures = [str(r) for reasons in utils.guard_failures.values() for r in reasons]
+    breaks = torch._dynamo.utils.counters.get("graph_break", {})
+    failures = recompile_reasons()
     reasons = [f"graph break: {k}" for k in breaks] + [f"recompile: {r}" for r in failures]
     return int(sum(breaks.values())), len(failures), reasons
+
+
+# Graphs dynamo keeps per function before it gives up and runs it eagerly (its default is 8).
+# A server with static graphs per shape bucket (5 batch x 8 length buckets = 40) raises it, and
+# so does inferbench, so that "static graphs per bucket" measures graphs, not a silent fallback.
+RECOMPILE_LIMIT = 64
+
+
+def _allow_graph_per_shape(torch: Any) -> None:
+    config = torch._dynamo.config
+    for name in ("recompile_limit", "cache_size_limit"):  # renamed in torch 2.7; either is set
+        if hasattr(config, name):
+            setattr(config, name, max(getattr(config, name), RECOMPILE_LIMIT))
+
+
+def recompile_reasons() -> list[str]:
+    """Dynamo's reason for each recompile since the last torch_compile/aot_inductor call, in
+    the order they happened (one guard failure each)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return []
+    return [str(r) for reasons in torch._dynamo.utils.guard_failures.values() for r in reasons]
 
 
 def fx_cache_counts() -> tuple[int, int]:

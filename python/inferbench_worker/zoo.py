@@ -140,11 +140,12 @@ def _bert(params: Mapping[str, str], **config: Any) -> Built:
     # return_dict=False: the model returns a tuple of tensors (last_hidden_state, pooler_output).
     module = BertModel(BertConfig(vocab_size=BERT_VOCAB, return_dict=False, **config))
 
-    def inputs(batch: int, device: torch.device, dtype: torch.dtype) -> Inputs:
+    def inputs(batch: int, device: torch.device, dtype: torch.dtype, length: int | None = None) -> Inputs:
         import torch
 
-        ids = torch.randint(0, BERT_VOCAB, (batch, seq), device=device, dtype=torch.int64)
-        mask = torch.ones(batch, seq, device=device, dtype=torch.int64)
+        tokens = seq if length is None else length
+        ids = torch.randint(0, BERT_VOCAB, (batch, tokens), device=device, dtype=torch.int64)
+        mask = torch.ones(batch, tokens, device=device, dtype=torch.int64)
         return {"input_ids": ids, "attention_mask": mask}
 
     return module, inputs

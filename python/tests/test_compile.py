@@ -122,3 +122,15 @@ def test_compile_workers_are_shut_down_after_a_compiled_load(session: Session) -
     assert again["compile_workers"] == "shut_down" and len(ac._pool_set) == 0
     assert not (_children() & started)
     assert again["compile_rss_peak_mb"] >= load["memory"]["rss_mb"]
+
+
+@pytest.mark.slow
+def test_infer_tells_of_the_recompiles_a_new_length_sets_off_with_their_reasons(session: Session) -> None:
+    # Static graphs (dynamic=false): every new length is a recompile, told once, by the call
+    # that set it off; a length already compiled is not.
+    ok(call(session, "load", model="bert-tiny:seq=16", compile="default", batch_size=1, dynamic=False))
+    assert "recompiles" not in ok(call(session, "infer", batch_size=1, length=16))
+    new = ok(call(session, "infer", batch_size=1, length=24))
+    assert new["recompiles"] >= 1 and any("size" in r or "24" in r for r in new["compile_reasons"])
+    again = ok(call(session, "infer", batch_size=1, length=24))
+    assert "recompiles" not in again and "compile_reasons" not in again

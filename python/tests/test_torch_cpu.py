@@ -171,3 +171,24 @@ def test_eager_batch_sweep_reuses_the_loaded_model(session: Session) -> None:
     # another model under reuse=true is loaded afresh
     other = ok(call(session, "load", model="mlp:in=16,hidden=32,out=4,layers=1", batch_size=6, reuse=True))
     assert "batch_reuse" not in other and other["output_desc"] == "float32[6,4]"
+
+
+def test_bert_takes_a_length_per_call_and_refuses_one_beyond_its_positions(session: Session) -> None:
+    ok(call(session, "load", model="bert-tiny:seq=32", batch_size=2))
+    short = ok(call(session, "infer", batch_size=2, length=8))
+    assert short["host_ns"] > 0 and "recompiles" not in short  # eager: nothing to recompile
+    assert ok(call(session, "infer", batch_size=4, length=64))["host_ns"] > 0
+    too_long = error_of(call(session, "infer", batch_size=1, length=513))
+    assert too_long["kind"] == "bad_request" and "seq must be between 1 and 512" in too_long["message"]
+
+
+def test_a_model_without_a_length_refuses_one(session: Session) -> None:
+    ok(call(session, "load", model="mlp:in=8,hidden=8,out=4,layers=1", batch_size=1))
+    refused = error_of(call(session, "infer", batch_size=1, length=16))
+    assert refused["kind"] == "bad_request" and "no sequence length" in refused["message"]
+
+
+def test_the_catalogue_names_the_length_parameter(session: Session) -> None:
+    listed = {m["name"]: m for m in ok(call(session, "models"))}
+    assert listed["bert-base"]["length"] == "seq" and listed["synthetic"]["length"] == "seq"
+    assert "length" not in listed["resnet50"]

@@ -2,8 +2,10 @@ import Foundation
 
 /// A model replica the batcher can send batches to.
 public protocol BatchWorker: Sendable {
-    /// Runs one batch; the result carries the worker's own timing of the call.
-    func infer(batchSize: Int) async throws(WorkerError) -> InferResult
+    /// Runs one batch of `batchSize` samples (at `length` tokens, for a model with a length
+    /// axis; nil: the length it was loaded at); the result carries the worker's own timing of
+    /// the call and the recompiles it set off.
+    func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult
     /// Replaces a dead worker with a fresh, loaded one. False when that failed too.
     func restart() async -> Bool
     var label: String { get }
@@ -31,6 +33,16 @@ public struct RequestOutcome: Sendable {
     public var transportNS: Int64?
     public var batchSize: Int
     public var paddedBatchSize: Int
+    /// The request's own length and the length its batch ran at (`--seq-len`); nil without.
+    public var length: Int? = nil
+    public var paddedLength: Int? = nil
+    /// Recompiles its batch set off, told on the batch's first request only (so that summing
+    /// over requests counts each batch once), with their reasons.
+    public var recompiles = 0
+    public var compileReasons: [String] = []
+    /// Its batch was the worker's first at its shape (compiled, or eager and never run): its
+    /// latency is the cost of a cold shape.
+    public var coldShape = false
 }
 
 /// Collects requests into batches of up to `maxBatch` and sends them to whichever worker is
@@ -51,10 +63,17 @@ public actor DynamicBatcher {
     struct Pending {
         var scheduled: Double
         var enqueued: Double
+        var length: Int?
         var continuation: CheckedContinuation<RequestOutcome, Never>
     }
 
-    private var queue: [Pending] = []
+    /// Waiting requests by the length their batch will run at (0 without `--seq-len`): only
+    /// requests of one padded length batch together. Each queue is in arrival order.
+    private var queues: [Int: [Pending]] = [:]
+    private var queued = 0
+    /// Where requests' lengths come from and the buckets they pad to; nil: one shape.
+    public let lengths: LengthPlan?
+    private var lengthDraws: SequenceLengths.Sampler?
     /// Workers with a free slot, one entry per free slot.
     private var idle: [Int]
     private let workers: [any BatchWorker]
@@ -80,7 +99,7 @@ public actor DynamicBatcher {
     /// test passes one it moves by hand.
     public init(
         workers: [any BatchWorker], maxBatch: Int, maxDelay: Double, maxQueue: Int = 10_000, buckets: BatchBuckets? = nil,
-        clock: any LoadClock = MonotonicClock()
+        lengths: LengthPlan? = nil, seed: UInt64 = 0, clock: any LoadClock = MonotonicClock()
     ) {
         precondition(buckets.map { $0.largest == maxBatch } ?? true, "the largest bucket is maxBatch")
         self.workers = workers
@@ -90,6 +109,8 @@ public actor DynamicBatcher {
         self.maxDelay = maxDelay
         self.maxQueue = maxQueue
         self.buckets = buckets ?? .defaults(maxBatch: maxBatch)
+        self.lengths = lengths
+        self.lengthDraws = lengths?.lengths.sampler(seed: seed)
         self.clock = clock
     }
 
@@ -106,19 +127,25 @@ public actor DynamicBatcher {
     public func padded(_ n: Int) -> Int { buckets.padded(n) }
 
     /// Enqueues a request due at `scheduled` and returns when it is done, failed or rejected.
-    public func submit(scheduled: Double) async -> RequestOutcome {
+    /// With lengths (``lengths``) it is `length` tokens long, or, when nil, as long as the next
+    /// seeded draw says.
+    public func submit(scheduled: Double, length: Int? = nil) async -> RequestOutcome {
         let now = clock.seconds()
-        if queue.count >= maxQueue || alive.isEmpty || shutDown {
+        let length = lengths == nil ? nil : length ?? lengthDraws?.next()
+        if queued >= maxQueue || alive.isEmpty || shutDown {
             rejected += 1
-            return RequestOutcome(status: .rejected, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0)
+            return RequestOutcome(status: .rejected, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: length)
         }
         return await withCheckedContinuation { continuation in
-            queue.append(Pending(scheduled: scheduled, enqueued: now, continuation: continuation))
+            queues[paddedLength(length) ?? 0, default: []].append(Pending(scheduled: scheduled, enqueued: now, length: length, continuation: continuation))
+            queued += 1
             pump()
         }
     }
 
-    public var queueDepth: Int { queue.count }
+    private func paddedLength(_ length: Int?) -> Int? { length.flatMap { lengths?.padded($0) } }
+
+    public var queueDepth: Int { queued }
 
     /// Batches sent to a worker and not yet back.
     public var batchesInFlight: Int { inFlight.count }
@@ -136,25 +163,35 @@ public actor DynamicBatcher {
     }
 
     private func pump() {
-        while !idle.isEmpty, !queue.isEmpty {
+        while !idle.isEmpty, queued > 0 {
             let now = clock.seconds()
-            guard let take = batchToSend(at: now) else { return }
-            let batch = Array(queue.prefix(take))
-            queue.removeFirst(take)
+            guard let (key, take) = batchToSend(at: now) else { return }
+            let batch = Array(queues[key]!.prefix(take))
+            queues[key]!.removeFirst(take)
+            if queues[key]!.isEmpty { queues[key] = nil }
+            queued -= take
             let index = idle.removeFirst()
-            dispatch(batch, to: index, at: now)
+            dispatch(batch, length: key == 0 ? nil : key, to: index, at: now)
         }
     }
 
-    /// How many queued requests a free worker takes now, nil to wait (with the timer armed
-    /// for the oldest request's max-delay): a preferred bucket as soon as the queue fills one;
-    /// once the oldest has waited `maxDelay`, all it can (up to `maxBatch`), padded.
-    private func batchToSend(at now: Double) -> Int? {
-        // The same sum as the timer's deadline, so that the timer firing always finds it due.
-        let due = queue[0].enqueued + maxDelay
-        if now >= due { return min(maxBatch, queue.count) }
-        if let full = buckets.fullest(queue.count) { return full }
-        armTimer(at: due)
+    /// Which queue a free worker takes from now and how many, nil to wait (with the timer armed
+    /// for the earliest max-delay): the queue whose oldest request has waited `maxDelay`, all
+    /// it can (up to `maxBatch`), padded; else a preferred bucket as soon as a queue fills one.
+    /// Among several, the one whose oldest request came first. With one shape there is one
+    /// queue, and this is Triton's dynamic batcher.
+    private func batchToSend(at now: Double) -> (key: Int, take: Int)? {
+        var due: (key: Int, enqueued: Double)? = nil
+        var full: (key: Int, enqueued: Double, take: Int)? = nil
+        for (key, queue) in queues {
+            let head = queue[0].enqueued
+            // The same sum as the timer's deadline, so that the timer firing always finds it due.
+            if now >= head + maxDelay, head < due?.enqueued ?? .infinity { due = (key, head) }
+            if let take = buckets.fullest(queue.count), head < full?.enqueued ?? .infinity { full = (key, head, take) }
+        }
+        if let due { return (due.key, min(maxBatch, queues[due.key]!.count)) }
+        if let full { return (full.key, full.take) }
+        armTimer(at: queues.values.map { $0[0].enqueued }.min()! + maxDelay)
         return nil
     }
 
@@ -176,7 +213,7 @@ public actor DynamicBatcher {
         pump()
     }
 
-    private func dispatch(_ batch: [Pending], to index: Int, at time: Double) {
+    private func dispatch(_ batch: [Pending], length: Int?, to index: Int, at time: Double) {
         let worker = workers[index]
         let size = padded(batch.count)
         let number = batchesSent
@@ -185,7 +222,7 @@ public actor DynamicBatcher {
         inFlight[number] = Task { [self] in
             let start = clock.seconds()
             let result: Result<InferResult, WorkerError>
-            do throws(WorkerError) { result = .success(try await worker.infer(batchSize: size)) } catch { result = .failure(error) }
+            do throws(WorkerError) { result = .success(try await worker.infer(batchSize: size, length: length)) } catch { result = .failure(error) }
             let end = clock.seconds()
             var restarted = true
             if case .failure(.failure(let why)) = result {
@@ -193,7 +230,7 @@ public actor DynamicBatcher {
                 restarted = await worker.restart()
             }
             inFlight[number] = nil
-            finish(batch, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
+            finish(batch, length: length, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
         }
     }
 
@@ -202,24 +239,26 @@ public actor DynamicBatcher {
     }
 
     private func finish(
-        _ batch: [Pending], worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double, workerBack: Bool
+        _ batch: [Pending], length: Int?, worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double,
+        workerBack: Bool
     ) {
         let now = clock.seconds()
         let size = padded(batch.count)
-        for item in batch {
-            switch result {
-            case .success(let r):
-                let compute = r.deviceNS ?? r.hostNS
-                let transport = max(0, Int64(roundTrip * 1e9) - r.hostNS)
-                item.continuation.resume(
-                    returning: RequestOutcome(
-                        status: .ok, scheduled: item.scheduled, dispatched: dispatched, completed: now, computeNS: compute,
-                        transportNS: transport, batchSize: batch.count, paddedBatchSize: size))
-            case .failure:
-                item.continuation.resume(
-                    returning: RequestOutcome(
-                        status: .failed, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size))
+        for (position, item) in batch.enumerated() {
+            var outcome = RequestOutcome(
+                status: .failed, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size,
+                length: item.length, paddedLength: length)
+            if case .success(let r) = result {
+                outcome.status = .ok
+                outcome.computeNS = r.deviceNS ?? r.hostNS
+                outcome.transportNS = max(0, Int64(roundTrip * 1e9) - r.hostNS)
+                outcome.coldShape = r.coldShape
+                if position == 0 {
+                    outcome.recompiles = r.recompiles ?? 0
+                    outcome.compileReasons = r.compileReasons ?? []
+                }
             }
+            item.continuation.resume(returning: outcome)
         }
         if case .failure(.failure) = result {
             if workerBack { restarts += 1 } else { alive.remove(index) }
@@ -231,10 +270,11 @@ public actor DynamicBatcher {
     }
 
     private func failQueued(at now: Double) {
-        for item in queue {
+        for item in queues.values.joined() {
             item.continuation.resume(
-                returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0))
+                returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: item.length))
         }
-        queue.removeAll()
+        queues.removeAll()
+        queued = 0
     }
 }

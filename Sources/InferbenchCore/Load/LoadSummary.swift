@@ -30,6 +30,9 @@ public enum LoadSummary {
         result.breakdownMS = breakdown
         result.meanBatchSizePerRequest = mean(ok.map { Double($0.batchSize) })
         (result.meanBatchSizePerBatch, result.paddingWaste) = batchFigures(ok)
+        result.lengths = lengthFigures(ok)
+        (result.recompiles, result.recompileReasons) = recompileFigures(outcomes)
+        result.coldShapes = coldShapes(ok)
         result.durationS = sent.duration
         result.windows = windows(
             all: outcomes, start: sent.start, duration: max(sent.duration, (ok.map(\.completed).max() ?? end) - sent.start), window: window,
@@ -43,13 +46,56 @@ public enum LoadSummary {
     /// served. A request of a batch of `b` is 1/`b` of that batch and of its padded size, so
     /// summing over requests counts each batch once without knowing which batch each came in
     /// (a batch's requests share its fate and its step).
+    ///
+    /// With lengths the work is tokens: a request of a batch of `b` run at `P` tokens by `B`
+    /// padded samples is `B·P/b` tokens run, against its own length.
     static func batchFigures(_ ok: [RequestOutcome]) -> (perBatch: Double?, waste: Double?) {
         let served = ok.filter { $0.batchSize > 0 }
         guard !served.isEmpty else { return (nil, nil) }
         let batches = served.reduce(0) { $0 + 1 / Double($1.batchSize) }
-        let padded = served.reduce(0) { $0 + Double($1.paddedBatchSize) / Double($1.batchSize) }
-        let real = Double(served.count)
-        return (real / batches, padded / real)
+        let padded = served.reduce(0) { $0 + Double($1.paddedBatchSize * ($1.paddedLength ?? 1)) / Double($1.batchSize) }
+        let real = served.reduce(0) { $0 + Double($1.length ?? 1) }
+        return (Double(served.count) / batches, padded / real)
+    }
+
+    /// Mean tokens per request before and after padding, and the longest; nil without lengths.
+    static func lengthFigures(_ ok: [RequestOutcome]) -> LoadTestResult.Lengths? {
+        let with = ok.filter { $0.length != nil && $0.paddedLength != nil }
+        guard !with.isEmpty else { return nil }
+        let n = Double(with.count)
+        return LoadTestResult.Lengths(
+            meanTokens: with.reduce(0) { $0 + Double($1.length!) } / n, meanPaddedTokens: with.reduce(0) { $0 + Double($1.paddedLength!) } / n,
+            maxTokens: with.map { $0.length! }.max()!)
+    }
+
+    /// Recompiles (each batch's told on its first request) and their distinct reasons, the most
+    /// frequent first; nil when no batch reported any.
+    static func recompileFigures(_ outcomes: [RequestOutcome]) -> (Int?, [String]?) {
+        let total = outcomes.reduce(0) { $0 + $1.recompiles }
+        guard total > 0 else { return (nil, nil) }
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for reason in outcomes.flatMap(\.compileReasons) {
+            if counts[reason] == nil { order.append(reason) }
+            counts[reason, default: 0] += 1
+        }
+        let ranked = order.enumerated().sorted { (counts[$0.element]!, -$0.offset) > (counts[$1.element]!, -$1.offset) }.map(\.element)
+        return (total, Array(ranked.prefix(10)))
+    }
+
+    /// The batches that were their worker's first at their shape, and their requests' latency.
+    static func coldShapes(_ ok: [RequestOutcome]) -> LoadTestResult.ColdShapes? {
+        let cold = ok.filter(\.coldShape).sorted { $0.completed < $1.completed }
+        guard !cold.isEmpty else { return nil }
+        let latencies = cold.map { ($0.completed - $0.scheduled) * 1000 }.sorted()
+        var shapes: [String] = []
+        for o in cold {
+            let shape = BatchShape(batch: o.paddedBatchSize, length: o.paddedLength).description
+            if !shapes.contains(shape) { shapes.append(shape) }
+        }
+        let batches = cold.reduce(0) { $0 + 1 / Double($1.batchSize) }
+        return LoadTestResult.ColdShapes(
+            batches: Int(batches.rounded()), requests: cold.count, shapes: shapes, p50MS: latencies[latencies.count / 2], maxMS: latencies.last)
     }
 
     /// Per-window figures by completion time: QPS, P50/P99, errors, and GPU figures; offered
@@ -86,6 +132,8 @@ public enum LoadSummary {
         var w = LoadTestResult.Window(
             t: lo - stepStart, seconds: hi - lo, qps: Double(ok.count) / seconds, p50: pct(0.5), p99: pct(0.99),
             errors: inWindow.count - ok.count, offeredQPS: Double(offered) / seconds, start: lo, end: hi)
+        let recompiles = inWindow.reduce(0) { $0 + $1.recompiles }
+        if recompiles > 0 { w.recompiles = recompiles }
         if let telemetry {
             let agg = telemetry.aggregate(from: lo, to: hi, samplesProcessed: ok.count)
             w.gpuUtil = agg.gpuUtilMean

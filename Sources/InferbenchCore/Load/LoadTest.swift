@@ -36,6 +36,9 @@ public struct LoadTest: Sendable {
     public var maxDelay: Double
     public var maxQueue: Int
     public var window: Double
+    /// Per-request lengths (`--seq-len`, `--pad-to`) and the model parameter they vary (bert's
+    /// `seq`); nil: every request has the model's one shape.
+    public var lengths: (plan: LengthPlan, parameter: String, warmup: ShapeWarmup)? = nil
     public var telemetry: TelemetrySampler?
     public var progress: @Sendable (String) -> Void
     /// Told of each step and each window as they happen, so that they can be recorded before
@@ -157,19 +160,41 @@ public struct LoadTest: Sendable {
     /// Starts every replica in turn, appending each to `replicas` as it comes up (so that the
     /// caller stops those already running when a later one fails).
     func startReplicas(into replicas: inout [WorkerReplica]) async throws(InferbenchError) {
+        var params = model.params
+        var loadedLength: Int? = nil
+        if let lengths {
+            // Loaded at the longest length: the load's own shape is then one a request can have.
+            loadedLength = lengths.plan.buckets.last
+            params[lengths.parameter] = String(loadedLength!)
+        }
+        let shapes = warmShapes
         for set in replicaSets {
             for i in 0..<set.count {
                 if Task.isCancelled { return }
                 let args = LoadArgs(
-                    model: model.name, params: model.params, device: set.device, precision: variant.precision.rawValue,
+                    model: model.name, params: params, device: set.device, precision: variant.precision.rawValue,
                     compile: variant.compile.rawValue, batchSize: maxBatch, seed: seed, channelsLast: variant.channelsLast,
                     fullgraph: variant.fullgraph, dynamic: variant.dynamic)
-                let replica = WorkerReplica(label: "\(set.label)-\(i)", starter: set.starter, load: args, warmSizes: buckets.sizes, inFlight: inFlight)
-                progress("starting \(replica.label): load, compile and warm batch buckets \(buckets)")
+                let replica = WorkerReplica(
+                    label: "\(set.label)-\(i)", starter: set.starter, load: args, warmShapes: shapes, loadedLength: loadedLength, inFlight: inFlight)
+                progress("starting \(replica.label): load, compile and warm \(warmLabel)")
                 _ = try await replica.start()
                 replicas.append(replica)
             }
         }
+    }
+
+    /// The shapes the replicas warm: every batch bucket, at each warmed length with lengths.
+    var warmShapes: [BatchShape] {
+        guard let lengths else { return buckets.sizes.map { BatchShape(batch: $0) } }
+        return lengths.warmup.lengths(lengths.plan).flatMap { l in buckets.sizes.map { BatchShape(batch: $0, length: l) } }
+    }
+
+    var warmLabel: String {
+        guard let lengths else { return "batch buckets \(buckets)" }
+        let count = warmShapes.count
+        if count == 0 { return "nothing beyond the loaded shape (--warmup-shapes none)" }
+        return "\(count) shapes: batch buckets \(buckets) × lengths \(ShapeWarmup.list(lengths.warmup.lengths(lengths.plan)))"
     }
 
     /// Runs the scenario on started replicas. `replicate` marks the steps of one of several
@@ -185,7 +210,9 @@ public struct LoadTest: Sendable {
             telemetry.setWatchedPIDs(pids)
         }
         var outcome = Outcome()
-        let batcher = DynamicBatcher(workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, buckets: buckets)
+        let batcher = DynamicBatcher(
+            workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, buckets: buckets, lengths: lengths?.plan,
+            seed: UInt64(seed) &+ UInt64(replicate ?? 1))
         switch scenario {
         case .offlineOnly:
             break

@@ -1,5 +1,19 @@
 import Foundation
 
+/// The shape of a batch a worker runs: its padded size and, for a model with a length axis,
+/// its padded length (nil: the length the model was loaded at).
+public struct BatchShape: Sendable, Hashable, CustomStringConvertible {
+    public var batch: Int
+    public var length: Int?
+
+    public init(batch: Int, length: Int? = nil) {
+        self.batch = batch
+        self.length = length
+    }
+
+    public var description: String { length.map { "\(batch)×\($0)" } ?? String(batch) }
+}
+
 /// A loaded worker serving batches for a load test; restarts itself from its recipe.
 ///
 /// It runs up to ``slots`` batches at once (`--in-flight`): the worker launches the next while
@@ -13,7 +27,11 @@ public actor WorkerReplica: BatchWorker {
     public nonisolated let slots: Int
     private let starter: any WorkerStarter
     private let load: LoadArgs
-    private let warmSizes: [Int]
+    private let warmShapes: [BatchShape]
+    private let loadedLength: Int?
+    /// Shapes this worker process has run (its warm-up's among them); a batch of any other
+    /// is cold: it pays a compile, or an eager first call.
+    private var seen: Set<BatchShape> = []
     private var worker: Worker?
     /// The restart after a death, until the batcher has taken its result (``restart()``).
     private var restarting: Task<Bool, Never>?
@@ -21,15 +39,25 @@ public actor WorkerReplica: BatchWorker {
     /// The most batches a worker holds at once (the worker's own bound).
     public static let maxInFlight = 8
 
-    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmSizes: [Int], inFlight: Int = 1) {
+    /// `warmShapes`: what the worker runs before serving; the shape of the load itself (the
+    /// load's batch size, at the length it was loaded at) is warm without being named.
+    /// `loadedLength`: the length the load's parameters give (bert's `seq`), for a model
+    /// served at several; a batch at it is sent without a length, as the load's own shape.
+    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmShapes: [BatchShape], loadedLength: Int? = nil, inFlight: Int = 1) {
         self.label = label
         self.starter = starter
         self.load = load
-        self.warmSizes = warmSizes
+        self.loadedLength = loadedLength
+        self.warmShapes = warmShapes.map { BatchShape(batch: $0.batch, length: $0.length == loadedLength ? nil : $0.length) }
         self.slots = min(max(1, inFlight), Self.maxInFlight)
     }
 
-    /// Starts the worker, loads the model and runs each padded batch size a few times, so
+    /// Warm-up on every padded batch size at the loaded length.
+    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmSizes: [Int], inFlight: Int = 1) {
+        self.init(label: label, starter: starter, load: load, warmShapes: warmSizes.map { BatchShape(batch: $0) }, inFlight: inFlight)
+    }
+
+    /// Starts the worker, loads the model and runs each warm shape a few times, so
     /// compilation and autotuning happen before the test, not in its latencies.
     ///
     /// A stop (Ctrl-C, SIGTERM) while it loads, compiles or warms ends the worker at once: it
@@ -37,13 +65,13 @@ public actor WorkerReplica: BatchWorker {
     /// resnet50 `default` held a stop back for 51 s).
     public func start() async throws(InferbenchError) -> LoadResult {
         let (w, _) = try await starter.start(label: label)
-        let warmSizes = warmSizes
+        let warmShapes = warmShapes
         let load = load
         let prepared: Result<LoadResult, WorkerError> = await withTaskCancellationHandler {
             do throws(WorkerError) {
                 let result = try await w.load(load)
-                for size in warmSizes {
-                    for _ in 0..<3 { _ = try await w.infer(batchSize: size) }
+                for shape in warmShapes {
+                    for _ in 0..<3 { _ = try await w.infer(batchSize: shape.batch, length: shape.length) }
                 }
                 return .success(result)
             } catch {
@@ -55,6 +83,7 @@ public actor WorkerReplica: BatchWorker {
         switch prepared {
         case .success(let result):
             worker = w
+            seen = Set(warmShapes + [BatchShape(batch: load.batchSize)])
             return result
         case .failure(let error):
             await w.kill()
@@ -62,11 +91,16 @@ public actor WorkerReplica: BatchWorker {
         }
     }
 
-    public func infer(batchSize: Int) async throws(WorkerError) -> InferResult {
+    public func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult {
         if let restarting { _ = await restarting.value }
         guard let worker else { throw .failure(.exited(status: "not started", stderrTail: "")) }
         do {
-            return try await worker.infer(batchSize: batchSize, inFlight: slots)
+            // The loaded length is sent as nil: the worker's inputs for it are made already.
+            let length = length == loadedLength ? nil : length
+            let shape = BatchShape(batch: batchSize, length: length)
+            var result = try await worker.infer(batchSize: batchSize, length: length, inFlight: slots)
+            result.coldShape = seen.insert(shape).inserted
+            return result
         } catch {
             guard case .failure(let failure) = error else { throw error }
             guard self.worker === worker else { throw .reply(Self.lost(failure)) }
@@ -123,7 +157,7 @@ public actor WorkerReplica: BatchWorker {
                 group.addTask {
                     var batches = 0
                     repeat {
-                        do throws(WorkerError) { _ = try await self.infer(batchSize: batchSize) } catch { return .failure(error) }
+                        do throws(WorkerError) { _ = try await self.infer(batchSize: batchSize, length: nil) } catch { return .failure(error) }
                         batches += 1
                     } while Monotonic.now() < deadline
                     return .success(batches)

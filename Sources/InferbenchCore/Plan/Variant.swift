@@ -92,6 +92,8 @@ public struct Variant: Codable, Sendable, Hashable {
         if channelsLast { text += "/cl" }
         if fullgraph { text += "/fullgraph" }
         if dynamic == true { text += "/dynamic" }
+        // Only a compiled variant has graphs to keep static (eager ignores the setting).
+        if dynamic == false && compile != .eager { text += "/static" }
         return text
     }
 }

@@ -21,6 +21,14 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// Batches each worker runs at once (`--in-flight`); absent in results from before it existed,
     /// which ran one at a time.
     public var inFlight: Int?
+    /// `--seq-len`: the requests' length distribution, as given; absent with one shape.
+    public var seqLen: String?
+    /// `--pad-to` and the padded lengths it gives (each a shape the workers may run).
+    public var padTo: String?
+    public var lengthBuckets: [Int]?
+    /// `--warmup-shapes` (all, none, or lengths) and the lengths it warmed at every batch bucket.
+    public var warmupShapes: String?
+    public var warmLengths: [Int]?
     /// Length of the per-window figures, seconds.
     public var windowS: Double
     /// The P99 bound of `--find-max-qps`.
@@ -59,6 +67,11 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case maxDelayMS = "max_delay_ms"
         case maxQueue = "max_queue"
         case inFlight = "in_flight"
+        case seqLen = "seq_len"
+        case padTo = "pad_to"
+        case lengthBuckets = "length_buckets"
+        case warmupShapes = "warmup_shapes"
+        case warmLengths = "warm_lengths"
         case windowS = "window_s"
         case slaP99MS = "sla_p99_ms"
         case offlineThroughputPerS = "offline_throughput_per_s"

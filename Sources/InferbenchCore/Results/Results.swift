@@ -401,6 +401,8 @@ public struct LoadTestResult: Codable, Sendable {
         public var end: Double?
         /// Host CPU utilization over the window, % of all cores.
         public var hostCPUUtil: Double?
+        /// Recompiles set off by batches that completed in the window (compiled variants).
+        public var recompiles: Int?
 
         public init(
             t: Double, seconds: Double, qps: Double, p50: Double?, p99: Double?, errors: Int, gpuUtil: Double? = nil, powerW: Double? = nil,
@@ -428,6 +430,39 @@ public struct LoadTestResult: Codable, Sendable {
             case memUsedMB = "mem_used_mb"
             case offeredQPS = "offered_qps"
             case hostCPUUtil = "host_cpu_util"
+            case recompiles
+        }
+    }
+
+    /// Requests' lengths (`--seq-len`): what was asked for and what the workers ran.
+    public struct Lengths: Codable, Sendable, Equatable {
+        /// Mean tokens per request served, and mean tokens per request after padding.
+        public var meanTokens: Double
+        public var meanPaddedTokens: Double
+        /// The longest request served.
+        public var maxTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case meanTokens = "mean_tokens"
+            case meanPaddedTokens = "mean_padded_tokens"
+            case maxTokens = "max_tokens"
+        }
+    }
+
+    /// Batches that were their worker's first at their shape, and what their requests waited:
+    /// a compile (or an eager first call) inside the latency of every request they carried.
+    public struct ColdShapes: Codable, Sendable, Equatable {
+        public var batches: Int
+        public var requests: Int
+        /// The shapes, `batch×length` (or `batch`), in the order they first ran.
+        public var shapes: [String]
+        public var p50MS: Double?
+        public var maxMS: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case batches, requests, shapes
+            case p50MS = "p50_ms"
+            case maxMS = "max_ms"
         }
     }
 
@@ -448,8 +483,17 @@ public struct LoadTestResult: Codable, Sendable {
     /// Requests per batch, averaged over the batches the workers ran.
     public var meanBatchSizePerBatch: Double?
     /// Samples the workers ran (each batch padded up to its bucket) ÷ requests they served:
-    /// 1 when no batch was padded, 1.07 when 7% of the work was padding.
+    /// 1 when no batch was padded, 1.07 when 7% of the work was padding. With lengths it is
+    /// tokens: batch × padded length summed over batches ÷ the requests' own tokens.
     public var paddingWaste: Double?
+    /// With `--seq-len`: the requests' lengths.
+    public var lengths: Lengths?
+    /// Recompiles the step's batches set off (compiled variants), and dynamo's reasons, each
+    /// once, the most frequent first (at most 10).
+    public var recompiles: Int?
+    public var recompileReasons: [String]?
+    /// Batches at a shape their worker had not run before; absent when there were none.
+    public var coldShapes: ColdShapes?
     public var durationS: Double = 0
     public var windows: [Window] = []
     public var telemetry: TelemetryAggregate?
@@ -483,6 +527,9 @@ public struct LoadTestResult: Codable, Sendable {
         case meanBatchSizePerRequest = "mean_batch_size"
         case meanBatchSizePerBatch = "mean_batch_size_per_batch"
         case paddingWaste = "padding_waste"
+        case lengths, recompiles
+        case recompileReasons = "recompile_reasons"
+        case coldShapes = "cold_shapes"
         case durationS = "duration_s"
         case slaMet = "sla_met"
         case stoppedEarly = "stopped_early"

@@ -200,8 +200,8 @@ public actor Worker {
             timeout: timeouts.measure, as: ThroughputChunk.self)
     }
 
-    public func infer(batchSize: Int) async throws(WorkerError) -> InferResult {
-        try await call(.infer, InferArgs(batchSize: batchSize), timeout: timeouts.measure, as: InferResult.self)
+    public func infer(batchSize: Int, length: Int? = nil) async throws(WorkerError) -> InferResult {
+        try await call(.infer, InferArgs(batchSize: batchSize, length: length), timeout: timeouts.measure, as: InferResult.self)
     }
 
     /// One call that may run while up to `inFlight - 1` others sent this way still run: it is
@@ -211,12 +211,12 @@ public actor Worker {
     /// An ordinary call (any other request) waits until the pipelined calls in flight are
     /// answered, and pipelined calls wait while one is waiting or running: the channel has one
     /// reader at a time. When the worker dies, every call in flight throws the same `.failure`.
-    public func infer(batchSize: Int, inFlight: Int) async throws(WorkerError) -> InferResult {
-        guard inFlight > 1 else { return try await infer(batchSize: batchSize) }
+    public func infer(batchSize: Int, length: Int? = nil, inFlight: Int) async throws(WorkerError) -> InferResult {
+        guard inFlight > 1 else { return try await infer(batchSize: batchSize, length: length) }
         // An ordinary call waiting or exchanging goes first (see ``call``).
         while ordinaryCalls > 0 { await waitForTurn() }
         if case .failed(let failure) = state { throw .failure(failure) }
-        let (id, line) = try request(.infer, InferArgs(batchSize: batchSize, inFlight: inFlight))
+        let (id, line) = try request(.infer, InferArgs(batchSize: batchSize, inFlight: inFlight, length: length))
         // Registered before it is sent: the reader may see the reply before this call resumes.
         pipelined[id] = .sent
         if replyReader == nil { replyReader = Task { await self.readReplies() } }

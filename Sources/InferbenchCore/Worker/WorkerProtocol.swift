@@ -141,6 +141,8 @@ public struct ZooEntry: Codable, Sendable, Equatable {
     public var description: String
     public var params: [String: String]
     public var needs: [String]
+    /// The parameter that may vary per request (`load --seq-len`), e.g. bert's `seq`.
+    public var length: String?
 }
 
 // MARK: - check
@@ -329,19 +331,36 @@ struct BatchArgs: Codable, Sendable {
 struct InferArgs: Codable, Sendable {
     var batchSize: Int
     var inFlight: Int?
+    /// Tokens per sample, for a model with a length axis (`ModelInfo.length`); nil: as loaded.
+    var length: Int?
     enum CodingKeys: String, CodingKey {
         case batchSize = "batch_size"
         case inFlight = "in_flight"
+        case length
     }
 }
 
 public struct InferResult: Codable, Sendable {
     public var deviceNS: Int64?
     public var hostNS: Int64
+    /// Recompiles this call set off and dynamo's reasons for them; nil when it compiled nothing.
+    public var recompiles: Int?
+    public var compileReasons: [String]?
+    /// Set by the replica, not the worker: the call was the worker's first at its shape.
+    public var coldShape = false
+
+    public init(deviceNS: Int64?, hostNS: Int64, recompiles: Int? = nil, compileReasons: [String]? = nil) {
+        self.deviceNS = deviceNS
+        self.hostNS = hostNS
+        self.recompiles = recompiles
+        self.compileReasons = compileReasons
+    }
 
     enum CodingKeys: String, CodingKey {
         case deviceNS = "device_ns"
         case hostNS = "host_ns"
+        case recompiles
+        case compileReasons = "compile_reasons"
     }
 }
 

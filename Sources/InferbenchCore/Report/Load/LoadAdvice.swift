@@ -13,6 +13,42 @@ enum LoadAdvice: Equatable {
     /// The worker was busy nearly all the time while the GPU idled: the worker's host side
     /// (Python, kernel launches) bounds what it serves, not the GPU.
     case hostBound(HostBound)
+    /// With `--seq-len`: how much of the work the length padding wasted.
+    case padding(Padding)
+    /// torch.compile recompiled while requests were being measured: those batches waited.
+    case recompiles(Recompiles)
+    /// Batches ran at a shape their worker had not run before (not warmed, or evicted).
+    case coldShapes(Cold)
+
+    struct Padding: Equatable {
+        var padTo: String
+        var buckets: Int
+        /// Over the steps: the mean tokens a request held and ran at, and tokens run ÷ held
+        /// (lowest and highest step).
+        var meanTokens: Double
+        var meanPaddedTokens: Double
+        var waste: ClosedRange<Double>
+    }
+
+    struct Recompiles: Equatable {
+        var total: Int
+        var scenarios: [String]
+        /// The most frequent reasons first.
+        var reasons: [String]
+        /// `--warmup-shapes` as given (all, none, lengths).
+        var warmup: String?
+    }
+
+    struct Cold: Equatable {
+        var batches: Int
+        var requests: Int
+        var shapes: [String]
+        /// The cold requests' P50 (the step's with the most) against all requests' P50 there.
+        var p50MS: Double
+        var stepP50MS: Double
+        var maxMS: Double
+        var warmup: String?
+    }
 
     struct HostBound: Equatable {
         /// The busiest step that met its SLA (or the busiest step, without an SLA).
@@ -63,6 +99,44 @@ enum LoadAdvice: Equatable {
         if let sweep = unsaturated(steps) { out.append(.unsaturated(sweep)) }
         if let load, let wait = batcherWait(steps, info: load) { out.append(.batcherWait(wait)) }
         if let bound = hostBound(all) { out.append(.hostBound(bound)) }
+        return out + shapes(all.filter { $0.partial != true }, load: load)
+    }
+
+    /// What variable lengths cost: the padding (whenever --seq-len was given), the recompiles
+    /// during measurement, and the batches that ran cold.
+    static func shapes(_ steps: [LoadTestResult], load: LoadInfo?) -> [LoadAdvice] {
+        var out: [LoadAdvice] = []
+        let measured = steps.filter { $0.lengths != nil }
+        if let load, load.seqLen != nil, !measured.isEmpty {
+            let wastes = measured.compactMap(\.paddingWaste)
+            let n = Double(measured.count)
+            out.append(
+                .padding(
+                    Padding(
+                        padTo: load.padTo ?? "none", buckets: load.lengthBuckets?.count ?? 0,
+                        meanTokens: measured.reduce(0) { $0 + $1.lengths!.meanTokens } / n,
+                        meanPaddedTokens: measured.reduce(0) { $0 + $1.lengths!.meanPaddedTokens } / n,
+                        waste: (wastes.min() ?? 1)...(wastes.max() ?? 1))))
+        }
+        let recompiling = steps.filter { ($0.recompiles ?? 0) > 0 }
+        if !recompiling.isEmpty {
+            out.append(
+                .recompiles(
+                    Recompiles(
+                        total: recompiling.reduce(0) { $0 + $1.recompiles! }, scenarios: recompiling.map(\.scenario),
+                        reasons: Array(recompiling.flatMap { $0.recompileReasons ?? [] }.uniqued().prefix(3)), warmup: load?.warmupShapes)))
+        }
+        let cold = steps.filter { $0.coldShapes != nil }
+        if let worst = cold.max(by: { $0.coldShapes!.requests < $1.coldShapes!.requests }), let p50 = worst.coldShapes!.p50MS,
+            let stepP50 = worst.latencyMS?.p50
+        {
+            out.append(
+                .coldShapes(
+                    Cold(
+                        batches: cold.reduce(0) { $0 + $1.coldShapes!.batches }, requests: cold.reduce(0) { $0 + $1.coldShapes!.requests },
+                        shapes: Array(cold.flatMap(\.coldShapes!.shapes).uniqued()), p50MS: p50, stepP50MS: stepP50,
+                        maxMS: cold.compactMap(\.coldShapes!.maxMS).max() ?? p50, warmup: load?.warmupShapes)))
+        }
         return out
     }
 
@@ -128,5 +202,13 @@ enum LoadAdvice: Equatable {
         return BatcherWait(
             scenarios: hit.map(\.0.scenario), concurrency: levels.count == hit.count ? levels : [], queueMS: worst.1, p50MS: worst.2,
             meanBatch: worst.3, maxBatch: info.maxBatch, maxDelayMS: info.maxDelayMS, suggestedMS: suggested)
+    }
+}
+
+extension Sequence where Element: Hashable {
+    /// The elements in their first order, each once.
+    fileprivate func uniqued() -> [Element] {
+        var seen: Set<Element> = []
+        return filter { seen.insert($0).inserted }
     }
 }

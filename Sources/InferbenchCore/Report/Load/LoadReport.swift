@@ -49,7 +49,7 @@ public enum LoadReport {
     /// What the test concluded, one sentence a line: capacity (and each start's bracket), the
     /// offline rounds, and advice.
     static func verdictLines(_ steps: [LoadTestResult], offline: Double?, best: Double?, sla: Double?, load: LoadInfo?, _ t: ReportText) -> [String] {
-        var lines: [String] = []
+        var lines: [String] = [load.flatMap(t.loadShapesLine)].compactMap { $0 }
         if let sla {
             if let capacity = load?.capacity {
                 lines.append(t.loadCapacity(capacity, sla: sla, steps: steps))

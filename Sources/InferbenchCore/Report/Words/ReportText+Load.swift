@@ -13,10 +13,20 @@ extension ReportText {
         let pipelined = info.inFlight.map { $0 > 1 } ?? false
         let inFlight = info.inFlight ?? 1
         let buckets = info.batchBuckets.map { $0.map(String.init).joined(separator: ",") }
-        return pick(
+        let setup = pick(
             "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued\(pipelined ? ", \(inFlight) batches in flight per worker" : ""); figures per \(window) s window.",
             "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求\(pipelined ? ",每个 worker 同时执行 \(inFlight) 个批" : "");每 \(window) 秒一个统计窗口。"
         )
+        return loadShapesLine(info).map { setup + pick(" ", "") + $0 } ?? setup
+    }
+    /// With --seq-len: the lengths, their padding and what was warmed.
+    func loadShapesLine(_ info: LoadInfo) -> String? {
+        guard let seqLen = info.seqLen else { return nil }
+        let buckets = (info.lengthBuckets ?? []).map(String.init).joined(separator: ",")
+        let warm = info.warmLengths.map { $0.isEmpty ? nil : $0.map(String.init).joined(separator: ",") } ?? nil
+        return pick(
+            "Request lengths \(seqLen), padded to --pad-to \(info.padTo ?? "none") (lengths \(buckets)); warmed before measuring: \(warm.map { "every batch bucket at lengths \($0)" } ?? "only the shape the model loaded at").",
+            "请求长度 \(seqLen),按 --pad-to \(info.padTo ?? "none") 填充(长度 \(buckets));测量前预热:\(warm.map { "每个批分桶在长度 \($0)" } ?? "仅加载模型时的形状")。")
     }
     var loadHowToRead: String {
         pick(
@@ -210,7 +220,37 @@ extension ReportText {
         case .unsaturated(let sweep): return loadUnsaturated(sweep)
         case .batcherWait(let wait): return loadBatcherWait(wait)
         case .hostBound(let bound): return loadHostBound(bound)
+        case .padding(let p): return loadPadding(p)
+        case .recompiles(let r): return loadRecompiles(r)
+        case .coldShapes(let c): return loadColdShapes(c)
         }
+    }
+    func loadPadding(_ p: LoadAdvice.Padding) -> String {
+        let waste = p.waste.lowerBound == p.waste.upperBound ? Format.factor(p.waste.lowerBound) : "\(Format.factor(p.waste.lowerBound))–\(Format.factor(p.waste.upperBound))"
+        let (held, ran) = (String(format: "%.0f", p.meanTokens), String(format: "%.0f", p.meanPaddedTokens))
+        // Past a quarter wasted, the trade is worth stating: finer padding means more shapes.
+        let costly = p.waste.upperBound >= 1.25
+        return pick(
+            "Padding (--pad-to \(p.padTo), \(p.buckets) length buckets): a request held \(held) tokens on average and ran at \(ran), so batches, padded in length and in batch size, ran \(waste)× the tokens requested.\(costly ? " A finer --pad-to wastes less, at the cost of more shapes to warm and compile." : "")",
+            "填充(--pad-to \(p.padTo),\(p.buckets) 个长度分桶):请求平均 \(held) 个 token,按 \(ran) 个运行,按长度与批大小填充后,批实际运行的 token 数为请求的 \(waste) 倍。\(costly ? "更细的 --pad-to 浪费更少,代价是需要预热和编译更多形状。" : "")"
+        )
+    }
+    func loadRecompiles(_ r: LoadAdvice.Recompiles) -> String {
+        let reasons = r.reasons.map { "“\($0)”" }.joined(separator: pick("; ", ";"))
+        let why = reasons.isEmpty ? "" : pick(" (\(reasons))", "(\(reasons))")
+        let warmed = r.warmup == "all"
+        return pick(
+            "torch.compile recompiled \(r.total) time(s) while requests were measured, in \(r.scenarios.joined(separator: ", "))\(why): each recompile held its batch's requests for the compile. \(warmed ? "Every shape was warmed first, so something other than the batch shape sets them off." : "Warm the expected shapes before measuring (--warmup-shapes all) or compile one dynamic graph (--dynamic true).")",
+            "测量期间 torch.compile 重新编译了 \(r.total) 次,发生在\(r.scenarios.map(scenario).joined(separator: "、"))中\(why):每次重新编译都让该批的请求等待编译完成。\(warmed ? "所有形状都已预先预热,因此触发重新编译的不是批的形状。" : "请在测量前预热预期的形状(--warmup-shapes all),或编译一个动态图(--dynamic true)。")"
+        )
+    }
+    func loadColdShapes(_ c: LoadAdvice.Cold) -> String {
+        let shown = c.shapes.prefix(6).joined(separator: ", ") + (c.shapes.count > 6 ? pick(", …", ",…") : "")
+        let (p50, step, most) = (Format.ms(c.p50MS), Format.ms(c.stepP50MS), Format.ms(c.maxMS))
+        return pick(
+            "Cold shapes: \(c.batches) batch(es), \(c.requests) request(s), ran at a shape (batch×length) their worker had not run before (\(shown)): their P50 was \(p50) ms (max \(most) ms) against \(step) ms for all requests of that step\(c.warmup == "all" ? "" : "; --warmup-shapes all runs them before measuring").",
+            "冷形状:\(c.batches) 个批、\(c.requests) 个请求以其 worker 未运行过的形状(批×长度)运行(\(shown)):其 P50 为 \(p50) 毫秒(最大 \(most) 毫秒),而该步骤全部请求为 \(step) 毫秒\(c.warmup == "all" ? "" : ";--warmup-shapes all 会在测量前运行这些形状")。"
+        )
     }
     func loadHostBound(_ b: LoadAdvice.HostBound) -> String {
         let (worker, gpu) = (String(format: "%.0f%%", b.workerCPU), String(format: "%.0f%%", b.gpuUtil))

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// `inferbench load --seq-len`: requests of varying length through the real binary and real
+/// workers (the synthetic model, whose cost grows with tokens, and bert-tiny under torch.compile).
+@Suite(.serialized) struct SequenceLengthsEndToEndTests {
+    func results(_ out: URL) throws -> (load: [String: Any], step: [String: Any]) {
+        let all = try CLI.results(in: out)
+        let steps = try #require(all["load_tests"] as? [[String: Any]])
+        return (try #require(all["load"] as? [String: Any]), steps[0])
+    }
+
+    /// Lengths drawn from a file, padded to multiples of 64 (capped at the longest, 250): every
+    /// shape is warmed, none runs cold, the padding is counted in tokens and the report says
+    /// what was warmed. Without warm-up the shapes the test meets run cold and are named.
+    @Test func lengthsFromAFileArePaddedWarmedAndReported() throws {
+        let dir = CLI.temporaryDirectory()
+        let file = dir.appending(path: "lengths.txt")
+        try "# tokens per request\n20\n40\n100\n130\n250\n".write(to: file, atomically: true, encoding: .utf8)
+        let out = CLI.temporaryDirectory()
+        let model = "synthetic:median_ms=1,per_token_ms=0.01"
+        let r = try CLI.run([
+            "load", "--model", model, "--seq-len", "file:\(file.path)", "--pad-to", "64", "--concurrency", "4", "--duration", "2s",
+            "--max-batch", "4", "--batch-buckets", "1,4", "--no-telemetry", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("warm 8 shapes: batch buckets 1,4 × lengths 64,128,192,250"), "\(r.stderr)")
+        let (load, s) = try results(out)
+        #expect(load["length_buckets"] as? [Int] == [64, 128, 192, 250] && load["warm_lengths"] as? [Int] == [64, 128, 192, 250])
+        #expect(load["seq_len"] as? String == "file:lengths.txt" && load["pad_to"] as? String == "64" && load["warmup_shapes"] as? String == "all")
+        let lengths = try #require(s["lengths"] as? [String: Any])
+        let (held, ran) = (try #require(lengths["mean_tokens"] as? Double), try #require(lengths["mean_padded_tokens"] as? Double))
+        #expect(held >= 20 && held <= 250 && ran > held && ran <= 250 && lengths["max_tokens"] as? Int == 250, "\(lengths)")
+        #expect(try #require(s["padding_waste"] as? Double) >= ran / held - 1e-9)
+        #expect(s["cold_shapes"] == nil && s["recompiles"] == nil && s["errors"] as? Int == 0, "\(s)")
+        let report = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
+        #expect(report.contains("Request lengths file:lengths.txt, padded to --pad-to 64 (lengths 64,128,192,250); warmed before measuring: every batch bucket at lengths 64,128,192,250."))
+        #expect(report.contains("Padding (--pad-to 64, 4 length buckets)"))
+
+        let cold = CLI.temporaryDirectory()
+        let c = try CLI.run([
+            "load", "--model", model, "--seq-len", "file:\(file.path)", "--warmup-shapes", "none", "--concurrency", "4", "--duration", "2s",
+            "--max-batch", "4", "--batch-buckets", "1,4", "--no-telemetry", "--out", cold.path,
+        ])
+        #expect(c.status == 0, "stderr: \(c.stderr)")
+        let shapes = try #require(try results(cold).step["cold_shapes"] as? [String: Any])
+        let named = try #require(shapes["shapes"] as? [String])
+        #expect(!named.isEmpty && named.allSatisfy { $0.contains("×") } && (shapes["batches"] as? Int ?? 0) >= 1, "\(shapes)")
+        let coldReport = try String(contentsOf: cold.appending(path: "report.md"), encoding: .utf8)
+        #expect(coldReport.contains("warmed before measuring: only the shape the model loaded at") && coldReport.contains("Cold shapes:"))
+    }
+
+    /// bert-tiny compiled with static graphs: warmed at every padded length, nothing recompiles
+    /// while requests are measured; warmed at none, the requests' new lengths recompile, and the
+    /// step counts them in its windows with torch's reasons.
+    @Test func warmedShapesKeepRecompilesOutOfTheMeasurement() throws {
+        func load(_ warmup: String) throws -> [String: Any] {
+            let out = CLI.temporaryDirectory()
+            let r = try CLI.run([
+                "load", "--model", "bert-tiny", "--compile", "default", "--dynamic", "false", "--seq-len", "8:32", "--pad-to", "16",
+                "--warmup-shapes", warmup, "--qps", "5", "--duration", "3s", "--max-batch", "1", "--window", "1s", "--quiet", "--no-telemetry",
+                "--out", out.path,
+            ])
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            return try results(out).step
+        }
+        let warm = try load("all")
+        #expect(warm["recompiles"] == nil && warm["cold_shapes"] == nil, "\(warm)")
+        let cold = try load("none")
+        let total = try #require(cold["recompiles"] as? Int)
+        let windows = try #require(cold["windows"] as? [[String: Any]])
+        #expect(windows.compactMap { $0["recompiles"] as? Int }.reduce(0, +) == total && total >= 1)
+        let reasons = try #require(cold["recompile_reasons"] as? [String])
+        #expect(reasons.contains { $0.contains("size mismatch") }, "\(reasons)")
+    }
+
+    /// Bad lengths are refused with exit 64 before any measurement: a model without a length,
+    /// a length above bert's 512, a length file line that is not a number.
+    @Test func badLengthsAreRefused() throws {
+        let m = try CLI.run(["load", "--model", "mlp", "--seq-len", "32", "--qps", "10"])
+        #expect(m.status == 64 && m.stderr.contains("mlp has no sequence length to vary"), "\(m.stderr)")
+        let b = try CLI.run(["load", "--model", "bert-tiny", "--seq-len", "8:600", "--qps", "10"])
+        #expect(b.status == 64 && b.stderr.contains("must be between 1 and 512"), "\(b.stderr)")
+        let file = CLI.temporaryDirectory().appending(path: "bad.txt")
+        try "10\nx2\n".write(to: file, atomically: true, encoding: .utf8)
+        let f = try CLI.run(["load", "--model", "synthetic", "--seq-len", "file:\(file.path)", "--qps", "10"])
+        #expect(f.status == 64 && f.stderr.contains("bad.txt line 2: x2 is not a length"), "\(f.stderr)")
+        let p = try CLI.run(["load", "--model", "synthetic", "--pad-to", "32", "--qps", "10"])
+        #expect(p.status == 64 && p.stderr.contains("add --seq-len"), "\(p.stderr)")
+    }
+}
