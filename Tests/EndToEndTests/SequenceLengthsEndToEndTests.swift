@@ -34,7 +34,10 @@ import Testing
         #expect(try #require(s["padding_waste"] as? Double) >= ran / held - 1e-9)
         #expect(s["cold_shapes"] == nil && s["recompiles"] == nil && s["errors"] as? Int == 0, "\(s)")
         let report = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
-        #expect(report.contains("Request lengths file:lengths.txt, padded to --pad-to 64 (lengths 64,128,192,250); warmed before measuring: every batch bucket at lengths 64,128,192,250."))
+        #expect(
+            report.contains(
+                "Request lengths file:lengths.txt, padded to --pad-to 64 (lengths 64,128,192,250); warmed before measuring: every batch bucket at lengths 64,128,192,250."
+            ))
         #expect(report.contains("Padding (--pad-to 64, 4 length buckets)"))
 
         let cold = CLI.temporaryDirectory()

@@ -105,7 +105,9 @@ class ModelRef:
 def model_list() -> list[ModelInfo]:
     infos: list[ModelInfo] = []
     for e in ZOO.values():
-        info: ModelInfo = {"name": e.name, "description": e.description, "params": dict(e.params), "needs": list(e.needs)}
+        info: ModelInfo = {
+            "name": e.name, "description": e.description, "params": dict(e.params), "needs": list(e.needs)
+        }
         if e.length is not None:
             info["length"] = e.length
         infos.append(info)

@@ -118,5 +118,6 @@ class CudaFlight:
         self._end.synchronize()
         host = time.perf_counter_ns() - self._t0
         self._output = None
-        result: InferResult = {**self.extra, "device_ns": round(self._start.elapsed_time(self._end) * 1e6), "host_ns": host}
+        device = round(self._start.elapsed_time(self._end) * 1e6)
+        result: InferResult = {**self.extra, "device_ns": device, "host_ns": host}
         return result

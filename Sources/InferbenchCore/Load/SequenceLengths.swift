@@ -230,7 +230,9 @@ public enum ShapeWarmup: Sendable, Equatable, CustomStringConvertible {
         var lengths: [Int] = []
         for part in t.split(separator: ",", omittingEmptySubsequences: false) {
             guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw .badInput("--warmup-shapes \(text): give all, none, or lengths separated by commas, e.g. \(plan.buckets.prefix(3).map(String.init).joined(separator: ","))")
+                throw .badInput(
+                    "--warmup-shapes \(text): give all, none, or lengths separated by commas, e.g. \(plan.buckets.prefix(3).map(String.init).joined(separator: ","))"
+                )
             }
             guard plan.buckets.contains(n) else {
                 throw .badInput(

@@ -226,7 +226,9 @@ extension ReportText {
         }
     }
     func loadPadding(_ p: LoadAdvice.Padding) -> String {
-        let waste = p.waste.lowerBound == p.waste.upperBound ? Format.factor(p.waste.lowerBound) : "\(Format.factor(p.waste.lowerBound))–\(Format.factor(p.waste.upperBound))"
+        let waste =
+            p.waste.lowerBound == p.waste.upperBound
+            ? Format.factor(p.waste.lowerBound) : "\(Format.factor(p.waste.lowerBound))–\(Format.factor(p.waste.upperBound))"
         let (held, ran) = (String(format: "%.0f", p.meanTokens), String(format: "%.0f", p.meanPaddedTokens))
         // Past a quarter wasted, the trade is worth stating: finer padding means more shapes.
         let costly = p.waste.upperBound >= 1.25
