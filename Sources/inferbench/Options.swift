@@ -6,6 +6,7 @@ import InferbenchCore
 // text and one validation, so that the two commands cannot drift apart.
 
 extension CompileMode: ExpressibleByArgument {}
+extension GraphShapes: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension ArrivalProcess: ExpressibleByArgument {}
 extension CompareMetric: ExpressibleByArgument {}

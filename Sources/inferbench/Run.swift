@@ -18,6 +18,20 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Batch sizes, e.g. 1,8,32 (default: 1).")
     var batch: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Sequence lengths to sweep like batch sizes, e.g. 64,128,256,512, for models with a length axis (bert-base, bert-tiny, synthetic); sets each model's seq."
+    )
+    var seq: String?
+
+    @Option(
+        name: .long,
+        help:
+            "How compiled variants treat shapes: auto (PyTorch's default), static (a graph per shape), dynamic (one graph); comma-separate to compare (default: static,dynamic with several --seq lengths, else auto; --dynamic is dynamic).",
+        transform: CommaList.transform("--shapes"))
+    var shapes: [GraphShapes]?
+
     @OptionGroup var pythonOptions: PythonOptions
     @OptionGroup var measurement: MeasurementOptions
     @OptionGroup var output: OutputOptions
@@ -34,10 +48,15 @@ struct Run: AsyncParsableCommand {
     }
 
     static func batches(_ text: String) throws(InferbenchError) -> [Int] {
+        try wholeNumbers(text, flag: "--batch", what: "a batch size", example: "1,8,32")
+    }
+
+    /// A comma-separated list of whole numbers ≥ 1 (`--batch`, `--seq`).
+    static func wholeNumbers(_ text: String, flag: String, what: String, example: String) throws(InferbenchError) -> [Int] {
         var values: [Int] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let b = Int(item.trimmingCharacters(in: .whitespaces)), b >= 1 else {
-                throw .badInput("--batch \(item): a batch size is a whole number ≥ 1, e.g. --batch 1,8,32")
+                throw .badInput("\(flag) \(item): \(what) is a whole number ≥ 1, e.g. \(flag) \(example)")
             }
             values.append(b)
         }
@@ -60,6 +79,11 @@ struct Run: AsyncParsableCommand {
         if let compile = variant.compile { plan.compile = compile }
         if let precision = variant.precision { plan.precision = precision }
         if let batch { plan.batch = try Self.batches(batch) }
+        if let seq { plan.seq = try Self.wholeNumbers(seq, flag: "--seq", what: "a sequence length", example: "64,128,256,512") }
+        if let shapes {
+            if measurement.dynamic { throw .badInput("--dynamic and --shapes: give one (--dynamic is --shapes dynamic)") }
+            plan.shapes = shapes
+        }
         if let device = variant.device { plan.device = device }
         if let seed = variant.seed { plan.seed = seed }
         if variant.channelsLast { plan.channelsLast = true }

@@ -91,4 +91,44 @@ import Testing
         let p = try CLI.run(["load", "--model", "synthetic", "--pad-to", "32", "--qps", "10"])
         #expect(p.status == 64 && p.stderr.contains("add --seq-len"), "\(p.stderr)")
     }
+
+    /// `run --seq`: bert-tiny under torch.compile swept over two lengths, a static graph per
+    /// length beside one dynamic graph. One worker per lane serves both lengths: the static
+    /// lane recompiles at the second, the dynamic lane reuses its graph, and the report sets
+    /// the two strategies side by side.
+    @Test func runSweepsLengthsWithStaticAndDynamicGraphs() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "run", "--model", "bert-tiny", "--seq", "16,48", "--compile", "eager,default", "--min-time", "0.2", "--max-time", "0.5",
+            "--no-throughput", "--no-telemetry", "--no-store", "--quiet", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let cells = try #require(try CLI.results(in: out)["cells"] as? [[String: Any]])
+        func cell(_ length: Int, _ label: String) -> [String: Any]? {
+            cells.first {
+                $0["model"] as? String == "bert-tiny:seq=\(length)" && ($0["variant"] as? [String: Any])?["dynamic"] as? Bool == (label == "dynamic")
+                    && ($0["variant"] as? [String: Any])?["compile"] as? String == "default"
+            }
+        }
+        #expect(cells.count == 6 && cells.allSatisfy { $0["status"] as? String == "ok" }, "\(cells.map { $0["id"] ?? "" })")
+        let staticLater = try #require(cell(48, "static")?["cold_start"] as? [String: Any])
+        let dynamicLater = try #require(cell(48, "dynamic")?["cold_start"] as? [String: Any])
+        #expect(staticLater["batch_reuse"] as? String == "recompiled", "\(staticLater)")
+        #expect(dynamicLater["batch_reuse"] as? String == "reused", "\(dynamicLater)")
+        let report = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
+        #expect(report.contains("### Static graphs per length vs one dynamic graph"))
+        #expect(report.contains("bert-tiny, default/fp32 at batch 1: static graphs compile"), "\(report)")
+    }
+
+    /// `run --seq` bad input: a model without a length, a length bert refuses, a length twice.
+    @Test func runRefusesBadLengths() throws {
+        let m = try CLI.run(["run", "--model", "mlp", "--seq", "32", "--no-store"])
+        #expect(m.status == 64 && m.stderr.contains("--seq: model `mlp` has no sequence length to sweep"), "\(m.stderr)")
+        let b = try CLI.run(["run", "--model", "bert-tiny", "--seq", "64,600", "--no-store"])
+        #expect(b.status == 64 && b.stderr.contains("must be between 1 and 512"), "\(b.stderr)")
+        let d = try CLI.run(["run", "--model", "bert-tiny", "--seq", "64,64", "--no-store"])
+        #expect(d.status == 64 && d.stderr.contains("--seq: each length once"), "\(d.stderr)")
+        let s = try CLI.run(["run", "--model", "bert-tiny", "--seq", "64", "--shapes", "static", "--dynamic", "--no-store"])
+        #expect(s.status == 64 && s.stderr.contains("--dynamic and --shapes: give one"), "\(s.stderr)")
+    }
 }

@@ -103,6 +103,8 @@ class TorchModel:
         self.variant = variant
         self.module = module
         self.factory = factory
+        self._loaded_factory = factory  # as built; ``factory`` may bind another length (``rebatch``)
+        self._loaded_ref = ref
         self.fn: Callable[..., Any] = module
         self.cuda = device.type == "cuda"
         self.workdir: str | None = None
@@ -251,11 +253,13 @@ class TorchModel:
     # --- batch sweeps ------------------------------------------------------------------
 
     def can_reuse(self, ref: ModelRef, args: LoadArgs) -> bool:
-        """Whether a load of ``args`` asks for this variant (at any batch size)."""
-        return ref == self.ref and self.args.same_variant(args)
+        """Whether a load of ``args`` asks for this variant (at any batch size and, for a model
+        with a length axis, any length: ``run --seq`` sweeps lengths like batch sizes)."""
+        return models.same_but_length(ref, self.ref) and self.args.same_variant(replace(args, params=self.args.params))
 
-    def rebatch(self, batch: int) -> LoadResult:
-        """Serves a new batch size with the loaded variant instead of loading it again.
+    def rebatch(self, batch: int, ref: ModelRef | None = None) -> LoadResult:
+        """Serves a new batch size (and, with ``ref``, a new length) with the loaded variant
+        instead of loading it again.
 
         The inputs of earlier sizes are freed first. Under torch.compile the first call at the
         new size is what PyTorch does on its own: a recompile when the shape guards fail
@@ -276,6 +280,8 @@ class TorchModel:
             reset_peaks(self.device)
         self.batch_size = batch
         self.args = replace(self.args, batch_size=batch)
+        if ref is not None:
+            self._relength(ref)
         _, recompiles0, reasons0 = compile_stats() if self.variant.compiled else (0, 0, [])
         cache0 = fx_cache_counts()
         reexport = self.variant.compile == "aot-inductor" and not self.variant.dynamic
@@ -326,6 +332,16 @@ class TorchModel:
             compile_workers=workers,
             batch_reuse=reuse,
         )
+
+    def _relength(self, ref: ModelRef) -> None:
+        """Makes ``ref``'s length the one inputs are made at (``can_reuse`` let only it differ)."""
+        key = ref.entry.length if ref.entry is not None else None
+        self.ref = ref
+        self.args = replace(self.args, params=dict(ref.params))
+        if key is None or ref.params.get(key) == self._loaded_ref.params.get(key):
+            self.factory = self._loaded_factory
+        else:
+            self.factory = functools.partial(self._loaded_factory, length=int(ref.params[key]))  # type: ignore[call-arg]
 
     # --- inputs -----------------------------------------------------------------------
 

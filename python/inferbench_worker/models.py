@@ -22,7 +22,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from . import diffusion, pt2, synthetic, zoo
@@ -112,6 +112,16 @@ def model_list() -> list[ModelInfo]:
             info["length"] = e.length
         infos.append(info)
     return infos
+
+
+def same_but_length(a: ModelRef, b: ModelRef) -> bool:
+    """Whether two refs name the same model and parameters, but for the length parameter
+    (bert's ``seq``): one loaded model serves every length of a ``run --seq`` sweep."""
+    key = a.entry.length if a.entry is not None else None
+    if key is None:
+        return a == b
+    strip = {k: v for k, v in a.params.items() if k != key}
+    return replace(a, params=strip) == replace(b, params={k: v for k, v in b.params.items() if k != key})
 
 
 def check_length(ref: ModelRef, length: int) -> None:

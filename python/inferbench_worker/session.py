@@ -49,7 +49,7 @@ class LoadedModel(Protocol):
     def launch(self, batch_size: int | None, in_flight: int, length: int | None = None) -> Completion: ...
     def verify(self, batch_size: int | None) -> VerifyResult: ...
     def can_reuse(self, ref: models.ModelRef, args: LoadArgs) -> bool: ...
-    def rebatch(self, batch_size: int) -> LoadResult: ...
+    def rebatch(self, batch_size: int, ref: models.ModelRef | None = None) -> LoadResult: ...
     def unload(self) -> None: ...
 
 
@@ -114,9 +114,9 @@ class Session:
             self._unload()  # after a failed load no model is loaded
             raise
         if load_args.reuse and self.loaded is not None and self.loaded.can_reuse(ref, load_args):
-            # A batch sweep: the loaded variant (and its compiled graphs) serves the new size.
+            # A batch (or length) sweep: the loaded variant (and its compiled graphs) serves the new shape.
             try:
-                return self.loaded.rebatch(load_args.batch_size)
+                return self.loaded.rebatch(load_args.batch_size, ref)
             except BaseException:
                 self._unload()
                 raise

@@ -285,7 +285,7 @@ class SyntheticModel:
     def can_reuse(self, ref: Any, args: Any) -> bool:
         return False  # a fresh synthetic load costs nothing
 
-    def rebatch(self, batch_size: int) -> LoadResult:
+    def rebatch(self, batch_size: int, ref: Any = None) -> LoadResult:
         raise AssertionError("the synthetic model is never reused")
 
     def unload(self) -> None:

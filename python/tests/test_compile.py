@@ -125,6 +125,20 @@ def test_compile_workers_are_shut_down_after_a_compiled_load(session: Session) -
 
 
 @pytest.mark.slow
+def test_a_length_sweep_recompiles_static_graphs_and_reuses_a_dynamic_one(session: Session) -> None:
+    # run --seq --shapes static,dynamic: what each strategy pays for a new length
+    ok(call(session, "load", model="bert-tiny", params={"seq": "16"}, compile="default", batch_size=1, dynamic=False))
+    static = ok(call(session, "load", model="bert-tiny", params={"seq": "24"}, compile="default", batch_size=1,
+                     dynamic=False, reuse=True))
+    assert static["batch_reuse"] == "recompiled" and static["compile_s"] > 0 and static["compile_reasons"]
+    ok(call(session, "load", model="bert-tiny", params={"seq": "16"}, compile="default", batch_size=1, dynamic=True))
+    dynamic = ok(call(session, "load", model="bert-tiny", params={"seq": "24"}, compile="default", batch_size=1,
+                      dynamic=True, reuse=True))
+    assert dynamic["batch_reuse"] == "reused" and "[1,24]" in dynamic["input_desc"]
+    assert ok(call(session, "verify"))["within_tolerance"]
+
+
+@pytest.mark.slow
 def test_infer_tells_of_the_recompiles_a_new_length_sets_off_with_their_reasons(session: Session) -> None:
     # Static graphs (dynamic=false): every new length is a recompile, told once, by the call
     # that set it off; a length already compiled is not.

@@ -182,6 +182,22 @@ def test_bert_takes_a_length_per_call_and_refuses_one_beyond_its_positions(sessi
     assert too_long["kind"] == "bad_request" and "seq must be between 1 and 512" in too_long["message"]
 
 
+def test_a_length_sweep_reuses_the_loaded_model_at_the_new_length(session: Session) -> None:
+    # run --seq: the Swift side loads each length with reuse=true and the model's seq set
+    ok(call(session, "load", model="bert-tiny", params={"seq": "16"}, batch_size=2))
+    swept = ok(call(session, "load", model="bert-tiny", params={"seq": "48"}, batch_size=2, reuse=True))
+    assert swept["batch_reuse"] == "reused" and swept["load_s"] == 0.0
+    assert "[2,48]" in swept["input_desc"]
+    assert len(ok(call(session, "measure", iterations=3))["host_ns"]) == 3
+    assert ok(call(session, "verify"))["within_tolerance"]
+    back = ok(call(session, "load", model="bert-tiny", params={"seq": "16"}, batch_size=2, reuse=True))
+    assert back["batch_reuse"] == "reused" and "[2,16]" in back["input_desc"]
+    # another variant at the new length is loaded afresh
+    other = ok(call(session, "load", model="bert-tiny", params={"seq": "48"}, precision="bf16", batch_size=2,
+                    reuse=True))
+    assert "batch_reuse" not in other and "[2,48]" in other["input_desc"]
+
+
 def test_a_model_without_a_length_refuses_one(session: Session) -> None:
     ok(call(session, "load", model="mlp:in=8,hidden=8,out=4,layers=1", batch_size=1))
     refused = error_of(call(session, "infer", batch_size=1, length=16))

@@ -56,6 +56,27 @@ public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
         return models
     }
 
+    /// The parameter a length sweep (`run --seq`) sets: every zoo model with a length axis
+    /// names it `seq` (the worker's catalogue says which models have one).
+    public static let lengthKey = "seq"
+
+    /// This model at `length` tokens.
+    public func at(length: Int) -> ModelSpec {
+        var spec = self
+        spec.params[Self.lengthKey] = String(length)
+        return spec
+    }
+
+    /// This model without its length: the key under which one loaded model serves every length.
+    public var withoutLength: ModelSpec {
+        var spec = self
+        spec.params[Self.lengthKey] = nil
+        return spec
+    }
+
+    /// The length this model is set to, if any.
+    public var length: Int? { params[Self.lengthKey].flatMap { Int($0) } }
+
     public var isUserModel: Bool { name.contains(".py:") || name.hasSuffix(".pt2") }
 
     public var description: String {

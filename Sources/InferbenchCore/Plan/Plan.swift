@@ -17,6 +17,12 @@ public struct Plan: Codable, Sendable, Equatable {
     public var compile: [CompileMode]
     public var precision: [Precision]
     public var batch: [Int]
+    /// Sequence lengths to sweep (`--seq`), set as each model's `seq` (over a `seq=` the model
+    /// names); empty: as the model says.
+    public var seq: [Int] = []
+    /// How compiled variants treat shapes (`--shapes`); empty: from `dynamic`, else static and
+    /// dynamic side by side when several lengths are swept, else PyTorch's default.
+    public var shapes: [GraphShapes] = []
     public var device: DeviceChoice
     public var channelsLast: Bool
     public var fullgraph: Bool
@@ -61,6 +67,7 @@ public struct Plan: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case models, compile, precision, batch, device, seed, verify, throughput, stopping, fullgraph, dynamic
+        case seq, shapes
         case channelsLast = "channels_last"
         case interleave, repeats
         case batchReuse = "batch_reuse"
@@ -73,6 +80,8 @@ public struct Plan: Codable, Sendable, Equatable {
         compile = try c.decodeIfPresent([CompileMode].self, forKey: .compile) ?? compile
         precision = try c.decodeIfPresent([Precision].self, forKey: .precision) ?? precision
         batch = try c.decodeIfPresent([Int].self, forKey: .batch) ?? batch
+        seq = try c.decodeIfPresent([Int].self, forKey: .seq) ?? seq
+        shapes = try c.decodeIfPresent([GraphShapes].self, forKey: .shapes) ?? shapes
         device = try c.decodeIfPresent(DeviceChoice.self, forKey: .device) ?? device
         channelsLast = try c.decodeIfPresent(Bool.self, forKey: .channelsLast) ?? channelsLast
         fullgraph = try c.decodeIfPresent(Bool.self, forKey: .fullgraph) ?? fullgraph
@@ -96,6 +105,11 @@ public struct Plan: Codable, Sendable, Equatable {
         for b in batch where b < 1 || b > 65536 {
             throw .badInput("--batch \(b): a batch size must be between 1 and 65536")
         }
+        for length in seq where !(1...65536).contains(length) {
+            throw .badInput("--seq \(length): a sequence length is a whole number from 1 to 65536, e.g. --seq 64,128,256,512")
+        }
+        if Set(seq).count != seq.count { throw .badInput("--seq: each length once, e.g. --seq 64,128,256,512") }
+        if Set(shapes).count != shapes.count { throw .badInput("--shapes: each of auto, static, dynamic once") }
         if compile.isEmpty { throw .badInput("--compile: give at least one mode, e.g. --compile eager,default") }
         if precision.isEmpty { throw .badInput("--precision: give at least one, e.g. --precision fp32") }
         if stopping.targetCI <= 0 || stopping.targetCI >= 1 {
@@ -112,18 +126,37 @@ public struct Plan: Codable, Sendable, Equatable {
         if let threads, !(1...4096).contains(threads) { throw .badInput("--threads \(threads): give a number of threads ≥ 1") }
     }
 
-    /// One cell per model × compile × precision × batch, in that nesting order, so the
-    /// cells that are compared with each other (same model and batch) run close in time.
+    /// Every model at every length of the sweep (the models as given without `seq`).
+    public var sizedModels: [ModelSpec] {
+        seq.isEmpty ? models : models.flatMap { model in seq.map { model.at(length: $0) } }
+    }
+
+    /// The shape strategies compiled variants are measured with.
+    public var graphShapes: [GraphShapes] {
+        if !shapes.isEmpty { return shapes }
+        if let dynamic { return [GraphShapes(dynamic: dynamic)] }
+        return seq.count > 1 ? [.static, .dynamic] : [.auto]
+    }
+
+    /// One cell per model × precision × length × batch × compile × shape strategy, in that
+    /// nesting order, so the cells that are compared with each other (same model, length and
+    /// batch) run close in time. Eager has one cell where compiled modes have a strategy each.
     public func cells(environment: String) -> [CellSpec] {
         var cells: [CellSpec] = []
+        let lengths: [Int?] = seq.isEmpty ? [nil] : seq
         for model in models {
             for precision in precision {
-                for batch in batch {
-                    for compile in compile {
-                        let variant = Variant(
-                            compile: compile, precision: precision, batchSize: batch,
-                            channelsLast: channelsLast, fullgraph: fullgraph, dynamic: dynamic)
-                        cells.append(CellSpec(model: model, environment: environment, variant: variant))
+                for length in lengths {
+                    let sized = length.map { model.at(length: $0) } ?? model
+                    for batch in batch {
+                        for compile in compile {
+                            for shapes in compile == .eager ? [graphShapes[0]] : graphShapes {
+                                let variant = Variant(
+                                    compile: compile, precision: precision, batchSize: batch,
+                                    channelsLast: channelsLast, fullgraph: fullgraph, dynamic: compile == .eager ? dynamic : shapes.dynamic)
+                                cells.append(CellSpec(model: sized, environment: environment, variant: variant))
+                            }
+                        }
                     }
                 }
             }
@@ -133,30 +166,31 @@ public struct Plan: Codable, Sendable, Equatable {
 }
 
 extension Plan {
-    /// Cells grouped into batch sweeps, in plan order.
+    /// Cells grouped into batch (and length) sweeps, in plan order.
     ///
     /// A sweep holds the variants compared with each other (same model, precision and memory
     /// format; every environment, so that PyTorch versions are compared in alternating rounds
-    /// too), and one step per batch size: `sweep[i]` is the cells of the i-th batch size, one
-    /// per lane (see `lane(of:)`). A lane keeps its worker from step to step when
+    /// too), and one step per shape: `sweep[i]` is the cells of the i-th length × batch size,
+    /// one per lane (see `lane(of:)`). A lane keeps its worker from step to step when
     /// `batchReuse` is on. Without interleaving every lane is a sweep of its own; without
-    /// batch reuse every batch size is.
+    /// batch reuse every shape is.
     public func sweeps(_ cells: [CellSpec]) -> [[[CellSpec]]] {
         var order: [String] = []
-        var sweeps: [String: (batches: [Int], steps: [Int: [CellSpec]])] = [:]
+        var sweeps: [String: (shapes: [String], steps: [String: [CellSpec]])] = [:]
         for cell in cells {
-            var key = "\(cell.model)|\(cell.variant.precision)|\(cell.variant.channelsLast)"
+            // One loaded model serves every length of a sweep, as it serves every batch size.
+            var key = "\(cell.model.withoutLength)|\(cell.variant.precision)|\(cell.variant.channelsLast)"
             if !interleave { key += "|" + Self.lane(of: cell) }
-            if !batchReuse { key += "|\(cell.variant.batchSize)" }
+            if !batchReuse { key += "|\(cell.model.length.map(String.init) ?? "-")|\(cell.variant.batchSize)" }
             if sweeps[key] == nil {
                 order.append(key)
                 sweeps[key] = ([], [:])
             }
-            let batch = cell.variant.batchSize
-            if sweeps[key]!.steps[batch] == nil { sweeps[key]!.batches.append(batch) }
-            sweeps[key]!.steps[batch, default: []].append(cell)
+            let shape = "\(cell.model.length.map(String.init) ?? "-")|\(cell.variant.batchSize)"
+            if sweeps[key]!.steps[shape] == nil { sweeps[key]!.shapes.append(shape) }
+            sweeps[key]!.steps[shape, default: []].append(cell)
         }
-        return order.map { key in sweeps[key]!.batches.map { sweeps[key]!.steps[$0]! } }
+        return order.map { key in sweeps[key]!.shapes.map { sweeps[key]!.steps[$0]! } }
     }
 
     /// A cell's lane in its sweep: its environment and variant without the batch size.

@@ -65,6 +65,8 @@ public struct PlanFile: Sendable {
             case .compile: value = list(plan.compile.map(\.rawValue))
             case .precision: value = list(plan.precision.map(\.rawValue))
             case .batch: value = "[" + plan.batch.map(String.init).joined(separator: ", ") + "]"
+            case .seq: value = plan.seq.isEmpty ? nil : "[" + plan.seq.map(String.init).joined(separator: ", ") + "]"
+            case .shapes: value = plan.shapes.isEmpty ? nil : list(plan.shapes.map(\.rawValue))
             case .device: value = "\"\(plan.device)\""
             case .channelsLast: value = String(plan.channelsLast)
             case .fullgraph: value = String(plan.fullgraph)
@@ -161,6 +163,13 @@ public struct PlanFile: Sendable {
                     guard let b = Int(text), b >= 1 else { throw fail(item, key, "`\(text)` is not a batch size (a whole number ≥ 1)") }
                     plan.batch.append(b)
                 }
+            case .seq:
+                plan.seq = []
+                for (item, text) in try list(value, key) {
+                    guard let n = Int(text), n >= 1 else { throw fail(item, key, "`\(text)` is not a sequence length (a whole number ≥ 1)") }
+                    plan.seq.append(n)
+                }
+            case .shapes: plan.shapes = try enumList(value, key)
             case .device:
                 do { plan.device = try DeviceChoice(parsing: value.string ?? "") } catch { throw fail(value, key, "expected auto, cpu, cuda or cuda:N") }
             case .channelsLast: plan.channelsLast = try flag(value, key)
@@ -201,9 +210,9 @@ public struct PlanFile: Sendable {
 /// The keys of a plan: one table for the YAML plan file, the plan recorded with every run
 /// (re-read by ``PlanFile/load(path:)``) and the command-line flags that override each key.
 public enum PlanKey: String, CaseIterable, Sendable {
-    case models, compile, precision, batch, device
+    case models, compile, precision, batch, seq, device
     case channelsLast = "channels_last"
-    case fullgraph, dynamic, seed, verify, throughput, interleave
+    case fullgraph, dynamic, shapes, seed, verify, throughput, interleave
     case batchReuse = "batch_reuse"
     case repeats, processes, pin, threads
     case minTime = "min_time"

@@ -62,6 +62,34 @@ public enum DeviceChoice: Sendable, Equatable, Codable, CustomStringConvertible 
     }
 }
 
+/// How torch.compile treats input shapes (`run --shapes`): PyTorch's default, a static graph
+/// per shape, or one dynamic graph for every shape. Eager ignores it.
+public enum GraphShapes: String, Codable, Sendable, CaseIterable {
+    /// `dynamic=None`: a static graph, then a dynamic one after the first recompile.
+    case auto
+    /// `dynamic=False`: one graph per shape; a new batch size or length compiles again.
+    case `static`
+    /// `dynamic=True`: one graph, compiled once, serves every shape.
+    case dynamic
+
+    public init(dynamic: Bool?) {
+        switch dynamic {
+        case nil: self = .auto
+        case false?: self = .static
+        case true?: self = .dynamic
+        }
+    }
+
+    /// torch.compile's `dynamic` argument.
+    public var dynamic: Bool? {
+        switch self {
+        case .auto: return nil
+        case .static: return false
+        case .dynamic: return true
+        }
+    }
+}
+
 /// One point of the matrix for one model: compile mode, precision, batch size and options.
 public struct Variant: Codable, Sendable, Hashable {
     public var compile: CompileMode

@@ -59,7 +59,9 @@ public struct BenchmarkRunner: Sendable {
             (worker, hello) = try await environment.starter.start(label: environment.spec.name)
         }
         do {
-            let device = try await Self.preflight(models: plan.models, device: plan.device, worker: worker, hello: hello, python: environment.spec.python)
+            let device = try await Self.preflight(
+                models: plan.sizedModels, device: plan.device, worker: worker, hello: hello, python: environment.spec.python,
+                lengthSweep: !plan.seq.isEmpty)
             return Prepared(worker: worker, hello: hello, device: device)
         } catch {
             await worker.shutdown()
@@ -71,7 +73,7 @@ public struct BenchmarkRunner: Sendable {
     /// only the synthetic model runs), the device available, every model known (with "did you
     /// mean" suggestions). Returns the device to use.
     public static func preflight(
-        models: [ModelSpec], device choice: DeviceChoice, worker: Worker, hello: HelloResult, python: String
+        models: [ModelSpec], device choice: DeviceChoice, worker: Worker, hello: HelloResult, python: String, lengthSweep: Bool = false
     ) async throws(InferbenchError) -> String {
         let env = hello.env
         if models.contains(where: { $0.name != "synthetic" }), env.torch == nil {
@@ -87,6 +89,14 @@ public struct BenchmarkRunner: Sendable {
             let near = suggestions(for: model.name, among: known)
             let hint = near.isEmpty ? "" : " Did you mean \(near.joined(separator: ", "))?"
             throw .badInput("unknown model `\(model.name)`.\(hint) `inferbench models` lists them all.")
+        }
+        if lengthSweep {
+            let axes = zoo.filter { $0.length == ModelSpec.lengthKey }.map(\.name)
+            for model in models where !axes.contains(model.name) {
+                throw .badInput(
+                    "--seq: model `\(model.withoutLength)` has no sequence length to sweep (those that do: \(axes.joined(separator: ", "))); drop --seq or the model"
+                )
+            }
         }
         // Parameters the worker would reject at load are bad input now, not a failed cell later.
         for model in models {

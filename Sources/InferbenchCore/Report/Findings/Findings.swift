@@ -129,6 +129,7 @@ public struct Findings: Sendable, Equatable {
     public var memory: [MemoryOverhead] = []
     public var slower: [Slower] = []
     public var throughputGaps: [ThroughputGap] = []
+    public var shapeStrategies: [ShapeStrategies] = []
     public var warnings: [Warning] = []
     public var failedCells = 0
     public var totalCells = 0
@@ -164,6 +165,7 @@ public struct Findings: Sendable, Equatable {
         batchScaling = Self.batchScaling(ok)
         slower = Self.slower(ok, comparisons: comparisons)
         throughputGaps = Self.throughputGaps(ok)
+        shapeStrategies = Self.shapeStrategies(ok, comparisons: comparisons)
         (coldStarts, memory) = Self.compileCosts(ok)
         warnings = Self.warnings(results.cells)
         for r in ReportData.environmentComparisons(results) {

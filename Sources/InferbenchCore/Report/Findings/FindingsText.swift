@@ -36,6 +36,7 @@ public struct FindingsText: Sendable {
             (text.memorySection, findings.memory.map(memory)),
             (text.slowerSection, findings.slower.map(slower)),
             (text.throughputSection, findings.throughputGaps.map(throughputGap)),
+            (text.shapesSection, findings.shapeStrategies.map(shapeStrategies)),
         ].filter { !$0.1.isEmpty }
     }
 

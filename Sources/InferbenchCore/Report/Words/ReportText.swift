@@ -153,6 +153,7 @@ public struct ReportText: Sendable {
     var memorySection: String { pick("Memory", "内存") }
     var slowerSection: String { pick("Slower than eager", "比 eager 更慢") }
     var throughputSection: String { pick("Throughput vs latency", "吞吐量与延迟") }
+    var shapesSection: String { pick("Static graphs per length vs one dynamic graph", "每个长度一个静态图 vs 一个动态图") }
     var warnings: String { pick("Warnings", "警告") }
     var noWarnings: String { pick("None: every cell finished without a warning.", "无:所有单元均无警告。") }
     var conclusion: String { pick("Conclusion", "结论") }
