@@ -40,11 +40,31 @@ struct Compare: AsyncParsableCommand {
     func execute() throws(InferbenchError) {
         let sideA = try ResultsStore.resolve(a, storePath: storeOptions.path, role: "A")
         let sideB = try ResultsStore.resolve(b, storePath: storeOptions.path, role: "B")
+        switch (sideA.results.kind, sideB.results.kind) {
+        case (.load, .load):
+            try compareLoads(sideA, sideB)
+            return
+        case (.load, .run), (.run, .load):
+            let kind = { (r: RunResults) in r.kind == .load ? "a load test" : "a benchmark run" }
+            throw .badInput("compare: A is \(kind(sideA.results)) and B \(kind(sideB.results)); compare two runs or two load tests")
+        case (.run, .run):
+            break
+        }
         let comparison = RunComparison(a: sideA.results, b: sideB.results, metric: metric)
         Console.out(CompareReport.render(comparison, a: .init(path: sideA.label, results: sideA.results), b: .init(path: sideB.label, results: sideB.results)))
         if failOnRegression != nil, let message = CompareReport.nothingComparedMessage(comparison) { throw .nothingCompared(message) }
         if let pct = failOnRegression, let message = CompareReport.regressionMessage(comparison, percent: pct) {
             throw .regression(message)
         }
+    }
+
+    /// Two load tests: capacity under the SLA and offline throughput (`--metric` is for runs).
+    func compareLoads(_ sideA: ResolvedResults, _ sideB: ResolvedResults) throws(InferbenchError) {
+        let comparison = LoadComparison(a: sideA.results, b: sideB.results)
+        Console.out(CompareReport.render(comparison, a: .init(path: sideA.label, results: sideA.results), b: .init(path: sideB.label, results: sideB.results)))
+        if failOnRegression != nil, comparison.capacity == nil {
+            throw .nothingCompared("the two load tests do not both have a capacity (--find-max-qps): --fail-on-regression checked nothing")
+        }
+        if let pct = failOnRegression, let message = CompareReport.regressionMessage(comparison, percent: pct) { throw .regression(message) }
     }
 }
