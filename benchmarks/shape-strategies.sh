@@ -64,3 +64,8 @@ if len(ranked) >= 2:
     else:
         print(f"most capacity within the SLA: {top[0]} by its lower bound, but its interval overlaps {second[0]}'s: no clear winner")
 PY
+# The same question through the product: each compiled strategy against eager, static against dynamic.
+for pair in eager:static eager:dynamic static:dynamic; do
+  IFS=: read -r x y <<< "$pair"
+  [ -f "$OUTS/$x/results.json" ] && [ -f "$OUTS/$y/results.json" ] && { echo; "$INFERBENCH" compare "$OUTS/$x" "$OUTS/$y"; }
+done
