@@ -113,21 +113,23 @@ extension Load {
 
     var gpuCount: Int { gpus.map { $0.split(separator: ",").count } ?? 1 }
 
-    /// With `--seq-len`: the model's length parameter (from the worker's catalogue), after the
-    /// worker has accepted the longest length for it; bad input before any worker loads.
+    /// With `--seq-len` (or a trace's lengths): the model's length parameter (from the worker's
+    /// catalogue), after the worker has accepted the longest length for it; bad input before
+    /// any worker loads.
     func checkLengths(_ spec: ModelSpec, on probe: Worker) async throws(InferbenchError) -> String? {
-        guard let seqLen, let plan = try lengthPlan()?.plan else { return nil }
+        guard let plan = try lengthPlan()?.plan else { return nil }
+        let flag = seqLen.map { "--seq-len \($0)" } ?? "--trace \(trace ?? "")"
         let zoo: [ZooEntry]
         do { zoo = try await probe.models() } catch { throw .worker("the worker could not list its models: \(WorkerError.describe(error))") }
         guard let parameter = zoo.first(where: { $0.name == spec.name })?.length else {
             let with = zoo.filter { $0.length != nil }.map(\.name).joined(separator: ", ")
-            throw .badInput("--seq-len: \(spec.name) has no sequence length to vary; drop --seq-len, or serve a model with one (\(with))")
+            throw .badInput("\(flag): \(spec.name) has no sequence length to vary; drop the lengths, or serve a model with one (\(with))")
         }
         var longest = spec
         longest.params[parameter] = String(plan.buckets.last!)
         do { try await probe.check(model: longest) } catch {
             if case .reply(let payload) = error, payload.kind == .badRequest {
-                throw .badInput("--seq-len \(seqLen): the longest padded length \(plan.buckets.last!) is refused by \(spec.name): \(payload.message)")
+                throw .badInput("\(flag): the longest padded length \(plan.buckets.last!) is refused by \(spec.name): \(payload.message)")
             }
             throw .worker("the worker could not check --seq-len for \(spec.name): \(WorkerError.describe(error))")
         }

@@ -146,22 +146,29 @@ struct Load: AsyncParsableCommand {
         } catch let error as InferbenchError { throw ValidationError(error.description) }
     }
 
-    /// `--seq-len`, `--pad-to` and `--warmup-shapes`, checked together; nil without `--seq-len`.
-    /// Refuses a warm-up of more than ``ShapeWarmup/mostShapes`` shapes, and reads the buckets.
+    /// `--seq-len` (or the lengths a `--trace` records), `--pad-to` and `--warmup-shapes`,
+    /// checked together; nil without lengths. Refuses a warm-up of more than
+    /// ``ShapeWarmup/mostShapes`` shapes, and reads the buckets.
     func lengthPlan() throws(InferbenchError) -> (plan: LengthPlan, warmup: ShapeWarmup)? {
         let buckets = try buckets()
-        guard let seqLen else {
+        let recorded = try trace.flatMap { (t: String) throws(InferbenchError) in try TraceFile.load(path: t).sequenceLengths }
+        if recorded != nil, seqLen != nil {
+            throw .badInput("--trace \(trace!) gives each request its length: drop --seq-len, or the lengths from the trace")
+        }
+        var drawn: SequenceLengths? = nil
+        if let seqLen { drawn = try SequenceLengths.parse(seqLen) }
+        guard let lengths = recorded ?? drawn else {
             if padTo != nil || warmupShapes != nil {
                 throw .badInput("--pad-to and --warmup-shapes shape the lengths of --seq-len: add --seq-len (e.g. 32:512), or drop them")
             }
             return nil
         }
-        let plan = LengthPlan(lengths: try SequenceLengths.parse(seqLen), padding: try padTo.map(LengthPadding.parse) ?? .multiple(64))
+        let plan = LengthPlan(lengths: lengths, padding: try padTo.map(LengthPadding.parse) ?? .multiple(64))
         let warmup = try warmupShapes.map { (w: String) throws(InferbenchError) in try ShapeWarmup.parse(w, plan: plan) } ?? .all
         let shapes = warmup.lengths(plan).count * buckets.sizes.count
         if shapes > ShapeWarmup.mostShapes {
             throw .badInput(
-                "--seq-len \(seqLen) --pad-to \(plan.padding): the warm-up would run \(shapes) shapes (\(plan.buckets.count) lengths × \(buckets.sizes.count) batch buckets), over \(ShapeWarmup.mostShapes); pad coarser (--pad-to 64), or give --warmup-shapes none or a few lengths"
+                "--seq-len \(lengths) --pad-to \(plan.padding): the warm-up would run \(shapes) shapes (\(plan.buckets.count) lengths × \(buckets.sizes.count) batch buckets), over \(ShapeWarmup.mostShapes); pad coarser (--pad-to 64), or give --warmup-shapes none or a few lengths"
             )
         }
         return (plan, warmup)

@@ -131,4 +131,32 @@ import Testing
         let s = try CLI.run(["run", "--model", "bert-tiny", "--seq", "64", "--shapes", "static", "--dynamic", "--no-store"])
         #expect(s.status == 64 && s.stderr.contains("--dynamic and --shapes: give one"), "\(s.stderr)")
     }
+
+    /// A trace that records each request's length replays it: every request runs at its own
+    /// length (the mean of the trace's, exactly), padded and warmed like drawn lengths; a
+    /// trace with lengths and --seq-len together, or a length bert refuses, is exit 64.
+    @Test func aTraceReplaysEachRequestsLength() throws {
+        let dir = CLI.temporaryDirectory()
+        let trace = dir.appending(path: "day.csv")
+        let lengths = (0..<200).map { [20, 40, 100, 250][$0 % 4] }
+        let lines = lengths.enumerated().map { i, n in "\(Double(i) * 0.01),\(n)" }
+        try ("offset_s,seq\n" + lines.joined(separator: "\n") + "\n").write(to: trace, atomically: true, encoding: .utf8)
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "load", "--model", "synthetic:median_ms=1,per_token_ms=0.001", "--trace", trace.path, "--pad-to", "64", "--max-batch", "4",
+            "--batch-buckets", "1,4", "--no-telemetry", "--quiet", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let (load, s) = try results(out)
+        #expect(load["seq_len"] as? String == "trace:day.csv" && load["length_buckets"] as? [Int] == [64, 128, 192, 250], "\(load)")
+        let held = try #require((s["lengths"] as? [String: Any])?["mean_tokens"] as? Double)
+        #expect(abs(held - 102.5) < 1e-9 && s["completed"] as? Int == 200, "\(s)")
+
+        let both = try CLI.run(["load", "--model", "synthetic", "--trace", trace.path, "--seq-len", "32"])
+        #expect(both.status == 64 && both.stderr.contains("gives each request its length: drop --seq-len"), "\(both.stderr)")
+        let long = dir.appending(path: "long.csv")
+        try "0,16\n0.1,600\n".write(to: long, atomically: true, encoding: .utf8)
+        let refused = try CLI.run(["load", "--model", "bert-tiny", "--trace", long.path])
+        #expect(refused.status == 64 && refused.stderr.contains("must be between 1 and 512"), "\(refused.stderr)")
+    }
 }

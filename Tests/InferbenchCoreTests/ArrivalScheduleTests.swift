@@ -182,13 +182,23 @@ import Testing
     }
 
     @Test func aTraceReplaysItsOffsetsUpToTheStepsEnd() throws {
-        let text = "offset_s\n0\n0.25\n# a pause\n\n0.25\n1.5\n{\"offset_s\": 2}\n"
+        let text = "offset_s\n0\n0.25\n# a pause\n\n0.25\n{\"offset_s\": 1}\n{\"offset_s\": 2}\n"
         let trace = try TraceFile.parse(text, name: "/tmp/t.csv")
-        #expect(trace.offsets == [0, 0.25, 0.25, 1.5, 2] && trace.name == "t.csv")
+        #expect(trace.offsets == [0, 0.25, 0.25, 1, 2] && trace.name == "t.csv", "an offset of 1 is a number, not true")
         #expect(trace.meanRate == 2.5)
         #expect(ArrivalSchedule.trace(trace).offsets(duration: trace.span) == trace.offsets)
-        #expect(ArrivalSchedule.trace(trace).offsets(duration: 1.5) == [0, 0.25, 0.25])
+        #expect(ArrivalSchedule.trace(trace).offsets(duration: 1) == [0, 0.25, 0.25])
         #expect(ArrivalSchedule.trace(trace).label == "trace t.csv (5 requests, 2.50 qps)")
+    }
+
+    @Test func aTraceMayGiveEachRequestItsLength() throws {
+        let trace = try TraceFile.parse("offset_s,seq\n0,16\n0.1, 300\n{\"offset_s\": 0.2, \"seq\": 40}\n", name: "/tmp/t.csv")
+        #expect(trace.offsets == [0, 0.1, 0.2] && trace.lengths == [16, 300, 40])
+        #expect(ArrivalSchedule.trace(trace).lengths == [16, 300, 40] && ArrivalSchedule.poisson(qps: 1, seed: 0).lengths == nil)
+        let lengths = try #require(trace.sequenceLengths)
+        #expect(lengths.description == "trace:t.csv" && lengths.support == [16, 40, 300])
+        #expect(LengthPlan(lengths: lengths, padding: .multiple(64)).buckets == [64, 128, 192, 256, 300])
+        #expect(try TraceFile.parse("0\n1\n", name: "p.csv").lengths == nil)
     }
 
     /// Each fault names the file and line, with the fix.
@@ -196,9 +206,15 @@ import Testing
         ("0\n0.5\n0.4\n", "line 3: offset 0.4 s comes before the previous line's 0.5 s; sort the trace by time"),
         ("0\n-1\n", "line 2: offset -1 is negative or not finite"),
         ("0\nsoon\n", "line 2: soon is not a number of seconds"),
-        ("0,seq=128\n", "line 1: one field per line, the offset in seconds (per-request shapes are not replayed yet)"),
-        ("{\"offset_s\": 1, \"seq\": 64}\n", "line 1: give {\"offset_s\": SECONDS} and nothing else"),
+        ("0,seq=128\n", "line 1: length seq=128 is not a whole number of tokens from 1 to 1048576"),
+        ("0,128,x\n", "line 1: at most two fields per line, the offset in seconds and the request's length in tokens"),
+        ("0,0\n", "line 1: length 0 is not a whole number of tokens"),
+        ("{\"offset_s\": 1, \"seq\": 6.5}\n", "line 1: length 6.5 is not a whole number of tokens"),
+        ("{\"offset_s\": 1, \"tokens\": 64}\n", "line 1: give {\"offset_s\": SECONDS} or {\"offset_s\": SECONDS, \"seq\": TOKENS} and nothing else"),
+        ("0,16\n0.1\n", "line 2: no length, while line 1 has one; give every request a length, or none"),
+        ("# h\n0\n0.1,16\n", "line 3: a length, while line 2 has none; give every request a length, or none"),
         ("{offset: 1}\n", "line 1: not a JSON object"),
+        ("{\"offset_s\": true}\n", "line 1: give {\"offset_s\": SECONDS}"),
         ("offset_s\n# nothing\n", "no send offsets in the file"),
         ("0\ninf\n", "line 2: offset inf is negative or not finite"),
     ])

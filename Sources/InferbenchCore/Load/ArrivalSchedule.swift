@@ -114,6 +114,12 @@ public enum ArrivalSchedule: Sendable, Equatable {
         }
     }
 
+    /// A recorded trace's length per request, in send order; nil for every other schedule.
+    public var lengths: [Int]? {
+        if case .trace(let file) = self { return file.lengths }
+        return nil
+    }
+
     /// The nominal mean rate, requests per second.
     public var meanRate: Double {
         switch self {

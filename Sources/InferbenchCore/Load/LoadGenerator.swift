@@ -60,7 +60,7 @@ public enum LoadGenerator {
     /// early stopping), telling it only the outcomes that completed since it was last asked.
     /// `clock` is what due times are kept on; a test passes one it moves by hand.
     public static func openLoop(
-        _ batcher: DynamicBatcher, offsets: some Sequence<Double>, duration: Double, start: Double? = nil,
+        _ batcher: DynamicBatcher, offsets: some Sequence<Double>, lengths: [Int]? = nil, duration: Double, start: Double? = nil,
         collector: OutcomeCollector = OutcomeCollector(), earlyStop: SLASearch.EarlyStop? = nil, clock: any LoadClock = MonotonicClock()
     ) async -> Sent {
         let start = start ?? clock.seconds() + 0.01
@@ -79,7 +79,8 @@ public enum LoadGenerator {
             let due = start + offset
             await wait(until: due, on: clock, wake: &wake)
             if clock.seconds() - due > lateThreshold { late += 1 }
-            send(due, to: batcher, into: collector, tracked: inFlight)
+            // A recorded trace's own length for this request, else the batcher draws one.
+            send(due, length: lengths.flatMap { sent < $0.count ? $0[sent] : nil }, to: batcher, into: collector, tracked: inFlight)
             sent += 1
             guard sent % 100 == 0, var rule = earlyStop else { continue }
             let fresh = await collector.outcomes(from: read)
@@ -113,10 +114,10 @@ public enum LoadGenerator {
     /// An unstructured task, not a task-group child: a group keeps its children in a list
     /// that each completion searches, so that tens of thousands in flight, or completed and
     /// never awaited, make every request cost more than the last.
-    static func send(_ due: Double, to batcher: DynamicBatcher, into collector: OutcomeCollector, tracked inFlight: InFlight) {
+    static func send(_ due: Double, length: Int? = nil, to batcher: DynamicBatcher, into collector: OutcomeCollector, tracked inFlight: InFlight) {
         inFlight.enter()
         Task {
-            let outcome = await batcher.submit(scheduled: due)
+            let outcome = await batcher.submit(scheduled: due, length: length)
             await collector.add(outcome)
             inFlight.leave()
         }

@@ -223,7 +223,7 @@ public struct LoadTest: Sendable {
             if case .ramp(let from, let to, _) = schedule { planned.rampQPS = [from, to] }
             let arrivals = schedule.arrivals(duration: duration)
             let sent = await observed(planned, index: 0, arrivals: arrivals) { start, collector in
-                await LoadGenerator.openLoop(batcher, offsets: arrivals, duration: duration, start: start, collector: collector)
+                await LoadGenerator.openLoop(batcher, offsets: arrivals, lengths: schedule.lengths, duration: duration, start: start, collector: collector)
             }
             var step = finish(sent, scenario: schedule.label, target: schedule.meanRate, concurrency: nil)
             step.rampQPS = planned.rampQPS

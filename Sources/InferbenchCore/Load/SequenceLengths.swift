@@ -47,7 +47,8 @@ public struct SequenceLengths: Sendable, Equatable, CustomStringConvertible {
         case .uniform(let lo, let hi): return "\(lo):\(hi)"
         case .lognormal(let median, let sigma, let lo, let hi):
             return "lognormal:median=\(Format.raw(median)),sigma=\(Format.raw(sigma)),max=\(hi)" + (lo == 1 ? "" : ",min=\(lo)")
-        case .empirical(_, let source): return "file:\(source)"
+        // A trace's lengths name their trace (`trace:NAME`); a file's, their file.
+        case .empirical(_, let source): return source.hasPrefix("trace:") ? source : "file:\(source)"
         }
     }
 
