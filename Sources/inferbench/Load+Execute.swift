@@ -88,8 +88,9 @@ extension Load {
         let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
         let lengths = try lengthPlan()
-        if let (plan, warmup) = lengths {
+        if let (plan, warmup, axis) = lengths {
             initial.load?.seqLen = plan.lengths.description
+            initial.load?.lengthAxis = axis
             initial.load?.padTo = plan.padding.description
             initial.load?.lengthBuckets = plan.buckets
             initial.load?.warmupShapes = warmup.description
@@ -100,7 +101,7 @@ extension Load {
             buckets: buckets, maxDelay: maxDelay / 1000, maxQueue: maxQueue, window: windowSeconds, telemetry: sampler,
             progress: { line in if !quiet { Console.note(line) } })
         test.workerStarts = workerStarts(gpu: resolved.hasPrefix("cuda"))
-        if let (plan, warmup) = lengths, let lengthParameter { test.lengths = (plan, lengthParameter, warmup) }
+        if let (plan, warmup, _) = lengths, let lengthParameter { test.lengths = (plan, lengthParameter, warmup) }
         test.inFlight = inFlight
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)
         relay.attach { session.stop($0) }
@@ -113,17 +114,20 @@ extension Load {
 
     var gpuCount: Int { gpus.map { $0.split(separator: ",").count } ?? 1 }
 
-    /// With `--seq-len` (or a trace's lengths): the model's length parameter (from the worker's
-    /// catalogue), after the worker has accepted the longest length for it; bad input before
-    /// any worker loads.
+    /// With `--seq-len`, `--image-size` or a trace's lengths: the model's length parameter
+    /// (from the worker's catalogue), after the worker has accepted the longest length for it;
+    /// bad input before any worker loads.
     func checkLengths(_ spec: ModelSpec, on probe: Worker) async throws(InferbenchError) -> String? {
-        guard let plan = try lengthPlan()?.plan else { return nil }
-        let flag = seqLen.map { "--seq-len \($0)" } ?? "--trace \(trace ?? "")"
+        guard let (plan, _, axis) = try lengthPlan() else { return nil }
+        let flag = trace != nil && seqLen == nil && imageSize == nil ? "--trace \(trace!)" : "\(axis.flag) \(seqLen ?? imageSize ?? "")"
         let zoo: [ZooEntry]
         do { zoo = try await probe.models() } catch { throw .worker("the worker could not list its models: \(WorkerError.describe(error))") }
-        guard let parameter = zoo.first(where: { $0.name == spec.name })?.length else {
-            let with = zoo.filter { $0.length != nil }.map(\.name).joined(separator: ", ")
-            throw .badInput("\(flag): \(spec.name) has no sequence length to vary; drop the lengths, or serve a model with one (\(with))")
+        let parameter = zoo.first(where: { $0.name == spec.name })?.length
+        guard let parameter, parameter == axis.rawValue else {
+            let with = zoo.filter { $0.length == axis.rawValue }.map(\.name).joined(separator: ", ")
+            let other = parameter.flatMap(LengthAxis.init(rawValue:)).map { " (its varying input is set with \($0.flag))" } ?? ""
+            let what = axis == .seq ? "sequence length" : "image size"
+            throw .badInput("\(flag): \(spec.name) has no \(what) to vary\(other); drop the flag, or serve a model with one (\(with))")
         }
         var longest = spec
         longest.params[parameter] = String(plan.buckets.last!)
@@ -131,7 +135,16 @@ extension Load {
             if case .reply(let payload) = error, payload.kind == .badRequest {
                 throw .badInput("\(flag): the longest padded length \(plan.buckets.last!) is refused by \(spec.name): \(payload.message)")
             }
-            throw .worker("the worker could not check --seq-len for \(spec.name): \(WorkerError.describe(error))")
+            throw .worker("the worker could not check \(flag) for \(spec.name): \(WorkerError.describe(error))")
+        }
+        for size in plan.buckets where axis == .size && size != plan.buckets.last {
+            longest.params[parameter] = String(size)
+            do { try await probe.check(model: longest) } catch {
+                if case .reply(let payload) = error, payload.kind == .badRequest {
+                    throw .badInput("\(flag): size \(size) is refused by \(spec.name): \(payload.message)")
+                }
+                throw .worker("the worker could not check \(flag) for \(spec.name): \(WorkerError.describe(error))")
+            }
         }
         return parameter
     }

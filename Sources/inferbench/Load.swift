@@ -66,12 +66,18 @@ struct Load: AsyncParsableCommand {
     var seqLen: String?
     @Option(
         name: .long,
+        help:
+            "Per-request image sides for an image model (resnet's size), in pixels: one or a list such as 224,256,320, each request one of them at random (seeded by --seed); batches hold one size."
+    )
+    var imageSize: String?
+    @Option(
+        name: .long,
         help: "With --seq-len: pad each request's length up to a multiple of N, pow2, or none (batch only equal lengths) (default 64).")
     var padTo: String?
     @Option(
         name: .long,
         help:
-            "With --seq-len: the shapes the workers run before the test: all (every batch bucket at every padded length), none (only the loaded one: the first request of each shape pays its compile), or lengths L1,L2 (default all)."
+            "With --seq-len or --image-size: the shapes the workers run before the test: all (every batch bucket at every padded length or size), none (only the loaded one: the first request of each shape pays its compile), or lengths L1,L2 (default all)."
     )
     var warmupShapes: String?
     @Option(
@@ -146,32 +152,42 @@ struct Load: AsyncParsableCommand {
         } catch let error as InferbenchError { throw ValidationError(error.description) }
     }
 
-    /// `--seq-len` (or the lengths a `--trace` records), `--pad-to` and `--warmup-shapes`,
-    /// checked together; nil without lengths. Refuses a warm-up of more than
+    /// `--seq-len` (or the lengths a `--trace` records, or `--image-size`), `--pad-to` and
+    /// `--warmup-shapes`, checked together; nil without lengths. Refuses a warm-up of more than
     /// ``ShapeWarmup/mostShapes`` shapes, and reads the buckets.
-    func lengthPlan() throws(InferbenchError) -> (plan: LengthPlan, warmup: ShapeWarmup)? {
+    func lengthPlan() throws(InferbenchError) -> (plan: LengthPlan, warmup: ShapeWarmup, axis: LengthAxis)? {
         let buckets = try buckets()
-        let recorded = try trace.flatMap { (t: String) throws(InferbenchError) in try TraceFile.load(path: t).sequenceLengths }
-        if recorded != nil, seqLen != nil {
-            throw .badInput("--trace \(trace!) gives each request its length: drop --seq-len, or the lengths from the trace")
-        }
-        var drawn: SequenceLengths? = nil
-        if let seqLen { drawn = try SequenceLengths.parse(seqLen) }
-        guard let lengths = recorded ?? drawn else {
+        guard let (lengths, axis) = try requestLengths() else {
             if padTo != nil || warmupShapes != nil {
                 throw .badInput("--pad-to and --warmup-shapes shape the lengths of --seq-len: add --seq-len (e.g. 32:512), or drop them")
             }
             return nil
         }
-        let plan = LengthPlan(lengths: lengths, padding: try padTo.map(LengthPadding.parse) ?? .multiple(64))
+        if axis == .size, padTo != nil {
+            throw .badInput("--pad-to pads sequence lengths; images are batched by equal --image-size: drop --pad-to")
+        }
+        let plan = LengthPlan(lengths: lengths, padding: axis == .size ? .none : try padTo.map(LengthPadding.parse) ?? .multiple(64))
         let warmup = try warmupShapes.map { (w: String) throws(InferbenchError) in try ShapeWarmup.parse(w, plan: plan) } ?? .all
         let shapes = warmup.lengths(plan).count * buckets.sizes.count
         if shapes > ShapeWarmup.mostShapes {
             throw .badInput(
-                "--seq-len \(lengths) --pad-to \(plan.padding): the warm-up would run \(shapes) shapes (\(plan.buckets.count) lengths × \(buckets.sizes.count) batch buckets), over \(ShapeWarmup.mostShapes); pad coarser (--pad-to 64), or give --warmup-shapes none or a few lengths"
+                "\(axis.flag) \(lengths) --pad-to \(plan.padding): the warm-up would run \(shapes) shapes (\(plan.buckets.count) lengths × \(buckets.sizes.count) batch buckets), over \(ShapeWarmup.mostShapes); pad coarser (--pad-to 64), or give --warmup-shapes none or a few lengths"
             )
         }
-        return (plan, warmup)
+        return (plan, warmup, axis)
+    }
+
+    /// Where each request's length comes from: a trace's own, `--seq-len` or `--image-size`
+    /// (one of them: two are bad input); nil for one shape.
+    func requestLengths() throws(InferbenchError) -> (SequenceLengths, LengthAxis)? {
+        let recorded = try trace.flatMap { (t: String) throws(InferbenchError) in try TraceFile.load(path: t).sequenceLengths }
+        let given = [recorded != nil ? "--trace \(trace!) (its lengths)" : nil, seqLen.map { _ in "--seq-len" }, imageSize.map { _ in "--image-size" }]
+            .compactMap { $0 }
+        if given.count > 1 { throw .badInput("\(given.joined(separator: " and ")): give each request's length one way; drop all but one") }
+        if let recorded { return (recorded, .seq) }
+        if let seqLen { return (try SequenceLengths.parse(seqLen), .seq) }
+        if let imageSize { return (try SequenceLengths.parseSizes(imageSize), .size) }
+        return nil
     }
 
     /// `--batch-buckets`, checked against `--max-batch`, or the default for it.

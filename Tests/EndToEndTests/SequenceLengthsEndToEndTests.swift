@@ -159,4 +159,30 @@ import Testing
         let refused = try CLI.run(["load", "--model", "bert-tiny", "--trace", long.path])
         #expect(refused.status == 64 && refused.stderr.contains("must be between 1 and 512"), "\(refused.stderr)")
     }
+
+    /// `load --image-size`: resnet18 serves requests of three image sizes, each batch one size,
+    /// every size warmed; a size the model refuses, --pad-to beside it, or a text model: exit 64.
+    @Test func imageSizesAreServedBatchedBySize() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "load", "--model", "resnet18", "--image-size", "32,48,64", "--device", "cpu", "--concurrency", "2", "--duration", "2s",
+            "--max-batch", "2", "--batch-buckets", "1,2", "--no-telemetry", "--quiet", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let (load, s) = try results(out)
+        #expect(load["length_axis"] as? String == "size" && load["seq_len"] as? String == "32,48,64", "\(load)")
+        #expect(load["length_buckets"] as? [Int] == [32, 48, 64] && load["warm_lengths"] as? [Int] == [32, 48, 64])
+        let lengths = try #require(s["lengths"] as? [String: Any])
+        #expect(lengths["mean_tokens"] as? Double == lengths["mean_padded_tokens"] as? Double, "no padding across sizes: \(lengths)")
+        #expect(s["cold_shapes"] == nil && (s["completed"] as? Int ?? 0) > 0, "\(s)")
+        let report = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
+        #expect(report.contains("Request image sizes 32,48,64 pixels a side, batched by equal size"))
+
+        let small = try CLI.run(["load", "--model", "resnet18", "--image-size", "16,64", "--qps", "5", "--device", "cpu"])
+        #expect(small.status == 64 && small.stderr.contains("size 16 is refused by resnet18"), "\(small.stderr)")
+        let padded = try CLI.run(["load", "--model", "resnet18", "--image-size", "64", "--pad-to", "32", "--qps", "5"])
+        #expect(padded.status == 64 && padded.stderr.contains("drop --pad-to"), "\(padded.stderr)")
+        let text = try CLI.run(["load", "--model", "bert-tiny", "--image-size", "64", "--qps", "5", "--device", "cpu"])
+        #expect(text.status == 64 && text.stderr.contains("its varying input is set with --seq-len"), "\(text.stderr)")
+    }
 }

@@ -81,4 +81,22 @@ import Testing
             #expect(error.description.contains("100 is not a padded length") && error.description.contains("128,256,384,512"))
         }
     }
+
+    @Test func imageSizesAreAListEachRequestOneOfThem() throws {
+        let sizes = try SequenceLengths.parseSizes("224, 256,320")
+        #expect(sizes.description == "224,256,320" && sizes.support == [224, 256, 320] && sizes.range == 224...320)
+        var draws = sizes.sampler(seed: 3)
+        let seen = (0..<3000).map { _ in draws.next() }
+        #expect(Set(seen) == [224, 256, 320])
+        for size in [224, 256, 320] {
+            let share = Double(seen.filter { $0 == size }.count) / 3000
+            #expect(abs(share - 1.0 / 3) < 0.05)
+        }
+        #expect(LengthPlan(lengths: sizes, padding: .none).buckets == [224, 256, 320], "batched by equal size")
+        #expect(try SequenceLengths.parseSizes("224").form == .constant(224))
+        #expect(throws: InferbenchError.badInput("--image-size 224,x: give image sides in pixels, one or a list, e.g. --image-size 224,256,320")) {
+            try SequenceLengths.parseSizes("224,x")
+        }
+        #expect(throws: InferbenchError.self) { try SequenceLengths.parseSizes("224,224") }
+    }
 }

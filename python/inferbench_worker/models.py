@@ -46,7 +46,8 @@ class ZooEntry:
     check: Callable[[Mapping[str, str]], object]
     build: Callable[[Mapping[str, str]], Built] | None  # None: the synthetic model (no torch)
     # The parameter that may vary per call (``infer``'s ``length``): its input factory takes
-    # ``length=`` and makes inputs of that many tokens instead of the parameter's.
+    # ``length=`` and makes inputs of that many tokens (``seq``) or pixels a side (``size``)
+    # instead of the parameter's.
     length: str | None = None
 
 
@@ -57,9 +58,9 @@ ZOO: Mapping[str, ZooEntry] = {
                  {"in": "512", "hidden": "2048", "out": "512", "layers": "2"}, ("torch",), zoo.mlp_shape,
                  zoo.build_mlp),
         ZooEntry("resnet18", "torchvision ResNet-18, random weights, input 3 x size x size",
-                 {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet18),
+                 {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet18, "size"),
         ZooEntry("resnet50", "torchvision ResNet-50, random weights, input 3 x size x size",
-                 {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet50),
+                 {"size": "224"}, ("torch", "torchvision"), zoo.image_size, zoo.build_resnet50, "size"),
         ZooEntry("bert-base", "transformers BertModel (BERT-base config), input_ids + attention_mask of seq tokens",
                  {"seq": "128"}, ("torch", "transformers"), zoo.bert_seq, zoo.build_bert_base, "seq"),
         ZooEntry("bert-tiny", "transformers BertModel, hidden 128, 2 layers, 2 heads, seq tokens",
@@ -129,7 +130,7 @@ def check_length(ref: ModelRef, length: int) -> None:
     (bert's 512 positions), with the parameter's own message."""
     entry = ref.entry
     if entry is None or entry.length is None:
-        raise bad_request(f"infer: model {ref.name!r} has no sequence length to vary; send no length")
+        raise bad_request(f"infer: model {ref.name!r} has no sequence length or image size to vary; send no length")
     entry.check({**ref.params, entry.length: str(length)})
 
 

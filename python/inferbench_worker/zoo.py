@@ -111,10 +111,13 @@ def build_mlp(params: Mapping[str, str]) -> Built:
 
 
 def _image_inputs(size: int) -> InputFactory:
-    def inputs(batch: int, device: torch.device, dtype: torch.dtype) -> Inputs:
+    # ``length``: another image side for this call (``load --image-size``), as bert's factory
+    # takes another sequence length.
+    def inputs(batch: int, device: torch.device, dtype: torch.dtype, length: int | None = None) -> Inputs:
         import torch
 
-        return (torch.randn(batch, 3, size, size, device=device, dtype=dtype),)
+        side = size if length is None else length
+        return (torch.randn(batch, 3, side, side, device=device, dtype=dtype),)
 
     return inputs
 

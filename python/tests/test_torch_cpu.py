@@ -207,4 +207,11 @@ def test_a_model_without_a_length_refuses_one(session: Session) -> None:
 def test_the_catalogue_names_the_length_parameter(session: Session) -> None:
     listed = {m["name"]: m for m in ok(call(session, "models"))}
     assert listed["bert-base"]["length"] == "seq" and listed["synthetic"]["length"] == "seq"
-    assert "length" not in listed["resnet50"]
+    assert listed["resnet50"]["length"] == "size" and "length" not in listed["mlp"]
+
+
+def test_an_image_model_takes_a_size_per_call(session: Session) -> None:
+    ok(call(session, "load", model="resnet18", params={"size": "64"}, batch_size=1))
+    assert ok(call(session, "infer", batch_size=2, length=96))["host_ns"] > 0
+    small = error_of(call(session, "infer", batch_size=1, length=16))
+    assert small["kind"] == "bad_request" and "size" in small["message"]

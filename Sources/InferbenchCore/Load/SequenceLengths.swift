@@ -19,6 +19,8 @@ public struct SequenceLengths: Sendable, Equatable, CustomStringConvertible {
         case lognormal(median: Double, sigma: Double, min: Int, max: Int)
         /// The lengths of a file, in file order; `source` is the file's name.
         case empirical([Int], source: String)
+        /// One of the values listed, each as likely (`load --image-size 224,256,320`).
+        case choices([Int])
     }
 
     public let form: Form
@@ -31,13 +33,14 @@ public struct SequenceLengths: Sendable, Equatable, CustomStringConvertible {
         case .constant(let n): return n...n
         case .uniform(let lo, let hi): return lo...hi
         case .lognormal(_, _, let lo, let hi): return lo...hi
-        case .empirical(let lengths, _): return lengths.min()!...lengths.max()!
+        case .empirical(let lengths, _), .choices(let lengths): return lengths.min()!...lengths.max()!
         }
     }
 
     /// Every length a draw can give, in increasing order.
     public var support: [Int] {
         if case .empirical(let lengths, _) = form { return Array(Set(lengths)).sorted() }
+        if case .choices(let values) = form { return Array(Set(values)).sorted() }
         return Array(range)
     }
 
@@ -49,6 +52,7 @@ public struct SequenceLengths: Sendable, Equatable, CustomStringConvertible {
             return "lognormal:median=\(Format.raw(median)),sigma=\(Format.raw(sigma)),max=\(hi)" + (lo == 1 ? "" : ",min=\(lo)")
         // A trace's lengths name their trace (`trace:NAME`); a file's, their file.
         case .empirical(_, let source): return source.hasPrefix("trace:") ? source : "file:\(source)"
+        case .choices(let values): return values.map(String.init).joined(separator: ",")
         }
     }
 
@@ -64,7 +68,7 @@ public struct SequenceLengths: Sendable, Equatable, CustomStringConvertible {
             case .lognormal(let median, let sigma, let lo, let hi):
                 let draw = (median * exp(sigma * rng.normal())).rounded()
                 return Swift.min(hi, Swift.max(lo, draw.isFinite ? Int(Swift.min(draw, 1e9)) : hi))
-            case .empirical(let lengths, _): return lengths[Int.random(in: 0..<lengths.count, using: &rng)]
+            case .empirical(let lengths, _), .choices(let lengths): return lengths[Int.random(in: 0..<lengths.count, using: &rng)]
             }
         }
     }
@@ -74,6 +78,20 @@ public struct SequenceLengths: Sendable, Equatable, CustomStringConvertible {
     /// The longest length a flag accepts: far beyond any model's positions, and a bound on
     /// the shapes a worker is asked to make.
     public static let most = 1_048_576
+
+    /// Parses `--image-size`: image sides in pixels, one or a comma-separated list, each
+    /// request one of them; every error names the flag and the fix.
+    public static func parseSizes(_ text: String) throws(InferbenchError) -> SequenceLengths {
+        var sizes: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), (1...65536).contains(n) else {
+                throw .badInput("--image-size \(text): give image sides in pixels, one or a list, e.g. --image-size 224,256,320")
+            }
+            guard !sizes.contains(n) else { throw .badInput("--image-size \(text): \(n) is listed twice; give each size once") }
+            sizes.append(n)
+        }
+        return SequenceLengths(sizes.count == 1 ? .constant(sizes[0]) : .choices(sizes))
+    }
 
     /// Parses `--seq-len`; every error names the flag (and the file and line) and the fix.
     public static func parse(_ text: String) throws(InferbenchError) -> SequenceLengths {
@@ -192,6 +210,17 @@ public enum LengthPadding: Sendable, Equatable, CustomStringConvertible {
         }
         return out
     }
+}
+
+/// What varies per request: a text model's sequence length (`--seq-len`, bert's `seq`) or an
+/// image model's side (`--image-size`, resnet's `size`). The worker's catalogue names each
+/// model's axis by its parameter.
+public enum LengthAxis: String, Codable, Sendable {
+    case seq
+    case size
+
+    /// The load flag that sets this axis.
+    public var flag: String { self == .seq ? "--seq-len" : "--image-size" }
 }
 
 /// The lengths of a load test: where each request's comes from, and the buckets it is padded to.

@@ -21,8 +21,11 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// Batches each worker runs at once (`--in-flight`); absent in results from before it existed,
     /// which ran one at a time.
     public var inFlight: Int?
-    /// `--seq-len`: the requests' length distribution, as given; absent with one shape.
+    /// `--seq-len` (or `--image-size`, or a trace's lengths): the requests' lengths, as given;
+    /// absent with one shape.
     public var seqLen: String?
+    /// What `seqLen` measures: `seq` (tokens) or `size` (image side, pixels); absent: `seq`.
+    public var lengthAxis: LengthAxis?
     /// `--pad-to` and the padded lengths it gives (each a shape the workers may run).
     public var padTo: String?
     public var lengthBuckets: [Int]?
@@ -68,6 +71,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case maxQueue = "max_queue"
         case inFlight = "in_flight"
         case seqLen = "seq_len"
+        case lengthAxis = "length_axis"
         case padTo = "pad_to"
         case lengthBuckets = "length_buckets"
         case warmupShapes = "warmup_shapes"

@@ -21,6 +21,8 @@ enum LoadAdvice: Equatable {
     case coldShapes(Cold)
 
     struct Padding: Equatable {
+        /// Tokens (`--seq-len`) or image sides (`--image-size`, batched by equal size).
+        var axis: LengthAxis = .seq
         var padTo: String
         var buckets: Int
         /// Over the steps: the mean tokens a request held and ran at, and tokens run ÷ held
@@ -113,7 +115,7 @@ enum LoadAdvice: Equatable {
             out.append(
                 .padding(
                     Padding(
-                        padTo: load.padTo ?? "none", buckets: load.lengthBuckets?.count ?? 0,
+                        axis: load.lengthAxis ?? .seq, padTo: load.padTo ?? "none", buckets: load.lengthBuckets?.count ?? 0,
                         meanTokens: measured.reduce(0) { $0 + $1.lengths!.meanTokens } / n,
                         meanPaddedTokens: measured.reduce(0) { $0 + $1.lengths!.meanPaddedTokens } / n,
                         waste: (wastes.min() ?? 1)...(wastes.max() ?? 1))))

@@ -19,11 +19,16 @@ extension ReportText {
         )
         return loadShapesLine(info).map { setup + pick(" ", "") + $0 } ?? setup
     }
-    /// With --seq-len: the lengths, their padding and what was warmed.
+    /// With --seq-len (or --image-size): the lengths, their padding and what was warmed.
     func loadShapesLine(_ info: LoadInfo) -> String? {
         guard let seqLen = info.seqLen else { return nil }
         let buckets = (info.lengthBuckets ?? []).map(String.init).joined(separator: ",")
         let warm = info.warmLengths.map { $0.isEmpty ? nil : $0.map(String.init).joined(separator: ",") } ?? nil
+        if info.lengthAxis == .size {
+            return pick(
+                "Request image sizes \(seqLen) pixels a side, batched by equal size; warmed before measuring: \(warm.map { "every batch bucket at sizes \($0)" } ?? "only the shape the model loaded at").",
+                "请求图像尺寸 \(seqLen) 像素(边长),按相同尺寸组批;测量前预热:\(warm.map { "每个批分桶在尺寸 \($0)" } ?? "仅加载模型时的形状")。")
+        }
         return pick(
             "Request lengths \(seqLen), padded to --pad-to \(info.padTo ?? "none") (lengths \(buckets)); warmed before measuring: \(warm.map { "every batch bucket at lengths \($0)" } ?? "only the shape the model loaded at").",
             "请求长度 \(seqLen),按 --pad-to \(info.padTo ?? "none") 填充(长度 \(buckets));测量前预热:\(warm.map { "每个批分桶在长度 \($0)" } ?? "仅加载模型时的形状")。")
@@ -232,6 +237,11 @@ extension ReportText {
         let (held, ran) = (String(format: "%.0f", p.meanTokens), String(format: "%.0f", p.meanPaddedTokens))
         // Past a quarter wasted, the trade is worth stating: finer padding means more shapes.
         let costly = p.waste.upperBound >= 1.25
+        if p.axis == .size {
+            return pick(
+                "Padding (--image-size \(p.buckets) sizes, each batch of one size): a request's image was \(held) pixels a side on average; padded in batch size only, batches ran \(waste)× the work requested.",
+                "填充(--image-size \(p.buckets) 种尺寸,每批同一尺寸):请求图像平均边长 \(held) 像素;仅按批大小填充,批实际运行的工作量为请求的 \(waste) 倍。")
+        }
         return pick(
             "Padding (--pad-to \(p.padTo), \(p.buckets) length buckets): a request held \(held) tokens on average and ran at \(ran), so batches, padded in length and in batch size, ran \(waste)× the tokens requested.\(costly ? " A finer --pad-to wastes less, at the cost of more shapes to warm and compile." : "")",
             "填充(--pad-to \(p.padTo),\(p.buckets) 个长度分桶):请求平均 \(held) 个 token,按 \(ran) 个运行,按长度与批大小填充后,批实际运行的 token 数为请求的 \(waste) 倍。\(costly ? "更细的 --pad-to 浪费更少,代价是需要预热和编译更多形状。" : "")"
