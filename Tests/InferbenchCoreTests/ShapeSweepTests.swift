@@ -119,4 +119,22 @@ import Testing
         #expect(
             findings([cell(64, .static, p50: 1, half: 0.01, compileS: 20), cell(128, .static, p50: 1.5, half: 0.01, compileS: 25)]).shapeStrategies.isEmpty)
     }
+
+    /// A length that reused its lane's dynamic graph paid 0.01 s here, but a deployment at that
+    /// length alone pays the lane's first compile: the cold-start finding says so.
+    @Test func aReusedLengthIsChargedItsLanesFreshCompile() throws {
+        var cells = [
+            cell(64, nil, p50: 3, half: 0.01, compileS: 0), cell(64, .dynamic, p50: 1.5, half: 0.01, compileS: 25),
+            cell(128, nil, p50: 4, half: 0.01, compileS: 0), cell(128, .dynamic, p50: 1.5, half: 0.01, compileS: 0.01),
+        ]
+        cells[3].coldStart?.batchReuse = .reused
+        #expect(Derived.laneFirstCompile(of: cells[3], in: cells) == 25)
+        Derived.fillBreakeven(&cells)
+        let standalone = try #require(cells[3].coldStart?.breakevenStandalone)
+        // 25 s over 4 ms × (1 − 1.5/4) saved per call
+        #expect(abs(standalone - (25 / (0.004 * (1 - 1.5 / 4))).rounded(.up)) < 1)
+        let cold = try #require(findings(cells).coldStarts.first { $0.series.model == "bert-base:seq=128" })
+        #expect(cold.compileS.map(\.value) == [25])
+        #expect(cold.payback.first?.value == .after(calls: standalone))
+    }
 }

@@ -172,10 +172,14 @@ public enum Derived {
         }
     }
 
-    /// The compile time of the first batch size of a cell's lane (its fresh compile).
+    /// The compile time of the first shape of a cell's lane (its fresh compile): the same
+    /// model at any length (`run --seq`), environment, compile mode, shape strategy, precision
+    /// and memory format, loaded afresh.
     static func laneFirstCompile(of cell: CellResult, in cells: [CellResult]) -> Double? {
-        cells.first {
-            $0.model == cell.model && $0.environment == cell.environment && $0.variant.compile == cell.variant.compile
+        let model = Findings.strippedModel(cell.model)
+        return cells.first {
+            Findings.strippedModel($0.model) == model && $0.environment == cell.environment && $0.variant.compile == cell.variant.compile
+                && $0.variant.dynamic == cell.variant.dynamic && $0.variant.fullgraph == cell.variant.fullgraph
                 && $0.variant.precision == cell.variant.precision && $0.variant.channelsLast == cell.variant.channelsLast
                 && $0.coldStart?.batchReuse == nil
         }?.coldStart?.compileS

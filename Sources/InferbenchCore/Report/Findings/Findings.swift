@@ -274,11 +274,16 @@ public struct Findings: Sendable, Equatable {
                 cold.append(
                     ColdStart(
                         series: series,
-                        compileS: timed.map { PerBatch(batch: $0.variant.batchSize, value: $0.coldStart!.compileS) },
+                        // What a deployment at this shape alone pays: a shape that reused (or
+                        // recompiled) its lane's graph is charged the lane's fresh compile.
+                        compileS: timed.map { cell in
+                            let fresh = cell.coldStart!.batchReuse == nil ? nil : Derived.laneFirstCompile(of: cell, in: ok)
+                            return PerBatch(batch: cell.variant.batchSize, value: max(cell.coldStart!.compileS, fresh ?? 0))
+                        },
                         payback: timed.compactMap { cell in
                             // Without an eager baseline nothing is known about paying back.
                             guard Derived.baseline(for: cell, in: ok) != nil else { return nil }
-                            let calls = cell.coldStart!.breakevenIterations
+                            let calls = cell.coldStart!.breakevenIterations.map { cell.coldStart!.breakevenStandalone ?? $0 }
                             return PerBatch(batch: cell.variant.batchSize, value: calls.map { .after(calls: $0) } ?? .never)
                         }))
             }
