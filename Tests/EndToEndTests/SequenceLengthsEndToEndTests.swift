@@ -153,7 +153,7 @@ import Testing
         #expect(abs(held - 102.5) < 1e-9 && s["completed"] as? Int == 200, "\(s)")
 
         let both = try CLI.run(["load", "--model", "synthetic", "--trace", trace.path, "--seq-len", "32"])
-        #expect(both.status == 64 && both.stderr.contains("gives each request its length: drop --seq-len"), "\(both.stderr)")
+        #expect(both.status == 64 && both.stderr.contains("(its lengths) and --seq-len: give each request's length one way"), "\(both.stderr)")
         let long = dir.appending(path: "long.csv")
         try "0,16\n0.1,600\n".write(to: long, atomically: true, encoding: .utf8)
         let refused = try CLI.run(["load", "--model", "bert-tiny", "--trace", long.path])
