@@ -91,6 +91,7 @@ extension Load {
         if let (plan, warmup, axis) = lengths {
             initial.load?.seqLen = plan.lengths.description
             initial.load?.lengthAxis = axis
+            initial.load?.offlineLengths = warmup == .all ? "drawn" : "loaded"
             initial.load?.padTo = plan.padding.description
             initial.load?.lengthBuckets = plan.buckets
             initial.load?.warmupShapes = warmup.description

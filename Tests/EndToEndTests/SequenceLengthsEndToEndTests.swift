@@ -185,4 +185,31 @@ import Testing
         let text = try CLI.run(["load", "--model", "bert-tiny", "--image-size", "64", "--qps", "5", "--device", "cpu"])
         #expect(text.status == 64 && text.stderr.contains("its varying input is set with --seq-len"), "\(text.stderr)")
     }
+
+    /// Offline throughput with lengths runs at lengths drawn like the requests', not all at the
+    /// longest: the synthetic model costs 0.01 ms a token, so batches of 16 at 512 tokens cannot
+    /// exceed 16 / 82.4 ms = 194 samples/s, while the lognormal mix (median 128) allows over
+    /// twice that. With lengths left cold, offline runs at the loaded length and says so.
+    @Test func offlineRunsAtTheRequestsLengths() throws {
+        func offline(_ extra: [String]) throws -> (perS: Double, load: [String: Any], report: String) {
+            let out = CLI.temporaryDirectory()
+            let r = try CLI.run(
+                [
+                    "load", "--model", "synthetic:median_ms=0.5,per_token_ms=0.01", "--seq-len", "lognormal:median=128,sigma=0.6,max=512",
+                    "--pad-to", "128", "--max-batch", "16", "--batch-buckets", "1,16", "--offline", "--no-telemetry", "--quiet", "--out", out.path,
+                ] + extra)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            let load = try #require(try CLI.results(in: out)["load"] as? [String: Any])
+            let perS = try #require((load["offline"] as? [String: Any])?["per_s"] as? Double)
+            return (perS, load, try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8))
+        }
+        let ceilingAt512 = 16 / 0.0824
+        let drawn = try offline([])
+        #expect(drawn.load["offline_lengths"] as? String == "drawn")
+        #expect(drawn.perS > 1.5 * ceilingAt512, "offline \(drawn.perS)/s: not above what 512 tokens allow (\(ceilingAt512)/s)")
+        #expect(drawn.report.contains("at lengths drawn like the requests'"))
+        let loaded = try offline(["--warmup-shapes", "none"])
+        #expect(loaded.load["offline_lengths"] as? String == "loaded" && loaded.perS < 1.1 * ceilingAt512, "\(loaded.perS)")
+        #expect(loaded.report.contains("at the longest (loaded) length"))
+    }
 }

@@ -140,24 +140,28 @@ public actor WorkerReplica: BatchWorker {
     /// Back-to-back throughput at `batchSize` on this worker, the offline scenario, in `rounds`
     /// rounds of about `seconds` each (at least one batch per slot): samples per second of each
     /// round. The batches take the serving path, ``slots`` in flight, so that the load test's
-    /// efficiency (its capacity ÷ this) compares like with like.
-    public func offlineRounds(batchSize: Int, rounds: Int, seconds: Double) async throws(WorkerError) -> [Double] {
+    /// efficiency (its capacity ÷ this) compares like with like. With `lengths` (padded lengths
+    /// drawn from the test's distribution) the batches run at those lengths in turn, as the
+    /// requests would, not all at the loaded (longest) one.
+    public func offlineRounds(batchSize: Int, rounds: Int, seconds: Double, lengths: [Int] = []) async throws(WorkerError) -> [Double] {
         guard worker != nil else { throw .failure(.exited(status: "not started", stderrTail: "")) }
         var rates: [Double] = []
-        for _ in 0..<max(1, rounds) { rates.append(try await offlineRound(batchSize: batchSize, seconds: seconds)) }
+        for _ in 0..<max(1, rounds) { rates.append(try await offlineRound(batchSize: batchSize, seconds: seconds, lengths: lengths)) }
         return rates
     }
 
     /// One round: every slot sends batches one after another until `seconds` have passed.
-    private func offlineRound(batchSize: Int, seconds: Double) async throws(WorkerError) -> Double {
+    private func offlineRound(batchSize: Int, seconds: Double, lengths: [Int]) async throws(WorkerError) -> Double {
         let start = Monotonic.now()
         let deadline = start + seconds
         let perSlot = await withTaskGroup(of: Result<Int, WorkerError>.self) { group in
-            for _ in 0..<slots {
+            for slot in 0..<slots {
                 group.addTask {
                     var batches = 0
                     repeat {
-                        do throws(WorkerError) { _ = try await self.infer(batchSize: batchSize, length: nil) } catch { return .failure(error) }
+                        // Slot k takes draws k, k + slots, …: together the slots walk the list in order.
+                        let length = lengths.isEmpty ? nil : lengths[(slot + batches * self.slots) % lengths.count]
+                        do throws(WorkerError) { _ = try await self.infer(batchSize: batchSize, length: length) } catch { return .failure(error) }
                         batches += 1
                     } while Monotonic.now() < deadline
                     return .success(batches)

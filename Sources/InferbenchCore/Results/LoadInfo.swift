@@ -26,6 +26,10 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     public var seqLen: String?
     /// What `seqLen` measures: `seq` (tokens) or `size` (image side, pixels); absent: `seq`.
     public var lengthAxis: LengthAxis?
+    /// With lengths, what the offline batches ran at: `drawn` (padded lengths drawn like the
+    /// requests', every length warm) or `loaded` (the longest, loaded length: not every length
+    /// was warm, and results from before offline drew lengths).
+    public var offlineLengths: String?
     /// `--pad-to` and the padded lengths it gives (each a shape the workers may run).
     public var padTo: String?
     public var lengthBuckets: [Int]?
@@ -72,6 +76,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case inFlight = "in_flight"
         case seqLen = "seq_len"
         case lengthAxis = "length_axis"
+        case offlineLengths = "offline_lengths"
         case padTo = "pad_to"
         case lengthBuckets = "length_buckets"
         case warmupShapes = "warmup_shapes"

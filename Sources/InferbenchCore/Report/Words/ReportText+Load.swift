@@ -170,7 +170,7 @@ extension ReportText {
     }
     /// The offline rounds with their interval, and batching efficiency (capacity ÷ offline)
     /// with its own, or the share of it the busiest step reached.
-    func loadOffline(_ offline: OfflineThroughput, efficiency: BatchingEfficiency?, reached: Double?) -> String {
+    func loadOffline(_ offline: OfflineThroughput, efficiency: BatchingEfficiency?, reached: Double?, lengths: String? = nil) -> String {
         let ci =
             offline.ci95.map {
                 pick(" (95% interval \(Format.qps($0.lower))–\(Format.qps($0.upper)))", "(95% 区间 \(Format.qps($0.lower))–\(Format.qps($0.upper)))")
@@ -192,8 +192,16 @@ extension ReportText {
             share = pick("; the batcher reached \(value) of it", ";批处理器达到其 \(value)")
         }
         return pick(
-            "Offline throughput (all samples available, back to back at the largest batch, \(rounds) round(s)): \(Format.qps(offline.perS)) samples/s\(ci)\(share).",
-            "离线吞吐量(所有样本就绪,以最大批大小连续执行,\(rounds) 轮):\(Format.qps(offline.perS)) 样本/秒\(ci)\(share)。")
+            "Offline throughput (all samples available, back to back at the largest batch\(offlineLengths(lengths)), \(rounds) round(s)): \(Format.qps(offline.perS)) samples/s\(ci)\(share).",
+            "离线吞吐量(所有样本就绪,以最大批大小连续执行\(offlineLengths(lengths)),\(rounds) 轮):\(Format.qps(offline.perS)) 样本/秒\(ci)\(share)。")
+    }
+    /// Which lengths the offline batches ran at, for a test with lengths.
+    func offlineLengths(_ lengths: String?) -> String {
+        switch lengths {
+        case "drawn": return pick(", at lengths drawn like the requests'", ",长度按请求的分布抽取")
+        case "loaded": return pick(", at the longest (loaded) length, not the requests' mix", ",按最长(加载)长度,而非请求的长度分布")
+        default: return ""
+        }
     }
     static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", 100 * fraction) }
     /// `62–85%`; `62%` when both ends round alike; `≥ 62%` without an upper end.
