@@ -30,6 +30,10 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// requests', every length warm) or `loaded` (the longest, loaded length: not every length
     /// was warm, and results from before offline drew lengths).
     public var offlineLengths: String?
+
+    /// What the offline batches ran at, for a test with lengths: as recorded, else `loaded`
+    /// (results from before offline drew lengths ran at the loaded, longest one).
+    public var offlineLengthsRan: String? { seqLen == nil ? nil : offlineLengths ?? "loaded" }
     /// `--pad-to` and the padded lengths it gives (each a shape the workers may run).
     public var padTo: String?
     public var lengthBuckets: [Int]?

@@ -270,20 +270,24 @@ public struct Findings: Sendable, Equatable {
         var memory: [MemoryOverhead] = []
         for (series, cells) in ReportData.seriesGroups(ok.filter { $0.variant.compile != .eager }) {
             let timed = cells.filter { $0.coldStart != nil }
+            let borrowed = !timed.isEmpty && timed.allSatisfy { $0.coldStart!.batchReuse != nil }
             if !timed.isEmpty {
                 cold.append(
                     ColdStart(
                         series: series,
-                        // What a deployment at this shape alone pays: a shape that reused (or
-                        // recompiled) its lane's graph is charged the lane's fresh compile.
+                        // A series with no fresh load of its own (a later length of `run --seq`,
+                        // whose lane compiled at another length) is charged the lane's fresh
+                        // compile: what a deployment at that length alone pays. A batch sweep's
+                        // series holds its fresh compile, so its range tells the story itself.
                         compileS: timed.map { cell in
-                            let fresh = cell.coldStart!.batchReuse == nil ? nil : Derived.laneFirstCompile(of: cell, in: ok)
-                            return PerBatch(batch: cell.variant.batchSize, value: max(cell.coldStart!.compileS, fresh ?? 0))
+                            PerBatch(
+                                batch: cell.variant.batchSize,
+                                value: max(cell.coldStart!.compileS, borrowed ? Derived.laneFirstCompile(of: cell, in: ok) ?? 0 : 0))
                         },
                         payback: timed.compactMap { cell in
                             // Without an eager baseline nothing is known about paying back.
                             guard Derived.baseline(for: cell, in: ok) != nil else { return nil }
-                            let calls = cell.coldStart!.breakevenIterations.map { cell.coldStart!.breakevenStandalone ?? $0 }
+                            let calls = cell.coldStart!.breakevenIterations.map { borrowed ? cell.coldStart!.breakevenStandalone ?? $0 : $0 }
                             return PerBatch(batch: cell.variant.batchSize, value: calls.map { .after(calls: $0) } ?? .never)
                         }))
             }

@@ -28,7 +28,7 @@ public enum LoadReport {
         func note(_ text: String) -> String { TextTable.hanging(text, width: wrapWidth) + "\n" }
         // `--offline` alone ran no step: its one figure, without an empty table.
         if steps.isEmpty, let rounds = load?.offline {
-            return note(t.loadOffline(rounds, efficiency: nil, reached: nil, lengths: load?.offlineLengths)) + (t.offlineStarts(rounds).map(note) ?? "")
+            return note(t.loadOffline(rounds, efficiency: nil, reached: nil, lengths: load?.offlineLengthsRan)) + (t.offlineStarts(rounds).map(note) ?? "")
         }
         if steps.isEmpty, let offline { return note(t.loadOffline(offline, reached: nil)) }
         let rule = steps.contains { $0.sla != nil }
@@ -60,7 +60,7 @@ public enum LoadReport {
         }
         if let rounds = load?.offline {
             lines.append(
-                t.loadOffline(rounds, efficiency: load?.batchingEfficiency, reached: best ?? steps.map(\.achievedQPS).max(), lengths: load?.offlineLengths))
+                t.loadOffline(rounds, efficiency: load?.batchingEfficiency, reached: best ?? steps.map(\.achievedQPS).max(), lengths: load?.offlineLengthsRan))
             if let starts = t.offlineStarts(rounds) { lines.append(starts) }
         } else if let offline, offline > 0 {
             lines.append(t.loadOffline(offline, reached: best ?? steps.map(\.achievedQPS).max()))

@@ -76,7 +76,7 @@ enum LoadReportData {
         if steps.isEmpty && load?.offline == nil && load?.offlineThroughputPerS == nil { sentences.append(t.loadNoSteps) }
         let reached = load?.bestQPS ?? finished.map(\.achievedQPS).max()
         if let offline = load?.offline {
-            sentences.append(t.loadOffline(offline, efficiency: load?.batchingEfficiency, reached: reached, lengths: load?.offlineLengths))
+            sentences.append(t.loadOffline(offline, efficiency: load?.batchingEfficiency, reached: reached, lengths: load?.offlineLengthsRan))
             if let starts = t.offlineStarts(offline) { sentences.append(starts) }
         } else if let offline = load?.offlineThroughputPerS, offline > 0 {
             sentences.append(t.loadOffline(offline, reached: reached))
