@@ -86,6 +86,9 @@ import Testing
         #expect(LoadAdvice.batcherWait(small, info: Self.results(small).load!) == nil)
         let slow = [Self.closed(1, achieved: 300, p50: 3.05, queue: 1.1)]
         #expect(LoadAdvice.batcherWait(slow, info: Self.results(slow, maxDelay: 0).load!) == nil)
+        // 20 ms in the queue with --max-delay 2: waiting for a busy worker, not for a batch to fill.
+        let busy = [Self.closed(4, achieved: 150, p50: 26, queue: 20, batch: 1.8)]
+        #expect(LoadAdvice.batcherWait(busy, info: Self.results(busy).load!) == nil)
         // Batches of three wait for something: a quarter of the delay, not none.
         let some = [Self.closed(4, achieved: 1150, p50: 3.3, queue: 1.2, batch: 3)]
         #expect(LoadAdvice.batcherWait(some, info: Self.results(some).load!)?.suggestedMS == 0.5)
