@@ -51,6 +51,7 @@ extension Load {
         let signals = Interrupt.install { relay.stop($0) }
         defer { signals.cancel() }
         let (launcher, _) = try pythonOptions.launcher(logDirectory: folder.logs)
+        let lengths = try lengthPlan()
         let (probe, hello) = try await launcher.start(label: "probe")
         let resolved: String
         let budget: MemoryBudget?
@@ -58,7 +59,7 @@ extension Load {
         do {
             resolved = try await BenchmarkRunner.preflight(
                 models: [spec], device: variant.device ?? .auto, worker: probe, hello: hello, python: launcher.python)
-            lengthParameter = try await checkLengths(spec, on: probe)
+            lengthParameter = try await checkLengths(spec, lengths, on: probe)
             budget = MemoryBudget.estimate(workers: workers * max(1, gpuCount), probePID: await probe.processID)
         } catch {
             await probe.shutdown()
@@ -87,11 +88,10 @@ extension Load {
             maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla, batchBuckets: buckets.sizes)
         let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
-        let lengths = try lengthPlan()
         if let (plan, warmup, axis) = lengths {
             initial.load?.seqLen = plan.lengths.description
             initial.load?.lengthAxis = axis
-            initial.load?.offlineLengths = warmup == .all ? "drawn" : "loaded"
+            initial.load?.offlineLengths = OfflineLengths(warmup: warmup)
             initial.load?.padTo = plan.padding.description
             initial.load?.lengthBuckets = plan.buckets
             initial.load?.warmupShapes = warmup.description
@@ -118,8 +118,10 @@ extension Load {
     /// With `--seq-len`, `--image-size` or a trace's lengths: the model's length parameter
     /// (from the worker's catalogue), after the worker has accepted the longest length for it;
     /// bad input before any worker loads.
-    func checkLengths(_ spec: ModelSpec, on probe: Worker) async throws(InferbenchError) -> String? {
-        guard let (plan, _, axis) = try lengthPlan() else { return nil }
+    func checkLengths(
+        _ spec: ModelSpec, _ lengths: (plan: LengthPlan, warmup: ShapeWarmup, axis: LengthAxis)?, on probe: Worker
+    ) async throws(InferbenchError) -> String? {
+        guard let (plan, _, axis) = lengths else { return nil }
         let flag = trace != nil && seqLen == nil && imageSize == nil ? "--trace \(trace!)" : "\(axis.flag) \(seqLen ?? imageSize ?? "")"
         let zoo: [ZooEntry]
         do { zoo = try await probe.models() } catch { throw .worker("the worker could not list its models: \(WorkerError.describe(error))") }

@@ -121,8 +121,11 @@ def same_but_length(a: ModelRef, b: ModelRef) -> bool:
     key = a.entry.length if a.entry is not None else None
     if key is None:
         return a == b
-    strip = {k: v for k, v in a.params.items() if k != key}
-    return replace(a, params=strip) == replace(b, params={k: v for k, v in b.params.items() if k != key})
+
+    def lengthless(ref: ModelRef) -> ModelRef:
+        return replace(ref, params={k: v for k, v in ref.params.items() if k != key})
+
+    return lengthless(a) == lengthless(b)
 
 
 def check_length(ref: ModelRef, length: int) -> None:

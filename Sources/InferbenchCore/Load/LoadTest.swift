@@ -151,7 +151,12 @@ public struct LoadTest: Sendable {
     /// The offline rounds of one start, announced; nil when none measured.
     func offlineRounds(_ replicas: [WorkerReplica], start: Int) async -> [Double]? {
         let of = workerStarts.most > 1 ? " (start \(start))" : ""
-        let at = lengths == nil ? "" : offlineLengths.isEmpty ? " at the loaded length (not every length is warm)" : " at lengths drawn like the requests'"
+        let at: String
+        switch lengths.map({ OfflineLengths(warmup: $0.warmup) }) {
+        case nil: at = ""
+        case .drawn?: at = " at lengths drawn like the requests'"
+        case .loaded?: at = " at the loaded length (not every length is warm)"
+        }
         progress(
             "offline\(of): back-to-back throughput at batch \(maxBatch)\(at) on \(replicas.count) replica(s), \(offlineRounds) rounds of \(Format.trimmed(offlineRoundSeconds)) s"
         )
@@ -191,7 +196,7 @@ public struct LoadTest: Sendable {
     /// Empty without lengths, or when not every length was warmed: a cold shape would time a
     /// compile, so offline then runs at the loaded length and says so.
     var offlineLengths: [Int] {
-        guard let lengths, lengths.warmup == .all else { return [] }
+        guard let lengths, OfflineLengths(warmup: lengths.warmup) == .drawn else { return [] }
         var draws = lengths.plan.lengths.sampler(seed: UInt64(seed) &+ 0x0FF1)
         return (0..<4096).map { _ in lengths.plan.padded(draws.next()) }
     }

@@ -212,6 +212,18 @@ public enum LengthPadding: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// What offline batches of a test with lengths ran at.
+public enum OfflineLengths: String, Codable, Sendable {
+    /// Padded lengths drawn like the requests', every length warm.
+    case drawn
+    /// The longest, loaded length: not every length was warm (and results from before
+    /// offline drew lengths).
+    case loaded
+
+    /// Drawn only when every length was warmed: a cold shape would time a compile.
+    public init(warmup: ShapeWarmup) { self = warmup == .all ? .drawn : .loaded }
+}
+
 /// What varies per request: a text model's sequence length (`--seq-len`, bert's `seq`) or an
 /// image model's side (`--image-size`, resnet's `size`). The worker's catalogue names each
 /// model's axis by its parameter.

@@ -176,9 +176,9 @@ public enum Derived {
     /// model at any length (`run --seq`), environment, compile mode, shape strategy, precision
     /// and memory format, loaded afresh.
     static func laneFirstCompile(of cell: CellResult, in cells: [CellResult]) -> Double? {
-        let model = Findings.strippedModel(cell.model)
+        let model = ModelSpec.withoutLength(cell.model)
         return cells.first {
-            Findings.strippedModel($0.model) == model && $0.environment == cell.environment && $0.variant.compile == cell.variant.compile
+            ModelSpec.withoutLength($0.model) == model && $0.environment == cell.environment && $0.variant.compile == cell.variant.compile
                 && $0.variant.dynamic == cell.variant.dynamic && $0.variant.fullgraph == cell.variant.fullgraph
                 && $0.variant.precision == cell.variant.precision && $0.variant.channelsLast == cell.variant.channelsLast
                 && $0.coldStart?.batchReuse == nil

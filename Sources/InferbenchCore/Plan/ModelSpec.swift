@@ -77,6 +77,13 @@ public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
     /// The length this model is set to, if any.
     public var length: Int? { params[Self.lengthKey].flatMap { Int($0) } }
 
+    /// A recorded model name (`bert-base:seq=128`) without its length; as given when it does
+    /// not parse.
+    public static func withoutLength(_ model: String) -> String { (try? ModelSpec(parsing: model))?.withoutLength.description ?? model }
+
+    /// The length a recorded model name is set to, if any.
+    public static func length(of model: String) -> Int? { (try? ModelSpec(parsing: model))?.length }
+
     public var isUserModel: Bool { name.contains(".py:") || name.hasSuffix(".pt2") }
 
     public var description: String {

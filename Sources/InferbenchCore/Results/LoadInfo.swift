@@ -26,14 +26,12 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     public var seqLen: String?
     /// What `seqLen` measures: `seq` (tokens) or `size` (image side, pixels); absent: `seq`.
     public var lengthAxis: LengthAxis?
-    /// With lengths, what the offline batches ran at: `drawn` (padded lengths drawn like the
-    /// requests', every length warm) or `loaded` (the longest, loaded length: not every length
-    /// was warm, and results from before offline drew lengths).
-    public var offlineLengths: String?
+    /// With lengths, what the offline batches ran at.
+    public var offlineLengths: OfflineLengths?
 
     /// What the offline batches ran at, for a test with lengths: as recorded, else `loaded`
     /// (results from before offline drew lengths ran at the loaded, longest one).
-    public var offlineLengthsRan: String? { seqLen == nil ? nil : offlineLengths ?? "loaded" }
+    public var offlineLengthsRan: OfflineLengths? { seqLen == nil ? nil : offlineLengths ?? .loaded }
     /// `--pad-to` and the padded lengths it gives (each a shape the workers may run).
     public var padTo: String?
     public var lengthBuckets: [Int]?

@@ -55,7 +55,7 @@ extension Findings {
             }
             let staticS = compiled(statics), dynamicS = compiled(dynamics)
             return ShapeStrategies(
-                model: strippedModel(first.model),
+                model: ModelSpec.withoutLength(first.model),
                 environment: first.environment, family: strategyFamily(first.variant), batch: first.variant.batchSize, lengths: lengths,
                 staticCompileS: staticS, dynamicCompileS: dynamicS, payback: payback(lengths, extraS: staticS - dynamicS))
         }
@@ -70,9 +70,7 @@ extension Findings {
         return .after(calls: extraS * 1000 / saving)
     }
 
-    static func length(of cell: CellResult) -> Int? { (try? ModelSpec(parsing: cell.model))?.length }
-
-    static func strippedModel(_ model: String) -> String { (try? ModelSpec(parsing: model))?.withoutLength.description ?? model }
+    static func length(of cell: CellResult) -> Int? { ModelSpec.length(of: cell.model) }
 
     static func strategyFamily(_ v: Variant) -> String {
         var plain = v
@@ -81,6 +79,6 @@ extension Findings {
     }
 
     static func strategyKey(_ cell: CellResult) -> String {
-        "\(strippedModel(cell.model))|\(cell.environment)|\(strategyFamily(cell.variant))|\(cell.variant.batchSize)"
+        "\(ModelSpec.withoutLength(cell.model))|\(cell.environment)|\(strategyFamily(cell.variant))|\(cell.variant.batchSize)"
     }
 }

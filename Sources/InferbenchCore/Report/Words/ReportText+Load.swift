@@ -170,7 +170,7 @@ extension ReportText {
     }
     /// The offline rounds with their interval, and batching efficiency (capacity ÷ offline)
     /// with its own, or the share of it the busiest step reached.
-    func loadOffline(_ offline: OfflineThroughput, efficiency: BatchingEfficiency?, reached: Double?, lengths: String? = nil) -> String {
+    func loadOffline(_ offline: OfflineThroughput, efficiency: BatchingEfficiency?, reached: Double?, lengths: OfflineLengths? = nil) -> String {
         let ci =
             offline.ci95.map {
                 pick(" (95% interval \(Format.qps($0.lower))–\(Format.qps($0.upper)))", "(95% 区间 \(Format.qps($0.lower))–\(Format.qps($0.upper)))")
@@ -196,11 +196,11 @@ extension ReportText {
             "离线吞吐量(所有样本就绪,以最大批大小连续执行\(offlineLengths(lengths)),\(rounds) 轮):\(Format.qps(offline.perS)) 样本/秒\(ci)\(share)。")
     }
     /// Which lengths the offline batches ran at, for a test with lengths.
-    func offlineLengths(_ lengths: String?) -> String {
+    func offlineLengths(_ lengths: OfflineLengths?) -> String {
         switch lengths {
-        case "drawn": return pick(", at lengths drawn like the requests'", ",长度按请求的分布抽取")
-        case "loaded": return pick(", at the longest (loaded) length, not the requests' mix", ",按最长(加载)长度,而非请求的长度分布")
-        default: return ""
+        case .drawn?: return pick(", at lengths drawn like the requests'", ",长度按请求的分布抽取")
+        case .loaded?: return pick(", at the longest (loaded) length, not the requests' mix", ",按最长(加载)长度,而非请求的长度分布")
+        case nil: return ""
         }
     }
     static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", 100 * fraction) }
