@@ -88,6 +88,7 @@ extension Load {
             maxQueue: maxQueue, windowS: windowSeconds, slaP99MS: sla, batchBuckets: buckets.sizes)
         let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
+        initial.load?.payload = payload
         if let (plan, warmup, axis) = lengths {
             initial.load?.seqLen = plan.lengths.description
             initial.load?.lengthAxis = axis
@@ -104,6 +105,7 @@ extension Load {
         test.workerStarts = workerStarts(gpu: resolved.hasPrefix("cuda"))
         if let (plan, warmup, _) = lengths, let lengthParameter { test.lengths = (plan, lengthParameter, warmup) }
         test.inFlight = inFlight
+        test.payload = payload
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)
         relay.attach { session.stop($0) }
         let (outcome, details) = try await session.run(initial)

@@ -96,6 +96,12 @@ struct Load: AsyncParsableCommand {
             "Batches each worker runs at once: auto, or 1 to 8 (it launches the next while the current one runs). auto: 2 on a GPU (1 with reduce-overhead), 1 on the CPU."
     )
     var inFlight: String = "auto"
+    @Option(
+        name: .long,
+        help:
+            "Where inputs come from: host (each request's bytes go through shared memory to the worker, which copies each batch to the device and its outputs back, timed as h2d and d2h) or device (inputs made on the device once: the compute-only ceiling)."
+    )
+    var payload: PayloadMode = .host
     @Option(name: .long, help: "Workers (model replicas) per GPU, or on the CPU.")
     var workers: Int = 1
     @Option(name: .long, help: "GPUs to use, one worker set per GPU, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per worker).")

@@ -12,6 +12,7 @@ extension ArrivalProcess: ExpressibleByArgument {}
 extension CompareMetric: ExpressibleByArgument {}
 extension ReportLanguage: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
+extension PayloadMode: ExpressibleByArgument {}
 
 extension DeviceChoice: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }

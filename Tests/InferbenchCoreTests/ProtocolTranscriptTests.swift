@@ -69,6 +69,7 @@ import Testing
         case .memory: try as_(MemoryResult.self)
         case .unload, .shutdown: try as_(NoArgs.self)
         case .smoke: try as_(SmokeResult.self)
+        case .payloadOpen: try as_(PayloadLayout.self)
         }
     }
 
@@ -184,6 +185,7 @@ import Testing
             case .verify: encoded = try roundTrip(BatchArgs.self, line.args)
             case .memory: encoded = try roundTrip(MemoryArgs.self, line.args)
             case .smoke: encoded = try roundTrip(SmokeArgs.self, line.args)
+            case .payloadOpen: encoded = try roundTrip(PayloadOpenArgs.self, line.args)
             }
             let sent = try JSONSerialization.data(withJSONObject: line.args, options: [.sortedKeys])
             let swift = try JSONSerialization.data(

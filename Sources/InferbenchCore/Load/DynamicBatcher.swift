@@ -6,6 +6,9 @@ public protocol BatchWorker: Sendable {
     /// axis; nil: the length it was loaded at); the result carries the worker's own timing of
     /// the call and the recompiles it set off.
     func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult
+    /// The same, told each real request's own length (nil: the batch's), one per row, so that
+    /// a worker that carries the requests' inputs (`--payload host`) pads each row as a server would.
+    func infer(batchSize: Int, length: Int?, rows: [Int?]) async throws(WorkerError) -> InferResult
     /// Replaces a dead worker with a fresh, loaded one. False when that failed too.
     func restart() async -> Bool
     var label: String { get }
@@ -17,6 +20,11 @@ public protocol BatchWorker: Sendable {
 extension BatchWorker {
     /// One batch at a time, unless the worker says otherwise.
     public var slots: Int { 1 }
+
+    /// Workers that carry no inputs need only the batch's shape.
+    public func infer(batchSize: Int, length: Int?, rows: [Int?]) async throws(WorkerError) -> InferResult {
+        try await infer(batchSize: batchSize, length: length)
+    }
 }
 
 /// What happened to one request.
@@ -29,8 +37,12 @@ public struct RequestOutcome: Sendable {
     public var completed: Double
     /// Device (or worker host) time of the batch that carried it, ns.
     public var computeNS: Int64?
-    /// Round trip to the worker minus the worker's own time for the call, ns.
+    /// Round trip to the worker minus the worker's own time for the call, ns (with
+    /// `--payload host` it holds gathering the batch into the ring and reading its outputs).
     public var transportNS: Int64?
+    /// With `--payload host`: the batch's copy to the device and of its outputs back, ns.
+    public var h2dNS: Int64?
+    public var d2hNS: Int64?
     public var batchSize: Int
     public var paddedBatchSize: Int
     /// The request's own length and the length its batch ran at (`--seq-len`); nil without.
@@ -222,7 +234,9 @@ public actor DynamicBatcher {
         inFlight[number] = Task { [self] in
             let start = clock.seconds()
             let result: Result<InferResult, WorkerError>
-            do throws(WorkerError) { result = .success(try await worker.infer(batchSize: size, length: length)) } catch { result = .failure(error) }
+            do throws(WorkerError) {
+                result = .success(try await worker.infer(batchSize: size, length: length, rows: batch.map(\.length)))
+            } catch { result = .failure(error) }
             let end = clock.seconds()
             var restarted = true
             if case .failure(.failure(let why)) = result {
@@ -252,6 +266,7 @@ public actor DynamicBatcher {
                 outcome.status = .ok
                 outcome.computeNS = r.deviceNS ?? r.hostNS
                 outcome.transportNS = max(0, Int64(roundTrip * 1e9) - r.hostNS)
+                (outcome.h2dNS, outcome.d2hNS) = (r.h2dNS, r.d2hNS)
                 outcome.coldShape = r.coldShape
                 if position == 0 {
                     outcome.recompiles = r.recompiles ?? 0

@@ -32,8 +32,9 @@ public struct LoadProgress: Sendable {
     /// a sampler: ``TelemetrySampler/snapshot(from:to:)``.
     public mutating func apply(_ event: LoadTest.Event, telemetry: ((Double, Double) -> Timeline)?) -> [Record] {
         switch event {
-        case .started(let offline):
+        case .started(let offline, let pinned):
             results.load?.offlineThroughputPerS = offline?.perS
+            if let pinned { results.load?.payloadPinned = pinned }
             results.load?.offline = offline
             return [.run(results)]
         case .stepStarted(let index, var step):

@@ -16,7 +16,9 @@ public enum LoadSummary {
         let breakdown = LoadTestResult.Breakdown(
             queue: mean(ok.compactMap { o in o.dispatched.map { ($0 - o.scheduled) * 1000 } }),
             transport: mean(ok.compactMap { $0.transportNS.map { Double($0) / 1e6 } }),
-            compute: mean(ok.compactMap { $0.computeNS.map { Double($0) / 1e6 } }))
+            compute: mean(ok.compactMap { $0.computeNS.map { Double($0) / 1e6 } }),
+            h2d: mean(ok.compactMap { $0.h2dNS.map { Double($0) / 1e6 } }),
+            d2h: mean(ok.compactMap { $0.d2hNS.map { Double($0) / 1e6 } }))
         var result = LoadTestResult(scenario: scenario)
         result.targetQPS = targetQPS
         result.achievedQPS = sent.duration > 0 ? Double(completedInWindow) / sent.duration : 0

@@ -47,8 +47,9 @@ public struct LoadTest: Sendable {
 
     /// What a load test reports while it runs.
     public enum Event: Sendable {
-        /// The replicas are up; the offline throughput when it was asked for.
-        case started(offline: OfflineThroughput?)
+        /// The replicas are up; the offline throughput when it was asked for, and with
+        /// `--payload host` on a GPU whether the rings were pinned (all of them).
+        case started(offline: OfflineThroughput?, payloadPinned: Bool? = nil)
         /// Step `index` begins: its scenario, target and `phase_start`, no figures yet.
         case stepStarted(index: Int, LoadTestResult)
         /// A window of step `index` closed. Provisional: the step's final windows replace it
@@ -94,6 +95,11 @@ public struct LoadTest: Sendable {
     /// the worker launches the next while the current one runs. The offline rounds use it too.
     public var inFlight = 1
 
+    /// Where batches' inputs come from (`--payload`): `.host` copies every request's bytes
+    /// through the worker's shared-memory ring to the device, as a server does; `.device` runs
+    /// on inputs the worker made on the device (the compute-only ceiling). Offline takes the same path.
+    public var payload = PayloadMode.device
+
     /// Rounds of the offline measurement, and how long each runs back to back (at least one
     /// batch): five rounds give an interval on the rate, not one figure.
     public var offlineRounds = 5
@@ -133,7 +139,7 @@ public struct LoadTest: Sendable {
                 offlineStarts.append(rounds)
                 outcome.offline = OfflineThroughput(replicates: offlineStarts, roundSeconds: offlineRoundSeconds)
             }
-            events(.started(offline: outcome.offline))
+            events(.started(offline: outcome.offline, payloadPinned: await payloadPinned(replicas)))
             let served = await serve(
                 replicas, offline: outcome.offline, replicate: several ? start : nil, confirming: brackets.first, stepOffset: outcome.steps.count)
             for r in replicas { await r.shutdown() }
@@ -146,6 +152,15 @@ public struct LoadTest: Sendable {
             start += 1
         }
         return outcome
+    }
+
+    /// Whether every replica's ring is page-locked; nil without rings or on a CPU, where
+    /// nothing is pinned.
+    func payloadPinned(_ replicas: [WorkerReplica]) async -> Bool? {
+        guard payload == .host, replicaSets.contains(where: { $0.device.hasPrefix("cuda") }) else { return nil }
+        var all = true
+        for r in replicas where await r.payloadLayout?.pinned != true { all = false }
+        return all
     }
 
     /// The offline rounds of one start, announced; nil when none measured.
@@ -182,7 +197,8 @@ public struct LoadTest: Sendable {
                     compile: variant.compile.rawValue, batchSize: maxBatch, seed: seed, channelsLast: variant.channelsLast,
                     fullgraph: variant.fullgraph, dynamic: variant.dynamic)
                 let replica = WorkerReplica(
-                    label: "\(set.label)-\(i)", starter: set.starter, load: args, warmShapes: shapes, loadedLength: loadedLength, inFlight: inFlight)
+                    label: "\(set.label)-\(i)", starter: set.starter, load: args, warmShapes: shapes, loadedLength: loadedLength, inFlight: inFlight,
+                    payload: payload, payloadLengths: payloadLengths)
                 progress("starting \(replica.label): load, compile and warm \(warmLabel)")
                 _ = try await replica.start()
                 replicas.append(replica)
@@ -199,6 +215,14 @@ public struct LoadTest: Sendable {
         guard let lengths, OfflineLengths(warmup: lengths.warmup) == .drawn else { return [] }
         var draws = lengths.plan.lengths.sampler(seed: UInt64(seed) &+ 0x0FF1)
         return (0..<4096).map { _ in lengths.plan.padded(draws.next()) }
+    }
+
+    /// The lengths a worker's payload ring holds samples at beside the loaded one: every image
+    /// side (an image is not a prefix of a larger one); none for tokens, whose shorter rows are
+    /// prefixes of the loaded length's samples.
+    var payloadLengths: [Int] {
+        guard let lengths, LengthAxis(rawValue: lengths.parameter) == .size else { return [] }
+        return lengths.plan.buckets
     }
 
     /// The shapes the replicas warm: every batch bucket, at each warmed length with lengths.

@@ -35,6 +35,12 @@ public actor WorkerReplica: BatchWorker {
     private var worker: Worker?
     /// The restart after a death, until the batcher has taken its result (``restart()``).
     private var restarting: Task<Bool, Never>?
+    /// `--payload host`: the ring each batch's inputs travel through (one per worker process).
+    public nonisolated let payload: PayloadMode
+    private let payloadLengths: [Int]
+    private var ring: PayloadRing?
+    /// The ring's layout, once a worker opened it (what the results record: pinned or not).
+    public private(set) var payloadLayout: PayloadLayout?
 
     /// The most batches a worker holds at once (the worker's own bound).
     public static let maxInFlight = 8
@@ -43,8 +49,16 @@ public actor WorkerReplica: BatchWorker {
     /// load's batch size, at the length it was loaded at) is warm without being named.
     /// `loadedLength`: the length the load's parameters give (bert's `seq`), for a model
     /// served at several; a batch at it is sent without a length, as the load's own shape.
-    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmShapes: [BatchShape], loadedLength: Int? = nil, inFlight: Int = 1) {
+    /// `payload`: `.host` sends every batch's inputs through a shared-memory ring whose samples
+    /// the worker makes at the loaded shape and at each of `payloadLengths` (image sides: an
+    /// image is not a prefix of a larger one, as a shorter token row is of a longer one).
+    public init(
+        label: String, starter: any WorkerStarter, load: LoadArgs, warmShapes: [BatchShape], loadedLength: Int? = nil, inFlight: Int = 1,
+        payload: PayloadMode = .device, payloadLengths: [Int] = []
+    ) {
         self.label = label
+        self.payload = payload
+        self.payloadLengths = payloadLengths.filter { $0 != loadedLength }
         self.starter = starter
         self.load = load
         self.loadedLength = loadedLength
@@ -53,8 +67,8 @@ public actor WorkerReplica: BatchWorker {
     }
 
     /// Warm-up on every padded batch size at the loaded length.
-    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmSizes: [Int], inFlight: Int = 1) {
-        self.init(label: label, starter: starter, load: load, warmShapes: warmSizes.map { BatchShape(batch: $0) }, inFlight: inFlight)
+    public init(label: String, starter: any WorkerStarter, load: LoadArgs, warmSizes: [Int], inFlight: Int = 1, payload: PayloadMode = .device) {
+        self.init(label: label, starter: starter, load: load, warmShapes: warmSizes.map { BatchShape(batch: $0) }, inFlight: inFlight, payload: payload)
     }
 
     /// Starts the worker, loads the model and runs each warm shape a few times, so
@@ -67,11 +81,14 @@ public actor WorkerReplica: BatchWorker {
         let (w, _) = try await starter.start(label: label)
         let warmShapes = warmShapes
         let load = load
-        let prepared: Result<LoadResult, WorkerError> = await withTaskCancellationHandler {
-            do throws(WorkerError) {
-                let result = try await w.load(load)
+        let prepared: Result<LoadResult, InferbenchError> = await withTaskCancellationHandler {
+            do throws(InferbenchError) {
+                let result: LoadResult
+                do throws(WorkerError) { result = try await w.load(load) } catch { throw .worker(WorkerError.describe(error)) }
+                try await openRing(on: w)
                 for shape in warmShapes {
-                    for _ in 0..<3 { _ = try await w.infer(batchSize: shape.batch, length: shape.length) }
+                    // The first call of each shape checks that the ring's bytes arrive intact.
+                    for k in 0..<3 { _ = try await warm(w, shape: shape, checksum: k == 0) }
                 }
                 return .success(result)
             } catch {
@@ -87,18 +104,68 @@ public actor WorkerReplica: BatchWorker {
             return result
         case .failure(let error):
             await w.kill()
-            throw .worker("\(label): \(Task.isCancelled ? "stopped while starting" : WorkerError.describe(error))")
+            closeRing()
+            throw .worker("\(label): \(Task.isCancelled ? "stopped while starting" : error.description)")
         }
     }
 
+    /// `--payload host`: asks the worker for its ring (a new one per worker process).
+    private func openRing(on w: Worker) async throws(InferbenchError) {
+        closeRing()
+        guard payload == .host else { return }
+        let args = PayloadOpenArgs(slots: slots, maxBatch: load.batchSize, lengths: payloadLengths, pool: 64)
+        do throws(WorkerError) { payloadLayout = try await w.payloadOpen(args) } catch { throw .worker(WorkerError.describe(error)) }
+        ring = try PayloadRing(payloadLayout!, slots: slots)
+    }
+
+    private func closeRing() {
+        ring?.close()
+        ring = nil
+    }
+
+    /// One warm-up call of full rows; with `checksum`, the worker's CRC of what arrived must be
+    /// what was written.
+    private func warm(_ w: Worker, shape: BatchShape, checksum: Bool) async throws(InferbenchError) -> InferResult {
+        do throws(WorkerError) {
+            return try await run(w, batchSize: shape.batch, length: shape.length, rows: Array(repeating: nil, count: shape.batch), checksum: checksum)
+        } catch {
+            throw .worker(WorkerError.describe(error))
+        }
+    }
+
+    /// One batch on `w`: without a ring, on the worker's own inputs; with one, its rows
+    /// gathered into a free slot, the outputs read back from it.
+    private func run(_ w: Worker, batchSize: Int, length: Int?, rows: [Int?], checksum: Bool = false) async throws(WorkerError) -> InferResult {
+        guard let ring else { return try await w.infer(batchSize: batchSize, length: length, inFlight: slots) }
+        guard let slot = ring.acquire() else { throw .reply(WorkerErrorPayload(kind: .internal, message: "no free payload slot")) }
+        defer { ring.release(slot) }
+        let written: UInt32?
+        do { written = try ring.gather(slot: slot, rows: rows, batch: batchSize, length: length, checksum: checksum) } catch {
+            throw .reply(WorkerErrorPayload(kind: .badRequest, message: error.description))
+        }
+        let call = PayloadCall(slot: slot, rows: rows.count, checksum: checksum)
+        let result = try await w.infer(batchSize: batchSize, length: length, inFlight: slots, payload: call)
+        if let written, result.checksum != written {
+            let got = result.checksum.map { String($0, radix: 16) } ?? "none"
+            throw .reply(WorkerErrorPayload(kind: .internal, message: "payload corrupted: wrote CRC-32 \(String(written, radix: 16)), the worker read \(got)"))
+        }
+        ring.readOutputs(slot: slot, bytes: result.outputBytes ?? 0)
+        return result
+    }
+
     public func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult {
+        try await infer(batchSize: batchSize, length: length, rows: Array(repeating: nil, count: batchSize))
+    }
+
+    /// `rows`: the requests' own lengths (nil: the batch's), one per real sample.
+    public func infer(batchSize: Int, length: Int?, rows: [Int?]) async throws(WorkerError) -> InferResult {
         if let restarting { _ = await restarting.value }
         guard let worker else { throw .failure(.exited(status: "not started", stderrTail: "")) }
         do {
             // The loaded length is sent as nil: the worker's inputs for it are made already.
             let length = length == loadedLength ? nil : length
             let shape = BatchShape(batch: batchSize, length: length)
-            var result = try await worker.infer(batchSize: batchSize, length: length, inFlight: slots)
+            var result = try await run(worker, batchSize: batchSize, length: length, rows: rows)
             result.coldShape = seen.insert(shape).inserted
             return result
         } catch {
@@ -180,5 +247,6 @@ public actor WorkerReplica: BatchWorker {
         if let restarting { _ = await restarting.value }
         await worker?.shutdown()
         worker = nil
+        closeRing()
     }
 }

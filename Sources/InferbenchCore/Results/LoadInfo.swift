@@ -21,6 +21,12 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// Batches each worker runs at once (`--in-flight`); absent in results from before it existed,
     /// which ran one at a time.
     public var inFlight: Int?
+    /// `--payload`: where the batches' inputs came from; absent in results from before it
+    /// existed, whose inputs were made on the device (`device`).
+    public var payload: PayloadMode?
+    /// With `host`: whether the worker's ring was page-locked (pinned) memory, so that copies
+    /// to the device were DMA; false when CUDA refused to register it, nil on a CPU.
+    public var payloadPinned: Bool?
     /// `--seq-len` (or `--image-size`, or a trace's lengths): the requests' lengths, as given;
     /// absent with one shape.
     public var seqLen: String?
@@ -76,6 +82,8 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case maxDelayMS = "max_delay_ms"
         case maxQueue = "max_queue"
         case inFlight = "in_flight"
+        case payload
+        case payloadPinned = "payload_pinned"
         case seqLen = "seq_len"
         case lengthAxis = "length_axis"
         case offlineLengths = "offline_lengths"

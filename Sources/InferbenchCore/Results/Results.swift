@@ -378,8 +378,16 @@ public struct LoadTestResult: Codable, Sendable {
         public var queue: Double?
         /// Mean IPC round trip beyond the worker's own time for the call.
         public var transport: Double?
-        /// Mean device (or worker host) time of the batch.
+        /// Mean device (or worker host) time of the batch: the model alone.
         public var compute: Double?
+        /// With `--payload host`: mean copy of the batch's inputs to the device and of its
+        /// outputs back; absent with inputs on the device.
+        public var h2d: Double?
+        public var d2h: Double?
+
+        public init(queue: Double?, transport: Double?, compute: Double?, h2d: Double? = nil, d2h: Double? = nil) {
+            (self.queue, self.transport, self.compute, self.h2d, self.d2h) = (queue, transport, compute, h2d, d2h)
+        }
     }
 
     public struct Window: Codable, Sendable, Equatable {

@@ -204,6 +204,12 @@ public actor Worker {
         try await call(.infer, InferArgs(batchSize: batchSize, length: length), timeout: timeouts.measure, as: InferResult.self)
     }
 
+    /// Opens the worker's payload ring: `slots` slots of up to `maxBatch` samples, and `pool`
+    /// samples made by the model's input factory at each of `lengths` (none: the loaded shape).
+    func payloadOpen(_ args: PayloadOpenArgs) async throws(WorkerError) -> PayloadLayout {
+        try await call(.payloadOpen, args, timeout: timeouts.load, as: PayloadLayout.self)
+    }
+
     /// One call that may run while up to `inFlight - 1` others sent this way still run: it is
     /// sent without waiting for their replies, which come back in any order and are matched by
     /// id. Call it concurrently (up to `inFlight` at once). With `inFlight` 1, ``infer(batchSize:)``.
@@ -212,11 +218,22 @@ public actor Worker {
     /// answered, and pipelined calls wait while one is waiting or running: the channel has one
     /// reader at a time. When the worker dies, every call in flight throws the same `.failure`.
     public func infer(batchSize: Int, length: Int? = nil, inFlight: Int) async throws(WorkerError) -> InferResult {
-        guard inFlight > 1 else { return try await infer(batchSize: batchSize, length: length) }
+        try await infer(InferArgs(batchSize: batchSize, length: length), inFlight: inFlight)
+    }
+
+    /// ``infer(batchSize:length:inFlight:)`` with the batch's inputs in a payload ring slot.
+    func infer(batchSize: Int, length: Int?, inFlight: Int, payload: PayloadCall?) async throws(WorkerError) -> InferResult {
+        try await infer(InferArgs(batchSize: batchSize, length: length, payload: payload), inFlight: inFlight)
+    }
+
+    private func infer(_ args: InferArgs, inFlight: Int) async throws(WorkerError) -> InferResult {
+        guard inFlight > 1 else { return try await call(.infer, args, timeout: timeouts.measure, as: InferResult.self) }
+        var args = args
+        args.inFlight = inFlight
         // An ordinary call waiting or exchanging goes first (see ``call``).
         while ordinaryCalls > 0 { await waitForTurn() }
         if case .failed(let failure) = state { throw .failure(failure) }
-        let (id, line) = try request(.infer, InferArgs(batchSize: batchSize, inFlight: inFlight, length: length))
+        let (id, line) = try request(.infer, args)
         // Registered before it is sent: the reader may see the reply before this call resumes.
         pipelined[id] = .sent
         if replyReader == nil { replyReader = Task { await self.readReplies() } }

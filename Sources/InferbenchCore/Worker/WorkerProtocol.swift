@@ -10,6 +10,7 @@ public enum WorkerProtocol {
 /// An operation the worker understands.
 public enum WorkerOp: String, Codable, Sendable {
     case hello, models, check, load, measure, infer, verify, memory, unload, shutdown, smoke
+    case payloadOpen = "payload_open"
 }
 
 /// A request envelope; `Args` is the operation's argument object.
@@ -333,10 +334,13 @@ struct InferArgs: Codable, Sendable {
     var inFlight: Int?
     /// Tokens per sample, for a model with a length axis (`ModelInfo.length`); nil: as loaded.
     var length: Int?
+    /// The batch's inputs wait in a payload ring slot (`load --payload host`); nil: the worker's
+    /// own inputs on the device.
+    var payload: PayloadCall?
     enum CodingKeys: String, CodingKey {
         case batchSize = "batch_size"
         case inFlight = "in_flight"
-        case length
+        case length, payload
     }
 }
 
@@ -348,6 +352,13 @@ public struct InferResult: Codable, Sendable {
     public var compileReasons: [String]?
     /// Set by the replica, not the worker: the call was the worker's first at its shape.
     public var coldShape = false
+    /// With a payload: the copy of the batch's inputs to the device and of its outputs back
+    /// (CUDA events on the call's stream; the host clock on a CPU), the bytes of outputs
+    /// written to the ring, and the CRC-32 of the inputs as they arrived, when asked.
+    public var h2dNS: Int64?
+    public var d2hNS: Int64?
+    public var outputBytes: Int?
+    public var checksum: UInt32?
 
     public init(deviceNS: Int64?, hostNS: Int64, recompiles: Int? = nil, compileReasons: [String]? = nil) {
         self.deviceNS = deviceNS
@@ -359,8 +370,11 @@ public struct InferResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case deviceNS = "device_ns"
         case hostNS = "host_ns"
-        case recompiles
+        case recompiles, checksum
         case compileReasons = "compile_reasons"
+        case h2dNS = "h2d_ns"
+        case d2hNS = "d2h_ns"
+        case outputBytes = "output_bytes"
     }
 }
 

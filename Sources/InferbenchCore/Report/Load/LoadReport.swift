@@ -32,7 +32,8 @@ public enum LoadReport {
         }
         if steps.isEmpty, let offline { return note(t.loadOffline(offline, reached: nil)) }
         let rule = steps.contains { $0.sla != nil }
-        let (table, dropped) = fitted(steps, columns: columns(rule: rule, t), width: layout.flatMap { $0.wide ? nil : $0.width })
+        let copies = steps.contains { $0.breakdownMS?.h2d != nil }
+        let (table, dropped) = fitted(steps, columns: columns(rule: rule, copies: copies, t), width: layout.flatMap { $0.wide ? nil : $0.width })
         var out = table
         out += "\n" + note(t.loadTerminalNote)
         if !dropped.isEmpty { out += note(t.loadLeftOut(dropped, width: wrapWidth)) }
@@ -75,7 +76,8 @@ public enum LoadReport {
         var text: (LoadTestResult) -> String
     }
 
-    static func columns(rule: Bool, _ t: ReportText) -> [Column] {
+    /// `copies`: the inputs came from the host, so h2d and d2h stand beside compute.
+    static func columns(rule: Bool, copies: Bool = false, _ t: ReportText) -> [Column] {
         var columns = [
             Column(header: t.scenarioColumn) { s in
                 t.scenario(s.scenario) + (s.sla?.repeatOf.map { " (\(t.repeatOf($0)))" } ?? "")
@@ -95,6 +97,14 @@ public enum LoadReport {
             Column(header: t.queueColumn, rank: 9) { Format.ms($0.breakdownMS?.queue) },
             Column(header: "ipc", rank: 6) { Format.ms($0.breakdownMS?.transport) },
             Column(header: t.computeColumn, rank: 7) { Format.ms($0.breakdownMS?.compute) },
+        ]
+        if copies {
+            columns += [
+                Column(header: "h2d", rank: 6) { Format.ms($0.breakdownMS?.h2d) },
+                Column(header: "d2h", rank: 5) { Format.ms($0.breakdownMS?.d2h) },
+            ]
+        }
+        columns += [
             Column(header: t.batchColumn, rank: 8) { LoadReportData.meanBatch($0) },
             // Below every other: the batch column already says how full batches ran.
             Column(header: t.paddingColumn, rank: 0) { LoadReportData.padding($0) },

@@ -6,13 +6,21 @@ enum LoadReportData {
         results.load.map { t.punctuated("\(t.loadTitle): \($0.model)") } ?? t.loadTitle
     }
 
+    /// Queue / ipc / compute, with the copies to and from the device around compute when the
+    /// inputs came from the host.
+    static func breakdown(_ b: LoadTestResult.Breakdown, copies: Bool) -> String {
+        let parts = copies ? [b.queue, b.transport, b.h2d, b.compute, b.d2h] : [b.queue, b.transport, b.compute]
+        return parts.map { Format.ms($0) }.joined(separator: " / ")
+    }
+
     /// One row per step, in the order they ran; SLA failures are marked as failed rows. Steps of
     /// an SLA search add the rule's figures: the conservative P99, k/n over the SLA, goodput.
     static func steps(_ results: RunResults, _ t: ReportText) -> ReportTable {
         let rule = results.loadTests.contains { $0.sla != nil }
+        let copies = results.loadTests.contains { $0.breakdownMS?.h2d != nil }
         var headers = [
             t.stepColumn, t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.droppedColumn, t.errorsColumn,
-            t.p50Column, t.p99Column, t.maxColumn, t.breakdownColumn, t.batchColumn, t.paddingColumn,
+            t.p50Column, t.p99Column, t.maxColumn, copies ? t.breakdownColumnWithCopies : t.breakdownColumn, t.batchColumn, t.paddingColumn,
         ]
         if rule { headers += [t.p99BoundColumn, t.overSLAColumn, t.goodputColumn] }
         headers.append(t.slaColumn)
@@ -27,7 +35,7 @@ enum LoadReportData {
             var row = [
                 String(i + 1), scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed),
                 String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.p99(l), Format.ms(l?.max),
-                b.map { "\(Format.ms($0.queue)) / \(Format.ms($0.transport)) / \(Format.ms($0.compute))" } ?? "-",
+                b.map { breakdown($0, copies: copies) } ?? "-",
                 meanBatch(s), padding(s),
             ]
             if rule {

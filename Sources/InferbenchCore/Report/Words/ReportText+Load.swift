@@ -17,7 +17,8 @@ extension ReportText {
             "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued\(pipelined ? ", \(inFlight) batches in flight per worker" : ""); figures per \(window) s window.",
             "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求\(pipelined ? ",每个 worker 同时执行 \(inFlight) 个批" : "");每 \(window) 秒一个统计窗口。"
         )
-        return loadShapesLine(info).map { setup + pick(" ", "") + $0 } ?? setup
+        let lines = [setup] + [loadShapesLine(info), loadPayloadLine(info)].compactMap { $0 }
+        return lines.joined(separator: pick(" ", ""))
     }
     /// With --seq-len (or --image-size): the lengths, their padding and what was warmed.
     func loadShapesLine(_ info: LoadInfo) -> String? {
@@ -35,8 +36,8 @@ extension ReportText {
     }
     var loadHowToRead: String {
         pick(
-            "Latency counts from each request's due time (open loop) or send time (closed loop), so a stall shows in every request it delays. Offered is what was due or sent per second, achieved what completed; dropped requests were rejected by a full queue, errors failed in a worker. Queue (due time to dispatch), ipc (round trip beyond the worker's own time), compute and batch (requests per batch run) are means; padding is the samples run, each batch padded up to its bucket, ÷ the requests served (1.00: none wasted).",
-            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起,因此一次停顿会体现在它拖延的每个请求上。“目标速率”为每秒计划或发送的请求数,“达成”为每秒完成数;丢弃的请求因队列已满被拒绝,错误为 worker 中失败的请求。排队(计划时间到分派)、ipc(往返时间减去 worker 自身耗时)、计算与批大小(每批的请求数)均为平均值;填充比为实际运行的样本数(每批填充至其分桶)÷ 服务的请求数(1.00 表示没有浪费)。"
+            "Latency counts from each request's due time (open loop) or send time (closed loop), so a stall shows in every request it delays. Offered is what was due or sent per second, achieved what completed; dropped requests were rejected by a full queue, errors failed in a worker. Queue (due time to dispatch), ipc (round trip beyond the worker's own time, with --payload host gathering the batch's inputs into the ring and reading its outputs), h2d and d2h (the batch's copies to the device and back, --payload host), compute (the model alone) and batch (requests per batch run) are means; padding is the samples run, each batch padded up to its bucket, ÷ the requests served (1.00: none wasted).",
+            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起,因此一次停顿会体现在它拖延的每个请求上。“目标速率”为每秒计划或发送的请求数,“达成”为每秒完成数;丢弃的请求因队列已满被拒绝,错误为 worker 中失败的请求。排队(计划时间到分派)、ipc(往返时间减去 worker 自身耗时;--payload host 时含将输入写入环形缓冲区与读回输出)、h2d 与 d2h(批次复制到设备及复制回来,--payload host)、计算(仅模型)与批大小(每批的请求数)均为平均值;填充比为实际运行的样本数(每批填充至其分桶)÷ 服务的请求数(1.00 表示没有浪费)。"
         )
     }
     var loadEarlyNote: String {
@@ -72,6 +73,23 @@ extension ReportText {
     var p99Column: String { pick("p99 ms", "p99 毫秒") }
     var maxColumn: String { pick("max ms", "最大值 毫秒") }
     var breakdownColumn: String { pick("queue / ipc / compute ms", "排队 / ipc / 计算 毫秒") }
+    /// With `--payload host`: the copies to and from the device beside compute.
+    var breakdownColumnWithCopies: String { pick("queue / ipc / h2d / compute / d2h ms", "排队 / ipc / h2d / 计算 / d2h 毫秒") }
+    /// Where the inputs came from (`--payload`); nil for results from before it (inputs on the device, unsaid).
+    func loadPayloadLine(_ info: LoadInfo) -> String? {
+        switch info.payload {
+        case nil: return nil
+        case .device?:
+            return pick(
+                "Inputs were made on the device by the worker (--payload device): no request bytes were copied, a compute-only ceiling.",
+                "输入由 worker 直接在设备上生成(--payload device):不复制请求数据,是仅计算的上限。")
+        case .host?:
+            let pinned = info.payloadPinned.map { $0 ? pick(" (page-locked)", "(锁页内存)") : pick(" (pageable: CUDA refused to pin it)", "(可分页内存:CUDA 未能锁页)") } ?? ""
+            return pick(
+                "Each request's input bytes went from inferbench through a shared-memory ring\(pinned) to the worker, which copied each batch to the device and its outputs back (h2d, d2h; --payload host).",
+                "每个请求的输入字节由 inferbench 经共享内存环形缓冲区\(pinned)传给 worker,worker 将每批复制到设备并把输出复制回来(h2d、d2h;--payload host)。")
+        }
+    }
     var slaColumn: String { "SLA" }
     // Columns of the terminal table only.
     var lateColumn: String { pick("late", "迟发") }
