@@ -8,7 +8,8 @@
 #   benchmarks/batching-efficiency.sh [MODEL]
 #     env: INFERBENCH, PYTHON, SLA_MS (15), MAX_BATCH (32), MAX_DELAY (2), COMPILE (default),
 #          PRECISION (fp16), PLACES ("--gpus 0;--gpus 0,1"; on a CPU e.g. "--workers 1;--workers 2"),
-#          EXTRA (more load flags, e.g. "--channels-last --processes 1"), LIMIT (s per load, 280)
+#          EXTRA (more load flags, e.g. "--channels-last --processes 1"), LIMIT (s per load, 280),
+#          KEEP (a folder: each placement's results.json, reports and log are kept there as pN-*)
 #
 # Targets (issue 13, resnet50 fp16 compiled on an H100/H200): ≥ 0.90 on one GPU, two GPUs ≥ 1.9×
 # one. A placement stopped by LIMIT keeps the steps it finished; its figures then say so.
@@ -26,6 +27,10 @@ for i in "${!places[@]}"; do
     --precision "${PRECISION:-fp16}" --find-max-qps --sla-p99 "${SLA_MS:-15}" --offline --max-batch "${MAX_BATCH:-32}" \
     --max-delay "${MAX_DELAY:-2}" ${places[$i]} ${EXTRA:-} --quiet --out "$TMP/p$i" > "$TMP/p$i.log" 2>&1
   echo "${places[$i]}: exit $?" >&2
+  if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP"; cp "$TMP/p$i.log" "$KEEP/p$i.log"
+    for f in results.json report.md; do [ -f "$TMP/p$i/$f" ] && cp "$TMP/p$i/$f" "$KEEP/p$i-$f"; done
+  fi
 done
 "$PYTHON" - "$TMP" "${places[@]}" <<'PY'
 import json, os, sys

@@ -39,9 +39,6 @@ extension Load {
 
     func execute() async throws(InferbenchError) -> ExitStatus {
         let spec = try variant.models()[0]
-        let compile = variant.compile?.first ?? .eager
-        let precision = variant.precision?.first ?? .fp32
-        let seed = variant.seed ?? 0
         let scenario = try scenario()
         let windowSeconds = try positiveDuration(window, flag: "--window")
         let runID = RunID.make()
@@ -71,6 +68,43 @@ extension Load {
             return reason.exitStatus
         }
         try checkMemory(budget)
+        let daemon = try await startMPS(device: resolved)
+        var served = launcher
+        if let daemon { served.extraEnvironment.merge(daemon.environment) { _, new in new } }
+        let status: ExitStatus
+        do {
+            status = try await execute(
+                spec: spec, launcher: served, hello: hello, resolved: resolved, lengths: lengths, lengthParameter: lengthParameter,
+                scenario: scenario, window: windowSeconds, runID: runID, folder: folder, relay: relay, mps: daemon != nil)
+        } catch {
+            await daemon?.stop()
+            throw error
+        }
+        await daemon?.stop()
+        return status
+    }
+
+    /// `--mps`: a private MPS daemon the workers are clients of; nil without the flag. Refused
+    /// (exit 64) off a GPU or where the driver's utilities are missing.
+    func startMPS(device resolved: String) async throws(InferbenchError) -> MPSDaemon? {
+        guard mps else { return nil }
+        guard resolved.hasPrefix("cuda") else { throw .badInput("--mps shares a GPU between workers: this test runs on \(resolved); drop --mps") }
+        guard let control = MPSDaemon.locate() else {
+            throw .badInput("--mps: nvidia-cuda-mps-control is not on PATH (it comes with the NVIDIA driver's utilities); drop --mps, or add it to PATH")
+        }
+        if !output.quiet { Console.note("starting a private MPS daemon (\(control)) for the workers") }
+        return try await MPSDaemon.start(control: control)
+    }
+
+    /// The test itself, once the probe has checked the model and the machine.
+    func execute(
+        spec: ModelSpec, launcher: WorkerLauncher, hello: HelloResult, resolved: String, lengths: (plan: LengthPlan, warmup: ShapeWarmup, axis: LengthAxis)?,
+        lengthParameter: String?, scenario: LoadTest.Scenario, window windowSeconds: Double, runID: String, folder: OutputFolder, relay: StopRelay,
+        mps: Bool
+    ) async throws(InferbenchError) -> ExitStatus {
+        let compile = variant.compile?.first ?? .eager
+        let precision = variant.precision?.first ?? .fp32
+        let seed = variant.seed ?? 0
         let sets = try replicaSets(launcher: launcher, hello: hello, device: resolved)
         let sampler = output.sampler(onGPU: resolved.hasPrefix("cuda"))
         let quiet = output.quiet
@@ -89,6 +123,7 @@ extension Load {
         let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
         initial.load?.payload = payload
+        if mps { initial.load?.mps = true }
         if let (plan, warmup, axis) = lengths {
             initial.load?.seqLen = plan.lengths.description
             initial.load?.lengthAxis = axis

@@ -104,6 +104,12 @@ struct Load: AsyncParsableCommand {
     var payload: PayloadMode = .host
     @Option(name: .long, help: "Workers (model replicas) per GPU, or on the CPU.")
     var workers: Int = 1
+    @Flag(
+        name: .long,
+        help:
+            "Run the workers as clients of a private CUDA MPS daemon (started and stopped by inferbench), so that several workers on a GPU run kernels at once instead of taking turns."
+    )
+    var mps = false
     @Option(name: .long, help: "GPUs to use, one worker set per GPU, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per worker).")
     var gpus: String?
     @Flag(name: .long, help: "Start the workers even when their estimated memory exceeds what the machine has free.")

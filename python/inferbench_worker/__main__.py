@@ -61,6 +61,8 @@ def main() -> int:
         return 0  # the reader went away; nobody is left to answer
     except KeyboardInterrupt:
         return 130
+    finally:
+        session.close()  # the payload ring's file goes with the worker
     return 0
 
 

@@ -23,6 +23,7 @@ from . import models, outputs, procstate, timing
 from .errors import classify, missing_dependency
 from .memory import compile_peaks, excluded_from_peaks, forget_carried_peaks, reset_peaks, snapshot, trim_heap
 from .models import ModelRef
+from .payload import Batch, Layout, Ring, input_specs, sample_rows, with_checksum
 from .pipeline import Completion, Finished
 from .protocol import (
     BatchReuse,
@@ -33,6 +34,7 @@ from .protocol import (
     LoadArgs,
     LoadResult,
     MeasureArgs,
+    PayloadOpenArgs,
     ThroughputResult,
     VerifyResult,
     WorkerError,
@@ -60,6 +62,8 @@ if TYPE_CHECKING:
     from .zoo import Inputs
 
 INPUT_SETS = 4
+# Seeds of the payload ring's pools (pool k: this + k), apart from the device input sets' 0 to 3.
+PAYLOAD_SEEDS = 1_000
 # Shapes whose inputs are kept: batch buckets times length buckets of a load test.
 MAX_CACHED_SHAPES = 128
 
@@ -346,18 +350,20 @@ class TorchModel:
     # --- inputs -----------------------------------------------------------------------
 
     def _make_inputs(self, batch: int, count: int = INPUT_SETS, length: int | None = None) -> list[Inputs]:
+        return [self._input_set(batch, length, k, self.device, self.variant.channels_last) for k in range(count)]
+
+    def _input_set(self, batch: int, length: int | None, seed: int, device: torch.device,
+                   channels_last: bool) -> Inputs:
+        """One input set from the factory, seeded, its floating tensors in the variant's dtype."""
         import torch
 
         dtype = self.variant.model_dtype()
-        sets = []
-        for k in range(count):
-            torch.manual_seed((self.seed + 1) * 1_000_003 + k)
-            if length is None:
-                raw = self.factory(batch, self.device, dtype or torch.float32)
-            else:  # a model with a length axis (models.check_length): its factory takes length=
-                raw = self.factory(batch, self.device, dtype or torch.float32, length=length)  # type: ignore[call-arg]
-            sets.append(outputs.cast_inputs(raw, dtype, self.variant.channels_last))
-        return sets
+        torch.manual_seed((self.seed + 1) * 1_000_003 + seed)
+        if length is None:
+            raw = self.factory(batch, device, dtype or torch.float32)
+        else:  # a model with a length axis (models.check_length): its factory takes length=
+            raw = self.factory(batch, device, dtype or torch.float32, length=length)  # type: ignore[call-arg]
+        return outputs.cast_inputs(raw, dtype, channels_last)
 
     def _bind(self, shape: Shape) -> list[Call]:
         calls: list[Call] = []
@@ -395,6 +401,103 @@ class TorchModel:
                 procstate.shut_down_compile_workers(compiled=True)
         return calls
 
+    # --- payload ring (load --payload host) -------------------------------------------
+
+    def open_payload(self, args: PayloadOpenArgs) -> Ring:
+        """The payload ring: ``args.pool`` samples at the loaded shape and at each listed length,
+        made by the model's own input factory on the CPU (valid token ids), seeded, in the
+        variant's dtype and C order (channels-last is applied on the device after each copy, as
+        a server receiving NCHW bytes does); slots for ``max_batch`` samples and their outputs."""
+        loaded = self._loaded_length()
+        for length in args.lengths:
+            self._check_payload_length(length)
+        other = self._other_length(loaded)
+        specs = input_specs(self._host_inputs(1), self._host_inputs(2),
+                            None if other is None else self._host_inputs(1, other))
+        longest = None if loaded is None else max((loaded, *args.lengths))
+        out_bytes = self._output_sample_bytes(None if longest == loaded else longest)
+        layout = Layout.plan(specs, loaded, args.lengths, args.pool, args.slots, args.max_batch, out_bytes)
+        ring = Ring.create(layout, pin=self.cuda)
+        try:
+            for index, pool in enumerate(layout.pools):
+                samples = self._host_inputs(pool.count, pool.length, seed=PAYLOAD_SEEDS + index)
+                rows = sample_rows(samples, specs, pool.count, pool.length)
+                ring.tensor(pool.offset, "uint8", (rows.numel(),)).copy_(rows.reshape(-1))
+        except BaseException:
+            ring.close()
+            raise
+        return ring
+
+    def _host_inputs(self, batch: int, length: int | None = None, seed: int = 0) -> Inputs:
+        import torch
+
+        return self._input_set(batch, length, seed, torch.device("cpu"), channels_last=False)
+
+    def _loaded_length(self) -> int | None:
+        """The loaded value of the model's length parameter (bert's seq, resnet's size); None: none."""
+        key = self.ref.entry.length if self.ref.entry is not None else None
+        return None if key is None else int(self.ref.params[key])
+
+    def _other_length(self, loaded: int | None) -> int | None:
+        """A length beside the loaded one, to find the dims of the inputs that are its axis."""
+        for candidate in ([] if loaded is None else [loaded + 1, loaded - 1]):
+            try:
+                models.check_length(self.ref, candidate)
+                return candidate
+            except WorkerError:
+                continue
+        return None
+
+    def _check_payload_length(self, length: int) -> None:
+        if self._loaded_length() is None:
+            raise bad_request(f"payload_open: model {self.ref.name!r} has no sequence length or image size; "
+                              "send no lengths")
+        try:
+            models.check_length(self.ref, length)
+        except WorkerError as exc:
+            raise bad_request(f"payload_open: length {length}: {exc.message}") from None
+
+    def _output_sample_bytes(self, length: int | None) -> list[int]:
+        """Each flattened output's bytes for one sample at ``length``: one untimed call at batch 1,
+        of the eager module (the variant's compiled graphs are not asked for another shape)."""
+        args, kwargs = outputs.split(self._make_inputs(1, count=1, length=length)[0])
+        with self.variant.context(self.device):
+            return [t.numel() * t.element_size() for t in outputs.flatten(self.module(*args, **kwargs))]
+
+    def _payload_call(self, batch: Batch) -> tuple[timing.Stages, int | None]:
+        """An ``infer`` with a payload, and the CRC-32 of its rows as they arrived (if asked). A
+        shape not seen before is prepared and warmed first, as without a payload (which also
+        checks its length, and an AOTInductor package's batch size), so both compile alike."""
+        self._calls_for(batch.size, length=batch.length)
+        return self._payload_stages(batch), batch.checksum_value()
+
+    def _payload_stages(self, batch: Batch) -> timing.Stages:
+        """The slot's blocks copied into new device tensors (non_blocking: DMA from the pinned
+        ring, on the current stream), made channels-last there if the variant is; the model
+        called with them as with the factory's inputs; every output copied back into the slot."""
+        import torch
+
+        views = batch.input_views()
+        names = [b.spec.name for b in batch.blocks]
+        device, cuda, channels_last = self.device, self.cuda, self.variant.channels_last
+
+        def copy_in() -> tuple[Any, ...]:
+            # Not inference tensors: those fail the compiled graphs' guards (their dispatch keys
+            # differ from the warm-up inputs') and would recompile them.
+            with torch.inference_mode(False):
+                moved = tuple(v.to(device, non_blocking=cuda, copy=True) for v in views)
+                return tuple(outputs.cast_inputs(moved, None, channels_last=True)) if channels_last else moved
+
+        def compute(inputs: tuple[Any, ...]) -> object:
+            args = [t for t, name in zip(inputs, names, strict=True) if name is None]
+            kwargs = {name: t for t, name in zip(inputs, names, strict=True) if name is not None}
+            return self.fn(*args, **kwargs)
+
+        def copy_out(out: object) -> int:
+            return batch.write_outputs(outputs.flatten(out), non_blocking=cuda)
+
+        return timing.Stages(copy_in, compute, copy_out)
+
     # --- ops --------------------------------------------------------------------------
 
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult:
@@ -415,20 +518,28 @@ class TorchModel:
         return {"device_ns": None, "host_ns": host_ns, "clock": "perf_counter", "recompiles": self._recompiles(),
                 "proc": proc}
 
-    def infer(self, batch_size: int | None, length: int | None = None) -> InferResult:
+    def infer(self, batch_size: int | None, length: int | None = None, payload: Batch | None = None) -> InferResult:
         """One synchronized call; a shape not seen before is made and warmed first, inside the
         call's round trip, so a request that waited for a recompile shows it in its latency."""
+        if payload is not None:
+            stages, checksum = self._payload_call(payload)
+            with self.variant.context(self.device):
+                result = timing.timed_stages(stages, self.cuda)
+            return self._with_recompiles(with_checksum(result, checksum))
         calls = self._calls_for(batch_size or self.batch_size, length=length)
         self._rotation += 1
         with self.variant.context(self.device):
             _, device_ns, host_ns = timing.timed_call(calls[self._rotation % len(calls)], self.cuda)
         return self._with_recompiles({"device_ns": device_ns, "host_ns": host_ns})
 
-    def launch(self, batch_size: int | None, in_flight: int, length: int | None = None) -> Completion:
+    def launch(self, batch_size: int | None, in_flight: int, length: int | None = None,
+               payload: Batch | None = None) -> Completion:
         """A pipelined call: on CUDA queued on one of ``in_flight`` streams (taken in turn, so a
         call never shares a stream with the calls still in flight) and returned at once; on the
         CPU run to the end here, since its ops are synchronous. Launches run one at a time on
         the reading thread, so the recompiles counted around one are its own."""
+        if payload is not None:
+            return self._launch_payload(payload, in_flight)
         calls = self._calls_for(batch_size or self.batch_size, length=length)
         self._rotation += 1
         call = calls[self._rotation % len(calls)]
@@ -438,6 +549,18 @@ class TorchModel:
                 return Finished(self._with_recompiles({"device_ns": None, "host_ns": host_ns}))
             flight = timing.CudaFlight(call, self._stream(self._rotation % in_flight))
         flight.extra = self._with_recompiles({"device_ns": None, "host_ns": 0})
+        return flight
+
+    def _launch_payload(self, batch: Batch, in_flight: int) -> Completion:
+        """``launch`` with a payload: the copies and the call on the stream, between four events."""
+        stages, checksum = self._payload_call(batch)
+        self._rotation += 1
+        with self.variant.context(self.device):
+            if not self.cuda:
+                result = timing.timed_stages(stages, False)
+                return Finished(self._with_recompiles(with_checksum(result, checksum)))
+            flight = timing.CudaStagedFlight(stages, self._stream(self._rotation % in_flight))
+        flight.extra = self._with_recompiles(with_checksum({"device_ns": None, "host_ns": 0}, checksum))
         return flight
 
     def _with_recompiles(self, result: InferResult) -> InferResult:

@@ -18,7 +18,8 @@ from typing import Any, Final, Literal, TypedDict, TypeVar, get_args
 PROTOCOL_VERSION: Final = 2
 
 Op = Literal[
-    "hello", "models", "check", "load", "measure", "infer", "verify", "memory", "unload", "shutdown", "smoke"
+    "hello", "models", "check", "load", "payload_open", "measure", "infer", "verify", "memory", "unload", "shutdown",
+    "smoke"
 ]
 OPS: Final[tuple[Op, ...]] = get_args(Op)
 
@@ -50,6 +51,10 @@ _Choice = TypeVar("_Choice", bound=str)
 
 # The most pipelined ``infer`` requests a worker holds at once (``--in-flight`` is 1 to 8).
 MAX_IN_FLIGHT: Final = 8
+
+# ``payload_open``: slots of the ring (one per batch in flight) and samples a pool holds at most.
+MAX_PAYLOAD_SLOTS: Final = MAX_IN_FLIGHT
+MAX_PAYLOAD_POOL: Final = 256
 
 
 class WorkerError(Exception):
@@ -158,6 +163,38 @@ class _Args:
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise self._fail(key, f"an integer >= {minimum}")
+        return value
+
+    def count(self, key: str, minimum: int, maximum: int | None = None) -> int:
+        """A required integer in [minimum, maximum]."""
+        value = self.integer(key, None, minimum)
+        if value is None:
+            raise bad_request(f"op '{self.op}' needs argument '{key}'")
+        if maximum is not None and value > maximum:
+            raise self._fail(key, f"an integer from {minimum} to {maximum}")
+        return value
+
+    def integers(self, key: str, minimum: int) -> tuple[int, ...]:
+        """A list of integers (absent or null: empty)."""
+        value = self.args.get(key)
+        if value is None:
+            return ()
+        want = f"a list of integers >= {minimum}"
+        if not isinstance(value, list):
+            raise self._fail(key, want)
+        out: list[int] = []
+        for item in value:
+            if isinstance(item, float) and item.is_integer():
+                item = int(item)
+            if not isinstance(item, int) or isinstance(item, bool) or item < minimum:
+                raise self._fail(key, want)
+            out.append(item)
+        return tuple(out)
+
+    def object(self, key: str) -> Mapping[str, Any] | None:
+        value = self.args.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise self._fail(key, "an object")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -272,6 +309,21 @@ class BatchArgs:
 
 
 @dataclass(frozen=True)
+class PayloadArgs:
+    """``infer``'s ``payload``: the batch's inputs wait in ring slot ``slot`` (see ``payload.py``),
+    the first ``rows`` rows of them real (the rest padding); ``checksum``: reply their CRC-32."""
+
+    slot: int
+    rows: int
+    checksum: bool = False
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> PayloadArgs:
+        a = _Args("infer.payload", args, ("slot", "rows", "checksum"))
+        return PayloadArgs(slot=a.count("slot", 0), rows=a.count("rows", 1), checksum=a.boolean("checksum", False))
+
+
+@dataclass(frozen=True)
 class InferArgs:
     """Arguments of ``infer``: a batch size, and how many pipelined requests may be in flight
     with this one (1, the default: an ordinary synchronous request; see ``pipeline.py``)."""
@@ -281,15 +333,36 @@ class InferArgs:
     # The sequence length of this batch, for a model with one (``ModelInfo.length``); None:
     # the loaded one.
     length: int | None = None
+    # None: the worker's own inputs on the device; else the batch's bytes in the payload ring.
+    payload: PayloadArgs | None = None
 
     @staticmethod
     def parse(args: Mapping[str, Any]) -> InferArgs:
-        a = _Args("infer", args, ("batch_size", "in_flight", "length"))
+        a = _Args("infer", args, ("batch_size", "in_flight", "length", "payload"))
         in_flight = a.integer("in_flight", 1, 1) or 1
         if in_flight > MAX_IN_FLIGHT:
             raise bad_request(f"infer: in_flight must be at most {MAX_IN_FLIGHT}, got {in_flight}")
+        payload = a.object("payload")
         return InferArgs(batch_size=a.integer("batch_size", None, 1), in_flight=in_flight,
-                         length=a.integer("length", None, 1))
+                         length=a.integer("length", None, 1),
+                         payload=None if payload is None else PayloadArgs.parse(payload))
+
+
+@dataclass(frozen=True)
+class PayloadOpenArgs:
+    """Arguments of ``payload_open``: ``slots`` slots of up to ``max_batch`` samples each, and
+    ``pool`` samples at the loaded shape and at each of ``lengths`` (see ``payload.py``)."""
+
+    slots: int
+    max_batch: int
+    lengths: tuple[int, ...]
+    pool: int
+
+    @staticmethod
+    def parse(args: Mapping[str, Any]) -> PayloadOpenArgs:
+        a = _Args("payload_open", args, ("slots", "max_batch", "lengths", "pool"))
+        return PayloadOpenArgs(slots=a.count("slots", 1, MAX_PAYLOAD_SLOTS), max_batch=a.count("max_batch", 1),
+                               lengths=a.integers("lengths", 1), pool=a.count("pool", 1, MAX_PAYLOAD_POOL))
 
 
 @dataclass(frozen=True)
@@ -488,6 +561,40 @@ class InferResult(_InferTiming, total=False):
     # reasons for them; absent for a call that compiled nothing.
     recompiles: int
     compile_reasons: list[str]
+    # With a payload: the copies to and from the device, the bytes written to the ring's output
+    # area, and (when asked) the CRC-32 of the inputs as they arrived.
+    h2d_ns: int
+    d2h_ns: int
+    output_bytes: int
+    checksum: int
+
+
+class PayloadInput(TypedDict):
+    name: str | None  # None: positional
+    dtype: str
+    itemsize: int
+    shape: list[int]  # per sample, at the loaded length
+
+
+class PayloadPool(TypedDict):
+    length: int | None  # None: the loaded shape
+    offset: int
+    count: int
+    sample_bytes: list[int]
+
+
+class PayloadOpenResult(TypedDict):
+    path: str
+    size: int
+    pinned: bool
+    inputs: list[PayloadInput]
+    length_dims: list[list[int]]
+    pools: list[PayloadPool]
+    slots_offset: int
+    slot_stride: int
+    input_capacity: int
+    output_offset: int
+    output_capacity: int
 
 
 class Tolerance(TypedDict):

@@ -15,6 +15,7 @@ from . import models, procstate, smoke
 from .environment import hello
 from .errors import classify
 from .memory import snapshot
+from .payload import Batch, Ring
 from .pipeline import Completion
 from .protocol import (
     OPS,
@@ -27,6 +28,7 @@ from .protocol import (
     LoadResult,
     MeasureArgs,
     MemoryArgs,
+    PayloadOpenArgs,
     Request,
     ThroughputResult,
     VerifyResult,
@@ -44,9 +46,13 @@ from .synthetic import SyntheticModel
 class LoadedModel(Protocol):
     """What the ops need of a loaded model; a torch model variant or the synthetic model."""
 
+    batch_size: int  # the loaded one
+
     def measure(self, args: MeasureArgs) -> LatencyResult | ThroughputResult: ...
-    def infer(self, batch_size: int | None, length: int | None = None) -> InferResult: ...
-    def launch(self, batch_size: int | None, in_flight: int, length: int | None = None) -> Completion: ...
+    def infer(self, batch_size: int | None, length: int | None = None, payload: Batch | None = None) -> InferResult: ...
+    def launch(self, batch_size: int | None, in_flight: int, length: int | None = None,
+               payload: Batch | None = None) -> Completion: ...
+    def open_payload(self, args: PayloadOpenArgs) -> Ring: ...
     def verify(self, batch_size: int | None) -> VerifyResult: ...
     def can_reuse(self, ref: models.ModelRef, args: LoadArgs) -> bool: ...
     def rebatch(self, batch_size: int, ref: models.ModelRef | None = None) -> LoadResult: ...
@@ -56,12 +62,14 @@ class LoadedModel(Protocol):
 class Session:
     def __init__(self) -> None:
         self.loaded: LoadedModel | None = None
+        self.ring: Ring | None = None  # payload_open's, made from the loaded model
         self.stopped = False
         self._ops: Mapping[str, Callable[[dict[str, Any]], Any]] = {
             "hello": self.hello,
             "models": self.models,
             "check": self.check,
             "load": self.load,
+            "payload_open": self.payload_open,
             "measure": self.measure,
             "infer": self.infer,
             "verify": self.verify,
@@ -107,6 +115,7 @@ class Session:
         return models.check(check_args.model, check_args.params)
 
     def load(self, args: dict[str, Any]) -> Any:
+        self._close_ring()  # it was laid out for the model as it was (a reuse may change its length)
         try:
             load_args = LoadArgs.parse(args)
             ref = models.resolve(load_args.model, load_args.params)
@@ -136,6 +145,14 @@ class Session:
             raise bad_request(f"op {op!r} needs a loaded model: send 'load' first")
         return self.loaded
 
+    def payload_open(self, args: dict[str, Any]) -> Any:
+        """Makes the payload ring for the loaded model (see ``payload.py``), closing any earlier one."""
+        open_args = PayloadOpenArgs.parse(args)
+        model = self._model("payload_open")
+        self._close_ring()
+        self.ring = model.open_payload(open_args)
+        return self.ring.describe()
+
     def measure(self, args: dict[str, Any]) -> Any:
         measure_args = MeasureArgs.parse(args)
         return self._model("measure").measure(measure_args)
@@ -143,12 +160,23 @@ class Session:
     def infer(self, args: dict[str, Any]) -> Any:
         """A synchronous call (also for ``in_flight`` > 1 when a test drives the session directly)."""
         infer_args = InferArgs.parse(args)
-        return self._model("infer").infer(infer_args.batch_size, infer_args.length)
+        model = self._model("infer")
+        return model.infer(infer_args.batch_size, infer_args.length, self._payload(infer_args, model))
 
     def launch(self, request: Request) -> Completion:
         """Starts a pipelined ``infer`` (see ``pipeline.py``); raises what ``infer`` would reply."""
         infer_args = InferArgs.parse(request.args)
-        return self._model("infer").launch(infer_args.batch_size, infer_args.in_flight, infer_args.length)
+        model = self._model("infer")
+        return model.launch(infer_args.batch_size, infer_args.in_flight, infer_args.length,
+                            self._payload(infer_args, model))
+
+    def _payload(self, args: InferArgs, model: LoadedModel) -> Batch | None:
+        """The ring's share of an ``infer`` with a payload, checked against the ring's layout."""
+        if args.payload is None:
+            return None
+        if self.ring is None:
+            raise bad_request("infer: a payload needs the payload ring: send payload_open after load")
+        return self.ring.batch(args.payload, args.batch_size or model.batch_size, args.length)
 
     def verify(self, args: dict[str, Any]) -> Any:
         return self._model("verify").verify(BatchArgs.parse("verify", args).batch_size)
@@ -172,7 +200,17 @@ class Session:
         """A toolchain check for ``doctor``, in a child process; the loaded model is kept."""
         return smoke.run_isolated(smoke.SmokeArgs.parse(args))
 
+    def close(self) -> None:
+        """At EOF: the ring's file must not outlive the worker (atexit would also close it)."""
+        self._close_ring()
+
+    def _close_ring(self) -> None:
+        ring, self.ring = self.ring, None
+        if ring is not None:
+            ring.close()
+
     def _unload(self) -> None:
+        self._close_ring()
         model, self.loaded = self.loaded, None
         procstate.GC.after_load()  # what was frozen for the old model can be collected again
         if model is not None:

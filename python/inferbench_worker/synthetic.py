@@ -23,12 +23,14 @@ from typing import Any
 
 from . import procstate, timing
 from .memory import rss_peak_mb, snapshot
+from .payload import Batch, InputSpec, Layout, Ring, with_checksum
 from .protocol import (
     CompilePeaks,
     InferResult,
     LatencyResult,
     LoadResult,
     MeasureArgs,
+    PayloadOpenArgs,
     ThroughputResult,
     VerifyResult,
     bad_request,
@@ -53,6 +55,7 @@ DEFAULT_PARAMS: Mapping[str, str] = {
     "per_token_ms": "0",
     "host_ms": "0",
     "device_ms": "0",
+    "payload_bytes": "256",
     "seed": "",
 }
 
@@ -61,10 +64,14 @@ DESCRIPTION = (
     "lognormal|uniform|bimodal; low_ms/high_ms default to 0.5x/1.5x median_ms, slow_ms to 10x, "
     "seed to the load seed; stall_ms is added to every stall_every-th call; host_ms and device_ms "
     "split a call into a host part and an asynchronous device part (median_ms then defaults to 0, else 1); "
-    "per_token_ms adds that much per sample per token of seq (or of a call's length)"
+    "per_token_ms adds that much per sample per token of seq (or of a call's length); payload_bytes is a "
+    "sample's size for payload_open (one uint8 input, 8 bytes of output a row)"
 )
 
 _SPIN_NS = 200_000  # sleep until this close to the deadline, then spin
+
+# A payload call's output: this many bytes (zeros) a row.
+OUTPUT_BYTES_PER_ROW = 8
 
 # Multiplies every call's duration in this worker: an environment whose Python is started with it
 # set is a known amount slower than another, which tests comparisons between environments.
@@ -87,6 +94,7 @@ class SyntheticConfig:
     per_token_ms: float
     host_ms: float
     device_ms: float
+    payload_bytes: int
     seed: int
 
     @staticmethod
@@ -114,6 +122,7 @@ class SyntheticConfig:
             per_token_ms=_number(p, "per_token_ms", 0.0),
             host_ms=host_ms,
             device_ms=device_ms,
+            payload_bytes=int(_number(p, "payload_bytes", 1.0, integer=True)),
             seed=int(_number(p, "seed", 0.0, default=float(default_seed), integer=True)),
         )
         if cfg.p_slow > 1.0:
@@ -157,6 +166,28 @@ class DeviceCompletion:
         wait_until(self.device_end_ns)
         return {"device_ns": self.device_end_ns - self.device_start_ns,
                 "host_ns": time.perf_counter_ns() - self.launched_ns}
+
+
+@dataclass(frozen=True)
+class PayloadCompletion:
+    """A synthetic call with a payload: its device part, then its output written to the ring."""
+
+    device: DeviceCompletion
+    h2d_ns: int
+    batch: Batch
+    output_offset: int
+    checksum: int | None
+
+    def wait(self) -> InferResult:
+        wait_until(self.device.device_end_ns)
+        t0 = time.perf_counter_ns()
+        nbytes = OUTPUT_BYTES_PER_ROW * self.batch.size
+        self.batch.ring.write(self.output_offset, bytes(nbytes))
+        end = time.perf_counter_ns()
+        result: InferResult = {"device_ns": self.device.device_end_ns - self.device.device_start_ns,
+                               "host_ns": end - self.device.launched_ns, "h2d_ns": self.h2d_ns, "d2h_ns": end - t0,
+                               "output_bytes": nbytes}
+        return with_checksum(result, self.checksum)
 
 
 @dataclass
@@ -230,14 +261,44 @@ class SyntheticModel:
             ms += self.cfg.stall_ms
         return int(ms * self._scale * 1e6)
 
-    def launch(self, batch_size: int | None, in_flight: int = 1, length: int | None = None) -> DeviceCompletion:
+    def launch(self, batch_size: int | None, in_flight: int = 1, length: int | None = None,
+               payload: Batch | None = None) -> DeviceCompletion | PayloadCompletion:
         """Spends the host part in this thread and queues the device part; returns at once after
         the host part (``in_flight`` is for torch models' streams: the device is one queue)."""
+        if payload is not None:
+            return self._launch_payload(payload)
         start = time.perf_counter_ns()
-        host_end = start + self.target_ns(batch_size or self.batch_size, length)
+        return self._host_part(start, start, batch_size or self.batch_size, length)
+
+    def _host_part(self, launched_ns: int, ready_ns: int, batch_size: int, length: int | None) -> DeviceCompletion:
+        host_end = ready_ns + self.target_ns(batch_size, length)
         wait_until(host_end)
         device_ns = int(self.cfg.device_ms * self._scale * 1e6)
-        return self._device.enqueue(start, host_end, device_ns)
+        return self._device.enqueue(launched_ns, host_end, device_ns)
+
+    def _launch_payload(self, batch: Batch) -> PayloadCompletion:
+        """As ``launch``, with the batch's rows first copied out of the ring into a bytes object
+        (h2d) and, once the device part is done, 8 zero bytes a row written back (d2h)."""
+        output_offset = batch.output_offsets([OUTPUT_BYTES_PER_ROW * batch.size])[0]
+        checksum = batch.checksum_value()  # of what arrived, before the copy
+        start = time.perf_counter_ns()
+        batch.read_inputs()
+        copied = time.perf_counter_ns()
+        device = self._host_part(start, copied, batch.size, batch.length)
+        return PayloadCompletion(device, copied - start, batch, output_offset, checksum)
+
+    def open_payload(self, args: PayloadOpenArgs) -> Ring:
+        """The payload ring: one uint8 input of ``payload_bytes`` a sample, seeded random bytes,
+        with no length axis (``seq`` stays a compute parameter: a pool per listed length holds
+        samples of the same size); an output of 8 bytes a row."""
+        spec = InputSpec(None, "uint8", 1, (self.cfg.payload_bytes,))
+        layout = Layout.plan((spec,), None, args.lengths, args.pool, args.slots, args.max_batch,
+                                     (OUTPUT_BYTES_PER_ROW,))
+        ring = Ring.create(layout, pin=False)
+        for index, pool in enumerate(layout.pools):
+            # A generator of its own: the call times' draws stay what they were.
+            ring.write(pool.offset, random.Random(self.cfg.seed * 1_000_003 + index).randbytes(pool.nbytes))
+        return ring
 
     def call(self, batch_size: int) -> None:
         """One synchronous call: both parts."""
@@ -266,10 +327,12 @@ class SyntheticModel:
             last.wait()
         return time.perf_counter_ns() - t0
 
-    def infer(self, batch_size: int | None, length: int | None = None) -> InferResult:
-        result = self.launch(batch_size, length=length).wait()
-        # Without a device part the call is all host time, as before device_ms existed.
-        return result if self.cfg.device_ms > 0 else {"device_ns": None, "host_ns": result["host_ns"]}
+    def infer(self, batch_size: int | None, length: int | None = None,
+              payload: Batch | None = None) -> InferResult:
+        result = self.launch(batch_size, length=length, payload=payload).wait()
+        if self.cfg.device_ms <= 0:
+            result["device_ns"] = None  # without a device part the call is all host time
+        return result
 
     def verify(self, batch_size: int | None) -> VerifyResult:
         """Nothing to compare: reports a perfect match, so harness tests see a passing check."""

@@ -82,6 +82,9 @@ SESSIONS: dict[str, list[Step]] = {
         ("measure", measure(2, 5, "throughput")),
         ("infer", {"batch_size": 2}),
         ("infer", {"batch_size": 2, "in_flight": 2}),  # pipelined (alone here: one reply, as usual)
+        ("payload_open", {"slots": 2, "max_batch": 2, "lengths": [], "pool": 4}),
+        ("infer", {"batch_size": 2, "payload": {"slot": 0, "rows": 1, "checksum": True}}),
+        ("infer", {"batch_size": 2, "in_flight": 2, "payload": {"slot": 1, "rows": 2, "checksum": False}}),
         ("verify", {"batch_size": 2}),
         ("memory", {"reset_peak": False}),
         ("unload", {}),

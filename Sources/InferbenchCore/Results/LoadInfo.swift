@@ -27,6 +27,8 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// With `host`: whether the worker's ring was page-locked (pinned) memory, so that copies
     /// to the device were DMA; false when CUDA refused to register it, nil on a CPU.
     public var payloadPinned: Bool?
+    /// `--mps`: the workers were clients of a private CUDA MPS daemon; absent without it.
+    public var mps: Bool?
     /// `--seq-len` (or `--image-size`, or a trace's lengths): the requests' lengths, as given;
     /// absent with one shape.
     public var seqLen: String?
@@ -84,6 +86,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case inFlight = "in_flight"
         case payload
         case payloadPinned = "payload_pinned"
+        case mps
         case seqLen = "seq_len"
         case lengthAxis = "length_axis"
         case offlineLengths = "offline_lengths"

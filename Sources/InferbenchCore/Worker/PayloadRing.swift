@@ -185,6 +185,8 @@ final class PayloadRing {
     /// whose shorter rows are prefixes) the longest.
     private func poolFor(_ length: Int?) throws(InferbenchError) -> (PayloadLayout.Pool, Int) {
         if let i = layout.pools.firstIndex(where: { $0.length == length }) { return (layout.pools[i], i) }
+        // Inputs with no length axis (the synthetic model's bytes): the same at every length.
+        if layout.lengthDims.allSatisfy(\.isEmpty), let first = layout.pools.first { return (first, 0) }
         let tokens = layout.inputs.indices.allSatisfy { layout.isTokenRow($0) }
         if tokens, let i = layout.pools.indices.max(by: { (layout.pools[$0].length ?? .max) < (layout.pools[$1].length ?? .max) }) {
             return (layout.pools[i], i)

@@ -17,7 +17,12 @@ extension ReportText {
             "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued\(pipelined ? ", \(inFlight) batches in flight per worker" : ""); figures per \(window) s window.",
             "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求\(pipelined ? ",每个 worker 同时执行 \(inFlight) 个批" : "");每 \(window) 秒一个统计窗口。"
         )
-        let lines = [setup] + [loadShapesLine(info), loadPayloadLine(info)].compactMap { $0 }
+        let mps =
+            info.mps == true
+            ? pick(
+                "The workers were clients of a private CUDA MPS daemon (--mps): workers on one GPU ran kernels at the same time.",
+                "worker 作为私有 CUDA MPS 守护进程的客户端运行(--mps):同一 GPU 上的 worker 可同时执行内核。") : nil
+        let lines = [setup] + [loadShapesLine(info), loadPayloadLine(info), mps].compactMap { $0 }
         return lines.joined(separator: pick(" ", ""))
     }
     /// With --seq-len (or --image-size): the lengths, their padding and what was warmed.
