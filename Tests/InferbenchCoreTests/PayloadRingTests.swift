@@ -17,7 +17,9 @@ import Testing
         let slotsOffset = PayloadLayout.aligned(3 * 128)
         let layout = PayloadLayout(
             path: url.path, size: slotsOffset + 2 * slotStride, pinned: false,
-            inputs: [.init(name: "input_ids", dtype: "int64", itemsize: 8, shape: [8]), .init(name: "attention_mask", dtype: "int64", itemsize: 8, shape: [8])],
+            inputs: [
+                .init(name: "input_ids", dtype: "int64", itemsize: 8, shape: [8]), .init(name: "attention_mask", dtype: "int64", itemsize: 8, shape: [8]),
+            ],
             lengthDims: [[0], [0]], pools: [.init(length: nil, offset: 0, count: 3, sampleBytes: sample)],
             slotsOffset: slotsOffset, slotStride: slotStride, inputCapacity: inputCapacity, outputOffset: PayloadLayout.aligned(inputCapacity),
             outputCapacity: outputCapacity)

@@ -89,7 +89,8 @@ extension ReportText {
                 "Inputs were made on the device by the worker (--payload device): no request bytes were copied, a compute-only ceiling.",
                 "输入由 worker 直接在设备上生成(--payload device):不复制请求数据,是仅计算的上限。")
         case .host?:
-            let pinned = info.payloadPinned.map { $0 ? pick(" (page-locked)", "(锁页内存)") : pick(" (pageable: CUDA refused to pin it)", "(可分页内存:CUDA 未能锁页)") } ?? ""
+            let pinned =
+                info.payloadPinned.map { $0 ? pick(" (page-locked)", "(锁页内存)") : pick(" (pageable: CUDA refused to pin it)", "(可分页内存:CUDA 未能锁页)") } ?? ""
             return pick(
                 "Each request's input bytes went from inferbench through a shared-memory ring\(pinned) to the worker, which copied each batch to the device and its outputs back (h2d, d2h; --payload host).",
                 "每个请求的输入字节由 inferbench 经共享内存环形缓冲区\(pinned)传给 worker,worker 将每批复制到设备并把输出复制回来(h2d、d2h;--payload host)。")
