@@ -123,6 +123,7 @@ extension Load {
         let inFlight = try inFlightDepth(gpu: resolved.hasPrefix("cuda"))
         initial.load?.inFlight = inFlight
         initial.load?.payload = payload
+        initial.load?.payloadFile = payloadFile
         if mps { initial.load?.mps = true }
         if let (plan, warmup, axis) = lengths {
             initial.load?.seqLen = plan.lengths.description
@@ -141,6 +142,7 @@ extension Load {
         if let (plan, warmup, _) = lengths, let lengthParameter { test.lengths = (plan, lengthParameter, warmup) }
         test.inFlight = inFlight
         test.payload = payload
+        test.payloadFile = payloadFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let session = LoadSession(test: test, folder: folder, recorder: recording.recorder, sampler: sampler)
         relay.attach { session.stop($0) }
         let (outcome, details) = try await session.run(initial)

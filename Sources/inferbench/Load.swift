@@ -102,6 +102,12 @@ struct Load: AsyncParsableCommand {
             "Where inputs come from: host (each request's bytes go through shared memory to the worker, which copies each batch to the device and its outputs back, timed as h2d and d2h) or device (inputs made on the device once: the compute-only ceiling)."
     )
     var payload: PayloadMode = .host
+    @Option(
+        name: .long,
+        help:
+            "A .npy file (a model with one input) or .npz file (an array per input, by name) of samples, [N, ...sample shape], that the requests carry in turn instead of samples the model's factory makes (--payload host)."
+    )
+    var payloadFile: String?
     @Option(name: .long, help: "Workers (model replicas) per GPU, or on the CPU.")
     var workers: Int = 1
     @Flag(
@@ -144,6 +150,7 @@ struct Load: AsyncParsableCommand {
         } catch { throw ValidationError(error.description) }
         if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
+        if let payloadFile { try checkPayloadFile(payloadFile) }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         do { _ = try inFlightDepth(gpu: true) } catch { throw ValidationError(error.description) }
         if let processes {
@@ -214,6 +221,17 @@ struct Load: AsyncParsableCommand {
     /// whose torch ops finish before the call returns. reduce-overhead is 1 whatever is asked
     /// for: a CUDA graph replays into the same static buffers, so a second batch of the same
     /// size would overwrite the first's output while it is still in flight.
+    /// `--payload-file`: a readable .npy/.npz beside host payloads of one shape; what it holds is
+    /// checked against the model by the first worker, before anything is measured (exit 64).
+    func checkPayloadFile(_ file: String) throws {
+        if payload == .device { throw ValidationError("--payload-file \(file): its samples travel from the host; drop --payload device") }
+        if imageSize != nil { throw ValidationError("--payload-file \(file): a file holds one image size; drop --image-size") }
+        guard [".npy", ".npz"].contains(where: { file.lowercased().hasSuffix($0) }) else {
+            throw ValidationError("--payload-file \(file): give a .npy file (one input) or a .npz file (an array per input)")
+        }
+        guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("--payload-file \(file): no such readable file") }
+    }
+
     func inFlightDepth(gpu: Bool) throws(InferbenchError) -> Int {
         let reduceOverhead = variant.compile?.first == .reduceOverhead
         if inFlight.trimmingCharacters(in: .whitespaces).lowercased() == "auto" { return gpu && !reduceOverhead ? 2 : 1 }

@@ -127,7 +127,7 @@ import Testing
         let lines = try Self.lines()
         #expect(lines.count > 20)
         let ops = Set(lines.filter(\.ok).compactMap(\.op))
-        #expect(ops == ["hello", "models", "check", "load", "measure", "infer", "verify", "memory", "unload", "shutdown"])
+        #expect(ops == ["hello", "models", "check", "load", "measure", "infer", "verify", "memory", "unload", "shutdown", "payload_open"])
         let kinds = Set(lines.compactMap { ($0.reply["error"] as? [String: Any])?["kind"] as? String })
         // oom cannot be caused honestly on a CPU; smoke needs an Inductor build (tens of seconds).
         #expect(kinds == Set(["bad_request", "unsupported", "missing_dependency", "compile", "internal"]))

@@ -23,7 +23,7 @@ from . import models, outputs, procstate, timing
 from .errors import classify, missing_dependency
 from .memory import compile_peaks, excluded_from_peaks, forget_carried_peaks, reset_peaks, snapshot, trim_heap
 from .models import ModelRef
-from .payload import Batch, Layout, Ring, input_specs, sample_rows, with_checksum
+from .payload import Batch, Layout, Ring, file_samples, input_specs, sample_rows, with_checksum
 from .pipeline import Completion, Finished
 from .protocol import (
     BatchReuse,
@@ -416,11 +416,15 @@ class TorchModel:
                             None if other is None else self._host_inputs(1, other))
         longest = None if loaded is None else max((loaded, *args.lengths))
         out_bytes = self._output_sample_bytes(None if longest == loaded else longest)
-        layout = Layout.plan(specs, loaded, args.lengths, args.pool, args.slots, args.max_batch, out_bytes)
+        from_file = file_samples(args.file, specs) if args.file is not None else None
+        count = args.pool if from_file is None else from_file[1]
+        layout = Layout.plan(specs, loaded, args.lengths, count, args.slots, args.max_batch, out_bytes)
         ring = Ring.create(layout, pin=self.cuda)
         try:
             for index, pool in enumerate(layout.pools):
-                samples = self._host_inputs(pool.count, pool.length, seed=PAYLOAD_SEEDS + index)
+                samples: Any = from_file[0] if from_file is not None else None
+                if samples is None:
+                    samples = self._host_inputs(pool.count, pool.length, seed=PAYLOAD_SEEDS + index)
                 rows = sample_rows(samples, specs, pool.count, pool.length)
                 ring.tensor(pool.offset, "uint8", (rows.numel(),)).copy_(rows.reshape(-1))
         except BaseException:

@@ -507,6 +507,66 @@ def sample_rows(inputs: Inputs, specs: Sequence[InputSpec], count: int, length: 
     return torch.cat(parts, dim=1)
 
 
+# The most bytes of samples a payload file may give (they are copied into the ring's pool).
+MAX_FILE_BYTES = 1 << 30
+
+
+def file_samples(path: str, specs: Sequence[InputSpec]) -> tuple[list[torch.Tensor], int]:
+    """Samples from a ``.npy`` file (a model with one input) or a ``.npz`` file (an array per
+    input, by the keyword's name, or ``arg0``, ``arg1``, ... for positional ones): each array is
+    [N, *sample shape], or one sample without the N. A token row may be shorter than the loaded
+    length (it is padded with zeros, as a tokenizer pads). Floats are cast to a float input's
+    dtype and integers to an integer input's; anything else is a ``bad_request`` naming the fix."""
+    import numpy as np
+    import torch
+
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise bad_request(f"--payload-file {path}: not a .npy or .npz file numpy can read ({exc})") from exc
+    keys = [spec.name or f"arg{i}" for i, spec in enumerate(specs)]
+    if isinstance(data, np.ndarray):
+        if len(specs) != 1:
+            raise bad_request(f"--payload-file {path}: the model takes {len(specs)} inputs ({', '.join(keys)}); "
+                              "give a .npz file with an array for each")
+        arrays = [data]
+    else:
+        missing = [k for k in keys if k not in data.files]
+        if missing:
+            raise bad_request(f"--payload-file {path}: no array named {', '.join(missing)} "
+                              f"(the file has {', '.join(data.files) or 'none'}; the model takes {', '.join(keys)})")
+        arrays = [data[k] for k in keys]
+    tensors = [_file_input(path, key, a, spec) for key, a, spec in zip(keys, arrays, specs, strict=True)]
+    counts = {t.shape[0] for t in tensors}
+    if len(counts) != 1:
+        raise bad_request(f"--payload-file {path}: the inputs hold different numbers of samples ({sorted(counts)})")
+    if sum(t.numel() * t.element_size() for t in tensors) > MAX_FILE_BYTES:
+        raise bad_request(f"--payload-file {path}: over {MAX_FILE_BYTES >> 30} GiB of samples; give fewer")
+    return tensors, tensors[0].shape[0]
+
+
+def _file_input(path: str, key: str, a: Any, spec: InputSpec) -> torch.Tensor:
+    import numpy as np
+    import torch
+
+    want = f"{spec.dtype}[N, {', '.join(map(str, spec.shape))}]"
+    if a.ndim == len(spec.shape):
+        a = a[None]
+    shape = tuple(a.shape[1:])
+    short_row = spec.token_row and len(shape) == 1 and 0 < shape[0] <= spec.shape[0]
+    if a.ndim != len(spec.shape) + 1 or a.shape[0] < 1 or (shape != spec.shape and not short_row):
+        raise bad_request(f"--payload-file {path}: {key} is {a.dtype}{list(a.shape)}; the model takes {want}")
+    dtype = getattr(torch, spec.dtype)
+    floating = np.issubdtype(a.dtype, np.floating)
+    integral = np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_
+    if (dtype.is_floating_point and not floating) or (not dtype.is_floating_point and not integral):
+        raise bad_request(f"--payload-file {path}: {key} is {a.dtype}; the model takes {spec.dtype} ({want})")
+    t = torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
+    if short_row and shape[0] < spec.shape[0]:
+        t = torch.nn.functional.pad(t, (0, spec.shape[0] - shape[0]))
+    return t
+
+
 def _describe(value: Any) -> str:
     shape = getattr(value, "shape", None)
     if shape is None:

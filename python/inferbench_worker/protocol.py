@@ -357,12 +357,19 @@ class PayloadOpenArgs:
     max_batch: int
     lengths: tuple[int, ...]
     pool: int
+    # A .npy or .npz file whose samples make the pool instead of the model's factory
+    # (``load --payload-file``); its samples, not ``pool``, set the pool's size.
+    file: str | None = None
 
     @staticmethod
     def parse(args: Mapping[str, Any]) -> PayloadOpenArgs:
-        a = _Args("payload_open", args, ("slots", "max_batch", "lengths", "pool"))
-        return PayloadOpenArgs(slots=a.count("slots", 1, MAX_PAYLOAD_SLOTS), max_batch=a.count("max_batch", 1),
-                               lengths=a.integers("lengths", 1), pool=a.count("pool", 1, MAX_PAYLOAD_POOL))
+        a = _Args("payload_open", args, ("slots", "max_batch", "lengths", "pool", "file"))
+        file = a.string("file", "") or None
+        parsed = PayloadOpenArgs(slots=a.count("slots", 1, MAX_PAYLOAD_SLOTS), max_batch=a.count("max_batch", 1),
+                                 lengths=a.integers("lengths", 1), pool=a.count("pool", 1, MAX_PAYLOAD_POOL), file=file)
+        if file is not None and parsed.lengths:
+            raise bad_request("payload_open: a payload file holds one shape; lengths cannot be listed beside it")
+        return parsed
 
 
 @dataclass(frozen=True)

@@ -291,6 +291,9 @@ class SyntheticModel:
         """The payload ring: one uint8 input of ``payload_bytes`` a sample, seeded random bytes,
         with no length axis (``seq`` stays a compute parameter: a pool per listed length holds
         samples of the same size); an output of 8 bytes a row."""
+        if args.file is not None:
+            raise bad_request("--payload-file: the synthetic model makes its own payload bytes (payload_bytes=N); "
+                              "give the file to a torch model")
         spec = InputSpec(None, "uint8", 1, (self.cfg.payload_bytes,))
         layout = Layout.plan((spec,), None, args.lengths, args.pool, args.slots, args.max_batch,
                                      (OUTPUT_BYTES_PER_ROW,))

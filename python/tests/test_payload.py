@@ -285,6 +285,48 @@ def test_bert_payload_rows_are_prefixes_padded_with_zeros(session: Session) -> N
         ring.close()
 
 
+def test_a_payload_file_makes_the_pool(session: Session, tmp_path: Path) -> None:
+    """A .npz with an array per input: shorter token rows are padded with zeros, integers of
+    another width are cast, and its samples (not ``pool``) are the pool."""
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("transformers")
+    ok(call(session, "load", model="bert-tiny:seq=16", batch_size=2))
+    ids = np.arange(1, 5 * 10 + 1, dtype=np.int32).reshape(5, 10)
+    path = tmp_path / "tokens.npz"
+    np.savez(path, input_ids=ids, attention_mask=np.ones((5, 10), dtype=np.int64))
+    layout = ok(call(session, "payload_open", slots=1, max_batch=4, pool=3, file=str(path)))
+    assert layout["pools"][0]["count"] == 5
+    ring = Mapped(layout)
+    try:
+        got = np.frombuffer(ring.sample(0, 3, 0), dtype=np.int64)
+        assert got.tolist() == ids[3].tolist() + [0] * 6
+        mask = np.frombuffer(ring.sample(0, 3, 1), dtype=np.int64)
+        assert mask.tolist() == [1] * 10 + [0] * 6
+    finally:
+        ring.close()
+
+
+@pytest.mark.parametrize(("arrays", "message"), [
+    ({"input_ids": [[1] * 20]}, "no array named attention_mask"),
+    ({"input_ids": [[1] * 20], "attention_mask": [[1] * 20]}, "input_ids is int64[1, 20]; the model takes int64[N, 16]"),
+    ({"input_ids": [[0.5] * 16], "attention_mask": [[1] * 16]}, "input_ids is float64; the model takes int64"),
+    ({"input_ids": [[1] * 16] * 2, "attention_mask": [[1] * 16]}, "different numbers of samples"),
+])
+def test_a_payload_file_that_does_not_fit_the_model_is_refused(session: Session, tmp_path: Path,
+                                                               arrays: dict[str, Any], message: str) -> None:
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("transformers")
+    ok(call(session, "load", model="bert-tiny:seq=16", batch_size=2))
+    path = tmp_path / "bad.npz"
+    np.savez(path, **{k: np.array(v) for k, v in arrays.items()})
+    error = error_of(call(session, "payload_open", slots=1, max_batch=4, pool=3, file=str(path)))
+    assert error["kind"] == "bad_request" and message in error["message"], error["message"]
+    not_numpy = tmp_path / "x.npy"
+    not_numpy.write_text("hello")
+    error = error_of(call(session, "payload_open", slots=1, max_batch=4, pool=3, file=str(not_numpy)))
+    assert error["kind"] == "bad_request" and "not a .npy or .npz file" in error["message"]
+
+
 def test_pipelined_payloads_on_the_cpu(session: Session) -> None:
     pytest.importorskip("torch")
     ok(call(session, "load", model="mlp:in=8,hidden=16,out=4,layers=1", precision="bf16", batch_size=2))

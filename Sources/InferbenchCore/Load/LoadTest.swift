@@ -99,6 +99,8 @@ public struct LoadTest: Sendable {
     /// through the worker's shared-memory ring to the device, as a server does; `.device` runs
     /// on inputs the worker made on the device (the compute-only ceiling). Offline takes the same path.
     public var payload = PayloadMode.device
+    /// `--payload-file`: an absolute path to the .npy/.npz file whose samples requests carry.
+    public var payloadFile: String?
 
     /// Rounds of the offline measurement, and how long each runs back to back (at least one
     /// batch): five rounds give an interval on the rate, not one figure.
@@ -198,7 +200,7 @@ public struct LoadTest: Sendable {
                     fullgraph: variant.fullgraph, dynamic: variant.dynamic)
                 let replica = WorkerReplica(
                     label: "\(set.label)-\(i)", starter: set.starter, load: args, warmShapes: shapes, loadedLength: loadedLength, inFlight: inFlight,
-                    payload: payload, payloadLengths: payloadLengths)
+                    payload: payload, payloadLengths: payloadLengths, payloadFile: payloadFile)
                 progress("starting \(replica.label): load, compile and warm \(warmLabel)")
                 _ = try await replica.start()
                 replicas.append(replica)

@@ -38,6 +38,8 @@ public actor WorkerReplica: BatchWorker {
     /// `--payload host`: the ring each batch's inputs travel through (one per worker process).
     public nonisolated let payload: PayloadMode
     private let payloadLengths: [Int]
+    /// `--payload-file`: a .npy/.npz file whose samples the requests carry (nil: the model's own).
+    private let payloadFile: String?
     private var ring: PayloadRing?
     /// The ring's layout, once a worker opened it (what the results record: pinned or not).
     public private(set) var payloadLayout: PayloadLayout?
@@ -54,10 +56,11 @@ public actor WorkerReplica: BatchWorker {
     /// image is not a prefix of a larger one, as a shorter token row is of a longer one).
     public init(
         label: String, starter: any WorkerStarter, load: LoadArgs, warmShapes: [BatchShape], loadedLength: Int? = nil, inFlight: Int = 1,
-        payload: PayloadMode = .device, payloadLengths: [Int] = []
+        payload: PayloadMode = .device, payloadLengths: [Int] = [], payloadFile: String? = nil
     ) {
         self.label = label
         self.payload = payload
+        self.payloadFile = payloadFile
         self.payloadLengths = payloadLengths.filter { $0 != loadedLength }
         self.starter = starter
         self.load = load
@@ -105,6 +108,8 @@ public actor WorkerReplica: BatchWorker {
         case .failure(let error):
             await w.kill()
             closeRing()
+            // A payload file the model cannot take is the user's to fix, not a worker failure.
+            if case .badInput = error, !Task.isCancelled { throw error }
             throw .worker("\(label): \(Task.isCancelled ? "stopped while starting" : error.description)")
         }
     }
@@ -113,8 +118,13 @@ public actor WorkerReplica: BatchWorker {
     private func openRing(on w: Worker) async throws(InferbenchError) {
         closeRing()
         guard payload == .host else { return }
-        let args = PayloadOpenArgs(slots: slots, maxBatch: load.batchSize, lengths: payloadLengths, pool: 64)
-        do throws(WorkerError) { payloadLayout = try await w.payloadOpen(args) } catch { throw .worker(WorkerError.describe(error)) }
+        let args = PayloadOpenArgs(slots: slots, maxBatch: load.batchSize, lengths: payloadFile == nil ? payloadLengths : [], pool: 64, file: payloadFile)
+        do throws(WorkerError) { payloadLayout = try await w.payloadOpen(args) } catch {
+            if let file = payloadFile, case .reply(let reply) = error, reply.kind == .badRequest, reply.message.contains(file) {
+                throw .badInput(reply.message)
+            }
+            throw .worker(WorkerError.describe(error))
+        }
         ring = try PayloadRing(payloadLayout!, slots: slots)
     }
 

@@ -27,6 +27,9 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     /// With `host`: whether the worker's ring was page-locked (pinned) memory, so that copies
     /// to the device were DMA; false when CUDA refused to register it, nil on a CPU.
     public var payloadPinned: Bool?
+    /// `--payload-file`: the .npy/.npz file the requests' inputs came from; absent: samples the
+    /// model's own input factory made.
+    public var payloadFile: String?
     /// `--mps`: the workers were clients of a private CUDA MPS daemon; absent without it.
     public var mps: Bool?
     /// `--seq-len` (or `--image-size`, or a trace's lengths): the requests' lengths, as given;
@@ -86,6 +89,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case inFlight = "in_flight"
         case payload
         case payloadPinned = "payload_pinned"
+        case payloadFile = "payload_file"
         case mps
         case seqLen = "seq_len"
         case lengthAxis = "length_axis"

@@ -87,8 +87,10 @@ struct PayloadOpenArgs: Codable, Sendable {
     var maxBatch: Int
     var lengths: [Int]
     var pool: Int
+    /// `--payload-file`: the worker reads its samples from this .npy/.npz file.
+    var file: String? = nil
     enum CodingKeys: String, CodingKey {
-        case slots, lengths, pool
+        case slots, lengths, pool, file
         case maxBatch = "max_batch"
     }
 }

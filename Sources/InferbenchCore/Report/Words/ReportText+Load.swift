@@ -91,9 +91,10 @@ extension ReportText {
         case .host?:
             let pinned =
                 info.payloadPinned.map { $0 ? pick(" (page-locked)", "(锁页内存)") : pick(" (pageable: CUDA refused to pin it)", "(可分页内存:CUDA 未能锁页)") } ?? ""
+            let from = info.payloadFile.map { pick(" (samples from \($0))", "(样本来自 \($0))") } ?? ""
             return pick(
-                "Each request's input bytes went from inferbench through a shared-memory ring\(pinned) to the worker, which copied each batch to the device and its outputs back (h2d, d2h; --payload host).",
-                "每个请求的输入字节由 inferbench 经共享内存环形缓冲区\(pinned)传给 worker,worker 将每批复制到设备并把输出复制回来(h2d、d2h;--payload host)。")
+                "Each request's input bytes\(from) went from inferbench through a shared-memory ring\(pinned) to the worker, which copied each batch to the device and its outputs back (h2d, d2h; --payload host).",
+                "每个请求的输入字节\(from)由 inferbench 经共享内存环形缓冲区\(pinned)传给 worker,worker 将每批复制到设备并把输出复制回来(h2d、d2h;--payload host)。")
         }
     }
     var slaColumn: String { "SLA" }
