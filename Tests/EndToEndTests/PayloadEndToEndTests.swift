@@ -59,4 +59,48 @@ import Testing
         #expect(r.stderr.contains("--mps shares a GPU between workers: this test runs on cpu; drop --mps"), "\(r.stderr)")
         #expect(!r.stderr.contains("starting cpu-0"), "\(r.stderr)")
     }
+
+    /// A .npy file of float32 samples, [count, *shape], every value `value`, written by hand
+    /// (the format: magic, version 1.0, a header dict padded to 64 bytes, then the data).
+    static func npy(_ url: URL, shape: [Int], value: Float) throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        data.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        let count = shape.reduce(1, *)
+        data.append(contentsOf: (0..<count).flatMap { _ in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } })
+        try data.write(to: url)
+    }
+
+    /// The requests carry a file's samples; a file whose samples do not fit the model is refused
+    /// with exit 64 naming the shape the model takes, before anything is measured.
+    @Test func aPayloadFileIsServedAndOneThatDoesNotFitIsRefused() throws {
+        let dir = CLI.temporaryDirectory()
+        let good = dir.appending(path: "images.npy")
+        try Self.npy(good, shape: [3, 3, 32, 32], value: 0.5)
+        let out = dir.appending(path: "good")
+        let r = try CLI.run(
+            [
+                "load", "--model", "resnet18:size=32", "--payload-file", good.path, "--concurrency", "2", "--duration", "2s", "--max-batch", "2",
+                "--quiet", "--no-telemetry", "--out", out.path,
+            ], timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try load(out)["payload_file"] as? String == good.path)
+        let steps = try #require(try CLI.results(in: out)["load_tests"] as? [[String: Any]])
+        #expect(steps.first?["errors"] as? Int == 0 && (steps.first?["completed"] as? Int ?? 0) > 0)
+
+        let bad = dir.appending(path: "small.npy")
+        try Self.npy(bad, shape: [3, 3, 16, 16], value: 0.5)
+        let refused = try CLI.run(
+            ["load", "--model", "resnet18:size=32", "--payload-file", bad.path, "--qps", "10", "--duration", "1s", "--out", dir.appending(path: "bad").path],
+            timeout: 300)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("the model takes float32[N, 3, 32, 32]"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("poisson"), "\(refused.stderr)")
+
+        let device = try CLI.run(["load", "--model", "resnet18", "--payload-file", good.path, "--payload", "device", "--qps", "10"])
+        #expect(device.status == 64 && device.stderr.contains("drop --payload device"), "\(device.stderr)")
+    }
 }

@@ -137,7 +137,8 @@ public actor WorkerReplica: BatchWorker {
     /// what was written.
     private func warm(_ w: Worker, shape: BatchShape, checksum: Bool) async throws(InferbenchError) -> InferResult {
         do throws(WorkerError) {
-            return try await run(w, batchSize: shape.batch, length: shape.length, rows: Array(repeating: nil, count: shape.batch), checksum: checksum)
+            // One at a time, as before serving: nothing else is in flight on `w` yet.
+            return try await run(w, batchSize: shape.batch, length: shape.length, rows: Array(repeating: nil, count: shape.batch), inFlight: 1, checksum: checksum)
         } catch {
             throw .worker(WorkerError.describe(error))
         }
@@ -145,8 +146,12 @@ public actor WorkerReplica: BatchWorker {
 
     /// One batch on `w`: without a ring, on the worker's own inputs; with one, its rows
     /// gathered into a free slot, the outputs read back from it.
-    private func run(_ w: Worker, batchSize: Int, length: Int?, rows: [Int?], checksum: Bool = false) async throws(WorkerError) -> InferResult {
-        guard let ring else { return try await w.infer(batchSize: batchSize, length: length, inFlight: slots) }
+    /// `inFlight`: how many calls the worker may hold (nil: ``slots``).
+    private func run(_ w: Worker, batchSize: Int, length: Int?, rows: [Int?], inFlight: Int? = nil, checksum: Bool = false) async throws(WorkerError)
+        -> InferResult
+    {
+        let inFlight = inFlight ?? slots
+        guard let ring else { return try await w.infer(batchSize: batchSize, length: length, inFlight: inFlight) }
         guard let slot = ring.acquire() else { throw .reply(WorkerErrorPayload(kind: .internal, message: "no free payload slot")) }
         defer { ring.release(slot) }
         let written: UInt32?
@@ -154,7 +159,7 @@ public actor WorkerReplica: BatchWorker {
             throw .reply(WorkerErrorPayload(kind: .badRequest, message: error.description))
         }
         let call = PayloadCall(slot: slot, rows: rows.count, checksum: checksum)
-        let result = try await w.infer(batchSize: batchSize, length: length, inFlight: slots, payload: call)
+        let result = try await w.infer(batchSize: batchSize, length: length, inFlight: inFlight, payload: call)
         if let written, result.checksum != written {
             let got = result.checksum.map { String($0, radix: 16) } ?? "none"
             throw .reply(WorkerErrorPayload(kind: .internal, message: "payload corrupted: wrote CRC-32 \(String(written, radix: 16)), the worker read \(got)"))
