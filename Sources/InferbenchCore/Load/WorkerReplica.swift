@@ -138,7 +138,8 @@ public actor WorkerReplica: BatchWorker {
     private func warm(_ w: Worker, shape: BatchShape, checksum: Bool) async throws(InferbenchError) -> InferResult {
         do throws(WorkerError) {
             // One at a time, as before serving: nothing else is in flight on `w` yet.
-            return try await run(w, batchSize: shape.batch, length: shape.length, rows: Array(repeating: nil, count: shape.batch), inFlight: 1, checksum: checksum)
+            return try await run(
+                w, batchSize: shape.batch, length: shape.length, rows: Array(repeating: nil, count: shape.batch), inFlight: 1, checksum: checksum)
         } catch {
             throw .worker(WorkerError.describe(error))
         }
@@ -147,7 +148,9 @@ public actor WorkerReplica: BatchWorker {
     /// One batch on `w`: without a ring, on the worker's own inputs; with one, its rows
     /// gathered into a free slot, the outputs read back from it.
     /// `inFlight`: how many calls the worker may hold (nil: ``slots``).
-    private func run(_ w: Worker, batchSize: Int, length: Int?, rows: [Int?], inFlight: Int? = nil, checksum: Bool = false) async throws(WorkerError)
+    private func run(
+        _ w: Worker, batchSize: Int, length: Int?, rows: [Int?], inFlight: Int? = nil, checksum: Bool = false
+    ) async throws(WorkerError)
         -> InferResult
     {
         let inFlight = inFlight ?? slots
