@@ -518,7 +518,6 @@ def file_samples(path: str, specs: Sequence[InputSpec]) -> tuple[list[torch.Tens
     length (it is padded with zeros, as a tokenizer pads). Floats are cast to a float input's
     dtype and integers to an integer input's; anything else is a ``bad_request`` naming the fix."""
     import numpy as np
-    import torch
 
     try:
         data = np.load(path, allow_pickle=False)

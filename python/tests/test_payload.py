@@ -308,7 +308,8 @@ def test_a_payload_file_makes_the_pool(session: Session, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(("arrays", "message"), [
     ({"input_ids": [[1] * 20]}, "no array named attention_mask"),
-    ({"input_ids": [[1] * 20], "attention_mask": [[1] * 20]}, "input_ids is int64[1, 20]; the model takes int64[N, 16]"),
+    ({"input_ids": [[1] * 20], "attention_mask": [[1] * 20]},
+     "input_ids is int64[1, 20]; the model takes int64[N, 16]"),
     ({"input_ids": [[0.5] * 16], "attention_mask": [[1] * 16]}, "input_ids is float64; the model takes int64"),
     ({"input_ids": [[1] * 16] * 2, "attention_mask": [[1] * 16]}, "different numbers of samples"),
 ])
