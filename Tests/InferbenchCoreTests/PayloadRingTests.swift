@@ -98,3 +98,26 @@ import Testing
         ring.close()
     }
 }
+
+/// A worker on the host clock whose call copied its payload: 3 ms in all, 0.5 ms in and 0.25 ms out.
+struct CopyingWorker: BatchWorker {
+    var label: String { "copying" }
+    func infer(batchSize: Int, length: Int?) async throws(WorkerError) -> InferResult {
+        var r = InferResult(deviceNS: nil, hostNS: 3_000_000)
+        (r.h2dNS, r.d2hNS) = (500_000, 250_000)
+        return r
+    }
+    func restart() async -> Bool { true }
+}
+
+@Suite struct PayloadBreakdownTests {
+    /// On a CPU the worker's own time holds its copies: compute is what is left, the model alone,
+    /// and the copies stand beside it.
+    @Test func computeOnTheHostClockLeavesTheCopiesOut() async {
+        let batcher = DynamicBatcher(workers: [CopyingWorker()], maxBatch: 1, maxDelay: 0)
+        let outcome = await batcher.submit(scheduled: 0)
+        #expect(outcome.status == .ok)
+        #expect(outcome.computeNS == 2_250_000 && outcome.h2dNS == 500_000 && outcome.d2hNS == 250_000)
+        await batcher.shutdown()
+    }
+}

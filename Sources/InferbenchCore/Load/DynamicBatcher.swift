@@ -264,7 +264,8 @@ public actor DynamicBatcher {
                 length: item.length, paddedLength: length)
             if case .success(let r) = result {
                 outcome.status = .ok
-                outcome.computeNS = r.deviceNS ?? r.hostNS
+                // On the host clock (a CPU) the worker's time holds its copies too: compute is the model alone.
+                outcome.computeNS = r.deviceNS ?? max(0, r.hostNS - (r.h2dNS ?? 0) - (r.d2hNS ?? 0))
                 outcome.transportNS = max(0, Int64(roundTrip * 1e9) - r.hostNS)
                 (outcome.h2dNS, outcome.d2hNS) = (r.h2dNS, r.d2hNS)
                 outcome.coldShape = r.coldShape
