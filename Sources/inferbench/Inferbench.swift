@@ -14,7 +14,7 @@ struct Inferbench: AsyncParsableCommand {
             64 bad input, 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (finished cells kept in both).
             """,
         version: InferbenchInfo.version,
-        subcommands: [Run.self, Load.self, Report.self, Compare.self, History.self, Doctor.self, Models.self, Monitor.self],
+        subcommands: [Run.self, Load.self, Serve.self, Report.self, Compare.self, History.self, Doctor.self, Models.self, Monitor.self],
         defaultSubcommand: Run.self
     )
 }

@@ -38,6 +38,7 @@ extension Load {
     }
 
     func execute() async throws(InferbenchError) -> ExitStatus {
+        if let target { return try await executeTarget(target) }
         let spec = try variant.models()[0]
         let scenario = try scenario()
         let windowSeconds = try positiveDuration(window, flag: "--window")
@@ -152,7 +153,7 @@ extension Load {
         return outcome.status
     }
 
-    var gpuCount: Int { gpus.map { $0.split(separator: ",").count } ?? 1 }
+    var gpuCount: Int { batching.gpuCount }
 
     /// With `--seq-len`, `--image-size` or a trace's lengths: the model's length parameter
     /// (from the worker's catalogue), after the worker has accepted the longest length for it;
@@ -206,20 +207,7 @@ extension Load {
         }
     }
 
-    /// One replica set per GPU of --gpus, else one on the resolved device.
     func replicaSets(launcher: WorkerLauncher, hello: HelloResult, device resolved: String) throws(InferbenchError) -> [LoadTest.ReplicaSet] {
-        guard let gpus else {
-            return [.init(label: resolved.replacingOccurrences(of: ":", with: ""), starter: launcher, device: resolved, count: workers)]
-        }
-        var sets: [LoadTest.ReplicaSet] = []
-        for item in gpus.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let g = Int(item.trimmingCharacters(in: .whitespaces)), g >= 0, g < max(hello.env.gpus.count, 1) else {
-                throw .badInput("--gpus \(item): this machine has \(hello.env.gpus.count) GPU(s) visible to PyTorch")
-            }
-            var l = launcher
-            l.extraEnvironment["CUDA_VISIBLE_DEVICES"] = String(g)
-            sets.append(.init(label: "gpu\(g)", starter: l, device: "cuda:0", count: workers))
-        }
-        return sets
+        try batching.replicaSets(launcher: launcher, hello: hello, device: resolved)
     }
 }

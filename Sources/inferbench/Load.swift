@@ -50,14 +50,7 @@ struct Load: AsyncParsableCommand {
     var duration: String?
     @Option(name: .long, help: "Window for per-window figures in long runs.")
     var window: String = "10s"
-    @Option(name: .long, help: "Largest batch the batcher forms.")
-    var maxBatch: Int = 8
-    @Option(
-        name: .long,
-        help:
-            "Batch sizes the workers warm and batches are padded up to, increasing and ending at --max-batch, e.g. 1,8,16,24,32; a free worker takes the largest bucket above 1 the queue fills at once (default: 1 and multiples of 8 up to --max-batch, then --max-batch; below 8, powers of two)."
-    )
-    var batchBuckets: String?
+    @OptionGroup var batching: BatchingOptions
     @Option(
         name: .long,
         help:
@@ -86,16 +79,6 @@ struct Load: AsyncParsableCommand {
             "How torch.compile treats shapes: auto (PyTorch's default: a static graph, then a dynamic one after the first recompile), false (a static graph per shape: warm-up compiles each bucket), or true (one dynamic graph); `run` spells true as the flag --dynamic."
     )
     var dynamic: DynamicShapes = .auto
-    @Option(name: .long, help: "Longest wait for a batch to fill, in milliseconds.")
-    var maxDelay: Double = 2
-    @Option(name: .long, help: "Requests waiting beyond this are rejected.")
-    var maxQueue: Int = 10_000
-    @Option(
-        name: .long,
-        help:
-            "Batches each worker runs at once: auto, or 1 to 8 (it launches the next while the current one runs). auto: 2 on a GPU (1 with reduce-overhead), 1 on the CPU."
-    )
-    var inFlight: String = "auto"
     @Option(
         name: .long,
         help:
@@ -108,23 +91,44 @@ struct Load: AsyncParsableCommand {
             "A .npy file (a model with one input) or .npz file (an array per input, by name) of samples, [N, ...sample shape], that the requests carry in turn instead of samples the model's factory makes (--payload host)."
     )
     var payloadFile: String?
-    @Option(name: .long, help: "Workers (model replicas) per GPU, or on the CPU.")
-    var workers: Int = 1
     @Flag(
         name: .long,
         help:
             "Run the workers as clients of a private CUDA MPS daemon (started and stopped by inferbench), so that several workers on a GPU run kernels at once instead of taking turns."
     )
     var mps = false
-    @Option(name: .long, help: "GPUs to use, one worker set per GPU, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per worker).")
-    var gpus: String?
     @Flag(name: .long, help: "Start the workers even when their estimated memory exceeds what the machine has free.")
     var force = false
+
+    @Option(
+        name: .long,
+        help:
+            "Load an inference server instead of inferbench's own workers: http://HOST:PORT of a server that speaks the Open Inference Protocol (KServe v2 REST: Triton, KServe, MLServer, inferbench serve)."
+    )
+    var target: String?
+    @Option(name: .long, help: "With --target: the model to load (default: the one model the server serves).")
+    var modelName: String?
+    @Option(name: .long, help: "With --target: json (tensors as JSON numbers) or binary (the binary-tensor extension) (default: json).")
+    var tensorEncoding: OIPEncoding?
+    @Option(name: .long, help: "With --target: seconds before a request counts as a timeout (default: 30).")
+    var requestTimeout: Double?
+    @Option(name: .long, help: "With --target: most connections kept open to the server at once; requests beyond wait for one (default: 256).")
+    var connections: Int?
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var recording: RecordingOptions  // results store (Options.swift)
 
+    // The batching flags, as the rest of load reads them.
+    var maxBatch: Int { batching.maxBatch }
+    var batchBuckets: String? { batching.batchBuckets }
+    var maxDelay: Double { batching.maxDelay }
+    var maxQueue: Int { batching.maxQueue }
+    var inFlight: String { batching.inFlight }
+    var workers: Int { batching.workers }
+    var gpus: String? { batching.gpus }
+
     func validate() throws {
+        try validateTarget()
         let scenarios = [qps != nil, concurrency != nil, ramp != nil, findMaxQps, trace != nil].filter { $0 }.count
         if scenarios == 0 && !offline {
             throw ValidationError(
@@ -144,14 +148,10 @@ struct Load: AsyncParsableCommand {
         if let slaP99, !(slaP99 > 0 && slaP99.isFinite) { throw ValidationError("--sla-p99 \(slaP99): give milliseconds > 0") }
         if let qps, !(qps > 0) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }
         if let qps, let refusal = ArrivalSchedule.refusal(rate: qps, flag: "--qps") { throw ValidationError(refusal) }
-        if maxBatch < 1 || maxBatch > 4096 { throw ValidationError("--max-batch must be between 1 and 4096") }
         do {
             _ = try lengthPlan()
         } catch { throw ValidationError(error.description) }
-        if !(maxDelay >= 0 && maxDelay.isFinite) { throw ValidationError("--max-delay \(maxDelay): give milliseconds ≥ 0") }
-        if maxQueue < 1 { throw ValidationError("--max-queue \(maxQueue): give at least 1 (every request would be rejected)") }
         if let payloadFile { try checkPayloadFile(payloadFile) }
-        if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         do { _ = try inFlightDepth(gpu: true) } catch { throw ValidationError(error.description) }
         if let processes {
             let count: ProcessCount
@@ -162,7 +162,7 @@ struct Load: AsyncParsableCommand {
         }
         do {
             let models = try variant.models()
-            if models.count != 1 { throw InferbenchError.badInput("load serves one model: give one --model, e.g. --model resnet50") }
+            if target == nil, models.count != 1 { throw InferbenchError.badInput("load serves one model: give one --model, e.g. --model resnet50") }
             if (variant.compile?.count ?? 1) != 1 || (variant.precision?.count ?? 1) != 1 {
                 throw InferbenchError.badInput("load takes one --compile mode and one --precision")
             }
@@ -209,18 +209,8 @@ struct Load: AsyncParsableCommand {
         return nil
     }
 
-    /// `--batch-buckets`, checked against `--max-batch`, or the default for it.
-    func buckets() throws(InferbenchError) -> BatchBuckets {
-        guard let batchBuckets else { return .defaults(maxBatch: maxBatch) }
-        return try BatchBuckets(parsing: batchBuckets, maxBatch: maxBatch)
-    }
+    func buckets() throws(InferbenchError) -> BatchBuckets { try batching.buckets() }
 
-    /// `--in-flight`: a number as given, or `auto`: 2 on a GPU, where the next batch's launch
-    /// overlaps the current one's compute (resnet50 fp16 on an H200: closed-loop capacity 1.62×
-    /// eager, 1.39× default over one at a time, docs/examples/pipelining-h200), 1 on the CPU,
-    /// whose torch ops finish before the call returns. reduce-overhead is 1 whatever is asked
-    /// for: a CUDA graph replays into the same static buffers, so a second batch of the same
-    /// size would overwrite the first's output while it is still in flight.
     /// `--payload-file`: a readable .npy/.npz beside host payloads of one shape; what it holds is
     /// checked against the model by the first worker, before anything is measured (exit 64).
     func checkPayloadFile(_ file: String) throws {
@@ -233,17 +223,7 @@ struct Load: AsyncParsableCommand {
     }
 
     func inFlightDepth(gpu: Bool) throws(InferbenchError) -> Int {
-        let reduceOverhead = variant.compile?.first == .reduceOverhead
-        if inFlight.trimmingCharacters(in: .whitespaces).lowercased() == "auto" { return gpu && !reduceOverhead ? 2 : 1 }
-        guard let n = Int(inFlight.trimmingCharacters(in: .whitespaces)), (1...WorkerReplica.maxInFlight).contains(n) else {
-            throw .badInput("--in-flight \(inFlight): give auto or 1 to \(WorkerReplica.maxInFlight) batches per worker (1 runs one at a time)")
-        }
-        if n > 1 && reduceOverhead {
-            throw .badInput(
-                "--in-flight \(n) with --compile reduce-overhead: a CUDA graph replays into one set of output buffers, so one batch per worker runs at a time; drop --in-flight, or add --workers for overlap"
-            )
-        }
-        return n
+        try batching.inFlightDepth(gpu: gpu, reduceOverhead: variant.compile?.first == .reduceOverhead)
     }
 
     /// Fresh starts of the workers: `auto` is 2 on a GPU, with a 3rd while the first two's

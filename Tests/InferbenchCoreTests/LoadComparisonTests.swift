@@ -8,7 +8,7 @@ import Testing
     func results(capacity: Capacity?, offline: [Double]? = nil, dynamic: Bool? = nil) -> RunResults {
         var r = LoadFixture.results()
         r.load!.capacity = capacity
-        r.load!.variant.dynamic = dynamic
+        r.load!.variant?.dynamic = dynamic
         r.load!.offline = offline.flatMap { OfflineThroughput(rounds: $0, roundSeconds: 1) }
         return r
     }

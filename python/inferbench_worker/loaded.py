@@ -23,7 +23,7 @@ from . import models, outputs, procstate, timing
 from .errors import classify, missing_dependency
 from .memory import compile_peaks, excluded_from_peaks, forget_carried_peaks, reset_peaks, snapshot, trim_heap
 from .models import ModelRef
-from .payload import Batch, Layout, Ring, file_samples, input_specs, sample_rows, with_checksum
+from .payload import Batch, Layout, Ring, dtype_name, file_samples, input_specs, sample_rows, with_checksum
 from .pipeline import Completion, Finished
 from .protocol import (
     BatchReuse,
@@ -415,11 +415,14 @@ class TorchModel:
         specs = input_specs(self._host_inputs(1), self._host_inputs(2),
                             None if other is None else self._host_inputs(1, other))
         longest = None if loaded is None else max((loaded, *args.lengths))
-        out_bytes = self._output_sample_bytes(None if longest == loaded else longest)
+        at_loaded = self._output_samples(None)
+        out_bytes = [n for _, n in (at_loaded if longest == loaded else self._output_samples(longest))]
         from_file = file_samples(args.file, specs) if args.file is not None else None
         count = args.pool if from_file is None else from_file[1]
         layout = Layout.plan(specs, loaded, args.lengths, count, args.slots, args.max_batch, out_bytes)
         ring = Ring.create(layout, pin=self.cuda)
+        ring.outputs = [{"name": f"output{i}", "dtype": dtype_name(t.dtype), "itemsize": t.element_size(), "shape": list(t.shape[1:])}
+                        for i, (t, _) in enumerate(at_loaded)]
         try:
             for index, pool in enumerate(layout.pools):
                 samples: Any = from_file[0] if from_file is not None else None
@@ -461,12 +464,12 @@ class TorchModel:
         except WorkerError as exc:
             raise bad_request(f"payload_open: length {length}: {exc.message}") from None
 
-    def _output_sample_bytes(self, length: int | None) -> list[int]:
-        """Each flattened output's bytes for one sample at ``length``: one untimed call at batch 1,
-        of the eager module (the variant's compiled graphs are not asked for another shape)."""
+    def _output_samples(self, length: int | None) -> list[tuple[Any, int]]:
+        """Each flattened output of one sample at ``length``, with its bytes: one untimed call at
+        batch 1, of the eager module (the variant's compiled graphs are not asked for another shape)."""
         args, kwargs = outputs.split(self._make_inputs(1, count=1, length=length)[0])
         with self.variant.context(self.device):
-            return [t.numel() * t.element_size() for t in outputs.flatten(self.module(*args, **kwargs))]
+            return [(t, t.numel() * t.element_size()) for t in outputs.flatten(self.module(*args, **kwargs))]
 
     def _payload_call(self, batch: Batch) -> tuple[timing.Stages, int | None]:
         """An ``infer`` with a payload, and the CRC-32 of its rows as they arrived (if asked). A

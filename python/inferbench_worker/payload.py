@@ -199,6 +199,9 @@ class Ring:
         self._bytes: torch.Tensor | None = None  # the whole file as uint8, made on first use
         self._views: dict[tuple[int, str, tuple[int, ...]], torch.Tensor] = {}
         self._pinned_at: int | None = None  # the address cudaHostRegister pinned
+        # Each output of one sample at the loaded shape ({"name", "dtype", "itemsize", "shape"}),
+        # so that the orchestrator can hand each request its own rows (inferbench serve).
+        self.outputs: list[PayloadInput] = []
 
     @property
     def pinned(self) -> bool:
@@ -247,6 +250,7 @@ class Ring:
             "input_capacity": lay.input_capacity,
             "output_offset": lay.output_offset,
             "output_capacity": lay.output_capacity,
+            "outputs": self.outputs,
         }
 
     def batch(self, args: PayloadArgs, size: int, length: int | None) -> Batch:

@@ -602,6 +602,7 @@ class PayloadOpenResult(TypedDict):
     input_capacity: int
     output_offset: int
     output_capacity: int
+    outputs: list[PayloadInput]
 
 
 class Tolerance(TypedDict):

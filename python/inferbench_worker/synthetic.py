@@ -65,12 +65,13 @@ DESCRIPTION = (
     "seed to the load seed; stall_ms is added to every stall_every-th call; host_ms and device_ms "
     "split a call into a host part and an asynchronous device part (median_ms then defaults to 0, else 1); "
     "per_token_ms adds that much per sample per token of seq (or of a call's length); payload_bytes is a "
-    "sample's size for payload_open (one uint8 input, 8 bytes of output a row)"
+    "sample's size for payload_open (one uint8 input; each row's output is its first 8 bytes, zero-padded)"
 )
 
 _SPIN_NS = 200_000  # sleep until this close to the deadline, then spin
 
-# A payload call's output: this many bytes (zeros) a row.
+# A payload call's output: this many bytes a row, the row's first bytes (zero-padded), so that a
+# test can see each request get its own row's answer back.
 OUTPUT_BYTES_PER_ROW = 8
 
 # Multiplies every call's duration in this worker: an environment whose Python is started with it
@@ -177,12 +178,13 @@ class PayloadCompletion:
     batch: Batch
     output_offset: int
     checksum: int | None
+    echo: bytes  # each row's first OUTPUT_BYTES_PER_ROW bytes
 
     def wait(self) -> InferResult:
         wait_until(self.device.device_end_ns)
         t0 = time.perf_counter_ns()
         nbytes = OUTPUT_BYTES_PER_ROW * self.batch.size
-        self.batch.ring.write(self.output_offset, bytes(nbytes))
+        self.batch.ring.write(self.output_offset, self.echo)
         end = time.perf_counter_ns()
         result: InferResult = {"device_ns": self.device.device_end_ns - self.device.device_start_ns,
                                "host_ns": end - self.device.launched_ns, "h2d_ns": self.h2d_ns, "d2h_ns": end - t0,
@@ -282,10 +284,13 @@ class SyntheticModel:
         output_offset = batch.output_offsets([OUTPUT_BYTES_PER_ROW * batch.size])[0]
         checksum = batch.checksum_value()  # of what arrived, before the copy
         start = time.perf_counter_ns()
-        batch.read_inputs()
+        rows = batch.read_inputs()[0]
         copied = time.perf_counter_ns()
         device = self._host_part(start, copied, batch.size, batch.length)
-        return PayloadCompletion(device, copied - start, batch, output_offset, checksum)
+        width = len(rows) // batch.size if batch.size else 0
+        echo = b"".join(rows[r * width:r * width + OUTPUT_BYTES_PER_ROW].ljust(OUTPUT_BYTES_PER_ROW, b"\0")
+                        for r in range(batch.size))
+        return PayloadCompletion(device, copied - start, batch, output_offset, checksum, echo)
 
     def open_payload(self, args: PayloadOpenArgs) -> Ring:
         """The payload ring: one uint8 input of ``payload_bytes`` a sample, seeded random bytes,
@@ -298,6 +303,7 @@ class SyntheticModel:
         layout = Layout.plan((spec,), None, args.lengths, args.pool, args.slots, args.max_batch,
                                      (OUTPUT_BYTES_PER_ROW,))
         ring = Ring.create(layout, pin=False)
+        ring.outputs = [{"name": "output0", "dtype": "uint8", "itemsize": 1, "shape": [OUTPUT_BYTES_PER_ROW]}]
         for index, pool in enumerate(layout.pools):
             # A generator of its own: the call times' draws stay what they were.
             ring.write(pool.offset, random.Random(self.cfg.seed * 1_000_003 + index).randbytes(pool.nbytes))

@@ -83,6 +83,7 @@ def test_the_synthetic_ring_is_laid_out_as_the_protocol_says(session: Session) -
         "pools": [{"length": None, "offset": 0, "count": 3, "sample_bytes": [256]}],
         "slots_offset": 768, "slot_stride": 1024 + 128, "input_capacity": 1024, "output_offset": 1024,
         "output_capacity": 32 + 32 + 64,  # 4 rows of 8 bytes, aligned, and 64 to spare
+        "outputs": [{"name": "output0", "dtype": "uint8", "itemsize": 1, "shape": [8]}],
     }
     assert os.path.getsize(path) == ring["size"]
     with open(path, "rb") as f:  # seeded bytes
@@ -99,7 +100,9 @@ def test_a_synthetic_payload_arrives_and_its_output_is_written(session: Session)
         ring.mm[ring.output(1):ring.output(1) + 64] = b"\xff" * 64
         result = ok(infer(session, 3, slot=1, rows=2))
         assert result["checksum"] == zlib.crc32(b"".join(rows[:2]))
-        assert result["output_bytes"] == 3 * 8 and ring.mm[ring.output(1):ring.output(1) + 25] == bytes(24) + b"\xff"
+        # Each row's answer is its own first 8 bytes (a padding row's are zeros).
+        echoed = b"".join(r[:8] for r in rows)
+        assert result["output_bytes"] == 3 * 8 and ring.mm[ring.output(1):ring.output(1) + 25] == echoed + b"\xff"
         assert result["device_ns"] is None and result["host_ns"] >= 1_000_000
         assert 0 < result["h2d_ns"] < result["host_ns"] and 0 < result["d2h_ns"] < result["host_ns"]
         assert "checksum" not in ok(infer(session, 4, slot=0, rows=4, checksum=False))
@@ -231,6 +234,8 @@ def test_resnet_payload_is_made_channels_last_on_the_device_and_its_output_read_
     assert layout["inputs"] == [{"name": None, "dtype": "float32", "itemsize": 4, "shape": [3, 32, 32]}]
     assert layout["length_dims"] == [[1, 2]] and [p["length"] for p in layout["pools"]] == [None, 40]
     assert [p["sample_bytes"] for p in layout["pools"]] == [[3 * 32 * 32 * 4], [3 * 40 * 40 * 4]]
+    # One sample's outputs at the loaded shape, so that a server can hand each request its rows.
+    assert layout["outputs"] == [{"name": "output0", "dtype": "float32", "itemsize": 4, "shape": [1000]}]
     ring = Mapped(layout)
     try:
         image = ring.sample(1, 1, 0)  # the second sample at 40 x 40, then a padding row

@@ -67,7 +67,7 @@ public struct LoadComparison: Sendable {
         var out: [String] = []
         func diff(_ name: String, _ p: String?, _ q: String?) { if p != q { out.append("\(name) \(p ?? "-") → \(q ?? "-")") } }
         diff("model", a.model, b.model)
-        diff("variant", a.variant.family, b.variant.family)
+        diff("variant", a.variant?.family ?? a.target?.url ?? "-", b.variant?.family ?? b.target?.url ?? "-")
         diff("--seq-len", a.seqLen, b.seqLen)
         diff("--pad-to", a.padTo, b.padTo)
         diff("--max-batch", String(a.maxBatch), String(b.maxBatch))

@@ -9,6 +9,10 @@ public protocol BatchWorker: Sendable {
     /// The same, told each real request's own length (nil: the batch's), one per row, so that
     /// a worker that carries the requests' inputs (`--payload host`) pads each row as a server would.
     func infer(batchSize: Int, length: Int?, rows: [Int?]) async throws(WorkerError) -> InferResult
+    /// `inferbench serve`: runs a batch of `batchSize` on the requests' own inputs
+    /// (`inputs[row][input]`, one sample each) and returns each request's outputs
+    /// (`[row][output]`) beside the call's timing.
+    func infer(batchSize: Int, inputs: [[[UInt8]]]) async throws(WorkerError) -> (InferResult, [[[UInt8]]])
     /// Replaces a dead worker with a fresh, loaded one. False when that failed too.
     func restart() async -> Bool
     var label: String { get }
@@ -25,12 +29,20 @@ extension BatchWorker {
     public func infer(batchSize: Int, length: Int?, rows: [Int?]) async throws(WorkerError) -> InferResult {
         try await infer(batchSize: batchSize, length: length)
     }
+
+    /// Workers without a payload ring cannot take the requests' own inputs.
+    public func infer(batchSize: Int, inputs: [[[UInt8]]]) async throws(WorkerError) -> (InferResult, [[[UInt8]]]) {
+        throw .reply(WorkerErrorPayload(kind: .internal, message: "\(label) carries no request inputs (it has no payload ring)"))
+    }
 }
 
 /// What happened to one request.
 public struct RequestOutcome: Sendable {
     public enum Status: Sendable { case ok, rejected, failed }
     public var status: Status
+    /// Why a request failed or was turned away, when the path knows more than its status (an
+    /// HTTP target: status codes, timeouts, closed connections, answers of the wrong shape).
+    public var failure: RequestFailure? = nil
     /// Monotonic seconds.
     public var scheduled: Double
     public var dispatched: Double?
@@ -45,6 +57,8 @@ public struct RequestOutcome: Sendable {
     public var d2hNS: Int64?
     public var batchSize: Int
     public var paddedBatchSize: Int
+    /// `inferbench serve`: the request's own rows of each of the model's outputs.
+    public var outputs: [[UInt8]]? = nil
     /// The request's own length and the length its batch ran at (`--seq-len`); nil without.
     public var length: Int? = nil
     public var paddedLength: Int? = nil
@@ -71,11 +85,13 @@ public struct RequestOutcome: Sendable {
 ///
 /// The batcher owns the tasks it starts (one per batch in flight, and the max-delay timer):
 /// ``shutdown()`` cancels the timer and waits for the batches, so that none outlives it.
-public actor DynamicBatcher {
+public actor DynamicBatcher: RequestSink {
     struct Pending {
         var scheduled: Double
         var enqueued: Double
         var length: Int?
+        /// `inferbench serve`: the request's own input bytes, one sample of each input.
+        var input: [[UInt8]]? = nil
         var continuation: CheckedContinuation<RequestOutcome, Never>
     }
 
@@ -142,14 +158,21 @@ public actor DynamicBatcher {
     /// With lengths (``lengths``) it is `length` tokens long, or, when nil, as long as the next
     /// seeded draw says.
     public func submit(scheduled: Double, length: Int? = nil) async -> RequestOutcome {
+        await submit(scheduled: scheduled, length: length, input: nil)
+    }
+
+    /// The same, carrying the request's own inputs (`inferbench serve`): the outcome then
+    /// carries its own outputs. A batcher is fed requests with inputs or without, not both.
+    public func submit(scheduled: Double, length: Int?, input: [[UInt8]]?) async -> RequestOutcome {
         let now = clock.seconds()
         let length = lengths == nil ? nil : length ?? lengthDraws?.next()
         if queued >= maxQueue || alive.isEmpty || shutDown {
             rejected += 1
-            return RequestOutcome(status: .rejected, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: length)
+            return RequestOutcome(
+                status: .rejected, failure: .overloaded, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: length)
         }
         return await withCheckedContinuation { continuation in
-            queues[paddedLength(length) ?? 0, default: []].append(Pending(scheduled: scheduled, enqueued: now, length: length, continuation: continuation))
+            queues[paddedLength(length) ?? 0, default: []].append(Pending(scheduled: scheduled, enqueued: now, length: length, input: input, continuation: continuation))
             queued += 1
             pump()
         }
@@ -158,6 +181,9 @@ public actor DynamicBatcher {
     private func paddedLength(_ length: Int?) -> Int? { length.flatMap { lengths?.padded($0) } }
 
     public var queueDepth: Int { queued }
+
+    /// Requests waiting for a batch (those in a batch at a worker are the worker's).
+    public var pending: Int { queued }
 
     /// Batches sent to a worker and not yet back.
     public var batchesInFlight: Int { inFlight.count }
@@ -234,8 +260,14 @@ public actor DynamicBatcher {
         inFlight[number] = Task { [self] in
             let start = clock.seconds()
             let result: Result<InferResult, WorkerError>
+            var outputs: [[[UInt8]]]? = nil
             do throws(WorkerError) {
-                result = .success(try await worker.infer(batchSize: size, length: length, rows: batch.map(\.length)))
+                if let inputs = batch.map(\.input) as? [[[UInt8]]] {
+                    let (r, o) = try await worker.infer(batchSize: size, inputs: inputs)
+                    (result, outputs) = (.success(r), o)
+                } else {
+                    result = .success(try await worker.infer(batchSize: size, length: length, rows: batch.map(\.length)))
+                }
             } catch { result = .failure(error) }
             let end = clock.seconds()
             var restarted = true
@@ -244,7 +276,8 @@ public actor DynamicBatcher {
                 restarted = await worker.restart()
             }
             inFlight[number] = nil
-            finish(batch, length: length, worker: index, result: result, dispatched: time, roundTrip: end - start, workerBack: restarted)
+            finish(
+                batch, length: length, worker: index, result: result, outputs: outputs, dispatched: time, roundTrip: end - start, workerBack: restarted)
         }
     }
 
@@ -253,22 +286,23 @@ public actor DynamicBatcher {
     }
 
     private func finish(
-        _ batch: [Pending], length: Int?, worker index: Int, result: Result<InferResult, WorkerError>, dispatched: Double, roundTrip: Double,
-        workerBack: Bool
+        _ batch: [Pending], length: Int?, worker index: Int, result: Result<InferResult, WorkerError>, outputs: [[[UInt8]]]? = nil,
+        dispatched: Double, roundTrip: Double, workerBack: Bool
     ) {
         let now = clock.seconds()
         let size = padded(batch.count)
         for (position, item) in batch.enumerated() {
             var outcome = RequestOutcome(
-                status: .failed, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size,
+                status: .failed, failure: .worker, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size,
                 length: item.length, paddedLength: length)
             if case .success(let r) = result {
-                outcome.status = .ok
+                (outcome.status, outcome.failure) = (.ok, nil)
                 // On the host clock (a CPU) the worker's time holds its copies too: compute is the model alone.
                 outcome.computeNS = r.deviceNS ?? max(0, r.hostNS - (r.h2dNS ?? 0) - (r.d2hNS ?? 0))
                 outcome.transportNS = max(0, Int64(roundTrip * 1e9) - r.hostNS)
                 (outcome.h2dNS, outcome.d2hNS) = (r.h2dNS, r.d2hNS)
                 outcome.coldShape = r.coldShape
+                outcome.outputs = outputs.flatMap { position < $0.count ? $0[position] : nil }
                 if position == 0 {
                     outcome.recompiles = r.recompiles ?? 0
                     outcome.compileReasons = r.compileReasons ?? []
@@ -288,7 +322,8 @@ public actor DynamicBatcher {
     private func failQueued(at now: Double) {
         for item in queues.values.joined() {
             item.continuation.resume(
-                returning: RequestOutcome(status: .failed, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: item.length))
+                returning: RequestOutcome(
+                    status: .failed, failure: .worker, scheduled: item.scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: item.length))
         }
         queues.removeAll()
         queued = 0

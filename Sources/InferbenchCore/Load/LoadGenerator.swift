@@ -12,6 +12,9 @@ public enum LoadGenerator {
         public var late: Int
         public var start: Double
         public var duration: Double
+        /// The server's own statistics read before and after the step (an HTTP target that
+        /// keeps them); nil otherwise.
+        public var server: (before: ServerStatistics, after: ServerStatistics)? = nil
     }
 
     /// How long before a due time the open loop stops sleeping and spins, at least: a sleep
@@ -60,7 +63,7 @@ public enum LoadGenerator {
     /// early stopping), telling it only the outcomes that completed since it was last asked.
     /// `clock` is what due times are kept on; a test passes one it moves by hand.
     public static func openLoop(
-        _ batcher: DynamicBatcher, offsets: some Sequence<Double>, lengths: [Int]? = nil, duration: Double, start: Double? = nil,
+        _ batcher: some RequestSink, offsets: some Sequence<Double>, lengths: [Int]? = nil, duration: Double, start: Double? = nil,
         collector: OutcomeCollector = OutcomeCollector(), earlyStop: SLASearch.EarlyStop? = nil, clock: any LoadClock = MonotonicClock()
     ) async -> Sent {
         let start = start ?? clock.seconds() + 0.01
@@ -114,7 +117,7 @@ public enum LoadGenerator {
     /// An unstructured task, not a task-group child: a group keeps its children in a list
     /// that each completion searches, so that tens of thousands in flight, or completed and
     /// never awaited, make every request cost more than the last.
-    static func send(_ due: Double, length: Int? = nil, to batcher: DynamicBatcher, into collector: OutcomeCollector, tracked inFlight: InFlight) {
+    static func send(_ due: Double, length: Int? = nil, to batcher: some RequestSink, into collector: OutcomeCollector, tracked inFlight: InFlight) {
         inFlight.enter()
         Task {
             let outcome = await batcher.submit(scheduled: due, length: length)
@@ -127,7 +130,7 @@ public enum LoadGenerator {
     /// returns, for `duration` seconds from `start` (default: now). A client whose request
     /// was rejected waits 1 ms before the next.
     public static func closedLoop(
-        _ batcher: DynamicBatcher, concurrency: Int, duration: Double, start: Double? = nil, collector: OutcomeCollector = OutcomeCollector(),
+        _ batcher: some RequestSink, concurrency: Int, duration: Double, start: Double? = nil, collector: OutcomeCollector = OutcomeCollector(),
         clock: any LoadClock = MonotonicClock()
     ) async -> Sent {
         let start = start ?? clock.seconds()
@@ -137,7 +140,7 @@ public enum LoadGenerator {
             for _ in 0..<concurrency {
                 group.addTask {
                     while clock.seconds() < end && !Task.isCancelled {
-                        let outcome = await batcher.submit(scheduled: clock.seconds())
+                        let outcome = await batcher.submit(scheduled: clock.seconds(), length: nil)
                         await collector.add(outcome)
                         if outcome.status == .rejected { try? await clock.sleep(untilSeconds: clock.seconds() + 0.001) }
                     }

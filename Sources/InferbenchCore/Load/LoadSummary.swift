@@ -19,6 +19,10 @@ public enum LoadSummary {
             compute: mean(ok.compactMap { $0.computeNS.map { Double($0) / 1e6 } }),
             h2d: mean(ok.compactMap { $0.h2dNS.map { Double($0) / 1e6 } }),
             d2h: mean(ok.compactMap { $0.d2hNS.map { Double($0) / 1e6 } }))
+        var breakdownWithServer = breakdown
+        if let (before, after) = sent.server, let ms = after.perRequestMS(since: before) {
+            (breakdownWithServer.server, breakdownWithServer.serverQueue, breakdownWithServer.serverCompute) = (ms.total, ms.queue, ms.compute)
+        }
         var result = LoadTestResult(scenario: scenario)
         result.targetQPS = targetQPS
         result.achievedQPS = sent.duration > 0 ? Double(completedInWindow) / sent.duration : 0
@@ -28,8 +32,10 @@ public enum LoadSummary {
         result.late = sent.late
         result.dropped = outcomes.filter { $0.status == .rejected }.count
         result.errors = outcomes.filter { $0.status == .failed }.count
+        let kinds = Dictionary(outcomes.compactMap { $0.failure.map { ($0.rawValue, 1) } }, uniquingKeysWith: +)
+        result.errorKinds = kinds.isEmpty ? nil : kinds
         result.latencyMS = latency.summary()
-        result.breakdownMS = breakdown
+        result.breakdownMS = breakdownWithServer
         result.meanBatchSizePerRequest = mean(ok.map { Double($0.batchSize) })
         (result.meanBatchSizePerBatch, result.paddingWaste) = batchFigures(ok)
         result.lengths = lengthFigures(ok)

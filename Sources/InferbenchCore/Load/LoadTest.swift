@@ -101,6 +101,9 @@ public struct LoadTest: Sendable {
     public var payload = PayloadMode.device
     /// `--payload-file`: an absolute path to the .npy/.npz file whose samples requests carry.
     public var payloadFile: String?
+    /// `--target`: a server the requests go to instead of replicas of inferbench's own (the
+    /// replica sets, batching and payload settings then do not apply).
+    public var target: (any RequestSink)?
 
     /// Rounds of the offline measurement, and how long each runs back to back (at least one
     /// batch): five rounds give an interval on the rate, not one figure.
@@ -118,6 +121,7 @@ public struct LoadTest: Sendable {
     /// start; a later start that fails is noted and the figures so far are kept. Cancelled
     /// while replicas start, it starts no more and runs no step.
     public func run() async throws(InferbenchError) -> Outcome {
+        if let target { return await serve(target: target) }
         var outcome = Outcome()
         var offlineStarts: [[Double]] = []
         var brackets: [Capacity] = []
@@ -208,6 +212,21 @@ public struct LoadTest: Sendable {
         }
     }
 
+    /// Every replica started, or none: those already up are stopped when a later one fails or
+    /// the task is cancelled (`inferbench serve`).
+    func startedReplicas() async throws(InferbenchError) -> [WorkerReplica] {
+        var replicas: [WorkerReplica] = []
+        do { try await startReplicas(into: &replicas) } catch {
+            for r in replicas { await r.shutdown() }
+            throw error
+        }
+        if Task.isCancelled {
+            for r in replicas { await r.shutdown() }
+            throw .interrupted("stopped while the workers started")
+        }
+        return replicas
+    }
+
     /// The padded lengths offline batches run at, drawn (seeded) from the requests' distribution,
     /// so that offline is the ceiling of this traffic, not of its longest length (an H100 run
     /// read capacity at 131% of an offline figure taken at 512 tokens for requests of ~150).
@@ -252,10 +271,36 @@ public struct LoadTest: Sendable {
             for r in replicas { if let pid = await r.processID { pids.append(pid) } }
             telemetry.setWatchedPIDs(pids)
         }
-        var outcome = Outcome()
         let batcher = DynamicBatcher(
             workers: replicas, maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue, buckets: buckets, lengths: lengths?.plan,
             seed: UInt64(seed) &+ UInt64(replicate ?? 1))
+        var outcome = await drive(batcher, offline: offline, replicate: replicate, confirming: confirming, stepOffset: stepOffset)
+        outcome.restarts = await batcher.restarts
+        outcome.workerDeaths = await batcher.workerDeaths
+        // Nothing of the batcher outlives the test: its timer and batches still at a worker.
+        await batcher.shutdown()
+        return outcome
+    }
+
+    /// `--target`: the scenario against a server that batches and runs the model itself. A
+    /// search starts from what a short closed loop reached (there is no offline figure).
+    func serve(target: any RequestSink) async -> Outcome {
+        events(.started(offline: nil))
+        var startRate: Double? = nil
+        if isSearch {
+            progress("probing the target: closed loop, concurrency 8, 2 s (where the search starts)")
+            let probe = await LoadGenerator.closedLoop(target, concurrency: 8, duration: 2)
+            let served = probe.outcomes.filter { $0.status == .ok }.count
+            startRate = served > 0 ? Double(served) / probe.duration : nil
+        }
+        return await drive(target, offline: nil, startRate: startRate, replicate: nil, confirming: nil, stepOffset: 0)
+    }
+
+    /// Runs the scenario's steps against `sink`, reporting each as it goes.
+    func drive(
+        _ batcher: any RequestSink, offline: OfflineThroughput?, startRate: Double? = nil, replicate: Int?, confirming: Capacity?, stepOffset: Int
+    ) async -> Outcome {
+        var outcome = Outcome()
         switch scenario {
         case .offlineOnly:
             break
@@ -265,7 +310,7 @@ public struct LoadTest: Sendable {
             planned.targetQPS = schedule.meanRate
             if case .ramp(let from, let to, _) = schedule { planned.rampQPS = [from, to] }
             let arrivals = schedule.arrivals(duration: duration)
-            let sent = await observed(planned, index: 0, arrivals: arrivals) { start, collector in
+            let sent = await observed(planned, index: 0, arrivals: arrivals, on: batcher) { start, collector in
                 await LoadGenerator.openLoop(batcher, offsets: arrivals, lengths: schedule.lengths, duration: duration, start: start, collector: collector)
             }
             var step = finish(sent, scenario: schedule.label, target: schedule.meanRate, concurrency: nil)
@@ -278,7 +323,7 @@ public struct LoadTest: Sendable {
                 var planned = LoadTestResult(scenario: "concurrency \(n)")
                 planned.concurrency = n
                 let index = outcome.steps.count
-                let sent = await observed(planned, index: index, arrivals: nil) { start, collector in
+                let sent = await observed(planned, index: index, arrivals: nil, on: batcher) { start, collector in
                     await LoadGenerator.closedLoop(batcher, concurrency: n, duration: duration, start: start, collector: collector)
                 }
                 let step = finish(sent, scenario: "concurrency \(n)", target: nil, concurrency: n)
@@ -286,21 +331,18 @@ public struct LoadTest: Sendable {
                 outcome.steps.append(step)
             }
         case .findMaxQPS(let search):
-            let found = await findMaxQPS(search, batcher: batcher, offline: offline, replicate: replicate, confirming: confirming, stepOffset: stepOffset)
+            let found = await findMaxQPS(
+                search, batcher: batcher, start: startRate ?? offline?.perS, replicate: replicate, confirming: confirming, stepOffset: stepOffset)
             outcome.steps = found.steps
             outcome.capacity = found.capacity
         }
-        outcome.restarts = await batcher.restarts
-        outcome.workerDeaths = await batcher.workerDeaths
-        // Nothing of the batcher outlives the test: its timer and batches still at a worker.
-        await batcher.shutdown()
         return outcome
     }
 
     /// The search (or, with `confirming`, the check of an earlier start's bracket) on one
     /// start's batcher; its steps carry `replicate` and results.json indices (`repeat_of`).
     func findMaxQPS(
-        _ search: SLASearch, batcher: DynamicBatcher, offline: OfflineThroughput?, replicate: Int?, confirming: Capacity?, stepOffset: Int
+        _ search: SLASearch, batcher: any RequestSink, start: Double?, replicate: Int?, confirming: Capacity?, stepOffset: Int
     ) async -> SLASearch.Outcome {
         var index = stepOffset
         let step: (Double, Int?) async -> LoadTestResult = { qps, local in
@@ -317,7 +359,7 @@ public struct LoadTest: Sendable {
             var announced = LoadTestResult(scenario: scenario)
             announced.targetQPS = qps
             announced.replicate = replicate
-            let sent = await observed(announced, index: index, arrivals: plan.offsets) { start, collector in
+            let sent = await observed(announced, index: index, arrivals: plan.offsets, on: batcher) { start, collector in
                 await LoadGenerator.openLoop(
                     batcher, offsets: plan.offsets, duration: duration, start: start, collector: collector, earlyStop: search.earlyStop(planned: planned))
             }
@@ -329,14 +371,14 @@ public struct LoadTest: Sendable {
             events(.stepFinished(index: index, step))
             index += 1
             // Let the queue drain before the next step so steps do not bleed into each other.
-            while await batcher.queueDepth > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+            while await batcher.pending > 0 { try? await Task.sleep(for: .milliseconds(10)) }
             return step
         }
         var found: SLASearch.Outcome
         if let confirming {
             found = await search.confirm(confirming, step: step)
         } else {
-            found = await search.run(start: (offline?.perS ?? 100) * 0.5, step: step)
+            found = await search.run(start: (start ?? 100) * 0.5, step: step)
         }
         // The search numbers repeats among its own steps; results.json among all.
         for i in found.steps.indices {
@@ -351,20 +393,23 @@ public struct LoadTest: Sendable {
     /// a watcher reports each window as it closes. `arrivals` is the open-loop schedule, which
     /// gives a window's offered rate before its requests complete; nil for a closed loop.
     func observed(
-        _ planned: LoadTestResult, index: Int, arrivals: ArrivalSchedule.Arrivals?,
+        _ planned: LoadTestResult, index: Int, arrivals: ArrivalSchedule.Arrivals?, on sink: any RequestSink,
         send: @Sendable (Double, OutcomeCollector) async -> LoadGenerator.Sent
     ) async -> LoadGenerator.Sent {
+        let before = await sink.serverStatistics()
         let start = Monotonic.now() + 0.01
         var announced = planned
         announced.phaseStart = start
         events(.stepStarted(index: index, announced))
         let collector = OutcomeCollector()
-        return await withTaskGroup(of: Void.self, returning: LoadGenerator.Sent.self) { group in
+        var sent = await withTaskGroup(of: Void.self, returning: LoadGenerator.Sent.self) { group in
             group.addTask { await watchWindows(step: index, start: start, arrivals: arrivals, collector: collector) }
             let sent = await send(start, collector)
             group.cancelAll()
             return sent
         }
+        if let before, let after = await sink.serverStatistics() { sent.server = (before, after) }
+        return sent
     }
 
     /// Reports the windows of a running step as they close, until cancelled.

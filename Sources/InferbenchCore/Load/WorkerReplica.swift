@@ -195,6 +195,31 @@ public actor WorkerReplica: BatchWorker {
         }
     }
 
+    /// `inferbench serve`: a batch of the requests' own inputs through the ring, and each
+    /// request's outputs read back. A worker that dies fails the batch and restarts, as above.
+    public func infer(batchSize: Int, inputs: [[[UInt8]]]) async throws(WorkerError) -> (InferResult, [[[UInt8]]]) {
+        if let restarting { _ = await restarting.value }
+        guard let worker else { throw .failure(.exited(status: "not started", stderrTail: "")) }
+        guard let ring else { throw .reply(WorkerErrorPayload(kind: .internal, message: "\(label) has no payload ring")) }
+        do throws(WorkerError) {
+            guard let slot = ring.acquire() else { throw .reply(WorkerErrorPayload(kind: .internal, message: "no free payload slot")) }
+            defer { ring.release(slot) }
+            do throws(InferbenchError) { try ring.gather(slot: slot, inputs: inputs, batch: batchSize) } catch {
+                throw .reply(WorkerErrorPayload(kind: .badRequest, message: error.description))
+            }
+            let call = PayloadCall(slot: slot, rows: inputs.count, checksum: false)
+            var result = try await worker.infer(batchSize: batchSize, length: nil, inFlight: slots, payload: call)
+            result.coldShape = seen.insert(BatchShape(batch: batchSize)).inserted
+            return (result, ring.rowOutputs(slot: slot, rows: inputs.count, batch: batchSize))
+        } catch {
+            guard case .failure(let failure) = error else { throw error }
+            guard self.worker === worker else { throw .reply(Self.lost(failure)) }
+            self.worker = nil
+            restarting = Task { await self.replace(worker) }
+            throw error
+        }
+    }
+
     /// A batch that was in flight when another batch saw its worker die.
     static func lost(_ failure: WorkerFailure) -> WorkerErrorPayload {
         WorkerErrorPayload(kind: .internal, message: "the worker died with this batch in flight: \(failure.summary)")

@@ -8,8 +8,11 @@ import Foundation
 public struct LoadInfo: Codable, Sendable, Equatable {
     /// The model as given (`resnet50`, `synthetic:median_ms=5`).
     public var model: String
-    /// The served variant; its batch size is the batcher's largest batch.
-    public var variant: Variant
+    /// The served variant; its batch size is the batcher's largest batch. Absent with
+    /// `--target`: the server chose how it runs the model.
+    public var variant: Variant?
+    /// `--target`: the server the requests went to; absent for inferbench's own workers.
+    public var target: TargetInfo?
     /// Model replicas serving behind the batcher, all GPUs together.
     public var workers: Int
     public var maxBatch: Int
@@ -66,7 +69,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     public var batchingEfficiency: BatchingEfficiency?
 
     public init(
-        model: String, variant: Variant, workers: Int, maxBatch: Int, maxDelayMS: Double, maxQueue: Int, windowS: Double, slaP99MS: Double? = nil,
+        model: String, variant: Variant?, workers: Int, maxBatch: Int, maxDelayMS: Double, maxQueue: Int, windowS: Double, slaP99MS: Double? = nil,
         batchBuckets: [Int]? = nil
     ) {
         self.model = model
@@ -81,7 +84,7 @@ public struct LoadInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, variant, workers
+        case model, variant, workers, target
         case maxBatch = "max_batch"
         case batchBuckets = "batch_buckets"
         case maxDelayMS = "max_delay_ms"
@@ -104,5 +107,48 @@ public struct LoadInfo: Codable, Sendable, Equatable {
         case bestQPS = "best_qps"
         case offline, capacity
         case batchingEfficiency = "batching_efficiency"
+    }
+}
+
+/// `load --target`: the server a test's requests went to, as it described itself.
+public struct TargetInfo: Codable, Sendable, Equatable {
+    /// The address given (`http://127.0.0.1:8000`).
+    public var url: String
+    /// The protocol spoken: `oip-rest` (KServe v2 / Open Inference Protocol over HTTP).
+    public var proto: String
+    /// How tensors travelled: `json` or `binary` (the binary-tensor extension).
+    public var encoding: OIPEncoding
+    /// `GET /v2`'s name and version, when the server gives them.
+    public var server: String?
+    public var serverVersion: String?
+    /// The model's inputs and outputs, from its metadata.
+    public var inputs: [OIPTensorMetadata]
+    public var outputs: [OIPTensorMetadata]
+    /// Most connections open at once, and each request's timeout, seconds.
+    public var connections: Int
+    public var timeoutS: Double
+    /// The first message of each kind of failed request (``RequestFailure``'s names).
+    public var problems: [String: String]?
+
+    public init(
+        url: String, encoding: OIPEncoding, server: String?, serverVersion: String?, inputs: [OIPTensorMetadata], outputs: [OIPTensorMetadata],
+        connections: Int, timeoutS: Double
+    ) {
+        self.url = url
+        self.proto = "oip-rest"
+        self.encoding = encoding
+        self.server = server
+        self.serverVersion = serverVersion
+        self.inputs = inputs
+        self.outputs = outputs
+        self.connections = connections
+        self.timeoutS = timeoutS
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url, encoding, server, inputs, outputs, connections, problems
+        case proto = "protocol"
+        case serverVersion = "server_version"
+        case timeoutS = "timeout_s"
     }
 }

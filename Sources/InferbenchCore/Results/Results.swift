@@ -384,9 +384,21 @@ public struct LoadTestResult: Codable, Sendable {
         /// outputs back; absent with inputs on the device.
         public var h2d: Double?
         public var d2h: Double?
+        /// With `--target` and a server that keeps statistics: its own mean time per request
+        /// (from receipt to response), and the queue and compute parts of it; the rest of the
+        /// latency is the client's and the network's.
+        public var server: Double?
+        public var serverQueue: Double?
+        public var serverCompute: Double?
 
         public init(queue: Double?, transport: Double?, compute: Double?, h2d: Double? = nil, d2h: Double? = nil) {
             (self.queue, self.transport, self.compute, self.h2d, self.d2h) = (queue, transport, compute, h2d, d2h)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case queue, transport, compute, h2d, d2h, server
+            case serverQueue = "server_queue"
+            case serverCompute = "server_compute"
         }
     }
 
@@ -483,6 +495,8 @@ public struct LoadTestResult: Codable, Sendable {
     public var late = 0
     public var dropped = 0
     public var errors = 0
+    /// Failed and turned-away requests by why (``RequestFailure``'s names); absent when none.
+    public var errorKinds: [String: Int]?
     public var latencyMS: LatencySummary?
     public var breakdownMS: Breakdown?
     /// Requests per batch, averaged over requests (`mean_batch_size`): a batch of 32 weighs
@@ -528,6 +542,7 @@ public struct LoadTestResult: Codable, Sendable {
         case scenario, concurrency, sent, completed, late, dropped, errors, windows, telemetry, warnings, sla
         case targetQPS = "target_qps"
         case achievedQPS = "achieved_qps"
+        case errorKinds = "error_kinds"
         case latencyMS = "latency_ms"
         case breakdownMS = "breakdown_ms"
         // The key kept its name and meaning (per request) when per-batch figures came: results

@@ -61,6 +61,9 @@ public final class LoadSession: Sendable {
             results.load?.batchingEfficiency = BatchingEfficiency(capacity: capacity, offline: offline)
         }
         results.telemetry = sampler?.snapshot()
+        if let target = test.target as? OIPTarget, case let problems = target.problems, !problems.isEmpty {
+            results.load?.target?.problems = Dictionary(uniqueKeysWithValues: problems.map { ($0.key.rawValue, $0.value) })
+        }
         return (finish(results), outcome)
     }
 
@@ -92,10 +95,20 @@ public final class LoadSession: Sendable {
         }
         let errors = results.loadTests.reduce(0) { $0 + $1.errors }
         if errors > 0 {
+            let why =
+                results.load?.target != nil
+                ? "by kind: \(Self.errorKinds(results.loadTests)); results.json's load.target.problems has the first of each"
+                : "a worker died or answered with an error; see the logs in \(folder.logs.path)"
             return Outcome(
-                results: results, status: .cellsFailed, reports: reports,
-                problems: ["\(errors) request\(errors == 1 ? "" : "s") failed (a worker died or answered with an error); see the logs in \(folder.logs.path)"])
+                results: results, status: .cellsFailed, reports: reports, problems: ["\(errors) request\(errors == 1 ? "" : "s") failed (\(why))"])
         }
         return Outcome(results: results, status: .success, reports: reports, problems: [])
+    }
+
+    /// Failed requests of all steps by kind, `timeout 3, http_5xx 2`.
+    static func errorKinds(_ steps: [LoadTestResult]) -> String {
+        var kinds: [String: Int] = [:]
+        for step in steps { for (k, n) in step.errorKinds ?? [:] where k != RequestFailure.overloaded.rawValue { kinds[k, default: 0] += n } }
+        return kinds.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 }

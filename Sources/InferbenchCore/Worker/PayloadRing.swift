@@ -56,9 +56,12 @@ public struct PayloadLayout: Codable, Sendable, Equatable {
     public var inputCapacity: Int
     public var outputOffset: Int
     public var outputCapacity: Int
+    /// Each output of one sample at the loaded shape (named `output0`, …), so that each
+    /// request's rows of a batch's outputs can be handed back to it; absent from older workers.
+    public var outputs: [Input]?
 
     enum CodingKeys: String, CodingKey {
-        case path, size, pinned, inputs, pools
+        case path, size, pinned, inputs, pools, outputs
         case lengthDims = "length_dims"
         case slotsOffset = "slots_offset"
         case slotStride = "slot_stride"
@@ -181,6 +184,44 @@ final class PayloadRing {
             offset = PayloadLayout.aligned(offset + batch * rowBytes)
         }
         return checksum ? crc.value : nil
+    }
+
+    /// Writes a batch of the requests' own inputs (`inputs[row][input]`, each exactly one
+    /// sample of that input at the loaded shape) padded with zero rows to `batch` into `slot`:
+    /// what `inferbench serve` does with the bodies it received.
+    func gather(slot: Int, inputs rows: [[[UInt8]]], batch: Int) throws(InferbenchError) {
+        guard !closed else { throw .worker("payload ring: closed (its worker stopped)") }
+        let start = base + layout.slotsOffset + slot * layout.slotStride
+        var offset = 0
+        for i in layout.inputs.indices {
+            let rowBytes = layout.sampleBytes(i, length: nil)
+            guard offset + batch * rowBytes <= layout.inputCapacity else { throw .worker("payload ring: a batch of \(batch) exceeds the slot") }
+            for (r, row) in rows.enumerated() {
+                guard i < row.count, row[i].count == rowBytes else {
+                    throw .badInput("input \(i) of a request has \(i < row.count ? row[i].count : 0) bytes; one sample takes \(rowBytes)")
+                }
+                row[i].withUnsafeBytes { (start + offset + r * rowBytes).copyMemory(from: $0.baseAddress!, byteCount: rowBytes) }
+            }
+            memset(start + offset + rows.count * rowBytes, 0, (batch - rows.count) * rowBytes)
+            offset = PayloadLayout.aligned(offset + batch * rowBytes)
+        }
+    }
+
+    /// Each of the first `rows` rows' outputs (`[row][output]`) of a batch of `batch` in `slot`,
+    /// laid out as the worker writes them: output after output, each at a multiple of 64.
+    func rowOutputs(slot: Int, rows: Int, batch: Int) -> [[[UInt8]]] {
+        guard !closed, let outputs = layout.outputs else { return Array(repeating: [], count: rows) }
+        let area = base + layout.slotsOffset + slot * layout.slotStride + layout.outputOffset
+        var result = Array(repeating: [[UInt8]](), count: rows)
+        var offset = 0
+        for output in outputs {
+            let sampleBytes = output.shape.reduce(output.itemsize, *)
+            for r in 0..<rows {
+                result[r].append([UInt8](UnsafeRawBufferPointer(start: area + offset + r * sampleBytes, count: sampleBytes)))
+            }
+            offset = PayloadLayout.aligned(offset + batch * sampleBytes)
+        }
+        return result
     }
 
     /// The pool a batch at `length` copies from: the one at that length, else (token inputs,

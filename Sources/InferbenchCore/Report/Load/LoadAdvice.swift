@@ -136,7 +136,7 @@ enum LoadAdvice: Equatable {
                 .coldShapes(
                     Cold(
                         batches: cold.reduce(0) { $0 + $1.coldShapes!.batches }, requests: cold.reduce(0) { $0 + $1.coldShapes!.requests },
-                        shapes: Array(cold.flatMap(\.coldShapes!.shapes).uniqued()), p50MS: p50, stepP50MS: stepP50,
+                        shapes: Array(cold.flatMap(\.coldShapes!.shapes).eachOnce()), p50MS: p50, stepP50MS: stepP50,
                         maxMS: cold.compactMap(\.coldShapes!.maxMS).max() ?? p50, warmup: load?.warmupShapes)))
         }
         return out
@@ -212,7 +212,7 @@ enum LoadAdvice: Equatable {
 
 extension Sequence where Element: Hashable {
     /// The elements in their first order, each once.
-    fileprivate func uniqued() -> [Element] {
+    fileprivate func eachOnce() -> [Element] {
         var seen: Set<Element> = []
         return filter { seen.insert($0).inserted }
     }

@@ -7,6 +7,8 @@ extension ReportText {
     var loadSteps: String { pick("Steps", "测试步骤") }
     var loadTimeline: String { pick("Timeline", "时间线") }
     func loadSetupLine(_ info: LoadInfo) -> String {
+        if let target = info.target { return loadTargetLine(info, target) }
+        guard let variant = info.variant else { return info.model }
         let delay = Format.trimmed(info.maxDelayMS)
         let window = Format.trimmed(info.windowS)
         // Absent (results from before --in-flight) or 1: one batch at a time, as the sentence always said.
@@ -14,8 +16,8 @@ extension ReportText {
         let inFlight = info.inFlight ?? 1
         let buckets = info.batchBuckets.map { $0.map(String.init).joined(separator: ",") }
         let setup = pick(
-            "\(info.model), \(info.variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued\(pipelined ? ", \(inFlight) batches in flight per worker" : ""); figures per \(window) s window.",
-            "\(info.model),\(info.variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求\(pipelined ? ",每个 worker 同时执行 \(inFlight) 个批" : "");每 \(window) 秒一个统计窗口。"
+            "\(info.model), \(variant.family), \(info.workers) worker(s) behind a dynamic batcher: batches of up to \(info.maxBatch)\(buckets.map { " padded to buckets \($0)" } ?? ""), waiting at most \(delay) ms to fill, at most \(Format.count(Double(info.maxQueue))) requests queued\(pipelined ? ", \(inFlight) batches in flight per worker" : ""); figures per \(window) s window.",
+            "\(info.model),\(variant.family),\(info.workers) 个 worker 位于动态批处理器之后:批大小最多 \(info.maxBatch)\(buckets.map { "(填充至分桶 \($0))" } ?? ""),凑批最多等待 \(delay) 毫秒,排队最多 \(Format.count(Double(info.maxQueue))) 个请求\(pipelined ? ",每个 worker 同时执行 \(inFlight) 个批" : "");每 \(window) 秒一个统计窗口。"
         )
         let mps =
             info.mps == true
@@ -24,6 +26,16 @@ extension ReportText {
                 "worker 作为私有 CUDA MPS 守护进程的客户端运行(--mps):同一 GPU 上的 worker 可同时执行内核。") : nil
         let lines = [setup] + [loadShapesLine(info), loadPayloadLine(info), mps].compactMap { $0 }
         return lines.joined(separator: pick(" ", ""))
+    }
+    /// `--target`: the server, how requests reached it, and what it serves.
+    func loadTargetLine(_ info: LoadInfo, _ t: TargetInfo) -> String {
+        let server = t.server.map { " (\($0)\(t.serverVersion.map { " \($0)" } ?? ""))" } ?? ""
+        let inputs = t.inputs.map { "\($0.name) \($0.datatype.rawValue) \($0.shape)" }.joined(separator: ", ")
+        let window = Format.trimmed(info.windowS)
+        let timeout = Format.trimmed(t.timeoutS)
+        return pick(
+            "\(info.model) at \(t.url)\(server) over the Open Inference Protocol (REST, \(t.encoding.rawValue) tensors; inputs \(inputs)): up to \(t.connections) connections kept alive, each request timed out after \(timeout) s; the server batched and ran the model as it is set up to. Latency runs from each request's due time; figures per \(window) s window.",
+            "\(info.model) 位于 \(t.url)\(server),经 Open Inference Protocol(REST,\(t.encoding.rawValue) 张量;输入 \(inputs)):最多 \(t.connections) 个保持连接,每个请求 \(timeout) 秒超时;批处理与模型运行方式由服务器自身配置决定。延迟从每个请求的计划发送时间算起;每 \(window) 秒一个统计窗口。")
     }
     /// With --seq-len (or --image-size): the lengths, their padding and what was warmed.
     func loadShapesLine(_ info: LoadInfo) -> String? {
