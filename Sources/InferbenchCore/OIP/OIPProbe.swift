@@ -28,10 +28,12 @@ struct OIPProbe {
         return Answer(status: response.status, body: try await response.body.collect(upTo: 16 << 20))
     }
 
-    /// Polls `path` until it answers 200, for at most `within` seconds. An unreachable server
-    /// is the environment's (exit 4); a 404 means it does not speak the protocol (exit 64).
+    /// Polls `path` until it answers 200, for at most `within` seconds (a server still
+    /// loading its model), or 5 s while nothing answers at all. An unreachable server is the
+    /// environment's (exit 4); a 404 means it does not speak the protocol (exit 64).
     func waitReady(path: String, within: Double) async throws(InferbenchError) {
-        let deadline = Monotonic.now() + within
+        let started = Monotonic.now()
+        var deadline = started + min(within, 5)
         var last = ""
         while true {
             do {
@@ -42,6 +44,7 @@ struct OIPProbe {
                         "\(flag): GET \(path) answered 404: not an Open Inference Protocol (KServe v2) server, or no such model; check the address and --model-name")
                 }
                 last = "GET \(path) answered \(answer.status.code)"
+                deadline = started + within  // it answers: give it the time to load
             } catch let error as InferbenchError {
                 throw error
             } catch {
