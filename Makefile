@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.inferbench-installed
+# Peers of the HTTP protocol (tritonclient, kserve) for the serve/target end-to-end tests, kept
+# apart so that their pins never move the worker's torch.
+PEERS  := .venv-peers
+PEERS_STAMP := $(PEERS)/.inferbench-installed
 SWIFT_FLAGS ?=
 
 .PHONY: demo test setup sqlite-dev build release swift-test python-test lint fault-drill gpu-bundle clean
@@ -37,7 +41,7 @@ fault-drill: setup
 	swift build $(SWIFT_FLAGS)
 	bash scripts/fault-drill.sh .build/debug/inferbench
 
-setup: sqlite-dev $(STAMP)
+setup: sqlite-dev $(STAMP) $(PEERS_STAMP)
 
 # The results store (GRDB) compiles against the system SQLite's header (macOS has it in its SDK).
 sqlite-dev:
@@ -50,6 +54,12 @@ $(STAMP): python/requirements.txt
 	$(VPY) -m pip install --quiet --upgrade pip
 	$(VPY) -m pip install --quiet -r python/requirements.txt
 	touch $(STAMP)
+
+$(PEERS_STAMP): python/peers/requirements.txt
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet -r python/peers/requirements.txt
+	touch $(PEERS_STAMP)
 
 build:
 	swift build $(SWIFT_FLAGS)

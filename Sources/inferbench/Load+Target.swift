@@ -29,7 +29,8 @@ extension Load {
         let refused = inProcess.filter(\.0).map(\.1)
         if !refused.isEmpty {
             throw ValidationError(
-                "--target \(target): \(refused.joined(separator: ", ")) set up inferbench's own workers; the server runs the model as it is set up to: drop them")
+                "--target \(target): \(refused.joined(separator: ", ")) set up inferbench's own workers; the server runs the model as it is set up to: drop them"
+            )
         }
         if let requestTimeout, !(requestTimeout > 0 && requestTimeout <= 3600) {
             throw ValidationError("--request-timeout \(requestTimeout): give seconds above 0, at most 3600")
@@ -81,7 +82,8 @@ extension Load {
         let meta = target.metadata
         if !quiet {
             let server = target.server.map { "\($0.name) \($0.version)" } ?? "a server"
-            Console.note("\(server) serves \(meta.name): inputs \(meta.inputs.map { "\($0.name) \($0.datatype.rawValue) \($0.shape)" }.joined(separator: ", "))")
+            Console.note(
+                "\(server) serves \(meta.name): inputs \(meta.inputs.map { "\($0.name) \($0.datatype.rawValue) \($0.shape)" }.joined(separator: ", "))")
         }
         var sla: Double? = nil
         if case .findMaxQPS(let search) = scenario { sla = search.slaP99MS }

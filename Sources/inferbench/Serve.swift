@@ -56,7 +56,8 @@ struct Serve: AsyncParsableCommand {
         let (probe, hello) = try await launcher.start(label: "probe")
         let resolved: String
         do {
-            resolved = try await BenchmarkRunner.preflight(models: [spec], device: variant.device ?? .auto, worker: probe, hello: hello, python: launcher.python)
+            resolved = try await BenchmarkRunner.preflight(
+                models: [spec], device: variant.device ?? .auto, worker: probe, hello: hello, python: launcher.python)
         } catch {
             await probe.shutdown()
             throw error

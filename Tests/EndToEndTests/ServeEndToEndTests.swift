@@ -57,6 +57,7 @@ import Testing
         let metrics = String(decoding: try await HTTP.send("GET", "\(server.url)/metrics").body, as: UTF8.self)
         #expect(metrics.contains(#"inferbench_requests_total{model="synthetic",outcome="ok"} 16"#), "\(metrics)")
         #expect(metrics.contains("inferbench_request_duration_seconds_bucket") && metrics.contains("inferbench_batch_size_bucket"))
+        #expect(!metrics.contains("gpu_utilization"), "no GPU telemetry off a GPU: \(metrics)")
         #expect(server.terminate() == 0, "\(server.stderr)")
     }
 
@@ -166,7 +167,9 @@ import Testing
         let r = try await load.value
         #expect(r.status == 2, "\(r.stderr)")
         let step = try #require((try CLI.results(in: out)["load_tests"] as? [[String: Any]])?.first)
-        let (sent, completed, errors, dropped) = (step["sent"] as? Int ?? 0, step["completed"] as? Int ?? 0, step["errors"] as? Int ?? 0, step["dropped"] as? Int ?? 0)
+        let (sent, completed, errors, dropped) = (
+            step["sent"] as? Int ?? 0, step["completed"] as? Int ?? 0, step["errors"] as? Int ?? 0, step["dropped"] as? Int ?? 0
+        )
         #expect(sent == completed + errors + dropped && completed > 100 && errors > 0, "\(step)")
         let kinds = try #require(step["error_kinds"] as? [String: Int])
         #expect(Set(kinds.keys).isSubset(of: ["connection", "overloaded"]), "\(kinds)")

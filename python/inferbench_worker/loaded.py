@@ -421,8 +421,11 @@ class TorchModel:
         count = args.pool if from_file is None else from_file[1]
         layout = Layout.plan(specs, loaded, args.lengths, count, args.slots, args.max_batch, out_bytes)
         ring = Ring.create(layout, pin=self.cuda)
-        ring.outputs = [{"name": f"output{i}", "dtype": dtype_name(t.dtype), "itemsize": t.element_size(), "shape": list(t.shape[1:])}
-                        for i, (t, _) in enumerate(at_loaded)]
+        ring.outputs = [
+            {"name": f"output{i}", "dtype": dtype_name(t.dtype), "itemsize": t.element_size(),
+             "shape": list(t.shape[1:])}
+            for i, (t, _) in enumerate(at_loaded)
+        ]
         try:
             for index, pool in enumerate(layout.pools):
                 samples: Any = from_file[0] if from_file is not None else None

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .protocol import InferResult, PayloadArgs, PayloadOpenResult, WorkerError, bad_request
+from .protocol import InferResult, PayloadArgs, PayloadInput, PayloadOpenResult, WorkerError, bad_request
 
 if TYPE_CHECKING:
     import torch

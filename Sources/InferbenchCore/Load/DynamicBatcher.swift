@@ -172,7 +172,8 @@ public actor DynamicBatcher: RequestSink {
                 status: .rejected, failure: .overloaded, scheduled: scheduled, completed: now, batchSize: 0, paddedBatchSize: 0, length: length)
         }
         return await withCheckedContinuation { continuation in
-            queues[paddedLength(length) ?? 0, default: []].append(Pending(scheduled: scheduled, enqueued: now, length: length, input: input, continuation: continuation))
+            queues[paddedLength(length) ?? 0, default: []].append(
+                Pending(scheduled: scheduled, enqueued: now, length: length, input: input, continuation: continuation))
             queued += 1
             pump()
         }
@@ -293,7 +294,8 @@ public actor DynamicBatcher: RequestSink {
         let size = padded(batch.count)
         for (position, item) in batch.enumerated() {
             var outcome = RequestOutcome(
-                status: .failed, failure: .worker, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count, paddedBatchSize: size,
+                status: .failed, failure: .worker, scheduled: item.scheduled, dispatched: dispatched, completed: now, batchSize: batch.count,
+                paddedBatchSize: size,
                 length: item.length, paddedLength: length)
             if case .success(let r) = result {
                 (outcome.status, outcome.failure) = (.ok, nil)

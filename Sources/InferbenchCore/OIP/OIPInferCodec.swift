@@ -65,7 +65,8 @@ public enum OIPInferCodec {
         }
         let sample = Array(meta.shape.drop { $0 == -1 })
         guard let shape = g["shape"] as? [Int], shape == [1] + sample || shape == sample else {
-            throw Refusal(400, "input \(meta.name) has shape \((g["shape"] as? [Int]).map { "\($0)" } ?? "none"); the model takes \([1] + sample) (one sample a request)")
+            throw Refusal(
+                400, "input \(meta.name) has shape \((g["shape"] as? [Int]).map { "\($0)" } ?? "none"); the model takes \([1] + sample) (one sample a request)")
         }
         let count = sample.reduce(1, *)
         let itemsize = meta.datatype.size ?? 1

@@ -41,7 +41,8 @@ struct OIPProbe {
                 if answer.status == .ok { return }
                 if answer.status == .notFound {
                     throw InferbenchError.badInput(
-                        "\(flag): GET \(path) answered 404: not an Open Inference Protocol (KServe v2) server, or no such model; check the address and --model-name")
+                        "\(flag): GET \(path) answered 404: not an Open Inference Protocol (KServe v2) server, or no such model; check the address and --model-name"
+                    )
                 }
                 last = "GET \(path) answered \(answer.status.code)"
                 deadline = started + within  // it answers: give it the time to load

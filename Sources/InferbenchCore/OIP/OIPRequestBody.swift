@@ -52,22 +52,23 @@ public enum OIPRequestBody {
 
     /// The body and its extra headers for one request of `tensors`, asking for `outputs` (all of
     /// the model's, by name) in the same encoding.
-    public static func encode(_ tensors: [OIPTensor], outputs: [String], encoding: OIPEncoding) -> (body: [UInt8], headers: [(String, String)]) {
+    public static func encode(
+        _ tensors: [OIPTensor], outputs: [String], encoding: OIPEncoding, id: String? = nil
+    ) -> (body: [UInt8], headers: [(String, String)]) {
+        let id: [String: Any] = id.map { ["id": $0] } ?? [:]
         switch encoding {
         case .json:
             let inputs = tensors.map { t -> [String: Any] in
                 ["name": t.name, "shape": t.shape, "datatype": t.datatype.rawValue, "data": decode(t.bytes, as: t.datatype)]
             }
-            let object: [String: Any] = ["inputs": inputs, "outputs": outputs.map { ["name": $0] }]
+            let object = id.merging(["inputs": inputs, "outputs": outputs.map { ["name": $0] }]) { a, _ in a }
             let json = try! JSONSerialization.data(withJSONObject: object)
             return ([UInt8](json), [("Content-Type", "application/json")])
         case .binary:
             let inputs = tensors.map { t -> [String: Any] in
                 ["name": t.name, "shape": t.shape, "datatype": t.datatype.rawValue, "parameters": ["binary_data_size": t.bytes.count]]
             }
-            let object: [String: Any] = [
-                "inputs": inputs, "outputs": outputs.map { ["name": $0, "parameters": ["binary_data": true]] },
-            ]
+            let object = id.merging(["inputs": inputs, "outputs": outputs.map { ["name": $0, "parameters": ["binary_data": true]] }]) { a, _ in a }
             let json = [UInt8](try! JSONSerialization.data(withJSONObject: object))
             return (json + tensors.flatMap(\.bytes), [("Content-Type", "application/octet-stream"), (oipHeaderLengthField, String(json.count))])
         }

@@ -35,8 +35,9 @@ public final class OIPTarget: RequestSink {
     public let server: OIPServerMetadata?
     let client: HTTPClient
     private let inferURL: String
-    private let bodies: [ByteBuffer]
-    private let headers: HTTPHeaders
+    /// Each sample's body and its headers: with binary tensors the JSON header's length
+    /// differs from body to body (their ids differ in length).
+    private let bodies: [(body: ByteBuffer, headers: HTTPHeaders)]
     private let state = Mutex(State())
 
     private struct State {
@@ -47,8 +48,8 @@ public final class OIPTarget: RequestSink {
     }
 
     private init(
-        settings: Settings, base: String, metadata: OIPModelMetadata, server: OIPServerMetadata?, client: HTTPClient, bodies: [ByteBuffer],
-        headers: HTTPHeaders
+        settings: Settings, base: String, metadata: OIPModelMetadata, server: OIPServerMetadata?, client: HTTPClient,
+        bodies: [(body: ByteBuffer, headers: HTTPHeaders)]
     ) {
         self.settings = settings
         self.base = base
@@ -56,7 +57,6 @@ public final class OIPTarget: RequestSink {
         self.server = server
         self.client = client
         self.bodies = bodies
-        self.headers = headers
         inferURL = "\(base)/v2/models/\(Self.escape(metadata.name))/infer"
     }
 
@@ -84,14 +84,13 @@ public final class OIPTarget: RequestSink {
             var tensors = samples ?? []
             if samples == nil { tensors = try OIPRequestBody.synthetic(metadata, count: settings.samples, seed: settings.seed) }
             let outputs = metadata.outputs.map(\.name)
-            var headers = HTTPHeaders()
-            var bodies: [ByteBuffer] = []
-            for sample in tensors {
-                let (body, extra) = OIPRequestBody.encode(sample, outputs: outputs, encoding: settings.encoding)
-                bodies.append(ByteBuffer(bytes: body))
-                headers = HTTPHeaders(extra)
+            var bodies: [(body: ByteBuffer, headers: HTTPHeaders)] = []
+            // Each body carries an id, as clients do (some servers fail a request without one).
+            for (i, sample) in tensors.enumerated() {
+                let (body, extra) = OIPRequestBody.encode(sample, outputs: outputs, encoding: settings.encoding, id: "inferbench-\(i)")
+                bodies.append((ByteBuffer(bytes: body), HTTPHeaders(extra)))
             }
-            let target = OIPTarget(settings: settings, base: base, metadata: metadata, server: server, client: client, bodies: bodies, headers: headers)
+            let target = OIPTarget(settings: settings, base: base, metadata: metadata, server: server, client: client, bodies: bodies)
             try await target.checkFirst()
             return target
         } catch {
@@ -118,8 +117,8 @@ public final class OIPTarget: RequestSink {
         defer { state.withLock { $0.pending -= 1 } }
         var request = HTTPClientRequest(url: inferURL)
         request.method = .POST
-        request.headers = headers
-        request.body = .bytes(bodies[index])
+        request.headers = bodies[index].headers
+        request.body = .bytes(bodies[index].body)
         var outcome = RequestOutcome(status: .ok, scheduled: scheduled, completed: 0, batchSize: 0, paddedBatchSize: 0)
         let sent = Monotonic.now()
         outcome.dispatched = sent

@@ -109,7 +109,7 @@ struct OIPServer: Sendable {
     func scrape() async -> Response {
         if let serving = state.serving { metrics.queueDepth.set(to: Double(await serving.batcher.queueDepth)) }
         metrics.ready.set(to: state.serving == nil ? 0.0 : 1.0)
-        if let sampler, let last = sampler.snapshot().gpu.last?.smUtil { metrics.gpuUtilization.set(to: last / 100) }
+        if let sampler, let last = sampler.snapshot().gpu.last?.smUtil { metrics.gpuUtilization?.set(to: last / 100) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))

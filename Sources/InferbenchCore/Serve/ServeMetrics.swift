@@ -13,10 +13,11 @@ final class ServeMetrics: Sendable {
     private let latency: DurationHistogram
     private let batchSize: ValueHistogram
     let queueDepth: Gauge
-    let gpuUtilization: Gauge
+    /// Only where GPU telemetry is sampled: a gauge that reads 0 off a GPU would be a false figure.
+    let gpuUtilization: Gauge?
     let ready: Gauge
 
-    init(model: String) {
+    init(model: String, gpu: Bool) {
         let name = "inferbench_requests_total"
         let help = "Inference requests answered, by outcome"
         let labels = { (outcome: String) in [("model", model), ("outcome", outcome)] }
@@ -33,8 +34,10 @@ final class ServeMetrics: Sendable {
             name: "inferbench_batch_size", labels: [("model", model)], buckets: [1, 2, 4, 8, 16, 24, 32, 64, 128, 256],
             help: "Requests in the batch that carried each successful request")
         queueDepth = registry.makeGauge(name: "inferbench_queue_depth", labels: [("model", model)], help: "Requests waiting for a batch")
-        gpuUtilization = registry.makeGauge(
-            name: "inferbench_gpu_utilization_ratio", labels: [("model", model)], help: "GPU utilization at the last scrape (0 to 1; absent off a GPU)")
+        gpuUtilization =
+            gpu
+            ? registry.makeGauge(
+                name: "inferbench_gpu_utilization_ratio", labels: [("model", model)], help: "GPU utilization at the last scrape (0 to 1)") : nil
         ready = registry.makeGauge(name: "inferbench_ready", labels: [("model", model)], help: "1 once the workers are warm and serving")
     }
 

@@ -30,14 +30,16 @@ public struct ServeSession: Sendable {
         let state = ServeState()
         let failure = FailureBox()
         let server = OIPServer(
-            name: name, state: state, metrics: ServeMetrics(model: name), maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout, sampler: sampler)
+            name: name, state: state, metrics: ServeMetrics(model: name, gpu: sampler != nil), maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout,
+            sampler: sampler)
         let workers = WorkersService(session: self, state: state, failure: failure)
         var logger = Logger(label: "inferbench.serve")
         logger.logLevel = .warning
         let (host, port, announce) = (self.host, self.port, self.announce)
         let app = Application(
             router: server.router(), configuration: .init(address: .hostname(host, port: port), serverName: "inferbench"), services: [workers],
-            onServerRunning: { channel in announce("listening on http://\(host):\(channel.localAddress?.port ?? port) (live; ready once the workers are warm)") },
+            onServerRunning: { channel in announce("listening on http://\(host):\(channel.localAddress?.port ?? port) (live; ready once the workers are warm)")
+            },
             logger: logger)
         sampler?.start()
         defer { sampler?.stop() }
@@ -57,14 +59,17 @@ public struct ServeSession: Sendable {
         func tensors(_ items: [PayloadLayout.Input], prefix: String) throws(InferbenchError) -> [OIPTensorMetadata] {
             var out: [OIPTensorMetadata] = []
             for (i, item) in items.enumerated() {
-                guard let type = OIPDatatype(torchName: item.dtype) else { throw .badInput("serve: \(name)'s \(prefix)\(i) is \(item.dtype), which the protocol has no datatype for") }
+                guard let type = OIPDatatype(torchName: item.dtype) else {
+                    throw .badInput("serve: \(name)'s \(prefix)\(i) is \(item.dtype), which the protocol has no datatype for")
+                }
                 out.append(OIPTensorMetadata(name: item.name ?? "\(prefix)\(i)", datatype: type, shape: [-1] + item.shape))
             }
             return out
         }
         guard let outputs = layout.outputs else { throw .worker("serve: the worker did not describe the model's outputs (an older worker?)") }
         return OIPModelMetadata(
-            name: name, versions: ["1"], platform: "pytorch", inputs: try tensors(layout.inputs, prefix: "input"), outputs: try tensors(outputs, prefix: "output"))
+            name: name, versions: ["1"], platform: "pytorch", inputs: try tensors(layout.inputs, prefix: "input"),
+            outputs: try tensors(outputs, prefix: "output"))
     }
 }
 
@@ -93,7 +98,8 @@ struct WorkersService: Service {
                 workers: replicas, maxBatch: test.maxBatch, maxDelay: test.maxDelay, maxQueue: test.maxQueue, buckets: test.buckets, seed: UInt64(test.seed))
             state.serve(Serving(model: model, batcher: batcher))
             session.announce(
-                "ready: \(session.name) on \(replicas.count) worker(s), inputs \(model.inputs.map { "\($0.name) \($0.datatype.rawValue) \($0.shape)" }.joined(separator: ", "))")
+                "ready: \(session.name) on \(replicas.count) worker(s), inputs \(model.inputs.map { "\($0.name) \($0.datatype.rawValue) \($0.shape)" }.joined(separator: ", "))"
+            )
         } catch {
             for r in replicas { await r.shutdown() }
             failure.error = error as? InferbenchError ?? .internal("\(error)")

@@ -35,7 +35,8 @@ extension ReportText {
         let timeout = Format.trimmed(t.timeoutS)
         return pick(
             "\(info.model) at \(t.url)\(server) over the Open Inference Protocol (REST, \(t.encoding.rawValue) tensors; inputs \(inputs)): up to \(t.connections) connections kept alive, each request timed out after \(timeout) s; the server batched and ran the model as it is set up to. Latency runs from each request's due time; figures per \(window) s window.",
-            "\(info.model) 位于 \(t.url)\(server),经 Open Inference Protocol(REST,\(t.encoding.rawValue) 张量;输入 \(inputs)):最多 \(t.connections) 个保持连接,每个请求 \(timeout) 秒超时;批处理与模型运行方式由服务器自身配置决定。延迟从每个请求的计划发送时间算起;每 \(window) 秒一个统计窗口。")
+            "\(info.model) 位于 \(t.url)\(server),经 Open Inference Protocol(REST,\(t.encoding.rawValue) 张量;输入 \(inputs)):最多 \(t.connections) 个保持连接,每个请求 \(timeout) 秒超时;批处理与模型运行方式由服务器自身配置决定。延迟从每个请求的计划发送时间算起;每 \(window) 秒一个统计窗口。"
+        )
     }
     /// With --seq-len (or --image-size): the lengths, their padding and what was warmed.
     func loadShapesLine(_ info: LoadInfo) -> String? {
