@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.90.0"),
     ],
     targets: [
         .target(
@@ -31,6 +32,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             plugins: [.plugin(name: "EmbedWorker")]
         ),
@@ -49,10 +53,16 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["embed-worker"]
         ),
-        // GRDB directly too: the store tests build stores at an older schema version to migrate.
+        // GRDB directly too: the store tests build stores at an older schema version to migrate;
+        // NIO for a loopback HTTP server that the target's connection pool is tested against.
         // Fixtures/transcripts are read through #filePath (ProtocolTranscriptTests), not bundled.
         .testTarget(
-            name: "InferbenchCoreTests", dependencies: ["InferbenchCore", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "InferbenchCoreTests",
+            dependencies: [
+                "InferbenchCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InferbenchCore"]),
     ]

@@ -15,12 +15,7 @@
 #   benchmarks/generator-capacity.sh [RATES...]   (default 1000 5000 10000 20000 50000 100000;
 #                                                  env: INFERBENCH, PYTHON, DURATION, RUN_LIMIT)
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${INFERBENCH:-}" ]; then
-  INFERBENCH=$HERE/../.build/release/inferbench
-  test -x "$INFERBENCH" || (cd "$HERE/.." && swift build -c release >&2)
-fi
-PYTHON=${PYTHON:-$(test -x "$HERE/../.venv/bin/python" && echo "$HERE/../.venv/bin/python" || echo python3)}
+source "$(dirname "$0")/lib.sh"
 RATES=${*:-1000 5000 10000 20000 50000 100000}
 DURATION=${DURATION:-5}
 RUN_LIMIT=${RUN_LIMIT:-60}

@@ -21,7 +21,7 @@ extension Load {
         let inProcess: [(Bool, String)] = [
             (!variant.model.isEmpty, "--model (name the server's model with --model-name)"), (variant.compile != nil, "--compile"),
             (variant.precision != nil, "--precision"), (variant.device != nil, "--device"), (variant.channelsLast, "--channels-last"),
-            (offline, "--offline"), (gpus != nil, "--gpus"), (workers != 1, "--workers"), (mps, "--mps"), (payloadFile != nil, "--payload-file"),
+            (offline, "--offline"), (gpus != nil, "--gpus"), (workers != 1, "--workers"), (mps, "--mps"), (payload == .device, "--payload device"),
             (seqLen != nil, "--seq-len"), (imageSize != nil, "--image-size"), (padTo != nil, "--pad-to"), (warmupShapes != nil, "--warmup-shapes"),
             (batchBuckets != nil, "--batch-buckets"), (inFlight != "auto", "--in-flight"), (force, "--force"),
             (processes.map { $0 != "1" && $0 != "auto" } ?? false, "--processes"),
@@ -56,6 +56,7 @@ extension Load {
         settings.timeout = requestTimeout ?? 30
         settings.connections = connections ?? 256
         settings.seed = UInt64(variant.seed ?? 0)
+        settings.payloadFile = payloadFile
         if !output.quiet { Console.note("connecting to \(url) (Open Inference Protocol, \(settings.encoding.rawValue) tensors)") }
         let target = try await OIPTarget.connect(settings)
         if let reason = relay.reason {
@@ -92,6 +93,7 @@ extension Load {
                 id: runID, startedAt: Date(), finishedAt: nil, status: .incomplete, command: ShellQuote.join(CommandLine.arguments), plan: nil,
                 host: HostProbe.current(), inferbenchVersion: InferbenchInfo.version))
         initial.load = LoadInfo(model: meta.name, variant: nil, workers: 0, maxBatch: 0, maxDelayMS: 0, maxQueue: 0, windowS: window, slaP99MS: sla)
+        initial.load?.payloadFile = payloadFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         initial.load?.target = TargetInfo(
             url: target.base, encoding: target.settings.encoding, server: target.server?.name, serverVersion: target.server?.version, inputs: meta.inputs,
             outputs: meta.outputs, connections: target.settings.connections, timeoutS: target.settings.timeout)

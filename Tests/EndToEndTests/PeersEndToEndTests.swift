@@ -47,6 +47,14 @@ import Testing
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { Self.stop(server) }
+        // KServe takes seconds to import and bind (longer on a busy machine): wait for it, so that
+        // the 5 s inferbench gives an unreachable target is not what is tested here.
+        var up = false
+        for _ in 0..<240 where !up {
+            up = (try? await HTTP.send("GET", "http://127.0.0.1:\(port)/v2/health/ready").status) == 200
+            if !up { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        try #require(up, "the KServe server did not turn ready within 60 s")
         let out = CLI.temporaryDirectory()
         let r = try CLI.run(
             [

@@ -149,6 +149,38 @@ import Testing
         #expect(report.contains("Open Inference Protocol"), "\(report.prefix(800))")
     }
 
+    /// `load --target --payload-file`: inferbench reads .npy and np.savez archives itself and
+    /// sends their samples, cast to the input's datatype; a shape the server's model does not
+    /// take, or a compressed archive, is exit 64 naming the fix.
+    @Test func loadTargetSendsThePayloadFilesSamples() async throws {
+        let server = try ServeProcess(Self.model)
+        defer { server.terminate() }
+        let dir = CLI.temporaryDirectory()
+        let made = try CLI.runPython(
+            "import numpy as np, sys; d = sys.argv[1]; rows = (np.arange(5 * 16) % 251).reshape(5, 16)\n"
+                + "np.save(d + '/rows.npy', rows.astype(np.int64)); np.savez(d + '/rows.npz', input0=rows.astype(np.uint8))\n"
+                + "np.savez_compressed(d + '/packed.npz', input0=rows.astype(np.uint8)); np.save(d + '/short.npy', rows[:, :15])",
+            [dir.path])
+        try #require(made == 0)
+        for file in ["rows.npy", "rows.npz"] {
+            let out = CLI.temporaryDirectory()
+            let r = try CLI.run([
+                "load", "--target", server.url, "--payload-file", dir.appending(path: file).path, "--concurrency", "2", "--duration", "1s",
+                "--quiet", "--no-telemetry", "--out", out.path,
+            ])
+            #expect(r.status == 0, "\(file): \(r.stderr)")
+            let results = try CLI.results(in: out)
+            #expect(((results["load"] as? [String: Any])?["payload_file"] as? String)?.hasSuffix(file) == true)
+            let step = try #require((results["load_tests"] as? [[String: Any]])?.first)
+            #expect(step["errors"] as? Int == 0 && (step["completed"] as? Int ?? 0) > 10, "\(file): \(step)")
+        }
+        for (file, words) in [("short.npy", "takes [N, 16]"), ("packed.npz", "np.savez")] {
+            let r = try CLI.run(["load", "--target", server.url, "--payload-file", dir.appending(path: file).path, "--qps", "10", "--duration", "1s"])
+            #expect(r.status == 64, "\(file): \(r.stderr)")
+            #expect(r.stderr.contains(words), "\(file): \(r.stderr)")
+        }
+    }
+
     /// SIGTERM to the server in the middle of a test: the server stops gracefully (exit 0),
     /// and every request the client sent ends as an answer or a counted error of its kind.
     @Test func sigtermDuringLoadLosesNoRequest() async throws {
@@ -157,9 +189,10 @@ import Testing
         let out = CLI.temporaryDirectory()
         let url = server.url
         let load = Task.detached {
-            try CLI.run([
-                "load", "--target", url, "--qps", "100", "--duration", "6s", "--request-timeout", "5", "--quiet", "--no-telemetry", "--out", out.path,
-            ])
+            try CLI.run(
+                [
+                    "load", "--target", url, "--qps", "100", "--duration", "6s", "--request-timeout", "5", "--quiet", "--no-telemetry", "--out", out.path,
+                ], timeout: 120)
         }
         try await Task.sleep(for: .seconds(3))
         #expect(server.terminate() == 0, "\(server.stderr)")

@@ -23,6 +23,9 @@ public final class OIPTarget: RequestSink {
         public var seed: UInt64 = 0
         /// Distinct request bodies made before the test; requests take them in turn.
         public var samples: Int = 16
+        /// `--payload-file`: a .npy/.npz whose samples the requests carry in turn (nil: seeded
+        /// samples made from the model's metadata).
+        public var payloadFile: String?
         /// Longest wait for the server (and the model) to turn ready.
         public var readyWait: Double = 60
 
@@ -35,6 +38,10 @@ public final class OIPTarget: RequestSink {
     public let server: OIPServerMetadata?
     let client: HTTPClient
     private let inferURL: String
+    /// The infer requests' connections on plain SwiftNIO (http); nil for https, whose requests
+    /// go through async-http-client like the probes.
+    private let pool: OIPConnectionPool?
+    private let inferHead: HTTPRequestHead
     /// Each sample's body and its headers: with binary tensors the JSON header's length
     /// differs from body to body (their ids differ in length).
     private let bodies: [(body: ByteBuffer, headers: HTTPHeaders)]
@@ -58,13 +65,24 @@ public final class OIPTarget: RequestSink {
         self.client = client
         self.bodies = bodies
         inferURL = "\(base)/v2/models/\(Self.escape(metadata.name))/infer"
+        let url = URL(string: inferURL)
+        if url?.scheme == "http", let host = url?.host {
+            pool = OIPConnectionPool(host: host, port: url?.port ?? 80, limit: settings.connections)
+        } else {
+            pool = nil
+        }
+        let port = url?.port.map { ":\($0)" } ?? ""
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.map { $0.path(percentEncoded: true) } ?? "/")
+        head.headers.add(name: "Host", value: "\(url?.host ?? "localhost")\(port)")
+        head.headers.add(name: "User-Agent", value: "inferbench/\(InferbenchInfo.version)")
+        inferHead = head
     }
 
     /// Connects, waits for the server and the model to be ready, reads the model's metadata and
     /// sends one request, checked in full: an unreachable target is an environment error (exit
     /// 4); one that is not OIP, serves no such model or refuses what its metadata asks for is bad
     /// input (exit 64).
-    public static func connect(_ settings: Settings, samples: [[OIPTensor]]? = nil) async throws(InferbenchError) -> OIPTarget {
+    public static func connect(_ settings: Settings) async throws(InferbenchError) -> OIPTarget {
         let base = try normalize(settings.url)
         var config = HTTPClient.Configuration()
         config.connectionPool = .init(idleTimeout: .seconds(60))
@@ -81,8 +99,12 @@ public final class OIPTarget: RequestSink {
             if settings.modelName == nil { name = try await probe.onlyModel() }
             let metadata = try await probe.modelMetadata(name)
             try await probe.waitReady(path: "/v2/models/\(escape(name))/ready", within: settings.readyWait)
-            var tensors = samples ?? []
-            if samples == nil { tensors = try OIPRequestBody.synthetic(metadata, count: settings.samples, seed: settings.seed) }
+            let tensors: [[OIPTensor]]
+            if let path = settings.payloadFile {
+                tensors = try NumpyFile.samples(NumpyFile.read(path: path), for: metadata, path: path)
+            } else {
+                tensors = try OIPRequestBody.synthetic(metadata, count: settings.samples, seed: settings.seed)
+            }
             let outputs = metadata.outputs.map(\.name)
             var bodies: [(body: ByteBuffer, headers: HTTPHeaders)] = []
             // Each body carries an id, as clients do (some servers fail a request without one).
@@ -115,28 +137,57 @@ public final class OIPTarget: RequestSink {
             return s.next
         }
         defer { state.withLock { $0.pending -= 1 } }
-        var request = HTTPClientRequest(url: inferURL)
-        request.method = .POST
-        request.headers = bodies[index].headers
-        request.body = .bytes(bodies[index].body)
         var outcome = RequestOutcome(status: .ok, scheduled: scheduled, completed: 0, batchSize: 0, paddedBatchSize: 0)
-        let sent = Monotonic.now()
-        outcome.dispatched = sent
-        do {
-            let response = try await client.execute(request, deadline: .now() + .nanoseconds(Int64(settings.timeout * 1e9)))
-            let body = try await response.body.collect(upTo: 256 << 20)
-            outcome.completed = Monotonic.now()
-            if let (failure, why) = judge(response.status, headers: response.headers, body: body) {
+        outcome.dispatched = Monotonic.now()
+        let answer = await exchange(bodies[index])
+        outcome.completed = Monotonic.now()
+        switch answer {
+        case .success(let (status, headers, body)):
+            if let (failure, why) = judge(status, headers: headers, body: body) {
                 outcome.status = failure == .overloaded ? .rejected : .failed
                 fail(&outcome, failure, why)
             }
-        } catch {
-            outcome.completed = Monotonic.now()
+        case .failure(let failed):
             outcome.status = .failed
-            let failure = Self.classify(error)
-            fail(&outcome, failure, "\(error)")
+            fail(&outcome, failed.kind, failed.why)
         }
         return outcome
+    }
+
+    /// One request, on the NIO pool or through async-http-client: the answer, or why none came.
+    private func exchange(
+        _ request: (body: ByteBuffer, headers: HTTPHeaders)
+    ) async -> Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), Failed> {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout * 1e9))
+        if let pool {
+            var head = inferHead
+            head.headers.add(contentsOf: request.headers)
+            do throws(OIPConnectionPool.Failure) {
+                let response = try await pool.execute(head: head, body: request.body, deadline: deadline)
+                return .success((response.status, response.headers, response.body))
+            } catch {
+                switch error {
+                case .timeout: return .failure(Failed(.timeout, "no answer within \(settings.timeout) s"))
+                case .connection(let why): return .failure(Failed(.connection, why))
+                }
+            }
+        }
+        var http = HTTPClientRequest(url: inferURL)
+        http.method = .POST
+        http.headers = request.headers
+        http.body = .bytes(request.body)
+        do {
+            let response = try await client.execute(http, deadline: deadline)
+            return .success((response.status, response.headers, try await response.body.collect(upTo: 256 << 20)))
+        } catch {
+            return .failure(Failed(Self.classify(error), "\(error)"))
+        }
+    }
+
+    struct Failed: Error {
+        var kind: RequestFailure
+        var why: String
+        init(_ kind: RequestFailure, _ why: String) { (self.kind, self.why) = (kind, why) }
     }
 
     private func fail(_ outcome: inout RequestOutcome, _ failure: RequestFailure, _ why: String) {
@@ -178,7 +229,10 @@ public final class OIPTarget: RequestSink {
     }
 
     /// Closes the connections; the target is no use after.
-    public func shutdown() async { try? await client.shutdown() }
+    public func shutdown() async {
+        await pool?.shutdown()
+        try? await client.shutdown()
+    }
 
     static func normalize(_ url: String) throws(InferbenchError) -> String {
         var u = url.trimmingCharacters(in: .whitespaces)
