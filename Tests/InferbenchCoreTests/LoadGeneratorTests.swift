@@ -19,7 +19,7 @@ import Testing
             // Parked just short of request i's due time (it spins the last 0.1 ms), with
             // every earlier request done.
             await settle("generator waits for request \(i)") { clock.deadlines == [due(i) - 0.0001] }
-            await settle("requests before \(i) done") { await collector.outcomes.count == (i == 5 ? 5 : i) }
+            await settle("requests before \(i) done") { collector.outcomes.count == (i == 5 ? 5 : i) }
             clock.advance(to: due(i) + lateness[i]!)
         }
         let result = await sent
@@ -59,7 +59,7 @@ import Testing
                     let deadline = start + offsets[i] - 0.0001
                     await settle("generator waits for request \(i) or stops") { done.isRaised || clock.deadlines == [deadline] }
                     if done.isRaised { break }
-                    await settle("requests before \(i) done") { await collector.outcomes.count == i }
+                    await settle("requests before \(i) done") { collector.outcomes.count == i }
                     clock.advance(to: start + offsets[i])
                 }
                 return nil
@@ -101,7 +101,7 @@ import Testing
         // Request 0 goes at once; the loop then parks for request 1 and wakes 8.5 ms after it
         // was due, as a descheduled thread would: requests 1 to 9 are all overdue by then.
         await settle("generator waits for request 1") { clock.deadlines == [start + 0.001 - LoadGenerator.spinLead] }
-        await settle("request 0 done") { await collector.outcomes.count == 1 }
+        await settle("request 0 done") { collector.outcomes.count == 1 }
         clock.advance(to: start + 0.0095)
         let result = await sent
         // Overdue by 8.5, 7.5 … 1.5 ms (requests 1–8) is late; by 0.5 ms (request 9) is not.

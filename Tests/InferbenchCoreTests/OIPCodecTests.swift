@@ -137,4 +137,27 @@ import Testing
         #expect(abs(per.total - 5) < 1e-9 && abs(per.queue - 2) < 1e-9 && abs(per.compute - 2) < 1e-9)
         #expect(a.perRequestMS(since: a) == nil)
     }
+
+    /// The scanner `load --target` checks answers with reads JSON's grammar: nested and boolean
+    /// data, escapes, unknown keys of any kind, whitespace; and refuses what is not JSON.
+    @Test func theResponseScannerReadsJSONAndRefusesTheRest() throws {
+        let text = """
+             { "id" : "a\\\"b", "model_name":"m", "parameters": {"x": [1, {"y": null}], "z": -1.5e-3},
+              "outputs" : [ {"name":"y\\u00e9", "datatype":"FP32","shape":[ 2 , 2 ],"data":[[1.0,-2e3],[3, 4]], "extra": true},
+                            {"name":"b","datatype":"BOOL","shape":[1,3],"parameters":{"binary_data_size":3, "k": "v"}} ,
+                            {"name":"t","datatype":"BOOL","shape":[3],"data":[true,false,null]} ] }
+            """
+        let outputs = try OIPResponseScan.outputs(Array(text.utf8)[...])
+        #expect(outputs.map(\.name) == ["yé", "b", "t"])
+        #expect(outputs[0].shape == [2, 2] && outputs[0].dataCount == 4 && outputs[0].binaryDataSize == nil)
+        #expect(outputs[1].binaryDataSize == 3 && outputs[1].dataCount == nil)
+        #expect(outputs[2].dataCount == 3)
+        let bad = [
+            "", "[]", "{\"outputs\": []", "{\"outputs\": []} x", "{\"outputs\": [{\"name\": \"a\", \"datatype\": \"FP32\"}]}",
+            "{\"outputs\": [{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": [1.5]}]}", "{\"outputs\": [{\"name\": \"a\" \"datatype\": 1}]}",
+            "{\"a\": tru, \"outputs\": []}", "{\"a\": 01x, \"outputs\": []}", "{\"a\": \"\\q\", \"outputs\": []}", "{\"id\": 1}",
+        ]
+        for b in bad { #expect(throws: OIPResponseScan.Malformed.self, "\(b)") { try OIPResponseScan.outputs(Array(b.utf8)[...]) } }
+    }
+
 }

@@ -425,7 +425,7 @@ public struct LoadTest: Sendable {
             let wait = hi - Monotonic.now()
             if wait > 0 { try? await Task.sleep(for: .microseconds(Int64(wait * 1e6))) }
             if Task.isCancelled { return }
-            let fresh = await collector.outcomes(from: read)
+            let fresh = collector.outcomes(from: read)
             read += fresh.count
             pending += fresh
             let closed = pending.filter { $0.completed < hi }

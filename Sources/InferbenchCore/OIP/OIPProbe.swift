@@ -150,69 +150,33 @@ struct OIPResponseCheck {
 
     func check(_ body: [UInt8], jsonLength: Int?) throws(Problem) {
         let jsonEnd = jsonLength ?? body.count
-        // JSONDecoder, not JSONSerialization: it checks every answer of a load test, and building
-        // Foundation objects for each one made it a tenth of the generator's CPU.
-        guard jsonEnd <= body.count, let response = try? Self.decoder.decode(Body.self, from: Data(body[..<jsonEnd])) else {
+        guard jsonEnd <= body.count, let outputs = try? OIPResponseScan.outputs(body[..<jsonEnd]) else {
             throw Problem("the body is not an inference response (a JSON object with \"outputs\")")
         }
         var binaryBytes = 0
-        for output in response.outputs {
-            let (name, shape) = (output.name, output.shape)
+        for output in outputs {
+            let (name, shape) = (output.name, output.shape ?? [])
             guard let type = OIPDatatype(rawValue: output.datatype) else { throw Problem("output \(name) has datatype \(output.datatype), not one of OIP's") }
             if let meta = expected.first(where: { $0.name == name }) {
                 guard type == meta.datatype else { throw Problem("output \(name) is \(type.rawValue); the model's metadata says \(meta.datatype.rawValue)") }
                 guard meta.accepts(shape: shape) else { throw Problem("output \(name) has shape \(shape); the model's metadata says \(meta.shape)") }
             }
             let count = shape.reduce(1, *)
-            if let size = output.parameters?.binary_data_size {
+            if let size = output.binaryDataSize {
                 guard type.size.map({ $0 * count == size }) ?? true else {
                     throw Problem("output \(name): \(size) bytes for shape \(shape) of \(type.rawValue)")
                 }
                 binaryBytes += size
-            } else if let data = output.data {
-                guard data.count == count else { throw Problem("output \(name): \(data.count) values for shape \(shape)") }
+            } else if let values = output.dataCount {
+                guard values == count else { throw Problem("output \(name): \(values) values for shape \(shape)") }
             } else {
                 throw Problem("output \(name) carries neither data nor binary_data_size")
             }
         }
-        let missing = expected.map(\.name).filter { name in !response.outputs.contains { $0.name == name } }
+        let missing = expected.map(\.name).filter { name in !outputs.contains { $0.name == name } }
         guard missing.isEmpty else { throw Problem("outputs \(missing) are missing") }
         guard binaryBytes == body.count - jsonEnd else {
             throw Problem("\(body.count - jsonEnd) bytes after the JSON header; the outputs say \(binaryBytes)")
-        }
-    }
-
-    private static let decoder = JSONDecoder()
-
-    /// What the check reads of an inference response; other keys are ignored.
-    private struct Body: Decodable {
-        struct Output: Decodable {
-            struct Parameters: Decodable {
-                // swift-format-ignore: AlwaysUseLowerCamelCase
-                var binary_data_size: Int?
-            }
-            var name: String
-            var datatype: String
-            var shape: [Int]
-            var parameters: Parameters?
-            var data: ValueCount?
-        }
-        var outputs: [Output]
-    }
-
-    /// The number of values in a JSON array, nested or flat (numbers, booleans or strings).
-    struct ValueCount: Decodable {
-        var count = 0
-        init(from decoder: any Decoder) throws {
-            if var list = try? decoder.unkeyedContainer() {
-                while !list.isAtEnd { count += try list.decode(ValueCount.self).count }
-                return
-            }
-            let one = try decoder.singleValueContainer()
-            guard (try? one.decode(Double.self)) != nil || (try? one.decode(Bool.self)) != nil || (try? one.decode(String.self)) != nil else {
-                throw DecodingError.dataCorruptedError(in: one, debugDescription: "not a number, boolean or string")
-            }
-            count = 1
         }
     }
 }
