@@ -145,7 +145,7 @@ import Testing
              { "id" : "a\\\"b", "model_name":"m", "parameters": {"x": [1, {"y": null}], "z": -1.5e-3},
               "outputs" : [ {"name":"y\\u00e9", "datatype":"FP32","shape":[ 2 , 2 ],"data":[[1.0,-2e3],[3, 4]], "extra": true},
                             {"name":"b","datatype":"BOOL","shape":[1,3],"parameters":{"binary_data_size":3, "k": "v"}} ,
-                            {"name":"t","datatype":"BOOL","shape":[3],"data":[true,false,null]} ] }
+                            {"name":"t","datatype":"BOOL","shape":[3],"data":[true,false,null], "parameters": null} ] }
             """
         let outputs = try OIPResponseScan.outputs(Array(text.utf8)[...])
         #expect(outputs.map(\.name) == ["yé", "b", "t"])

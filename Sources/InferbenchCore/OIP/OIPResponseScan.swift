@@ -89,6 +89,9 @@ struct OIPResponseScan {
             var named = false
             var typed = false
             try object { (key, scan) throws(Malformed) in
+                // Servers write absent optional members as null (KServe: "parameters": null).
+                scan.space()
+                if scan.next == UInt8(ascii: "n") { return try scan.word("null") }
                 switch key {
                 case "name": (o.name, named) = (try scan.string(), true)
                 case "datatype": (o.datatype, typed) = (try scan.string(), true)
