@@ -10,7 +10,7 @@
 #   benchmarks/serve-overhead.sh [MODEL]    (default synthetic:median_ms=2; env: INFERBENCH,
 #       PYTHON, FLAGS (variant flags for both, e.g. "--compile default --precision fp16
 #       --channels-last"), BATCHING (default "--max-batch 8"), SLA (ms, default 15),
-#       DURATION (each search step, default 5s), FIXED (the fixed-rate run, default 10s),
+#       DURATION (each search step, default 5s), FIXED (the fixed-rate run, default 10s; 0: none),
 #       RATE, ENCODING (json|binary, default binary), KEEP (a folder to keep the results in))
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -47,11 +47,15 @@ target --find-max-qps --sla-p99 "$SLA" --duration "$DURATION" --out "$OUT/serve-
 
 RATE=${RATE:-$("$PYTHON" -c "import json,sys; c=json.load(open(sys.argv[1]))['load'].get('capacity',{}); print(round(c.get('lower_qps',100)/2))" \
   "$OUT/in-process-capacity/results.json")}
-echo "== serve at $RATE req/s" >&2
-target --qps "$RATE" --duration "$FIXED" --out "$OUT/serve-fixed" >&2 || true
+if [ "$FIXED" != 0 ]; then
+  echo "== serve at $RATE req/s" >&2
+  target --qps "$RATE" --duration "$FIXED" --out "$OUT/serve-fixed" >&2 || true
+fi
 kill -TERM $SERVE_PID; wait $SERVE_PID || true; SERVE_PID=
-echo "== in-process at $RATE req/s" >&2
-in_process --qps "$RATE" --duration "$FIXED" --out "$OUT/in-process-fixed" >&2 || true
+if [ "$FIXED" != 0 ]; then
+  echo "== in-process at $RATE req/s" >&2
+  in_process --qps "$RATE" --duration "$FIXED" --out "$OUT/in-process-fixed" >&2 || true
+fi
 
 "$PYTHON" - "$OUT" "$MODEL $FLAGS $BATCHING" "$SLA" "$ENCODING" <<'PY'
 import json, sys
