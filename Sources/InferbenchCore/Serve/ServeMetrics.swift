@@ -18,27 +18,29 @@ final class ServeMetrics: Sendable {
     let ready: Gauge
 
     init(model: String, gpu: Bool) {
-        let name = "inferbench_requests_total"
-        let help = "Inference requests answered, by outcome"
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "inferbench", metricName: metric, unitName: unit, helpText: help)
+        }
+        let requests = name("requests", "total", "Inference requests answered, by outcome")
         let labels = { (outcome: String) in [("model", model), ("outcome", outcome)] }
-        ok = registry.makeCounter(name: name, labels: labels("ok"), help: help)
-        refused = registry.makeCounter(name: name, labels: labels("bad_request"), help: help)
-        overloaded = registry.makeCounter(name: name, labels: labels("overloaded"), help: help)
-        failed = registry.makeCounter(name: name, labels: labels("failed"), help: help)
-        timedOut = registry.makeCounter(name: name, labels: labels("timeout"), help: help)
+        ok = registry.makeCounter(descriptor: requests, labels: labels("ok"))
+        refused = registry.makeCounter(descriptor: requests, labels: labels("bad_request"))
+        overloaded = registry.makeCounter(descriptor: requests, labels: labels("overloaded"))
+        failed = registry.makeCounter(descriptor: requests, labels: labels("failed"))
+        timedOut = registry.makeCounter(descriptor: requests, labels: labels("timeout"))
         let seconds: [Duration] = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5].map { .milliseconds(Int64($0 * 1000)) }
         latency = registry.makeDurationHistogram(
-            name: "inferbench_request_duration_seconds", labels: [("model", model)], buckets: seconds,
-            help: "Time from a request's arrival to its answer, successful requests")
+            descriptor: name("request_duration", "seconds", "Time from a request's arrival to its answer, successful requests"),
+            labels: [("model", model)], buckets: seconds)
         batchSize = registry.makeValueHistogram(
-            name: "inferbench_batch_size", labels: [("model", model)], buckets: [1, 2, 4, 8, 16, 24, 32, 64, 128, 256],
-            help: "Requests in the batch that carried each successful request")
-        queueDepth = registry.makeGauge(name: "inferbench_queue_depth", labels: [("model", model)], help: "Requests waiting for a batch")
+            descriptor: name("batch_size", "", "Requests in the batch that carried each successful request"), labels: [("model", model)],
+            buckets: [1, 2, 4, 8, 16, 24, 32, 64, 128, 256])
+        queueDepth = registry.makeGauge(descriptor: name("queue_depth", "", "Requests waiting for a batch"), labels: [("model", model)])
         gpuUtilization =
             gpu
-            ? registry.makeGauge(
-                name: "inferbench_gpu_utilization_ratio", labels: [("model", model)], help: "GPU utilization at the last scrape (0 to 1)") : nil
-        ready = registry.makeGauge(name: "inferbench_ready", labels: [("model", model)], help: "1 once the workers are warm and serving")
+            ? registry.makeGauge(descriptor: name("gpu_utilization", "ratio", "GPU utilization at the last scrape (0 to 1)"), labels: [("model", model)])
+            : nil
+        ready = registry.makeGauge(descriptor: name("ready", "", "1 once the workers are warm and serving"), labels: [("model", model)])
     }
 
     func record(_ outcome: RequestOutcome, arrived: Double, answered: Double) {
