@@ -62,7 +62,7 @@ import Testing
     }
 
     static func head(_ path: String, port: Int) -> HTTPRequestHead {
-        HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: ["Host": "127.0.0.1:\(port)"])
+        HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: ["Host": "127.0.0.1:\(port)", "Content-Length": "2"])
     }
 
     static func send(_ pool: OIPConnectionPool, _ path: String, port: Int, within seconds: Double = 60) async -> Result<String, OIPConnectionPool.Failure> {

@@ -46,6 +46,8 @@ final class OIPConnectionPool: Sendable {
 
     /// Sends one request and returns its whole answer, or fails by `deadline` (the connection it
     /// was on is then closed: an answer arriving late must not be read as the next request's).
+    /// `head` is written as given, so it carries the body's Content-Length: callers make their
+    /// heads once, not per request.
     func execute(head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline) async throws(Failure) -> Response {
         let channel = try await acquire()
         let promise = channel.eventLoop.makePromise(of: Response.self)
@@ -133,12 +135,18 @@ final class OIPConnectionPool: Sendable {
             placeFreed()
             return
         }
-        let waiter = state.withLock { s -> CheckedContinuation<(any Channel)?, Never>? in
-            if s.closed || s.waiters.isEmpty {
+        // After shutdown a connection coming back from its request is closed, not kept idle.
+        let (kept, waiter) = state.withLock { s -> (Bool, CheckedContinuation<(any Channel)?, Never>?) in
+            if s.closed { return (false, nil) }
+            if s.waiters.isEmpty {
                 s.idle.append(channel)
-                return nil
+                return (true, nil)
             }
-            return s.waiters.removeFirst()
+            return (true, s.waiters.removeFirst())
+        }
+        guard kept else {
+            channel.close(promise: nil)
+            return placeFreed()
         }
         waiter?.resume(returning: channel)
     }
@@ -186,9 +194,7 @@ private final class ExchangeHandler: ChannelDuplexHandler {
         let exchange = unwrapOutboundIn(data)
         pending = exchange.promise
         (head, body) = (nil, nil)
-        var request = exchange.head
-        request.headers.replaceOrAdd(name: "Content-Length", value: String(exchange.body.readableBytes))
-        context.write(wrapOutboundOut(.head(request)), promise: nil)
+        context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }

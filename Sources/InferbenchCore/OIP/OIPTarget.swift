@@ -41,10 +41,16 @@ public final class OIPTarget: RequestSink {
     /// The infer requests' connections on plain SwiftNIO (http); nil for https, whose requests
     /// go through async-http-client like the probes.
     private let pool: OIPConnectionPool?
-    private let inferHead: HTTPRequestHead
-    /// Each sample's body and its headers: with binary tensors the JSON header's length
-    /// differs from body to body (their ids differ in length).
-    private let bodies: [(body: ByteBuffer, headers: HTTPHeaders)]
+    /// Each sample's request, made once: its body, its own headers (with binary tensors the
+    /// JSON header's length differs from body to body, as their ids differ in length), and the
+    /// whole head the pool writes.
+    private let requests: [Prepared]
+
+    private struct Prepared {
+        var body: ByteBuffer
+        var headers: HTTPHeaders
+        var head: HTTPRequestHead
+    }
     private let state = Mutex(State())
 
     private struct State {
@@ -63,7 +69,6 @@ public final class OIPTarget: RequestSink {
         self.metadata = metadata
         self.server = server
         self.client = client
-        self.bodies = bodies
         inferURL = "\(base)/v2/models/\(Self.escape(metadata.name))/infer"
         let url = URL(string: inferURL)
         if url?.scheme == "http", let host = url?.host {
@@ -72,10 +77,15 @@ public final class OIPTarget: RequestSink {
             pool = nil
         }
         let port = url?.port.map { ":\($0)" } ?? ""
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.map { $0.path(percentEncoded: true) } ?? "/")
-        head.headers.add(name: "Host", value: "\(url?.host ?? "localhost")\(port)")
-        head.headers.add(name: "User-Agent", value: "inferbench/\(InferbenchInfo.version)")
-        inferHead = head
+        var common = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.map { $0.path(percentEncoded: true) } ?? "/")
+        common.headers.add(name: "Host", value: "\(url?.host ?? "localhost")\(port)")
+        common.headers.add(name: "User-Agent", value: "inferbench/\(InferbenchInfo.version)")
+        requests = bodies.map { body, headers in
+            var head = common
+            head.headers.add(contentsOf: headers)
+            head.headers.add(name: "Content-Length", value: String(body.readableBytes))
+            return Prepared(body: body, headers: headers, head: head)
+        }
     }
 
     /// Connects, waits for the server and the model to be ready, reads the model's metadata and
@@ -133,13 +143,13 @@ public final class OIPTarget: RequestSink {
     public func submit(scheduled: Double, length: Int?) async -> RequestOutcome {
         let index = state.withLock { s -> Int in
             s.pending += 1
-            s.next = (s.next + 1) % bodies.count
+            s.next = (s.next + 1) % requests.count
             return s.next
         }
         defer { state.withLock { $0.pending -= 1 } }
         var outcome = RequestOutcome(status: .ok, scheduled: scheduled, completed: 0, batchSize: 0, paddedBatchSize: 0)
         outcome.dispatched = Monotonic.now()
-        let answer = await exchange(bodies[index])
+        let answer = await exchange(requests[index])
         outcome.completed = Monotonic.now()
         switch answer {
         case .success(let (status, headers, body)):
@@ -155,15 +165,11 @@ public final class OIPTarget: RequestSink {
     }
 
     /// One request, on the NIO pool or through async-http-client: the answer, or why none came.
-    private func exchange(
-        _ request: (body: ByteBuffer, headers: HTTPHeaders)
-    ) async -> Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), Failed> {
+    private func exchange(_ request: Prepared) async -> Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), Failed> {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout * 1e9))
         if let pool {
-            var head = inferHead
-            head.headers.add(contentsOf: request.headers)
             do throws(OIPConnectionPool.Failure) {
-                let response = try await pool.execute(head: head, body: request.body, deadline: deadline)
+                let response = try await pool.execute(head: request.head, body: request.body, deadline: deadline)
                 return .success((response.status, response.headers, response.body))
             } catch {
                 switch error {
