@@ -11,10 +11,10 @@ struct Inferbench: AsyncParsableCommand {
             Exit codes: 0 success, 1 internal error, 2 some cells failed (results kept), 3 regression found,
             4 environment problem (no Python/PyTorch/CUDA), 5 every cell failed in its worker, 6 results could not be
             written (disk full, permissions; what is on disk is said), 7 compare --fail-on-regression matched no cell,
-            64 bad input, 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (finished cells kept in both).
+            64 bad input (recommend: 2 no configuration meets the bound, 3 --check disagrees), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (finished cells kept in both).
             """,
         version: InferbenchInfo.version,
-        subcommands: [Run.self, Load.self, Serve.self, Report.self, Compare.self, History.self, Doctor.self, Models.self, Monitor.self],
+        subcommands: [Run.self, Load.self, Serve.self, Recommend.self, Report.self, Compare.self, History.self, Doctor.self, Models.self, Monitor.self],
         defaultSubcommand: Run.self
     )
 }

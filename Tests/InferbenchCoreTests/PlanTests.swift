@@ -30,6 +30,7 @@ import Testing
     @Test func splitsModelListsWithoutBreakingParameters() {
         #expect(ModelSpec.splitList("mlp,synthetic:dist=normal,median_ms=2,bert-tiny") == ["mlp", "synthetic:dist=normal,median_ms=2", "bert-tiny"])
         #expect(ModelSpec.splitList("resnet50") == ["resnet50"])
+        #expect(ModelSpec.splitList("synthetic:median_ms=2,scale=fp16:0.5+default:0.8,mlp") == ["synthetic:median_ms=2,scale=fp16:0.5+default:0.8", "mlp"])
     }
 
     @Test func rejectsMalformedParameters() {

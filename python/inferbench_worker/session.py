@@ -131,7 +131,8 @@ class Session:
                 raise
         self._unload()
         if ref.is_synthetic:
-            model, result = SyntheticModel.load(ref.params, load_args.batch_size, load_args.seed)
+            model, result = SyntheticModel.load(ref.params, load_args.batch_size, load_args.seed,
+                                                (load_args.precision, load_args.compile))
             self.loaded = model
             return result
         from .loaded import TorchModel

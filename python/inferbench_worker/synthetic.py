@@ -19,23 +19,27 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from . import procstate, timing
 from .memory import rss_peak_mb, snapshot
 from .payload import Batch, InputSpec, Layout, Ring, with_checksum
 from .protocol import (
+    COMPILE_MODES,
+    PRECISIONS,
     CompilePeaks,
     InferResult,
     LatencyResult,
     LoadResult,
     MeasureArgs,
     PayloadOpenArgs,
+    Precision,
     ThroughputResult,
     VerifyResult,
     bad_request,
     load_result,
 )
+from .verify import tolerance_for
 
 DISTRIBUTIONS = ("constant", "normal", "lognormal", "uniform", "bimodal")
 
@@ -57,6 +61,8 @@ DEFAULT_PARAMS: Mapping[str, str] = {
     "device_ms": "0",
     "payload_bytes": "256",
     "seed": "",
+    "scale": "",
+    "error": "",
 }
 
 DESCRIPTION = (
@@ -65,7 +71,10 @@ DESCRIPTION = (
     "seed to the load seed; stall_ms is added to every stall_every-th call; host_ms and device_ms "
     "split a call into a host part and an asynchronous device part (median_ms then defaults to 0, else 1); "
     "per_token_ms adds that much per sample per token of seq (or of a call's length); payload_bytes is a "
-    "sample's size for payload_open (one uint8 input; each row's output is its first 8 bytes, zero-padded)"
+    "sample's size for payload_open (one uint8 input; each row's output is its first 8 bytes, zero-padded); "
+    "scale=fp16:0.5+default:0.8 multiplies a call's time for the variants named (precision or compile mode, "
+    "factors multiply), error=fp16:0.2 makes verify report that relative error for them (a known cost and "
+    "accuracy model for testing `recommend`)"
 )
 
 _SPIN_NS = 200_000  # sleep until this close to the deadline, then spin
@@ -97,6 +106,16 @@ class SyntheticConfig:
     device_ms: float
     payload_bytes: int
     seed: int
+    scale: Mapping[str, float] = field(default_factory=dict)  # variant name -> time factor
+    error: Mapping[str, float] = field(default_factory=dict)  # variant name -> relative error
+
+    def variant_scale(self, names: tuple[str, ...]) -> float:
+        """The product of the factors of ``names`` (the loaded precision and compile mode)."""
+        return math.prod(self.scale.get(n, 1.0) for n in names)
+
+    def variant_error(self, names: tuple[str, ...]) -> float:
+        """The largest error ``error=`` gives any of ``names``; 0 when none is named."""
+        return max((self.error.get(n, 0.0) for n in names), default=0.0)
 
     @staticmethod
     def parse(params: Mapping[str, str], default_seed: int) -> SyntheticConfig:
@@ -125,6 +144,8 @@ class SyntheticConfig:
             device_ms=device_ms,
             payload_bytes=int(_number(p, "payload_bytes", 1.0, integer=True)),
             seed=int(_number(p, "seed", 0.0, default=float(default_seed), integer=True)),
+            scale=_variant_map(p["scale"], "scale", positive=True),
+            error=_variant_map(p["error"], "error", positive=False),
         )
         if cfg.p_slow > 1.0:
             raise bad_request(f"parameter p_slow must be a probability in [0, 1], got {cfg.p_slow}")
@@ -153,6 +174,26 @@ def _number(p: Mapping[str, str], key: str, minimum: float, default: float | Non
         kind = "an integer" if integer else "a number"
         raise bad_request(f"parameter {key} must be {kind} >= {minimum:g}, got {text!r}")
     return value
+
+
+def _variant_map(text: str, key: str, positive: bool) -> dict[str, float]:
+    """``fp16:0.5+default:0.8`` as {"fp16": 0.5, "default": 0.8}: names of precisions or compile
+    modes, each with a number (a factor > 0 for scale, an error >= 0 for error)."""
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split("+"))):
+        name, _, number = item.partition(":")
+        if name not in PRECISIONS and name not in COMPILE_MODES:
+            raise bad_request(f"parameter {key}: {name!r} is not a precision or compile mode "
+                              f"(e.g. {key}=fp16:0.5+default:0.8)")
+        try:
+            value = float(number)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise bad_request(f"parameter {key}: {item!r} needs a number {'> 0' if positive else '>= 0'} "
+                              f"after the colon, e.g. {key}={name}:0.5")
+        out[name] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -209,20 +250,22 @@ class SyntheticModel:
     """A loaded synthetic model: the state is the random generator, the call count and the
     simulated device."""
 
-    def __init__(self, cfg: SyntheticConfig, batch_size: int) -> None:
+    def __init__(self, cfg: SyntheticConfig, batch_size: int, variant: tuple[str, ...] = ()) -> None:
         self.cfg = cfg
         self.batch_size = batch_size
+        self.variant = variant  # the load's precision and compile mode, for scale= and error=
         self._rng = random.Random(cfg.seed)
         self._calls = 0
         self._draw: Callable[[], float] = self._sampler()
-        self._scale = environment_scale()
+        self._scale = environment_scale() * cfg.variant_scale(variant)
         self._device = SimulatedDevice()
 
     @staticmethod
-    def load(params: Mapping[str, str], batch_size: int, seed: int) -> tuple[SyntheticModel, LoadResult]:
+    def load(params: Mapping[str, str], batch_size: int, seed: int,
+             variant: tuple[str, ...] = ()) -> tuple[SyntheticModel, LoadResult]:
         procstate.GC.after_load()
         t0 = time.perf_counter()
-        model = SyntheticModel(SyntheticConfig.parse(params, seed), batch_size)
+        model = SyntheticModel(SyntheticConfig.parse(params, seed), batch_size, variant)
         load_s = time.perf_counter() - t0
         first_ns = timing.host_latency([model._caller(batch_size)], 1)[0]
         model.call(batch_size)  # the "once more" call, as for torch models
@@ -344,14 +387,18 @@ class SyntheticModel:
         return result
 
     def verify(self, batch_size: int | None) -> VerifyResult:
-        """Nothing to compare: reports a perfect match, so harness tests see a passing check."""
+        """Nothing to compare: a perfect match, or the error ``error=`` gives this variant against
+        a reference of scale 1 (within tolerance when at most the precision's rtol)."""
+        err = self.cfg.variant_error(self.variant)
+        precision: Precision = next((cast(Precision, n) for n in self.variant if n in PRECISIONS), "fp32")
+        tol = tolerance_for(precision) if err > 0 else {"atol": 0.0, "rtol": 0.0, "cosine_min": 1.0}
         return {
-            "max_abs_err": 0.0,
-            "max_rel_err": 0.0,
-            "ref_max_abs": 0.0,
-            "cosine": 1.0,
-            "tolerance": {"atol": 0.0, "rtol": 0.0, "cosine_min": 1.0},
-            "within_tolerance": True,
+            "max_abs_err": err,
+            "max_rel_err": err,
+            "ref_max_abs": 1.0 if err > 0 else 0.0,
+            "cosine": 1.0 - err * err / 2,
+            "tolerance": tol,
+            "within_tolerance": err <= tol["atol"] + tol["rtol"] and 1.0 - err * err / 2 >= tol["cosine_min"],
         }
 
     def can_reuse(self, ref: Any, args: Any) -> bool:

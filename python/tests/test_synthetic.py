@@ -83,3 +83,31 @@ def test_environment_scale_multiplies_every_call(session: Session, monkeypatch: 
     monkeypatch.setenv("INFERBENCH_SYNTHETIC_SCALE", "0")
     err = error_of(call(session, "load", model="synthetic:median_ms=1"))
     assert err["kind"] == "bad_request" and "INFERBENCH_SYNTHETIC_SCALE" in err["message"]
+
+
+def test_variant_scale_and_error_are_a_known_cost_and_accuracy_model(session: Session) -> None:
+    """`scale=` and `error=` give each precision or compile mode a known speed and error, the
+    model `recommend`'s end-to-end test searches."""
+    params = "synthetic:median_ms=2,scale=fp16:0.5+default:0.8,error=fp16:0.2"
+    ok(call(session, "load", model=params, precision="fp16", compile="default"))
+    host = ok(call(session, "measure", iterations=50))["host_ns"]
+    assert abs(statistics.median(host) - 0.8 * MS) < 0.1 * MS  # 2 ms x 0.5 x 0.8
+    v = ok(call(session, "verify"))
+    assert v["max_rel_err"] == 0.2 and v["within_tolerance"] is False
+    assert v["tolerance"]["rtol"] == 0.05  # fp16's
+    ok(call(session, "load", model=params, precision="fp32", compile="eager"))
+    assert ok(call(session, "verify"))["within_tolerance"] is True
+    assert abs(statistics.median(ok(call(session, "measure", iterations=50))["host_ns"]) - 2 * MS) < 0.1 * MS
+    # A small error stays within the precision's tolerance.
+    ok(call(session, "load", model="synthetic:median_ms=1,error=bf16:0.01", precision="bf16"))
+    assert ok(call(session, "verify"))["within_tolerance"] is True
+
+
+@pytest.mark.parametrize("params, message", [
+    ("scale=fp17:0.5", "'fp17' is not a precision or compile mode"),
+    ("scale=fp16:0", "needs a number > 0"),
+    ("error=fp16:-1", "needs a number >= 0"),
+    ("scale=fp16", "needs a number > 0"),
+])
+def test_variant_maps_refuse_bad_names_and_numbers(session: Session, params: str, message: str) -> None:
+    assert message in error_of(call(session, "load", model=f"synthetic:median_ms=1,{params}"))["message"]

@@ -43,11 +43,12 @@ public struct ModelSpec: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Splits `mlp,bert-base:seq=512,batch=2,resnet50` into models: a comma starts a new model
-    /// unless what follows is another `key=value` of the model before it.
+    /// unless what follows is another `key=value` of the model before it (a key has no colon;
+    /// a value may: `synthetic:median_ms=2,scale=fp16:0.5`).
     public static func splitList(_ text: String) -> [String] {
         var models: [String] = []
         for part in text.split(separator: ",").map(String.init) {
-            if let last = models.last, last.contains(":"), part.contains("="), !part.contains(":") {
+            if let last = models.last, last.contains(":"), let eq = part.firstIndex(of: "="), !part[..<eq].contains(":") {
                 models[models.count - 1] = last + "," + part
             } else {
                 models.append(part)

@@ -1,0 +1,151 @@
+import Foundation
+
+/// One SLA search of one configuration: the `inferbench load --find-max-qps` that a round ran,
+/// where its results are, and what they say.
+public struct CapacityMeasurement: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// The search finished (whatever it found).
+        case complete
+        /// It was stopped (Ctrl-C, SIGTERM): its steps so far are kept.
+        case incomplete
+        /// The command failed before it measured anything.
+        case failed
+    }
+
+    public var round: Int
+    /// The folder of its `results.json`, relative to the search folder.
+    public var folder: String
+    public var command: [String]
+    public var processes: String
+    public var stepS: Double
+    public var wallS: Double
+    public var exitCode: Int32
+    public var status: Status
+    public var lowerQPS: Double?
+    public var upperQPS: Double?
+    /// Latency at the highest passing rate: its P50 and P99 (over every run of that rate).
+    public var p50MS: Double?
+    public var p99MS: Double?
+    /// GPU energy per request and mean power at the highest passing rate, where measured.
+    public var joulesPerRequest: Double?
+    public var powerW: Double?
+    public var errors: Int
+    public var message: String?
+
+    /// The figures of a finished `load --find-max-qps`.
+    mutating func read(_ results: RunResults) {
+        lowerQPS = results.load?.capacity?.lowerQPS
+        upperQPS = results.load?.capacity?.upperQPS
+        errors = results.loadTests.reduce(0) { $0 + $1.errors }
+        guard let lower = lowerQPS else { return }
+        let passing = results.loadTests.filter { $0.targetQPS == lower && $0.slaMet == true }
+        p50MS = passing.compactMap(\.latencyMS?.p50).max()
+        p99MS = passing.compactMap(\.latencyMS?.p99).max()
+        let energy = passing.compactMap(\.telemetry?.energyJPerSample)
+        joulesPerRequest = energy.isEmpty ? nil : energy.reduce(0, +) / Double(energy.count)
+        let power = passing.compactMap(\.telemetry?.powerWMean)
+        powerW = power.isEmpty ? nil : power.reduce(0, +) / Double(power.count)
+    }
+}
+
+/// Everything known of one configuration: why it is out, or its measurements by round.
+public struct ConfigRecord: Codable, Sendable, Equatable {
+    public var config: ServingConfig
+    /// The screen's ceiling, the order of the first round.
+    public var estimateQPS: Double?
+    public var exclusion: Exclusion?
+    public var measurements: [CapacityMeasurement]
+
+    public init(config: ServingConfig, estimateQPS: Double? = nil, exclusion: Exclusion? = nil) {
+        self.config = config
+        self.estimateQPS = estimateQPS
+        self.exclusion = exclusion
+        measurements = []
+    }
+
+    /// The last round's finished measurement: what the configuration is ranked by.
+    public var latest: CapacityMeasurement? { measurements.last { $0.status != .failed } }
+    public var roundReached: Int { latest?.round ?? 0 }
+}
+
+/// The screen: the one `inferbench run` that measured every variant.
+public struct ScreenRecord: Codable, Sendable, Equatable {
+    public var folder: String
+    public var command: [String]
+    public var wallS: Double
+    public var exitCode: Int32
+    public var variants: [VariantScreen]
+    /// The device the run resolved (`cuda:0`, `cpu`) and the GPU's name.
+    public var device: String?
+    public var gpu: String?
+}
+
+/// A `--check`: the recommended configuration measured again by a plain `load --find-max-qps`.
+public struct CheckRecord: Codable, Sendable, Equatable {
+    public var measurement: CapacityMeasurement
+    public var agrees: Bool
+}
+
+/// The search folder's `recommend.json`: the question, the plan and every measurement, saved
+/// after each step, so an interrupted search continues (`--resume`) where it stopped.
+public struct RecommendRecord: Codable, Sendable {
+    public static let schemaID = "inferbench.recommend/1"
+    public static let fileName = "recommend.json"
+
+    public var schema = RecommendRecord.schemaID
+    public var id: String
+    public var command: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status: RunInfo.Status
+    public var inferbenchVersion: String
+    public var question: RecommendQuestion
+    public var screen: ScreenRecord?
+    public var configs: [ConfigRecord]
+    /// Seconds the search has spent, over all its sessions (a resumed search adds to it).
+    public var spentS: Double
+    public var answer: Recommendation?
+    public var checks: [CheckRecord]
+
+    public init(id: String, command: String, question: RecommendQuestion) {
+        self.id = id
+        self.command = command
+        startedAt = Date()
+        status = .incomplete
+        inferbenchVersion = InferbenchInfo.version
+        self.question = question
+        configs = []
+        spentS = 0
+        checks = []
+    }
+
+    public static func load(folder: URL) throws(InferbenchError) -> RecommendRecord {
+        let url = folder.appending(path: fileName)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .badInput("\(folder.path): no \(fileName) (give the folder of an earlier `inferbench recommend`)")
+        }
+        do {
+            let record = try decoder().decode(RecommendRecord.self, from: data)
+            guard record.schema == schemaID else { throw InferbenchError.badInput("schema \(record.schema)") }
+            return record
+        } catch {
+            throw .badInput("\(url.path) is not a recommend record this inferbench reads (\(error)); start a new search")
+        }
+    }
+
+    public func save(folder: URL) throws(InferbenchError) {
+        let data: Data
+        do { data = try Self.encoder().encode(self) } catch { throw .internal("cannot encode \(Self.fileName): \(error)") }
+        do { try AtomicFile.write(data, to: folder.appending(path: Self.fileName)) } catch {
+            throw .writeFailed("\(error.description). \(error.remedy), or pass --out elsewhere")
+        }
+    }
+
+    func index(of config: ServingConfig) -> Int? { configs.firstIndex { $0.config == config } }
+
+    /// results.json's dates and non-finite numbers; keys are the Swift names (camelCase):
+    /// Foundation's snake_case conversion does not round-trip names such as `slaP99MS`.
+    static func encoder() -> JSONEncoder { RunResults.encoder() }
+    static func decoder() -> JSONDecoder { RunResults.decoder() }
+}

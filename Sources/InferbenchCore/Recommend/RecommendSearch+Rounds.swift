@@ -1,0 +1,153 @@
+import Foundation
+
+extension RecommendSearch {
+    /// The rounds: the first measures every configuration that passed the screen (the most
+    /// promising first, so a short budget goes to them), each next one the better half of the
+    /// last, and the last one, once two or fewer are left, measures with fresh starts of the
+    /// workers (`--processes auto`).
+    func rounds(_ record: inout RecommendRecord, _ clock: SpentClock) async throws(InferbenchError) {
+        // Decisions of rounds are recomputed from the measurements (a resumed search may have a
+        // larger budget); the screen's stand.
+        for i in record.configs.indices where (record.configs[i].exclusion?.round ?? 0) >= 1 { record.configs[i].exclusion = nil }
+        var current = record.configs.filter { $0.exclusion == nil }.sorted { ($0.estimateQPS ?? 0) > ($1.estimateQPS ?? 0) }.map(\.config)
+        var round = 1
+        while !current.isEmpty {
+            let final = current.count <= 2
+            for (k, config) in current.enumerated() {
+                guard stopped == nil else { return }
+                let i = record.index(of: config)!
+                if record.configs[i].measurements.contains(where: { $0.round == round && $0.status == .complete }) { continue }
+                let predicted = predict(record, round: round, final: final)
+                if clock.spent + predicted > record.question.budgetS {
+                    outOfBudget(&record, current[k...], round: round, predicted: predicted)
+                    try save(&record, clock)
+                    return
+                }
+                settings.progress("round \(round)\(final ? " (final)" : ""), \(k + 1) of \(current.count): \(config)")
+                let m = await measure(config, record.question, round: round, final: final)
+                record.configs[i].measurements.append(m)
+                try save(&record, clock)
+                settings.progress("  \(Self.summary(m)); \(Self.remaining(record, current[(k + 1)...], round: round, final: final, search: self))")
+            }
+            judge(&record, current, round: round)
+            try save(&record, clock)
+            if final { return }
+            let passing = current.filter { record.configs[record.index(of: $0)!].exclusion == nil }
+                .sorted { (record.configs[record.index(of: $0)!].latest?.lowerQPS ?? 0) > (record.configs[record.index(of: $1)!].latest?.lowerQPS ?? 0) }
+            let keep = (passing.count + 1) / 2
+            if keep < passing.count, let last = record.configs[record.index(of: passing[keep - 1])!].latest?.lowerQPS {
+                for config in passing[keep...] {
+                    let i = record.index(of: config)!
+                    let lower = record.configs[i].latest?.lowerQPS ?? 0
+                    record.configs[i].exclusion = Exclusion(
+                        .capacity, "round \(round): \(Format.qps(lower)) req/s within the SLA, below the \(Format.qps(last)) of the half kept", round: round)
+                }
+            }
+            current = Array(passing.prefix(keep))
+            round += 1
+        }
+    }
+
+    /// After a round: a configuration whose search failed, or passed no rate, is out.
+    func judge(_ record: inout RecommendRecord, _ current: [ServingConfig], round: Int) {
+        for config in current {
+            let i = record.index(of: config)!
+            guard let m = record.configs[i].measurements.last(where: { $0.round == round }) else { continue }
+            if m.status == .failed {
+                record.configs[i].exclusion = Exclusion(.failed, m.message ?? "the load test failed (exit code \(m.exitCode))", round: round)
+            } else if m.lowerQPS == nil, m.status == .complete {
+                record.configs[i].exclusion = Exclusion(
+                    .sla, "no rate the search tried kept P99 ≤ \(Format.trimmed(record.question.slaP99MS)) ms (round \(round))", round: round)
+            }
+        }
+    }
+
+    func outOfBudget(_ record: inout RecommendRecord, _ rest: ArraySlice<ServingConfig>, round: Int, predicted: Double) {
+        let budget = record.question.budgetS
+        for config in rest {
+            let i = record.index(of: config)!
+            // Measured in an earlier round: still ranked on that round's figures.
+            guard record.configs[i].measurements.allSatisfy({ $0.status == .failed }) else { continue }
+            record.configs[i].exclusion = Exclusion(
+                .budget, "not measured: about \(Format.seconds(predicted)) more would pass the --budget of \(Format.seconds(budget))", round: round)
+        }
+        settings.progress(
+            "budget: \(Format.seconds(budget)) reached after \(Format.seconds(record.spentS)); \(rest.count) measurement\(rest.count == 1 ? "" : "s") of round \(round) not made (--resume with a larger --budget continues)"
+        )
+    }
+
+    /// Seconds the next measurement of `round` is likely to take: the mean of that round's so
+    /// far, else twice an earlier round's (steps twice as long; twice again for the final
+    /// round's two starts), else ten steps and the screen's slowest cold start.
+    func predict(_ record: RecommendRecord, round: Int, final: Bool) -> Double {
+        let done = record.configs.flatMap(\.measurements).filter { $0.status == .complete }
+        let same = done.filter { $0.round == round }
+        if !same.isEmpty { return same.map(\.wallS).reduce(0, +) / Double(same.count) }
+        if let last = done.max(by: { $0.round < $1.round }) {
+            let lastWall = done.filter { $0.round == last.round }.map(\.wallS)
+            let mean = lastWall.reduce(0, +) / Double(lastWall.count)
+            return mean * pow(2, Double(round - last.round)) * (final ? 2 : 1)
+        }
+        let cold = record.screen?.variants.compactMap(\.coldStartS).max() ?? 10
+        return cold * (final ? 2 : 1) + 10 * record.question.stepS * pow(2, Double(round - 1))
+    }
+
+    /// One SLA search: `inferbench load --find-max-qps` into `roundN/<config>`.
+    func measure(_ config: ServingConfig, _ q: RecommendQuestion, round: Int, final: Bool) async -> CapacityMeasurement {
+        var folder = "round\(round)/\(config.id)"
+        var n = 2
+        while FileManager.default.fileExists(atPath: path(folder)) {
+            folder = "round\(round)/\(config.id)-\(n)"
+            n += 1
+        }
+        let step = q.stepS * pow(2, Double(round - 1))
+        let processes = final ? "auto" : "1"
+        let args =
+            ["load"] + config.loadArguments(q) + [
+                "--find-max-qps", "--sla-p99", Format.trimmed(q.slaP99MS), "--processes", processes, "--duration", Format.trimmed(step), "--out", path(folder),
+            ] + settings.passThrough
+        return await capacity(args: args, folder: folder, round: round, processes: processes, step: step)
+    }
+
+    /// Runs a `load --find-max-qps` and reads what it found.
+    func capacity(args: [String], folder: String, round: Int, processes: String, step: Double) async -> CapacityMeasurement {
+        let started = Date()
+        let log = settings.folder.appending(path: folder + ".log")
+        let (code, problem) = await stage.run(executable: settings.executable, arguments: args, log: log)
+        var m = CapacityMeasurement(
+            round: round, folder: folder, command: args, processes: processes, stepS: step, wallS: Date().timeIntervalSince(started), exitCode: code ?? -1,
+            status: .complete, errors: 0)
+        if let (results, _) = try? RunResults.load(path: path(folder)) {
+            m.read(results)
+            if results.run.status == .incomplete || stopped != nil { m.status = .incomplete }
+        } else {
+            m.status = stopped != nil ? .incomplete : .failed
+            m.message = problem ?? "exit code \(code.map(String.init) ?? "?"): \(Self.lastLine(of: log) ?? "no results") (log: \(log.path))"
+        }
+        return m
+    }
+
+    static func lastLine(of log: URL) -> String? {
+        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init)
+    }
+
+    static func summary(_ m: CapacityMeasurement) -> String {
+        switch m.status {
+        case .failed: return "failed: \(m.message ?? "")"
+        case .incomplete: return "stopped"
+        case .complete:
+            guard let lower = m.lowerQPS else { return "no rate passed" }
+            let bracket = m.upperQPS.map { "\(Format.qps(lower))–\(Format.qps($0)) req/s" } ?? "at least \(Format.qps(lower)) req/s"
+            return "\(bracket), P99 \(Format.ms(m.p99MS)) ms there (\(Format.seconds(m.wallS)))"
+        }
+    }
+
+    static func remaining(
+        _ record: RecommendRecord, _ rest: ArraySlice<ServingConfig>, round: Int, final: Bool, search: RecommendSearch
+    ) -> String {
+        let left = Double(rest.count) * search.predict(record, round: round, final: final)
+        let budget = max(0, record.question.budgetS - record.spentS)
+        return "about \(Format.seconds(left)) left in round \(round), \(Format.seconds(budget)) of the budget left"
+    }
+}

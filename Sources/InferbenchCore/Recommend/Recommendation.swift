@@ -1,0 +1,131 @@
+import Foundation
+
+/// The answer of a search: the configuration that serves the most requests per second per GPU
+/// within the P99 bound, what a fleet of it costs at the peak, and why every other lost.
+public struct Recommendation: Codable, Sendable, Equatable {
+    public struct Choice: Codable, Sendable, Equatable {
+        public var config: ServingConfig
+        public var lowerQPS: Double
+        public var upperQPS: Double?
+        public var p50MS: Double?
+        public var p99MS: Double?
+        public var round: Int
+        public var processes: String
+        /// The folder of the `load` whose bracket this is, relative to the search folder.
+        public var folder: String
+    }
+
+    /// GPUs for `--peak-qps`, each planned at its capacity's lower bound less the headroom.
+    public struct Fleet: Codable, Sendable, Equatable {
+        public var peakQPS: Double
+        public var headroom: Double
+        public var plannedPerGPU: Double
+        public var gpus: Int
+        public var costPerHourUSD: Double?
+        public var costPerMonthUSD: Double?
+        public var costPerMillionUSD: Double?
+    }
+
+    public struct RunnerUp: Codable, Sendable, Equatable {
+        public var config: ServingConfig
+        public var lowerQPS: Double?
+        public var upperQPS: Double?
+        public var p99MS: Double?
+        public var exclusion: Exclusion
+    }
+
+    public struct ParetoPoint: Codable, Sendable, Equatable {
+        public var config: ServingConfig
+        public var qps: Double
+        public var p99MS: Double
+        public var front: Bool
+    }
+
+    public var best: Choice
+    /// True when the first runner-up's bracket reaches the best's lower bound: the order of the
+    /// two is not settled by these measurements.
+    public var tiedWith: ServingConfig?
+    public var fleet: Fleet?
+    /// What a million requests cost on one GPU kept at its capacity (with `--gpu-price`).
+    public var costPerMillionAtCapacityUSD: Double?
+    public var joulesPerRequest: Double?
+    public var powerW: Double?
+    public var coldStartS: Double?
+    public var compileCache: CompileCacheState?
+    public var runnersUp: [RunnerUp]
+    public var pareto: [ParetoPoint]
+
+    /// Hours in an average month (8,766 / 12), for a monthly bill.
+    public static let hoursPerMonth = 730.5
+
+    /// The answer the record's measurements give; nil when no configuration passed the SLA.
+    public static func make(_ record: RecommendRecord) -> Recommendation? {
+        let question = record.question
+        let ranked = record.configs.filter { $0.exclusion == nil && $0.latest?.lowerQPS != nil }.sorted(by: ranksAbove)
+        guard let top = ranked.first, let m = top.latest, let lower = m.lowerQPS else { return nil }
+        let best = Choice(
+            config: top.config, lowerQPS: lower, upperQPS: m.upperQPS, p50MS: m.p50MS, p99MS: m.p99MS, round: m.round, processes: m.processes,
+            folder: m.folder)
+        let screen = record.screen?.variants.first { $0.variant == top.config.variant }
+        var answer = Recommendation(
+            best: best, fleet: fleet(question, perGPU: lower), joulesPerRequest: m.joulesPerRequest, powerW: m.powerW, coldStartS: screen?.coldStartS,
+            compileCache: screen?.compileCache, runnersUp: [], pareto: pareto(record.configs))
+        answer.costPerMillionAtCapacityUSD = question.gpuPricePerHour.map { $0 / (lower * 3600) * 1e6 }
+        answer.runnersUp = record.configs.filter { $0.config != top.config }.sorted(by: ranksAbove).map { runnerUp($0, best: best) }
+        if let second = ranked.dropFirst().first, let upper = second.latest?.upperQPS ?? second.latest?.lowerQPS, upper >= lower,
+            second.roundReached == top.roundReached
+        {
+            answer.tiedWith = second.config
+        }
+        return answer
+    }
+
+    /// Later rounds first (they survived more halvings), then the higher lower bound, then the
+    /// lower P99 at it.
+    static func ranksAbove(_ a: ConfigRecord, _ b: ConfigRecord) -> Bool {
+        if (a.exclusion == nil) != (b.exclusion == nil) { return a.exclusion == nil }
+        if a.roundReached != b.roundReached { return a.roundReached > b.roundReached }
+        let (la, lb) = (a.latest?.lowerQPS ?? -1, b.latest?.lowerQPS ?? -1)
+        if la != lb { return la > lb }
+        return (a.latest?.p99MS ?? .infinity) < (b.latest?.p99MS ?? .infinity)
+    }
+
+    static func fleet(_ q: RecommendQuestion, perGPU lower: Double) -> Fleet? {
+        guard let peak = q.peakQPS else { return nil }
+        let planned = lower * (1 - q.headroom)
+        let gpus = Int((peak / planned).rounded(.up))
+        var fleet = Fleet(peakQPS: peak, headroom: q.headroom, plannedPerGPU: planned, gpus: max(1, gpus))
+        if let price = q.gpuPricePerHour {
+            let hourly = Double(fleet.gpus) * price
+            fleet.costPerHourUSD = hourly
+            fleet.costPerMonthUSD = hourly * hoursPerMonth
+            fleet.costPerMillionUSD = hourly / (peak * 3600) * 1e6
+        }
+        return fleet
+    }
+
+    static func runnerUp(_ record: ConfigRecord, best: Choice) -> RunnerUp {
+        let m = record.latest
+        let exclusion =
+            record.exclusion
+            ?? Exclusion(
+                .capacity,
+                "\(Format.qps(m?.lowerQPS ?? 0)) req/s per GPU within the SLA, below the \(Format.qps(best.lowerQPS)) of the recommendation",
+                round: m?.round ?? 0)
+        return RunnerUp(config: record.config, lowerQPS: m?.lowerQPS, upperQPS: m?.upperQPS, p99MS: m?.p99MS, exclusion: exclusion)
+    }
+
+    /// Every configuration measured with a passing rate: its capacity's lower bound and the P99
+    /// there; on the front when no other serves at least as much at a P99 at most as low.
+    static func pareto(_ configs: [ConfigRecord]) -> [ParetoPoint] {
+        let points = configs.compactMap { c -> ParetoPoint? in
+            guard let m = c.latest, let qps = m.lowerQPS, let p99 = m.p99MS else { return nil }
+            return ParetoPoint(config: c.config, qps: qps, p99MS: p99, front: false)
+        }
+        return points.map { p in
+            var p = p
+            p.front = !points.contains { o in o.config != p.config && o.qps >= p.qps && o.p99MS <= p.p99MS && (o.qps > p.qps || o.p99MS < p.p99MS) }
+            return p
+        }.sorted { $0.qps < $1.qps }
+    }
+}

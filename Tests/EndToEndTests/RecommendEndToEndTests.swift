@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// `inferbench recommend` on the synthetic model with a known cost model: each batch costs a
+/// fixed 10 ms plus 0.1 ms a sample, so a max batch of 16 serves up to 16 / 11.5 ms ≈ 1,390
+/// req/s and a max batch of 2 at most 2 / 10.1 ms ≈ 198; fp16 runs twice as fast but is
+/// 20% off (outside fp16's 5% tolerance). The known optimum is fp32 at max batch 16.
+@Suite(.serialized) struct RecommendEndToEndTests {
+    static let model = "synthetic:median_ms=10,per_item_ms=0.1,scale=fp16:0.5,error=fp16:0.2"
+
+    func record(_ folder: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: folder.appending(path: "recommend.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func findsTheKnownOptimumExcludesTheInaccurateVariantAndCountsGPUs() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "recommend", "--model", Self.model, "--sla-p99", "60", "--compile", "eager", "--precision", "fp32,fp16", "--max-batch", "2,16",
+            "--step", "2s", "--peak-qps", "5000", "--headroom", "0.3", "--gpu-price", "3", "--budget", "10m", "--no-store", "--out", out.path,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Deploy: eager fp32, max batch 16"), "stdout: \(r.stdout)")
+        let rec = try record(out)
+        let answer = try #require(rec["answer"] as? [String: Any])
+        let best = try #require(answer["best"] as? [String: Any])
+        let config = try #require(best["config"] as? [String: Any])
+        #expect(config["maxBatch"] as? Int == 16)
+        #expect((config["variant"] as? [String: Any])?["precision"] as? String == "fp32")
+        let lower = try #require(best["lowerQPS"] as? Double)
+        #expect(lower > 198, "max batch 16 must beat max batch 2's ceiling of 198 req/s: \(lower)")
+        // The fleet is the arithmetic: ceil(peak / (lower × (1 − headroom))), at $3 a GPU-hour.
+        let fleet = try #require(answer["fleet"] as? [String: Any])
+        let gpus = try #require(fleet["gpus"] as? Int)
+        #expect(gpus == Int((5000 / (lower * 0.7)).rounded(.up)))
+        let monthly = try #require(fleet["costPerMonthUSD"] as? Double)
+        #expect(abs(monthly - Double(gpus) * 3 * 730.5) < 0.01)
+        // Both fp16 configurations lost on accuracy at the screen, and say so.
+        let runnersUp = try #require(answer["runnersUp"] as? [[String: Any]])
+        let fp16 = runnersUp.filter { (($0["config"] as? [String: Any])?["variant"] as? [String: Any])?["precision"] as? String == "fp16" }
+        #expect(fp16.count == 2)
+        #expect(fp16.allSatisfy { ($0["exclusion"] as? [String: Any])?["reason"] as? String == "accuracy" })
+        #expect(r.stdout.contains("accuracy") && r.stdout.contains("max relative error 0.2"))
+        // The report shows the Pareto chart with the recommendation marked.
+        let html = try String(contentsOf: out.appending(path: "report.html"), encoding: .utf8)
+        #expect(html.contains("chart-pareto") && html.contains("Pareto front") && html.contains("recommended"))
+
+        // --check measures the recommendation again with a plain load and compares intervals.
+        let c = try CLI.run(["recommend", "--check", out.path, "--no-store"])
+        #expect([0, 3].contains(c.status), "stderr: \(c.stderr)")
+        #expect(c.stdout.contains("Check (check-1)"))
+        let checks = try #require(try record(out)["checks"] as? [[String: Any]])
+        #expect(checks.count == 1)
+        #expect((checks[0]["agrees"] as? Bool) == (c.status == 0))
+    }
+
+    /// A bound below one request's own latency: said after the screen, with that latency,
+    /// exit 2, the screen kept.
+    @Test func anSLABelowTheSingleRequestLatencyIsSaidWithThatLatency() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "recommend", "--model", "synthetic:median_ms=20", "--sla-p99", "5", "--compile", "eager", "--precision", "fp32", "--max-batch", "4",
+            "--no-store", "--quiet", "--out", out.path,
+        ])
+        #expect(r.status == 2, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("no configuration serves within P99 ≤ 5 ms"))
+        #expect(r.stderr.contains("one request alone") || r.stderr.contains("the fastest variant takes 20"), "stderr: \(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appending(path: "screen/results.json").path))
+    }
+
+    /// A budget too small for one SLA search: the screen is kept, each configuration is marked
+    /// unmeasured for the budget, exit 2 naming --budget and --resume.
+    @Test func aBudgetTooSmallForOneCandidateKeepsTheScreenAndSaysWhatWouldDo() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run([
+            "recommend", "--model", "synthetic:median_ms=2", "--sla-p99", "50", "--compile", "eager", "--precision", "fp32", "--max-batch", "4",
+            "--budget", "1s", "--no-store", "--quiet", "--out", out.path,
+        ])
+        #expect(r.status == 2, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("--budget") && r.stderr.contains("--resume"), "stderr: \(r.stderr)")
+        let configs = try #require(try record(out)["configs"] as? [[String: Any]])
+        #expect(configs.allSatisfy { ($0["exclusion"] as? [String: Any])?["reason"] as? String == "budget" })
+    }
+
+    @Test(arguments: [
+        (["--model", "synthetic"], "--sla-p99"),
+        (["--model", "synthetic", "--sla-p99", "0"], "--sla-p99 0"),
+        (["--model", "synthetic", "--sla-p99", "5", "--headroom", "1.5"], "--headroom 1.5"),
+        (["--model", "synthetic", "--sla-p99", "5", "--max-batch", "0,8"], "--max-batch 0"),
+        (["--model", "synthetic", "--sla-p99", "5", "--precision", "fp17"], "--precision fp17"),
+        (["--model", "synthetic", "--sla-p99", "5", "--compile", "reduce-overhead", "--device", "cpu"], "needs a GPU"),
+        (["--resume", "/nonexistent", "--sla-p99", "5"], "drop the other settings"),
+        (["--check", "/nonexistent"], "no recommend.json"),
+    ])
+    func badInputIsOneLineAndExit64(arguments: [String], message: String) throws {
+        let r = try CLI.run(["recommend"] + arguments + ["--no-store"])
+        #expect(r.status == 64, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+    }
+
+    /// The plan-file form: keys are the flags' names; an unknown key is named with a suggestion.
+    @Test func aPlanFileIsReadAndItsUnknownKeysNamed() throws {
+        let dir = CLI.temporaryDirectory()
+        let bad = dir.appending(path: "bad.yaml")
+        try "model: synthetic\nsla-p99: 5\nmax-batchs: [8]\n".write(to: bad, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["recommend", bad.path, "--no-store"])
+        #expect(r.status == 64 && r.stderr.contains("unknown key `max-batchs`") && r.stderr.contains("did you mean max-batch"), "stderr: \(r.stderr)")
+        let good = dir.appending(path: "plan.yaml")
+        try "model: synthetic:median_ms=20\nsla-p99: 5\ncompile: [eager]\nprecision: fp32\nmax-batch: [4]\n".write(to: good, atomically: true, encoding: .utf8)
+        let out = dir.appending(path: "out")
+        let g = try CLI.run(["recommend", good.path, "--no-store", "--quiet", "--out", out.path])
+        #expect(g.status == 2, "the plan's bound is below the model's 20 ms: \(g.stderr)")
+        let question = try #require(try record(out)["question"] as? [String: Any])
+        #expect(question["slaP99MS"] as? Double == 5)
+    }
+}

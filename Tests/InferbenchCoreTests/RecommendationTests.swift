@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import InferbenchCore
+
+/// The answer of a search from its measurements: ranking, fleet arithmetic, ties, the Pareto
+/// front, and the screen's verdicts.
+struct RecommendationTests {
+    static let space = SearchSpace(compile: [.eager, .default], precision: [.fp16], maxBatch: [8, 32], maxDelayMS: [2], workers: [1])
+
+    static func config(_ compile: CompileMode, _ batch: Int) -> ServingConfig {
+        ServingConfig(variant: VariantKey(compile: compile, precision: .fp16), maxBatch: batch, maxDelayMS: 2, workers: 1)
+    }
+
+    static func measured(_ config: ServingConfig, round: Int, lower: Double?, upper: Double?, p99: Double?) -> ConfigRecord {
+        var r = ConfigRecord(config: config)
+        r.measurements = [
+            CapacityMeasurement(
+                round: round, folder: "round\(round)/\(config.id)", command: [], processes: round == 2 ? "auto" : "1", stepS: 5, wallS: 30, exitCode: 0,
+                status: .complete, lowerQPS: lower, upperQPS: upper, p50MS: p99.map { $0 / 2 }, p99MS: p99, errors: 0)
+        ]
+        return r
+    }
+
+    static func record(_ configs: [ConfigRecord], peak: Double? = 50_000, price: Double? = 3) -> RecommendRecord {
+        var q = RecommendQuestion(model: "resnet50", slaP99MS: 15, space: space)
+        q.peakQPS = peak
+        q.gpuPricePerHour = price
+        var record = RecommendRecord(id: "t", command: "inferbench recommend", question: q)
+        record.configs = configs
+        return record
+    }
+
+    @Test func theLaterRoundAndHigherLowerBoundWinAndTheFleetIsTheArithmetic() throws {
+        let best = Self.config(.default, 32)
+        var dropped = Self.measured(Self.config(.eager, 8), round: 1, lower: 9_000, upper: 9_500, p99: 9)
+        dropped.exclusion = Exclusion(.capacity, "round 1", round: 1)
+        let record = Self.record([
+            Self.measured(Self.config(.eager, 32), round: 2, lower: 5_000, upper: 5_400, p99: 12), Self.measured(best, round: 2, lower: 7_000, upper: 7_400, p99: 11),
+            dropped,
+        ])
+        let answer = try #require(Recommendation.make(record))
+        #expect(answer.best.config == best && answer.best.lowerQPS == 7_000 && answer.tiedWith == nil)
+        let fleet = try #require(answer.fleet)
+        // 50,000 / (7,000 × 0.7) = 10.2 → 11 GPUs; $33 an hour.
+        #expect(fleet.gpus == 11 && fleet.plannedPerGPU == 4_900)
+        #expect(fleet.costPerHourUSD == 33 && fleet.costPerMonthUSD == 33 * 730.5)
+        #expect(abs((fleet.costPerMillionUSD ?? 0) - 33 / (50_000 * 3600) * 1e6) < 1e-12)
+        #expect(abs((answer.costPerMillionAtCapacityUSD ?? 0) - 3 / (7_000 * 3600) * 1e6) < 1e-12)
+        #expect(answer.runnersUp.map(\.exclusion.reason) == [.capacity, .capacity])
+        #expect(answer.runnersUp[0].config == Self.config(.eager, 32))
+    }
+
+    @Test func overlappingBracketsOfTheFinalRoundAreATie() throws {
+        let record = Self.record([
+            Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_600, p99: 11),
+            Self.measured(Self.config(.default, 8), round: 2, lower: 6_800, upper: 7_200, p99: 9),
+        ])
+        let answer = try #require(Recommendation.make(record))
+        #expect(answer.tiedWith == Self.config(.default, 8))
+    }
+
+    @Test func noPassingRateIsNoAnswer() {
+        var failed = Self.measured(Self.config(.default, 32), round: 1, lower: nil, upper: 100, p99: nil)
+        failed.exclusion = Exclusion(.sla, "no rate passed", round: 1)
+        #expect(Recommendation.make(Self.record([failed])) == nil)
+        let text = RecommendReport.noAnswer(Self.record([failed]), ReportText(.en))
+        #expect(text.contains("no configuration serves within P99 ≤ 15 ms (sla 1)"))
+    }
+
+    @Test func theParetoFrontHoldsTheUndominated() {
+        let points = Recommendation.pareto([
+            Self.measured(Self.config(.default, 32), round: 1, lower: 7_000, upper: nil, p99: 12),
+            Self.measured(Self.config(.default, 8), round: 1, lower: 5_000, upper: nil, p99: 6),
+            Self.measured(Self.config(.eager, 32), round: 1, lower: 4_000, upper: nil, p99: 13),
+        ])
+        #expect(points.map(\.front) == [false, true, true])  // sorted by rate: eager 32 is dominated
+    }
+
+    @Test func theScreenExcludesInTheOrderAUserCanLeastChange() {
+        var q = RecommendQuestion(model: "m", slaP99MS: 10, maxMemoryMB: 1000, maxColdStartS: 60, space: Self.space)
+        q.maxMemoryMB = 1000
+        var s = VariantScreen(variant: VariantKey(compile: .default, precision: .fp16), batches: [.init(batch: 1, latencyMS: 12, perS: 83)])
+        s.accuracy = .init(maxRelErr: 0.2, cosine: 0.98, withinTolerance: false)
+        s.memoryMB = 2000
+        var a = s
+        a.judge(q)
+        #expect(a.exclusion?.reason == .accuracy)
+        s.accuracy = nil
+        var m = s
+        m.judge(q)
+        #expect(m.exclusion?.reason == .memory)
+        s.memoryMB = 500
+        s.coldStartS = 90
+        var c = s
+        c.judge(q)
+        #expect(c.exclusion?.reason == .coldStart)
+        s.coldStartS = 30
+        var l = s
+        l.judge(q)
+        #expect(l.exclusion?.reason == .sla && l.exclusion?.detail.contains("12.0 ms") == true)
+        s.batches = [.init(batch: 1, latencyMS: 3, perS: 333), .init(batch: 32, latencyMS: 14, perS: 2_285)]
+        var ok = s
+        ok.judge(q)
+        #expect(ok.exclusion == nil)
+        // A full batch over the bound, or workers over the memory, exclude the configuration.
+        let big = ServingConfig(variant: s.variant, maxBatch: 32, maxDelayMS: 2, workers: 1)
+        #expect(big.exclusion(ok, q)?.reason == .sla)
+        let two = ServingConfig(variant: s.variant, maxBatch: 1, maxDelayMS: 2, workers: 3)
+        #expect(two.exclusion(ok, q)?.reason == .memory)
+        #expect(two.estimate(ok) == 999)
+    }
+
+    @Test func aRecordRoundTripsThroughItsFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "recommend-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var record = Self.record([Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_400, p99: 11)])
+        record.answer = Recommendation.make(record)
+        try record.save(folder: folder)
+        let back = try RecommendRecord.load(folder: folder)
+        #expect(back.question == record.question && back.configs == record.configs && back.answer == record.answer)
+        #expect(RecommendSearch.overlaps(back.configs[0].measurements[0], try #require(back.answer).best))
+    }
+}
