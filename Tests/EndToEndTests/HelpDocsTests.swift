@@ -4,7 +4,7 @@ import Testing
 /// docs/cli.md cannot drift from `--help`: every flag of every command is in that command's
 /// section of the docs, and where `--help` states a default, the docs state the same one.
 @Suite struct HelpDocsTests {
-    static let commands = ["run", "load", "serve", "report", "compare", "history", "doctor", "models", "monitor"]
+    static let commands = ["run", "load", "serve", "recommend", "report", "compare", "history", "doctor", "models", "monitor"]
 
     /// The options of a `--help` text: each flag, its short name (`-q`) if any, and its whole
     /// (unwrapped) description.

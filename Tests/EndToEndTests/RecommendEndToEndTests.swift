@@ -69,7 +69,8 @@ import Testing
     }
 
     /// A budget too small for one SLA search: the screen is kept, each configuration is marked
-    /// unmeasured for the budget, exit 2 naming --budget and --resume.
+    /// unmeasured for the budget, exit 2 naming --budget and --resume; `--resume` with a larger
+    /// budget continues from the saved screen (not run again) to an answer.
     @Test func aBudgetTooSmallForOneCandidateKeepsTheScreenAndSaysWhatWouldDo() throws {
         let out = CLI.temporaryDirectory()
         let r = try CLI.run([
@@ -80,6 +81,14 @@ import Testing
         #expect(r.stderr.contains("--budget") && r.stderr.contains("--resume"), "stderr: \(r.stderr)")
         let configs = try #require(try record(out)["configs"] as? [[String: Any]])
         #expect(configs.allSatisfy { ($0["exclusion"] as? [String: Any])?["reason"] as? String == "budget" })
+
+        let resumed = try CLI.run(["recommend", "--resume", out.path, "--budget", "5m", "--no-store", "--quiet"])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(resumed.stdout.contains("Deploy: eager fp32, max batch 4"))
+        let log = try String(contentsOf: out.appending(path: "screen.log"), encoding: .utf8)
+        #expect(log.components(separatedBy: "$ inferbench run").count == 2, "the screen ran once")
+        let question = try #require(try record(out)["question"] as? [String: Any])
+        #expect(question["budgetS"] as? Double == 300)
     }
 
     @Test(arguments: [
