@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# GPU evidence for `inferbench recommend` (issue 16): resnet50 fp16 channels-last, eager against
+# torch.compile default at max batch 32, P99 <= 15 ms, a 50,000 req/s peak at $3 a GPU-hour, then
+# `--check` of the answer. Each step is cut by `timeout -s INT` so that one device call holds it:
+# a stopped search answers from what it measured and keeps its record. One device call:
+#   make gpu-bundle (here); on the host from the repository root: OUT=dir scripts/gpu-recommend.sh
+set -uo pipefail
+OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
+xz -d -k -f .gpu/inferbench.xz; chmod +x .gpu/inferbench
+export INFERBENCH_WORKER_SOURCE=$PWD/python INFERBENCH_STORE=/tmp/ib-store.sqlite
+{ nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader; python3 -c "import torch;print(torch.__version__)"
+  nproc; } > "$OUT/gpu.txt" 2>&1
+start=$(date +%s)
+timeout -s INT "${SEARCH_S:-330}" .gpu/inferbench recommend --model resnet50 --sla-p99 15 --peak-qps 50000 --gpu-price 3 \
+  --compile "${COMPILE:-eager,default}" --precision "${PRECISION:-fp16}" --max-batch "${MAX_BATCH:-32}" --channels-last \
+  --step "${STEP:-2s}" --budget "${BUDGET:-300s}" --python python3 --out "$OUT/recommend" > "$OUT/recommend.txt" 2>&1
+echo "exit $? after $(( $(date +%s) - start )) s" >> "$OUT/recommend.txt"
+start=$(date +%s)
+timeout -s INT "${CHECK_S:-170}" .gpu/inferbench recommend --check "$OUT/recommend" --python python3 > "$OUT/check.txt" 2>&1
+echo "exit $? after $(( $(date +%s) - start )) s" >> "$OUT/check.txt"
+# The device returns few files: the search folder as one archive.
+(cd "$OUT" && tar czf recommend.tgz recommend && rm -rf recommend)
+tail -n 30 "$OUT"/*.txt
