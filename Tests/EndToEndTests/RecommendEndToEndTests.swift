@@ -41,6 +41,10 @@ import Testing
         #expect(fp16.count == 2)
         #expect(fp16.allSatisfy { ($0["exclusion"] as? [String: Any])?["reason"] as? String == "accuracy" })
         #expect(r.stdout.contains("accuracy") && r.stdout.contains("max relative error 0.2"))
+        // A new replica of the answer was started once the search had compiled it.
+        #expect(answer["replicaStartS"] as? Double != nil)
+        #expect(FileManager.default.fileExists(atPath: out.appending(path: "replica/results.json").path))
+        #expect(r.stdout.contains("once the search compiled it"))
         // The report shows the Pareto chart with the recommendation marked.
         let html = try String(contentsOf: out.appending(path: "report.html"), encoding: .utf8)
         #expect(html.contains("chart-pareto") && html.contains("Pareto front") && html.contains("recommended"))

@@ -36,7 +36,8 @@ struct RecommendationTests {
         var dropped = Self.measured(Self.config(.eager, 8), round: 1, lower: 9_000, upper: 9_500, p99: 9)
         dropped.exclusion = Exclusion(.capacity, "round 1", round: 1)
         let record = Self.record([
-            Self.measured(Self.config(.eager, 32), round: 2, lower: 5_000, upper: 5_400, p99: 12), Self.measured(best, round: 2, lower: 7_000, upper: 7_400, p99: 11),
+            Self.measured(Self.config(.eager, 32), round: 2, lower: 5_000, upper: 5_400, p99: 12),
+            Self.measured(best, round: 2, lower: 7_000, upper: 7_400, p99: 11),
             dropped,
         ])
         let answer = try #require(Recommendation.make(record))

@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from . import procstate, timing
 from .memory import rss_peak_mb, snapshot
@@ -390,7 +390,7 @@ class SyntheticModel:
         """Nothing to compare: a perfect match, or the error ``error=`` gives this variant against
         a reference of scale 1 (within tolerance when at most the precision's rtol)."""
         err = self.cfg.variant_error(self.variant)
-        precision: Precision = next((cast(Precision, n) for n in self.variant if n in PRECISIONS), "fp32")
+        precision: Precision = next((p for p in PRECISIONS if p in self.variant), "fp32")
         tol = tolerance_for(precision) if err > 0 else {"atol": 0.0, "rtol": 0.0, "cosine_min": 1.0}
         return {
             "max_abs_err": err,

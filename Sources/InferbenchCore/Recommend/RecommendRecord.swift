@@ -80,6 +80,16 @@ public struct ScreenRecord: Codable, Sendable, Equatable {
     public var gpu: String?
 }
 
+/// A new replica of the recommended configuration started after the search, when the compile
+/// cache holds what the search compiled: what an autoscaler's next replica waits.
+public struct ReplicaStart: Codable, Sendable, Equatable {
+    public var config: ServingConfig
+    public var folder: String
+    public var coldStartS: Double?
+    public var compileCache: CompileCacheState?
+    public var wallS: Double
+}
+
 /// A `--check`: the recommended configuration measured again by a plain `load --find-max-qps`.
 public struct CheckRecord: Codable, Sendable, Equatable {
     public var measurement: CapacityMeasurement
@@ -105,6 +115,7 @@ public struct RecommendRecord: Codable, Sendable {
     /// Seconds the search has spent, over all its sessions (a resumed search adds to it).
     public var spentS: Double
     public var answer: Recommendation?
+    public var replica: ReplicaStart?
     public var checks: [CheckRecord]
 
     public init(id: String, command: String, question: RecommendQuestion) {

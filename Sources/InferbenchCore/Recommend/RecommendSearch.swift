@@ -51,7 +51,35 @@ public final class RecommendSearch: Sendable {
         if record.configs.isEmpty { plan(&record) }
         try save(&record, clock)
         try await rounds(&record, clock)
+        if stopped == nil, let best = Recommendation.make(record)?.best, record.replica?.config != best.config {
+            try await replicaStart(&record, best.config, clock)
+        }
         return try finish(record, clock)
+    }
+
+    /// One more fresh worker of the answer, after the search compiled it: `inferbench run` at
+    /// its max batch, no output check or throughput, for the load, compile and first call a new
+    /// replica waits with the compile cache as the search left it. Skipped past the budget.
+    func replicaStart(_ record: inout RecommendRecord, _ config: ServingConfig, _ clock: SpentClock) async throws(InferbenchError) {
+        let q = record.question
+        let cold = record.screen?.variants.first { $0.variant == config.variant }?.coldStartS ?? 10
+        guard clock.spent + cold + 10 <= q.budgetS else {
+            settings.progress("replica start: skipped, it would pass the --budget")
+            return
+        }
+        let args =
+            ["run"] + q.modelArguments + [
+                "--compile", config.variant.compile.rawValue, "--precision", config.variant.precision.rawValue, "--batch", String(config.maxBatch),
+                "--processes", "1", "--max-time", "1", "--no-verify", "--no-throughput", "--out", path("replica"),
+            ] + settings.passThrough
+        settings.progress("replica start: \(config) with the compile cache as the search left it (log: \(path("replica.log")))")
+        let started = Date()
+        _ = await stage.run(executable: settings.executable, arguments: args, log: settings.folder.appending(path: "replica.log"))
+        guard stopped == nil, let (results, _) = try? RunResults.load(path: path("replica")), let cold = results.cells.first?.coldStart else { return }
+        record.replica = ReplicaStart(
+            config: config, folder: "replica", coldStartS: cold.loadS + cold.compileS + cold.firstCallMS / 1000, compileCache: cold.compileCache,
+            wallS: Date().timeIntervalSince(started))
+        try save(&record, clock)
     }
 
     func finish(_ record: RecommendRecord, _ clock: SpentClock) throws(InferbenchError) -> RecommendRecord {

@@ -52,6 +52,9 @@ public struct Recommendation: Codable, Sendable, Equatable {
     public var powerW: Double?
     public var coldStartS: Double?
     public var compileCache: CompileCacheState?
+    /// A replica started once the search had compiled it (``ReplicaStart``).
+    public var replicaStartS: Double?
+    public var replicaCache: CompileCacheState?
     public var runnersUp: [RunnerUp]
     public var pareto: [ParetoPoint]
 
@@ -71,6 +74,9 @@ public struct Recommendation: Codable, Sendable, Equatable {
             best: best, fleet: fleet(question, perGPU: lower), joulesPerRequest: m.joulesPerRequest, powerW: m.powerW, coldStartS: screen?.coldStartS,
             compileCache: screen?.compileCache, runnersUp: [], pareto: pareto(record.configs))
         answer.costPerMillionAtCapacityUSD = question.gpuPricePerHour.map { $0 / (lower * 3600) * 1e6 }
+        if let replica = record.replica, replica.config == top.config {
+            (answer.replicaStartS, answer.replicaCache) = (replica.coldStartS, replica.compileCache)
+        }
         answer.runnersUp = record.configs.filter { $0.config != top.config }.sorted(by: ranksAbove).map { runnerUp($0, best: best) }
         if let second = ranked.dropFirst().first, let upper = second.latest?.upperQPS ?? second.latest?.lowerQPS, upper >= lower,
             second.roundReached == top.roundReached

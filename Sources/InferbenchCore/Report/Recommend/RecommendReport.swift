@@ -55,7 +55,11 @@ public enum RecommendReport {
                     + (a.powerW.map { t.pick(" (\(Format.rate($0)) W)", "(\(Format.rate($0)) W)") } ?? "")
             } ?? t.pick("energy per request not measured (no GPU power reading)", "未测得每请求能耗(无 GPU 功耗读数)")
         let cache = a.compileCache.map { t.pick(" (compile cache \($0.rawValue))", "(编译缓存 \($0.rawValue))") } ?? ""
-        let cold = a.coldStartS.map { t.pick("; a new replica is ready in \(Format.seconds($0))\(cache)", ";新副本 \(Format.seconds($0)) 后就绪\(cache)") } ?? ""
+        var cold = a.coldStartS.map { t.pick("; a new replica is ready in \(Format.seconds($0))\(cache)", ";新副本 \(Format.seconds($0)) 后就绪\(cache)") } ?? ""
+        if let again = a.replicaStartS {
+            let state = a.replicaCache.map { t.pick("compile cache \($0.rawValue)", "编译缓存 \($0.rawValue)") } ?? t.pick("after the search", "搜索之后")
+            cold += t.pick(", in \(Format.seconds(again)) once the search compiled it (\(state))", ",搜索编译过之后 \(Format.seconds(again))(\(state))")
+        }
         return t.punctuated(energy + cold)
     }
 
@@ -158,10 +162,12 @@ public enum RecommendReport {
         let variants = record.screen?.variants.count ?? 0
         return t.punctuated(
             t.pick(
-                "Searched \(record.configs.count) configurations of \(variants) variants: a screen and \(loads) SLA searches in \(rounds) round\(rounds == 1 ? "" : "s"), \(Format.seconds(record.spentS)) of a \(Format.seconds(record.question.budgetS)) budget",
+                "Searched \(plural(record.configs.count, "configuration")) of \(plural(variants, "variant")): a screen and \(plural(loads, "SLA search", "SLA searches")) in \(plural(rounds, "round")), \(Format.seconds(record.spentS)) of a \(Format.seconds(record.question.budgetS)) budget",
                 "搜索了 \(variants) 个变体的 \(record.configs.count) 个配置:一次筛选与 \(rounds) 轮共 \(loads) 次 SLA 搜索,用时 \(Format.seconds(record.spentS)),预算 \(Format.seconds(record.question.budgetS))"
             ))
     }
+
+    static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String { "\(n) \(n == 1 ? one : many ?? one + "s")" }
 
     static func configText(_ c: ServingConfig, _ t: ReportText) -> String {
         t.pick(
