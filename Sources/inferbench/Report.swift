@@ -9,7 +9,8 @@ struct Report: AsyncParsableCommand {
             RESULTS is a results.json, the run folder that holds one, or a run in the results store (its id, a \
             unique id prefix, or latest). Files go next to the results.json unless --out is given (a stored run \
             whose folder is gone goes to results/<id>); their paths are printed. --summary prints the \
-            terminal summary that `run` or `load` printed; with --format none it writes nothing.
+            terminal summary that `run` or `load` printed; with --format none it writes nothing. A `recommend` \
+            search folder gets its report.md and report.html again.
             """)
 
     @Argument(help: "A results.json, a run folder holding one, or a stored run (id, unique id prefix, or latest).")
@@ -41,6 +42,7 @@ struct Report: AsyncParsableCommand {
         guard !formats.isEmpty || none else { throw .badInput("--format: give at least one of md, html, csv, json, or none") }
         if none && !summary { throw .badInput("--format none writes nothing: add --summary to print the summary") }
         let language = lang
+        if let written = try recommendReports(language: language) { return written }
         let resolved = try ResultsStore.resolve(self.results, storePath: storeOptions.path)
         let results = resolved.results
         if summary { Console.out(TerminalReport.summary(results, layout: TerminalLayout(width: Console.width), language: language)) }
@@ -50,5 +52,17 @@ struct Report: AsyncParsableCommand {
         let folder = resolved.file.map { $0.deletingLastPathComponent() }.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
         let directory = out.map { URL(fileURLWithPath: $0) } ?? folder ?? URL(fileURLWithPath: "results/\(results.run.id)")
         return try ReportFiles.write(results, formats: formats, language: language, to: directory, source: source)
+    }
+
+    /// A `recommend` search folder (or its recommend.json): its report.md and report.html again,
+    /// in `--lang`; nil for anything else.
+    func recommendReports(language: ReportLanguage) throws(InferbenchError) -> [URL]? {
+        var folder = URL(fileURLWithPath: results)
+        if folder.lastPathComponent == RecommendRecord.fileName { folder = folder.deletingLastPathComponent() }
+        guard FileManager.default.fileExists(atPath: folder.appending(path: RecommendRecord.fileName).path) else { return nil }
+        let record = try RecommendRecord.load(folder: folder)
+        if summary { Console.out(RecommendReport.terminal(record, width: Console.width)) }
+        if format.trimmingCharacters(in: .whitespaces) == "none" { return [] }
+        return try RecommendReport.write(record, language: language, to: out.map { URL(fileURLWithPath: $0) } ?? folder)
     }
 }

@@ -70,6 +70,11 @@ import Testing
         #expect(r.stderr.contains("no configuration serves within P99 ≤ 5 ms"))
         #expect(r.stderr.contains("one request alone") || r.stderr.contains("the fastest variant takes 20"), "stderr: \(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appending(path: "screen/results.json").path))
+        // `report` renders a search folder again, here in Chinese.
+        let zh = try CLI.run(["report", out.path, "--lang", "zh"])
+        #expect(zh.status == 0, "stderr: \(zh.stderr)")
+        let md = try String(contentsOf: out.appending(path: "report.md"), encoding: .utf8)
+        #expect(md.contains("没有配置能在 P99 ≤ 5 ms 内服务"))
     }
 
     /// A budget too small for one SLA search: the screen is kept, each configuration is marked

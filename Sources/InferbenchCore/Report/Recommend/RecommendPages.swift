@@ -60,6 +60,7 @@ extension RecommendReport {
 
     /// Writes report.md and report.html beside recommend.json.
     public static func write(_ record: RecommendRecord, language: ReportLanguage = .en, to folder: URL) throws(InferbenchError) -> [URL] {
+        try OutputFolder.createDirectory(folder)
         var written: [URL] = []
         for (name, text) in [("report.md", markdown(record, language: language)), ("report.html", html(record, language: language))] {
             let url = folder.appending(path: name)

@@ -172,7 +172,7 @@ public enum RecommendReport {
     static func configText(_ c: ServingConfig, _ t: ReportText) -> String {
         t.pick(
             c.description,
-            "\(c.variant),最大批量 \(c.maxBatch),延迟 \(Format.trimmed(c.maxDelayMS)) ms,\(c.workers) 个工作进程")
+            "\(c.variant),最大批量 \(c.maxBatch),延迟 \(Format.trimmed(c.maxDelayMS)) ms\u{FF0C}\(c.workers) 个工作进程")
     }
 
     static func reasonText(_ r: ExclusionReason, _ t: ReportText) -> String {
