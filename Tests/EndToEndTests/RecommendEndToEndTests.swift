@@ -100,6 +100,46 @@ import Testing
         #expect(question["budgetS"] as? Double == 300)
     }
 
+    /// Ctrl-C during an SLA search: the running stage stops as an interrupted load does and
+    /// keeps its steps, the search saves its record (incomplete) and exits 130; `--resume`
+    /// measures that configuration again and answers.
+    @Test func anInterruptedSearchIsKeptAndResumes() throws {
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(
+            [
+                "recommend", "--model", "synthetic:median_ms=2", "--sla-p99", "50", "--compile", "eager", "--precision", "fp32", "--max-batch", "2,8",
+                "--step", "2s", "--no-store", "--out", out.path,
+            ],
+            whileRunning: { pid in
+                // Once the first SLA search has finished a step.
+                let round = out.appending(path: "round1")
+                let deadline = Date().addingTimeInterval(180)
+                func stepped() -> Bool {
+                    let folders = (try? FileManager.default.contentsOfDirectory(atPath: round.path)) ?? []
+                    return folders.contains { name in
+                        ((try? CLI.results(in: round.appending(path: name)))?["load_tests"] as? [Any])?.isEmpty == false
+                    }
+                }
+                while Date() < deadline, !stepped() { usleep(200_000) }
+                kill(pid, SIGINT)
+            })
+        #expect(r.status == 130, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("--resume"))
+        let first = try record(out)
+        #expect(first["status"] as? String == "incomplete")
+        let measured = try #require(first["configs"] as? [[String: Any]]).flatMap { $0["measurements"] as? [[String: Any]] ?? [] }
+        #expect(measured.count == 1 && measured[0]["status"] as? String == "incomplete")
+        // The stopped load kept its finished steps in its own results.json.
+        let folder = try #require(measured[0]["folder"] as? String)
+        let steps = try #require(try CLI.results(in: out.appending(path: folder))["load_tests"] as? [[String: Any]])
+        #expect(!steps.isEmpty)
+
+        let resumed = try CLI.run(["recommend", "--resume", out.path, "--no-store", "--quiet"])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(resumed.stdout.contains("Deploy: eager fp32"))
+        #expect(try record(out)["status"] as? String == "complete")
+    }
+
     @Test(arguments: [
         (["--model", "synthetic"], "--sla-p99"),
         (["--model", "synthetic", "--sla-p99", "0"], "--sla-p99 0"),
