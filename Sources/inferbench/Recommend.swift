@@ -103,9 +103,14 @@ struct Recommend: AsyncParsableCommand {
         defer { signals.cancel() }
         let done = try await search.check(record)
         _ = try RecommendReport.write(done, language: lang, to: folder)
-        Console.out(RecommendReport.checkLine(done.checks.last!, done, ReportText(.en)))
+        let check = done.checks.last!
+        Console.out(RecommendReport.checkLine(check, done, ReportText(.en)) + "\n")
         if let reason = search.stopped { return reason.exitStatus }
-        return done.checks.last!.agrees ? .success : .regression
+        switch check.verdict {
+        case .agrees: return .success
+        case .disagrees: return .regression
+        case .incomplete, .failed: return .workerFailure
+        }
     }
 
     func settings(folder: URL) -> RecommendSearch.Settings {

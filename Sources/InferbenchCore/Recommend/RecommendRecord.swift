@@ -92,8 +92,25 @@ public struct ReplicaStart: Codable, Sendable, Equatable {
 
 /// A `--check`: the recommended configuration measured again by a plain `load --find-max-qps`.
 public struct CheckRecord: Codable, Sendable, Equatable {
+    public enum Verdict: String, Sendable {
+        case agrees, disagrees
+        /// Stopped before its starts finished: its bracket so far is no verdict.
+        case incomplete
+        case failed
+    }
+
     public var measurement: CapacityMeasurement
+    /// Whether the finished check's bracket meets the recommended one (false for a check that
+    /// did not finish: see ``verdict``).
     public var agrees: Bool
+
+    public var verdict: Verdict {
+        switch measurement.status {
+        case .complete: return agrees ? .agrees : .disagrees
+        case .incomplete: return .incomplete
+        case .failed: return .failed
+        }
+    }
 }
 
 /// The search folder's `recommend.json`: the question, the plan and every measurement, saved

@@ -162,7 +162,6 @@ extension RecommendSearch {
             )
         }
         var record = record
-        let clock = SpentClock(before: record.spentS)
         let step = record.configs.first { $0.config == best.config }?.latest?.stepS ?? record.question.stepS
         let folder = "check-\(record.checks.count + 1)"
         let args =
@@ -173,7 +172,7 @@ extension RecommendSearch {
         settings.progress("check: \(best.config) (inferbench load --find-max-qps; log: \(path(folder + ".log")))")
         let m = await capacity(args: args, folder: folder, round: 0, processes: "auto", step: step)
         record.checks.append(CheckRecord(measurement: m, agrees: Self.overlaps(m, best)))
-        try save(&record, clock)
+        try record.save(folder: settings.folder)  // a check is not the search's time
         return record
     }
 

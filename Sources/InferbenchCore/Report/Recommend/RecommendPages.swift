@@ -20,11 +20,19 @@ extension RecommendReport {
     public static func checkLine(_ check: CheckRecord, _ record: RecommendRecord, _ t: ReportText) -> String {
         let m = check.measurement
         let recommended = record.answer.map { bracket($0.best.lowerQPS, $0.best.upperQPS) } ?? "-"
-        let measured = m.status == .complete ? (m.lowerQPS == nil ? t.pick("no rate passed", "没有速率通过") : bracket(m.lowerQPS, m.upperQPS)) : m.status.rawValue
+        let measured = m.lowerQPS == nil ? t.pick("no rate passed", "没有速率通过") : bracket(m.lowerQPS, m.upperQPS) + t.pick(" req/s", " 请求/秒")
+        let verdict: String
+        switch check.verdict {
+        case .agrees: verdict = t.pick("agrees (the brackets share a rate)", "一致(区间有公共速率)")
+        case .disagrees: verdict = t.pick("does NOT agree (the brackets share no rate)", "不一致(区间没有公共速率)")
+        case .incomplete: verdict = t.pick("no verdict: stopped before its fresh starts finished", "无结论:重新启动未全部完成即被停止")
+        case .failed: verdict = t.pick("no verdict: the load test failed (\(m.message ?? ""))", "无结论:负载测试失败(\(m.message ?? ""))")
+        }
+        let so = m.status == .complete ? "" : t.pick(" so far", "(截至停止)")
         return t.punctuated(
             t.pick(
-                "Check (\(m.folder)): \(measured) req/s by a plain load --find-max-qps against the recommended \(recommended): \(check.agrees ? "agrees (the brackets overlap)" : "does NOT agree")",
-                "复核(\(m.folder)):普通 load --find-max-qps 测得 \(measured) 请求/秒,推荐值 \(recommended):\(check.agrees ? "一致(区间重叠)" : "不一致")"))
+                "Check (\(m.folder)): \(measured)\(so) by a plain load --find-max-qps --processes \(m.processes) against the recommended \(recommended): \(verdict)",
+                "复核(\(m.folder)):普通 load --find-max-qps --processes \(m.processes) 测得 \(measured)\(so),推荐值 \(recommended):\(verdict)"))
     }
 
     public static func markdown(_ record: RecommendRecord, language: ReportLanguage) -> String {
