@@ -17,11 +17,13 @@ extension RecommendSearch {
                 guard stopped == nil else { return }
                 let i = record.index(of: config)!
                 if record.configs[i].measurements.contains(where: { $0.round == round && $0.status == .complete }) { continue }
-                let predicted = predict(record, round: round, final: final)
+                // Past the budget this one waits; a later, cheaper one (an eager variant starts in
+                // seconds) may still fit.
+                let predicted = predict(record, config, round: round, final: final)
                 if clock.spent + predicted > record.question.budgetS {
-                    outOfBudget(&record, current[k...], round: round, predicted: predicted)
+                    outOfBudget(&record, config, round: round, predicted: predicted, spent: clock.spent)
                     try save(&record, clock)
-                    return
+                    continue
                 }
                 settings.progress("round \(round)\(final ? " (final)" : ""), \(k + 1) of \(current.count): \(config)")
                 let m = await measure(config, record.question, round: round, final: final)
@@ -62,34 +64,43 @@ extension RecommendSearch {
         }
     }
 
-    func outOfBudget(_ record: inout RecommendRecord, _ rest: ArraySlice<ServingConfig>, round: Int, predicted: Double) {
+    func outOfBudget(_ record: inout RecommendRecord, _ config: ServingConfig, round: Int, predicted: Double, spent: Double) {
         let budget = record.question.budgetS
-        for config in rest {
-            let i = record.index(of: config)!
-            // Measured in an earlier round: still ranked on that round's figures.
-            guard record.configs[i].measurements.allSatisfy({ $0.status == .failed }) else { continue }
-            record.configs[i].exclusion = Exclusion(
-                .budget, "not measured: about \(Format.seconds(predicted)) more would pass the --budget of \(Format.seconds(budget))", round: round)
-        }
+        let i = record.index(of: config)!
         settings.progress(
-            "budget: \(Format.seconds(budget)) reached after \(Format.seconds(record.spentS)); \(rest.count) measurement\(rest.count == 1 ? "" : "s") of round \(round) not made (--resume with a larger --budget continues)"
+            "round \(round): \(config) not measured: about \(Format.seconds(predicted)) would pass the --budget of \(Format.seconds(budget)) (\(Format.seconds(spent)) spent; --resume with a larger --budget continues)"
         )
+        // Measured in an earlier round: still ranked on that round's figures.
+        guard record.configs[i].measurements.allSatisfy({ $0.status == .failed }) else { return }
+        record.configs[i].exclusion = Exclusion(
+            .budget, "not measured: about \(Format.seconds(predicted)) more would pass the --budget of \(Format.seconds(budget))", round: round)
     }
 
-    /// Seconds the next measurement of `round` is likely to take: the mean of that round's so
-    /// far, else twice an earlier round's (steps twice as long; twice again for the final
-    /// round's two starts), else ten steps and the screen's slowest cold start.
-    func predict(_ record: RecommendRecord, round: Int, final: Bool) -> Double {
-        let done = record.configs.flatMap(\.measurements).filter { $0.status == .complete }
-        let same = done.filter { $0.round == round }
-        if !same.isEmpty { return same.map(\.wallS).reduce(0, +) / Double(same.count) }
-        if let last = done.max(by: { $0.round < $1.round }) {
-            let lastWall = done.filter { $0.round == last.round }.map(\.wallS)
-            let mean = lastWall.reduce(0, +) / Double(lastWall.count)
-            return mean * pow(2, Double(round - last.round)) * (final ? 2 : 1)
+    /// Seconds the measurement of `config` in `round` is likely to take: the mean of that round's
+    /// so far, else twice an earlier round's (steps twice as long; twice again for the final
+    /// round's two starts), else ten steps; in each case moved by how much longer or shorter
+    /// this variant's cold start is than those measured (an eager variant starts in seconds, a
+    /// compiled one in tens of them), once per start.
+    func predict(_ record: RecommendRecord, _ config: ServingConfig?, round: Int, final: Bool) -> Double {
+        let starts = final ? 2.0 : 1.0
+        let cold = { (c: ServingConfig) in record.screen?.variants.first { $0.variant == c.variant }?.coldStartS }
+        let done = record.configs.filter { !$0.measurements.isEmpty }.flatMap { c in
+            c.measurements.filter { $0.status == .complete }.map { (m: $0, cold: cold(c.config)) }
         }
-        let cold = record.screen?.variants.compactMap(\.coldStartS).max() ?? 10
-        return cold * (final ? 2 : 1) + 10 * record.question.stepS * pow(2, Double(round - 1))
+        func shifted(_ runs: [(m: CapacityMeasurement, cold: Double?)], scale: Double) -> Double {
+            let wall = runs.map(\.m.wallS).reduce(0, +) / Double(runs.count)
+            let colds = runs.compactMap(\.cold)
+            guard let config, let mine = cold(config), !colds.isEmpty else { return wall * scale }
+            let theirs = colds.reduce(0, +) / Double(colds.count)
+            return max(wall * scale + (mine - theirs) * starts, 1)
+        }
+        let same = done.filter { $0.m.round == round }
+        if !same.isEmpty { return shifted(same, scale: 1) }
+        if let last = done.map(\.m.round).max() {
+            return shifted(done.filter { $0.m.round == last }, scale: pow(2, Double(round - last)) * starts)
+        }
+        let startup = config.flatMap(cold) ?? record.screen?.variants.compactMap(\.coldStartS).max() ?? 10
+        return startup * starts + 10 * record.question.stepS * pow(2, Double(round - 1))
     }
 
     /// One SLA search: `inferbench load --find-max-qps` into `roundN/<config>`.
@@ -146,7 +157,7 @@ extension RecommendSearch {
     static func remaining(
         _ record: RecommendRecord, _ rest: ArraySlice<ServingConfig>, round: Int, final: Bool, search: RecommendSearch
     ) -> String {
-        let left = Double(rest.count) * search.predict(record, round: round, final: final)
+        let left = rest.reduce(0) { $0 + search.predict(record, $1, round: round, final: final) }
         let budget = max(0, record.question.budgetS - record.spentS)
         return "about \(Format.seconds(left)) left in round \(round), \(Format.seconds(budget)) of the budget left"
     }
