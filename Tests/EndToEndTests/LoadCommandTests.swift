@@ -209,14 +209,14 @@ import Testing
 
     @Test func findMaxQPSOnTwoFreshStartsAnswersTheirUnion() throws {
         // `--processes 2`: the workers are started twice; the second start checks the first's
-        // bracket (two steps when it agrees) and the capacity spans both starts' brackets.
+        // bracket (two steps when it agrees) and the capacity spans both starts' brackets. A
+        // noisy 2-core machine can send a start's search down to low rates, whose steps need
+        // minutes for the SLA rule's 459 requests: once a start took over 300 s, hence 600.
         let out = CLI.temporaryDirectory()
         let r = try CLI.run(
             [
                 "load", "--model", "synthetic:median_ms=1", "--find-max-qps", "--sla-p99", "20", "--duration", "3s",
                 "--max-batch", "1", "--processes", "2", "--quiet", "--no-telemetry", "--out", out.path,
-                    // A noisy 2-core machine can send a start's search down to low rates, whose steps
-                    // need minutes for the SLA rule's 459 requests: once a start took over 300 s.
             ], timeout: 600)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let results = try CLI.results(in: out)
