@@ -81,16 +81,10 @@ extension Recommend {
         }
     }
 
+    /// `CommaList.parse`, each value once.
     static func kinds<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws(InferbenchError) -> [T] where T.RawValue == String {
-        var out: [T] = []
-        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard let v = T(rawValue: item) else {
-                throw .badInput("\(flag) \(item): give some of \(T.allCases.map(\.rawValue).joined(separator: ","))")
-            }
-            if !out.contains(where: { $0.rawValue == v.rawValue }) { out.append(v) }
-        }
-        if out.isEmpty { throw .badInput("\(flag): give at least one value") }
-        return out
+        let all: [T] = try CommaList.parse(text, flag: flag)
+        return all.enumerated().filter { i, v in !all[..<i].contains { $0.rawValue == v.rawValue } }.map(\.element)
     }
 
     static func numbers(_ text: String, flag: String, range: ClosedRange<Double>, example: String, whole: Bool = true) throws(InferbenchError) -> [Double] {

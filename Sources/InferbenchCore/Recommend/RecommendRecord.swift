@@ -171,6 +171,7 @@ public struct RecommendRecord: Codable, Sendable {
     }
 
     func index(of config: ServingConfig) -> Int? { configs.firstIndex { $0.config == config } }
+    func entry(_ config: ServingConfig) -> ConfigRecord { configs[index(of: config)!] }
 
     /// results.json's dates and non-finite numbers; keys are the Swift names (camelCase):
     /// Foundation's snake_case conversion does not round-trip names such as `slaP99MS`.

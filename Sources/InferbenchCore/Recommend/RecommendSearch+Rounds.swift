@@ -34,15 +34,16 @@ extension RecommendSearch {
             judge(&record, current, round: round)
             try save(&record, clock)
             if final { return }
-            let passing = current.filter { record.configs[record.index(of: $0)!].exclusion == nil }
-                .sorted { (record.configs[record.index(of: $0)!].latest?.lowerQPS ?? 0) > (record.configs[record.index(of: $1)!].latest?.lowerQPS ?? 0) }
+            let measured = record
+            func lower(_ c: ServingConfig) -> Double? { measured.entry(c).latest?.lowerQPS }
+            let passing = current.filter { measured.entry($0).exclusion == nil }.sorted { (lower($0) ?? 0) > (lower($1) ?? 0) }
             let keep = (passing.count + 1) / 2
-            if keep < passing.count, let last = record.configs[record.index(of: passing[keep - 1])!].latest?.lowerQPS {
+            if keep < passing.count, let last = lower(passing[keep - 1]) {
                 for config in passing[keep...] {
                     let i = record.index(of: config)!
-                    let lower = record.configs[i].latest?.lowerQPS ?? 0
+                    let qps = record.configs[i].latest?.lowerQPS ?? 0
                     record.configs[i].exclusion = Exclusion(
-                        .capacity, "round \(round): \(Format.qps(lower)) req/s within the SLA, below the \(Format.qps(last)) of the half kept", round: round)
+                        .capacity, "round \(round): \(Format.qps(qps)) req/s within the SLA, below the \(Format.qps(last)) of the half kept", round: round)
                 }
             }
             current = Array(passing.prefix(keep))
