@@ -4,6 +4,7 @@
 # `--check` of the answer. Each step is cut by `timeout -s INT` so that one device call holds it:
 # a stopped search answers from what it measured and keeps its record. One device call:
 #   make gpu-bundle (here); on the host from the repository root: OUT=dir scripts/gpu-recommend.sh
+#   (RESUME=folder continues a search instead of starting one)
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 xz -d -k -f .gpu/inferbench.xz; chmod +x .gpu/inferbench
@@ -11,9 +12,16 @@ export INFERBENCH_WORKER_SOURCE=$PWD/python INFERBENCH_STORE=/tmp/ib-store.sqlit
 { nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader; python3 -c "import torch;print(torch.__version__)"
   nproc; } > "$OUT/gpu.txt" 2>&1
 start=$(date +%s)
-timeout -s INT "${SEARCH_S:-330}" .gpu/inferbench recommend --model resnet50 --sla-p99 15 --peak-qps 50000 --gpu-price 3 \
-  --compile "${COMPILE:-eager,default}" --precision "${PRECISION:-fp16}" --max-batch "${MAX_BATCH:-32}" --channels-last \
-  --step "${STEP:-2s}" --budget "${BUDGET:-300s}" --python python3 --out "$OUT/recommend" > "$OUT/recommend.txt" 2>&1
+if [ -n "${RESUME:-}" ]; then
+  # Continue a search folder that a budget cut short (RESUME=docs/examples/…/recommend BUDGET=600s).
+  cp -r "$RESUME" "$OUT/recommend"
+  timeout -s INT "${SEARCH_S:-330}" .gpu/inferbench recommend --resume "$OUT/recommend" --budget "${BUDGET:-600s}" --python python3 \
+    > "$OUT/recommend.txt" 2>&1
+else
+  timeout -s INT "${SEARCH_S:-330}" .gpu/inferbench recommend --model resnet50 --sla-p99 15 --peak-qps 50000 --gpu-price 3 \
+    --compile "${COMPILE:-eager,default}" --precision "${PRECISION:-fp16}" --max-batch "${MAX_BATCH:-32}" --channels-last \
+    --step "${STEP:-2s}" --budget "${BUDGET:-300s}" --python python3 --out "$OUT/recommend" > "$OUT/recommend.txt" 2>&1
+fi
 echo "exit $? after $(( $(date +%s) - start )) s" >> "$OUT/recommend.txt"
 start=$(date +%s)
 timeout -s INT "${CHECK_S:-170}" .gpu/inferbench recommend --check "$OUT/recommend" --python python3 > "$OUT/check.txt" 2>&1

@@ -8,7 +8,8 @@ struct History: AsyncParsableCommand {
         discussion: """
             Every `run` records itself in the store as each cell finishes, every `load` as each window \
             and step does; a run that was killed or interrupted shows as incomplete with what it finished. Give a listed id (or a \
-            unique prefix of it, or `latest`) to `compare` and `report`.
+            unique prefix of it, or `latest`) to `compare` and `report`. `recommend` searches are listed after the runs; give \
+            a search id to `recommend --resume` or `--check`.
             """)
 
     @Option(name: .long, help: "Only runs with a cell of this model (bert-base also matches bert-base:seq=512).")
@@ -48,6 +49,10 @@ struct History: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else { return HistoryReport.render([], store: path) }
         let store = try ResultsStore(path: path, access: .readOnly)
         let runs = try store.runs(model: model, environment: env, since: since.flatMap(Self.day), limit: limit)
-        return HistoryReport.render(runs, store: path)
+        let searches = try store.recommendSearches(limit: limit).filter { s in
+            (model.map { s.model == $0 || s.model.hasPrefix($0 + ":") } ?? true) && (since.flatMap(Self.day).map { s.startedAt >= $0 } ?? true)
+                && env == nil
+        }
+        return HistoryReport.render(runs, store: path) + HistoryReport.render(searches: searches)
     }
 }

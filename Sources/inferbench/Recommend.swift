@@ -38,8 +38,12 @@ struct Recommend: AsyncParsableCommand {
     @Option(name: .long, help: "Seed for weights, inputs and arrivals (default: 0).") var seed: String?
     @Option(name: .long, help: "Each step of the first round's SLA searches: 5s or seconds; later rounds double it (default: 5s).") var step: String?
 
-    @Option(name: .long, help: "Continue the search in this folder where it stopped (--budget may be raised).") var resume: String?
-    @Option(name: .long, help: "Measure the recommendation of this search folder again with a plain load --find-max-qps.") var check: String?
+    @Option(
+        name: .long,
+        help: "Continue a search where it stopped: its folder, or its id in the store (`inferbench history`; a prefix, or latest); --budget may be raised.")
+    var resume: String?
+    @Option(name: .long, help: "Measure a search's recommendation again with a plain load --find-max-qps: its folder, or its id in the store.")
+    var check: String?
     @Option(name: .long, help: "Search folder (default: results/<time>-<id>-recommend).") var out: String?
     @Option(name: .long, help: "Report language: en or zh.") var lang: ReportLanguage = .en
     @Flag(name: .shortAndLong, help: "No progress on stderr.") var quiet = false
@@ -81,8 +85,8 @@ struct Recommend: AsyncParsableCommand {
     /// budget), or a new one from the flags and the plan file.
     func start() throws(InferbenchError) -> (RecommendRecord, URL) {
         if let resume {
-            let folder = URL(fileURLWithPath: resume)
-            var record = try RecommendRecord.load(folder: folder)
+            let (stored, folder) = try ResultsStore.resolveSearch(resume, storePath: storePath, flag: "--resume")
+            var record = stored
             if let budget { record.question.budgetS = try positiveDuration(budget, flag: "--budget") }
             return (record, folder)
         }
@@ -95,9 +99,8 @@ struct Recommend: AsyncParsableCommand {
         return (record, folder)
     }
 
-    func runCheck(folder path: String) async throws(InferbenchError) -> ExitStatus {
-        let folder = URL(fileURLWithPath: path)
-        let record = try RecommendRecord.load(folder: folder)
+    func runCheck(folder reference: String) async throws(InferbenchError) -> ExitStatus {
+        let (record, folder) = try ResultsStore.resolveSearch(reference, storePath: storePath, flag: "--check")
         let search = RecommendSearch(settings: settings(folder: folder))
         let signals = Interrupt.install { search.stop($0) }
         defer { signals.cancel() }
@@ -120,8 +123,12 @@ struct Recommend: AsyncParsableCommand {
         if let store = recording.storeOptions.store { passThrough += ["--store", store] }
         let quiet = self.quiet
         return RecommendSearch.Settings(
-            executable: Self.executable, passThrough: passThrough, folder: folder, progress: { if !quiet { Console.note($0) } })
+            executable: Self.executable, passThrough: passThrough, folder: folder, recorder: recording.recorder,
+            progress: { if !quiet { Console.note($0) } })
     }
+
+    /// The store searches are recorded in, nil with `--no-store`.
+    var storePath: String? { recording.noStore ? nil : recording.storeOptions.path }
 
     /// This binary, which runs each stage.
     static var executable: String {

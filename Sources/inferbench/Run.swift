@@ -206,6 +206,12 @@ struct MeasurementOptions: ParsableArguments {
     var noVerify = false
     @Flag(name: .long, help: "Skip the back-to-back throughput measurement.")
     var noThroughput = false
+    @Option(
+        name: .long,
+        help:
+            "Keep the AOTInductor package each aot-inductor cell builds in this folder (<cell>.pt2, with its example inputs in <cell>.pt2.inputs.pt), to deploy or to run again as --model FILE.pt2:inputs=FILE.pt2.inputs.pt."
+    )
+    var keepPackages: String?
 
     func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations \(iterations): give at least 1") }
@@ -230,6 +236,7 @@ struct MeasurementOptions: ParsableArguments {
         if dynamic { plan.dynamic = true }
         if noVerify { plan.verify = false }
         if noThroughput { plan.throughput = false }
+        if let keepPackages { plan.packageDir = URL(fileURLWithPath: keepPackages).standardizedFileURL.path }
         if noInterleave { plan.interleave = false }
         if noBatchReuse { plan.batchReuse = false }
         if let minTime { plan.stopping.minTime = minTime }

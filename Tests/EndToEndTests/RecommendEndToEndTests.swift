@@ -140,6 +140,45 @@ import Testing
         #expect(try record(out)["status"] as? String == "complete")
     }
 
+    /// A search is recorded in the store: one cut short by its budget continues from there
+    /// (`--resume latest`) after its folder was deleted, without screening again. A compiled
+    /// answer (a real tiny model, torch.compile on the CPU) is then started three more ways: with
+    /// the compile cache the search left, with empty caches (every graph misses, as on a fresh
+    /// machine) and from an AOTInductor package built by one process and loaded by another. The
+    /// first one's cache state is reported, not assumed: the search's load workers compiled a
+    /// graph dynamic over their batch buckets, which a replica at one batch size may not hit
+    /// (here it read `cold`).
+    @Test func aStoredSearchResumesByIDAndACompiledAnswerStartsThreeWays() throws {
+        let dir = CLI.temporaryDirectory()
+        let store = dir.appending(path: "store.sqlite").path
+        let out = dir.appending(path: "search")
+        let cut = try CLI.run([
+            "recommend", "--model", "mlp", "--sla-p99", "200", "--compile", "default", "--precision", "fp32", "--max-batch", "4", "--step", "1s",
+            "--budget", "1s", "--store", store, "--quiet", "--out", out.path,
+        ])
+        #expect(cut.status == 2, "stderr: \(cut.stderr)")
+        let id = try #require(try record(out)["id"] as? String)
+        let history = try CLI.run(["history", "--store", store])
+        #expect(history.status == 0 && history.stdout.contains("Recommend searches") && history.stdout.contains(id), "\(history.stdout)")
+        try FileManager.default.removeItem(at: out)
+
+        let r = try CLI.run(["recommend", "--resume", "latest", "--budget", "15m", "--store", store, "--quiet"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Deploy: default fp32, max batch 4"), "stdout: \(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: out.appending(path: "screen.log").path), "the stored screen was not run again")
+        let rec = try record(out)
+        #expect(rec["id"] as? String == id && rec["status"] as? String == "complete")
+        func replica(_ key: String) throws -> [String: Any] { try #require(rec[key] as? [String: Any], "\(key): \(rec.keys.sorted())") }
+        let warm = try replica("replica"), empty = try replica("emptyCacheReplica"), package = try replica("packageReplica")
+        #expect(warm["compileCache"] as? String != nil && warm["coldStartS"] as? Double != nil, "\(warm)")
+        #expect(empty["compileCache"] as? String == "cold" && empty["coldStartS"] as? Double != nil, "\(empty)")
+        #expect(package["coldStartS"] as? Double != nil && package["problem"] == nil, "\(package)")
+        let packages = try FileManager.default.contentsOfDirectory(atPath: out.appending(path: "package").path)
+        #expect(packages.contains { $0.hasSuffix(".pt2") } && packages.contains { $0.hasSuffix(".pt2.inputs.pt") }, "\(packages)")
+        #expect(!FileManager.default.fileExists(atPath: out.appending(path: "replica-empty-cache.cache").path), "the empty caches are removed")
+        #expect(r.stdout.contains("with empty compile caches") && r.stdout.contains("from an AOTInductor package"), "stdout: \(r.stdout)")
+    }
+
     @Test(arguments: [
         (["--model", "synthetic"], "--sla-p99"),
         (["--model", "synthetic", "--sla-p99", "0"], "--sla-p99 0"),
@@ -149,9 +188,10 @@ import Testing
         (["--model", "synthetic", "--sla-p99", "5", "--compile", "reduce-overhead", "--device", "cpu"], "needs a GPU"),
         (["--resume", "/nonexistent", "--sla-p99", "5"], "drop the other settings"),
         (["--check", "/nonexistent"], "no recommend.json"),
+        (["--resume", "nosuchsearch", "--store", "/nonexistent/store.sqlite"], "no results store"),
     ])
     func badInputIsOneLineAndExit64(arguments: [String], message: String) throws {
-        let r = try CLI.run(["recommend"] + arguments + ["--no-store"])
+        let r = try CLI.run(["recommend"] + arguments + (arguments.contains("--store") ? [] : ["--no-store"]))
         #expect(r.status == 64, "stderr: \(r.stderr)")
         #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
     }

@@ -122,7 +122,7 @@ import Testing
             try pool.close()
         }
         let store = try ResultsStore(path: path)
-        #expect(try store.appliedMigrations() == ["v1", "v2"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3"])
         #expect(try store.runs().map(\.id) == [results.run.id])
         #expect(try store.runs()[0].loadWindows == 1)
         #expect(try json(#require(try store.results(runID: results.run.id))) == text)

@@ -164,7 +164,8 @@ class TorchModel:
                 if self.variant.compile == "aot-inductor":
                     self.workdir = tempfile.mkdtemp(prefix="inferbench-aoti-")
                     args, kwargs = outputs.split(self._inputs[(self.batch_size, None)][0])
-                    self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir)
+                    self.fn = aot_inductor(self.module, args, kwargs, self.variant, self.device, self.workdir,
+                                           keep=self.args.package_path)
                     calls = self._bind((self.batch_size, None))
                 else:
                     self.fn = torch_compile(self.module, self.variant)

@@ -254,11 +254,14 @@ class LoadArgs:
     fullgraph: bool = False
     dynamic: bool | None = None
     reuse: bool = False
+    # compile=aot-inductor: where to keep the package built (a .pt2 path), with its example
+    # inputs beside it (``<path>.inputs.pt``), so that a new process can load it as a model.
+    package_path: str | None = None
 
     @staticmethod
     def parse(args: Mapping[str, Any]) -> LoadArgs:
         a = _Args("load", args, ("model", "params", "device", "precision", "compile", "batch_size",
-                                 "seed", "channels_last", "fullgraph", "dynamic", "reuse"))
+                                 "seed", "channels_last", "fullgraph", "dynamic", "reuse", "package_path"))
         device = a.string("device", "cpu")
         if not (device == "cpu" or device == "cuda" or device.startswith("cuda:")):
             raise bad_request(f"op 'load': device must be cpu, cuda or cuda:N, got {device!r}")
@@ -274,6 +277,7 @@ class LoadArgs:
             fullgraph=a.boolean("fullgraph", False),
             dynamic=a.optional_boolean("dynamic"),
             reuse=a.boolean("reuse", False),
+            package_path=a.string("package_path") if args.get("package_path") is not None else None,
         )
 
     def same_variant(self, other: LoadArgs) -> bool:

@@ -163,11 +163,15 @@ def with_compiled_submodules(module: torch.nn.Module, targets: tuple[str, ...],
 
 
 def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 variant: Variant, device: torch.device, workdir: str) -> Callable[..., Any]:
+                 variant: Variant, device: torch.device, workdir: str,
+                 keep: str | None = None) -> Callable[..., Any]:
     """torch.export, AOTInductor compile and package to a .pt2, then load the package.
 
     With ``dynamic=true`` dimension 0 of every tensor input is exported as dynamic (the batch),
     from inputs of batch 2 or more; otherwise the package runs at the export batch size only.
+    ``keep``: a copy of the package goes there, and the example inputs (on the CPU, keyword
+    inputs as a dict) to ``keep + ".inputs.pt"``: what a new process loads it with
+    (``model.pt2:inputs=model.pt2.inputs.pt``), as a replica started from the package would.
     """
     import torch
 
@@ -201,6 +205,8 @@ def aot_inductor(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[st
             stack.enter_context(torch.autocast(device_type=device.type, dtype=amp))
         exported = torch.export.export(module, args, kwargs=kwargs or None, dynamic_shapes=dynamic_shapes)
         path = torch._inductor.aoti_compile_and_package(exported, package_path=os.path.join(workdir, "model.pt2"))
+    if keep is not None:
+        _keep_package(path, keep, args, kwargs)
     index = device.index if device.type == "cuda" and device.index is not None else -1
     return torch._inductor.aoti_load_package(path, device_index=index)
 
@@ -267,3 +273,22 @@ def compile_cache_state(since: tuple[int, int] = (0, 0)) -> CompileCache | None:
     if misses == 0:
         return "warm"
     return "cold" if hits == 0 else "partial"
+
+
+def _keep_package(path: str, keep: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Copies the package to ``keep`` and saves its example inputs beside it; a folder that
+    cannot be written is the caller's bad request, not a compile failure."""
+    import shutil
+
+    import torch
+
+    def cpu(v: Any) -> Any:
+        return v.detach().cpu() if isinstance(v, torch.Tensor) else v
+
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(keep)), exist_ok=True)
+        shutil.copyfile(path, keep)
+        example = {k: cpu(v) for k, v in kwargs.items()} if kwargs else tuple(cpu(v) for v in args)
+        torch.save(example, keep + ".inputs.pt")
+    except OSError as exc:
+        raise WorkerError("bad_request", f"cannot keep the AOTInductor package at {keep!r}: {exc}") from exc

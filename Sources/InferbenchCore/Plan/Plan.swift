@@ -45,6 +45,16 @@ public struct Plan: Codable, Sendable, Equatable {
     public var pin: Bool = false
     /// torch's intra-op threads in each worker (`--threads`); nil: the default for the host.
     public var threads: Int? = nil
+    /// A folder where aot-inductor cells keep the package they build, as `<cell>.pt2` with its
+    /// example inputs in `<cell>.pt2.inputs.pt` (`--keep-packages`); nil: packages are temporary.
+    public var packageDir: String? = nil
+
+    /// Where the cell `spec` keeps its AOTInductor package, if it builds one and packages are kept.
+    public func packagePath(_ spec: CellSpec) -> String? {
+        guard let packageDir, spec.variant.compile == .aotInductor else { return nil }
+        let name = String(spec.id.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+        return URL(fileURLWithPath: packageDir).appending(path: name + ".pt2").path
+    }
 
     public init(
         models: [ModelSpec], compile: [CompileMode] = [.eager], precision: [Precision] = [.fp32], batch: [Int] = [1],

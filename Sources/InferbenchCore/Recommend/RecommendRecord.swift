@@ -80,14 +80,28 @@ public struct ScreenRecord: Codable, Sendable, Equatable {
     public var gpu: String?
 }
 
-/// A new replica of the recommended configuration started after the search, when the compile
-/// cache holds what the search compiled: what an autoscaler's next replica waits.
+/// A new replica of the recommended configuration started after the search: what an
+/// autoscaler's next replica waits, from one of three starting points.
 public struct ReplicaStart: Codable, Sendable, Equatable {
+    public enum Source: String, Codable, Sendable {
+        /// The compile cache as the search left it (what it compiled is there).
+        case searchCache = "search-cache"
+        /// Inductor's and Triton's caches in a new, empty folder: a fresh machine.
+        case emptyCache = "empty-cache"
+        /// The answer's graph as an AOTInductor package, built by one process and loaded by a new
+        /// one: no compile at start.
+        case aotiPackage = "aoti-package"
+    }
+
     public var config: ServingConfig
+    /// nil in records written before the other sources: the search's cache.
+    public var source: Source?
     public var folder: String
     public var coldStartS: Double?
     public var compileCache: CompileCacheState?
     public var wallS: Double
+    /// Why it gave no cold start (the package did not build or load, the worker crashed).
+    public var problem: String?
 }
 
 /// A `--check`: the recommended configuration measured again by a plain `load --find-max-qps`.
@@ -132,7 +146,11 @@ public struct RecommendRecord: Codable, Sendable {
     /// Seconds the search has spent, over all its sessions (a resumed search adds to it).
     public var spentS: Double
     public var answer: Recommendation?
+    /// New replicas of the answer: with the search's compile cache, and for a compiled answer
+    /// with an empty cache and from an AOTInductor package.
     public var replica: ReplicaStart?
+    public var emptyCacheReplica: ReplicaStart?
+    public var packageReplica: ReplicaStart?
     public var checks: [CheckRecord]
 
     public init(id: String, command: String, question: RecommendQuestion) {

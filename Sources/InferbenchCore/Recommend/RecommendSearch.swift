@@ -17,12 +17,18 @@ public final class RecommendSearch: Sendable {
         /// Flags every stage gets: `--python`, `--no-store` or `--store`.
         public var passThrough: [String]
         public var folder: URL
+        /// The store that keeps the record beside the folder's (`recommend --resume ID`).
+        public var recorder: StoreRecorder
         public var progress: @Sendable (String) -> Void
 
-        public init(executable: String, passThrough: [String], folder: URL, progress: @escaping @Sendable (String) -> Void) {
+        public init(
+            executable: String, passThrough: [String], folder: URL, recorder: StoreRecorder = StoreRecorder(path: nil),
+            progress: @escaping @Sendable (String) -> Void
+        ) {
             self.executable = executable
             self.passThrough = passThrough
             self.folder = folder
+            self.recorder = recorder
             self.progress = progress
         }
     }
@@ -51,35 +57,8 @@ public final class RecommendSearch: Sendable {
         if record.configs.isEmpty { plan(&record) }
         try save(&record, clock)
         try await rounds(&record, clock)
-        if stopped == nil, let best = Recommendation.make(record)?.best, record.replica?.config != best.config {
-            try await replicaStart(&record, best.config, clock)
-        }
+        if stopped == nil, let best = Recommendation.make(record)?.best { try await replicaStarts(&record, best.config, clock) }
         return try finish(record, clock)
-    }
-
-    /// One more fresh worker of the answer, after the search compiled it: `inferbench run` at
-    /// its max batch, no output check or throughput, for the load, compile and first call a new
-    /// replica waits with the compile cache as the search left it. Skipped past the budget.
-    func replicaStart(_ record: inout RecommendRecord, _ config: ServingConfig, _ clock: SpentClock) async throws(InferbenchError) {
-        let q = record.question
-        let cold = record.screen?.variants.first { $0.variant == config.variant }?.coldStartS ?? 10
-        guard clock.spent + cold + 10 <= q.budgetS else {
-            settings.progress("replica start: skipped, it would pass the --budget")
-            return
-        }
-        let args =
-            ["run"] + q.modelArguments + [
-                "--compile", config.variant.compile.rawValue, "--precision", config.variant.precision.rawValue, "--batch", String(config.maxBatch),
-                "--processes", "1", "--max-time", "1", "--no-verify", "--no-throughput", "--out", path("replica"),
-            ] + settings.passThrough
-        settings.progress("replica start: \(config) with the compile cache as the search left it (log: \(path("replica.log")))")
-        let started = Date()
-        _ = await stage.run(executable: settings.executable, arguments: args, log: settings.folder.appending(path: "replica.log"))
-        guard stopped == nil, let (results, _) = try? RunResults.load(path: path("replica")), let cold = results.cells.first?.coldStart else { return }
-        record.replica = ReplicaStart(
-            config: config, folder: "replica", coldStartS: cold.loadS + cold.compileS + cold.firstCallMS / 1000, compileCache: cold.compileCache,
-            wallS: Date().timeIntervalSince(started))
-        try save(&record, clock)
     }
 
     func finish(_ record: RecommendRecord, _ clock: SpentClock) throws(InferbenchError) -> RecommendRecord {
@@ -93,7 +72,14 @@ public final class RecommendSearch: Sendable {
 
     func save(_ record: inout RecommendRecord, _ clock: SpentClock) throws(InferbenchError) {
         record.spentS = clock.spent
+        try save(record)
+    }
+
+    /// The folder's recommend.json, then the store's copy (which may fail alone: the recorder
+    /// says so once and the search goes on).
+    func save(_ record: RecommendRecord) throws(InferbenchError) {
         try record.save(folder: settings.folder)
+        settings.recorder.record(record, folder: settings.folder)
     }
 
     // MARK: The screen
@@ -172,7 +158,7 @@ extension RecommendSearch {
         settings.progress("check: \(best.config) (inferbench load --find-max-qps; log: \(path(folder + ".log")))")
         let m = await capacity(args: args, folder: folder, round: 0, processes: "auto", step: step)
         record.checks.append(CheckRecord(measurement: m, agrees: Self.overlaps(m, best)))
-        try record.save(folder: settings.folder)  // a check is not the search's time
+        try save(record)  // a check is not the search's time
         return record
     }
 

@@ -55,6 +55,11 @@ public struct Recommendation: Codable, Sendable, Equatable {
     /// A replica started once the search had compiled it (``ReplicaStart``).
     public var replicaStartS: Double?
     public var replicaCache: CompileCacheState?
+    /// A replica with empty compile caches, and one from an AOTInductor package (compiled answers),
+    /// or why the package gave none.
+    public var emptyCacheStartS: Double?
+    public var packageStartS: Double?
+    public var packageProblem: String?
     public var runnersUp: [RunnerUp]
     public var pareto: [ParetoPoint]
 
@@ -76,6 +81,10 @@ public struct Recommendation: Codable, Sendable, Equatable {
         answer.costPerMillionAtCapacityUSD = question.gpuPricePerHour.map { $0 / (lower * 3600) * 1e6 }
         if let replica = record.replica, replica.config == top.config {
             (answer.replicaStartS, answer.replicaCache) = (replica.coldStartS, replica.compileCache)
+        }
+        if let empty = record.emptyCacheReplica, empty.config == top.config { answer.emptyCacheStartS = empty.coldStartS }
+        if let package = record.packageReplica, package.config == top.config {
+            (answer.packageStartS, answer.packageProblem) = (package.coldStartS, package.problem)
         }
         answer.runnersUp = record.configs.filter { $0.config != top.config }.sorted(by: ranksAbove).map { runnerUp($0, best: best) }
         if let second = ranked.dropFirst().first, let upper = second.latest?.upperQPS ?? second.latest?.lowerQPS, upper >= lower,

@@ -18,9 +18,10 @@ final class StageProcess: Sendable {
     private let pid = Mutex<Int32?>(nil)
     private let stopped = Mutex<StopReason?>(nil)
 
-    /// Runs `executable arguments`, its stdout and stderr appended to `log`; its exit code
-    /// (128 + the signal when it was killed), or nil when it could not start.
-    func run(executable: String, arguments: [String], log: URL) async -> (code: Int32?, problem: String?) {
+    /// Runs `executable arguments` (with `environment` over this process's), its stdout and
+    /// stderr appended to `log`; its exit code (128 + the signal when it was killed), or nil
+    /// when it could not start.
+    func run(executable: String, arguments: [String], environment: [String: String] = [:], log: URL) async -> (code: Int32?, problem: String?) {
         let fd: FileDescriptor
         do {
             try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -32,8 +33,10 @@ final class StageProcess: Sendable {
         options.processGroupID = 0
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(30))]
         do {
+            let updates = Dictionary(uniqueKeysWithValues: environment.compactMap { k, v in Environment.Key(rawValue: k).map { ($0, Optional(v)) } })
             let result = try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(arguments), platformOptions: options, input: .none,
+                .path(FilePath(executable)), arguments: Arguments(arguments), environment: .inherit.updating(updates), platformOptions: options,
+                input: .none,
                 output: .fileDescriptor(fd, closeAfterSpawningProcess: false), error: .fileDescriptor(fd, closeAfterSpawningProcess: false)
             ) { execution in
                 let early = pid.withLock { p in

@@ -81,7 +81,8 @@ extension BenchmarkRunner {
         let args = LoadArgs(
             model: spec.model.name, params: spec.model.params, device: prepared.device, precision: variant.precision.rawValue,
             compile: variant.compile.rawValue, batchSize: variant.batchSize, seed: plan.seed,
-            channelsLast: variant.channelsLast, fullgraph: variant.fullgraph, dynamic: variant.dynamic, reuse: reuse ? true : nil)
+            channelsLast: variant.channelsLast, fullgraph: variant.fullgraph, dynamic: variant.dynamic, reuse: reuse ? true : nil,
+            packagePath: plan.packagePath(spec))
         report(.load, 0, 0, nil)
         let loaded: LoadResult
         do {

@@ -117,10 +117,30 @@ extension ResultsStore {
                     CREATE INDEX telemetry_chunk_run ON telemetry_chunk(run_id, seq);
                     """)
         }
+        migrator.registerMigration("v3") { db in
+            // `inferbench recommend` searches: the whole recommend.json, saved after each stage, so
+            // `recommend --resume ID` continues one from the store (its stages are runs of their own).
+            try db.execute(
+                sql: """
+                    CREATE TABLE recommend (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        status TEXT NOT NULL,              -- 'complete' or 'incomplete'
+                        command TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        sla_p99_ms REAL NOT NULL,
+                        folder TEXT NOT NULL,              -- the search folder, absolute
+                        answer TEXT,                       -- the recommended configuration, if any
+                        record_json TEXT NOT NULL          -- the whole RecommendRecord: the source of truth
+                    );
+                    CREATE INDEX recommend_started ON recommend(started_at);
+                    """)
+        }
         return migrator
     }
 
-    /// The migrations applied to this store, oldest first (e.g. ["v1", "v2"]).
+    /// The migrations applied to this store, oldest first (e.g. ["v1", "v2", "v3"]).
     public func appliedMigrations() throws(InferbenchError) -> [String] {
         try access("read the schema version") { try pool.read { db in try Self.migrator.appliedMigrations(db) } }
     }

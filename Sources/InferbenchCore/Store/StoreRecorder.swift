@@ -43,6 +43,12 @@ public final class StoreRecorder: Sendable {
         }
     }
 
+    /// Saves a `recommend` search's record, after any queued records, and returns when it is
+    /// written.
+    public func record(_ search: RecommendRecord, folder: URL) {
+        queue.sync { _ = write { (store) throws(InferbenchError) in try store.save(search, folder: folder) } }
+    }
+
     /// Queues one record of a running load test and returns at once.
     public func record(_ progress: LoadProgress.Record, resultsPath: String?) {
         queue.async { _ = self.write { (store) throws(InferbenchError) in try store.record(progress, resultsPath: resultsPath) } }

@@ -175,11 +175,14 @@ public struct LoadArgs: Codable, Sendable, Equatable {
     public var dynamic: Bool?
     /// Serve this load with the variant already loaded, if only the batch size differs.
     public var reuse: Bool?
+    /// compile=aot-inductor: keep the package built here (a .pt2), its example inputs beside it.
+    public var packagePath: String?
 
     enum CodingKeys: String, CodingKey {
         case model, params, device, precision, compile, seed, fullgraph, dynamic, reuse
         case batchSize = "batch_size"
         case channelsLast = "channels_last"
+        case packagePath = "package_path"
     }
 }
 

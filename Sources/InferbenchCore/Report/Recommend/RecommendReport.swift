@@ -54,13 +54,27 @@ public enum RecommendReport {
                 t.pick("energy \(String(format: "%.3g", j)) J per request", "每请求能耗 \(String(format: "%.3g", j)) J")
                     + (a.powerW.map { t.pick(" (\(Format.rate($0)) W)", "(\(Format.rate($0)) W)") } ?? "")
             } ?? t.pick("energy per request not measured (no GPU power reading)", "未测得每请求能耗(无 GPU 功耗读数)")
+        return t.punctuated(energy + coldStarts(a, t))
+    }
+
+    /// What a new replica waits before it serves: at the screen, once the search compiled it,
+    /// with empty compile caches, and from an AOTInductor package (or why that did not load).
+    static func coldStarts(_ a: Recommendation, _ t: ReportText) -> String {
         let cache = a.compileCache.map { t.pick(" (compile cache \($0.rawValue))", "(编译缓存 \($0.rawValue))") } ?? ""
         var cold = a.coldStartS.map { t.pick("; a new replica is ready in \(Format.seconds($0))\(cache)", ";新副本 \(Format.seconds($0)) 后就绪\(cache)") } ?? ""
         if let again = a.replicaStartS {
             let state = a.replicaCache.map { t.pick("compile cache \($0.rawValue)", "编译缓存 \($0.rawValue)") } ?? t.pick("after the search", "搜索之后")
             cold += t.pick(", in \(Format.seconds(again)) once the search compiled it (\(state))", ",搜索编译过之后 \(Format.seconds(again))(\(state))")
         }
-        return t.punctuated(energy + cold)
+        if let empty = a.emptyCacheStartS {
+            cold += t.pick(", \(Format.seconds(empty)) with empty compile caches", ",编译缓存为空时 \(Format.seconds(empty))")
+        }
+        if let package = a.packageStartS {
+            cold += t.pick(", \(Format.seconds(package)) from an AOTInductor package", ",从 AOTInductor 包启动 \(Format.seconds(package))")
+        } else if let problem = a.packageProblem {
+            cold += t.pick("; its AOTInductor package gave no replica (\(problem))", ";其 AOTInductor 包未能启动副本(\(problem))")
+        }
+        return cold
     }
 
     /// Why there is no answer, and what would make one possible.

@@ -11,10 +11,25 @@ public enum HistoryReport {
         return table.render()
     }
 
-    static func row(_ run: RunSummary) -> [String] {
-        let started = run.startedAt.formatted(
+    /// The `recommend` searches, after the runs: what `recommend --resume ID` and `--check ID` take.
+    public static func render(searches: [RecommendSummary]) -> String {
+        guard !searches.isEmpty else { return "" }
+        let table = TextTable(
+            headers: ["search id", "started (UTC)", "status", "model", "P99 bound", "answer", "folder"],
+            rows: searches.map { s in
+                [s.id, started(s.startedAt), s.status.rawValue, s.model, "\(Format.trimmed(s.slaP99MS)) ms", s.answer ?? "-", s.folder]
+            }, leftAligned: [0, 1, 2, 3, 5, 6])
+        return "\nRecommend searches (continue one with `inferbench recommend --resume ID`):\n" + table.render()
+    }
+
+    static func started(_ date: Date) -> String {
+        date.formatted(
             Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeSeparator: .colon).year().month().day().time(
                 includingFractionalSeconds: false))
+    }
+
+    static func row(_ run: RunSummary) -> [String] {
+        let started = started(run.startedAt)
         let environments = run.environments.map { env in env.torch.map { "\(env.name) (torch \($0))" } ?? env.name }
         let cells =
             run.kind == .load && run.cellsTotal == 0
