@@ -63,6 +63,18 @@ def test_aot_inductor(session: Session) -> None:
     assert err["kind"] == "unsupported" and "batch size 2" in err["message"]
 
 
+@pytest.mark.slow
+def test_a_kept_aot_inductor_package_loads_as_a_model(session: Session, tmp_path: Path) -> None:
+    """``package_path`` keeps the package and its example inputs; a new load runs it as a model
+    (what recommend's replica from a package does in a new process)."""
+    package = tmp_path / "kept" / "mlp.pt2"
+    built = ok(call(session, "load", model=TINY_MLP, compile="aot-inductor", batch_size=2, package_path=str(package)))
+    assert package.is_file() and Path(f"{package}.inputs.pt").is_file()
+    loaded = ok(call(session, "load", model=f"{package}:inputs={package}.inputs.pt", batch_size=2))
+    assert loaded["compile_s"] == 0 and loaded["output_desc"] == built["output_desc"] == "float32[2,8]"
+    assert len(ok(call(session, "measure", iterations=5))["host_ns"]) == 5
+
+
 GRAPH_BREAK_MODEL = '''
 import torch
 
