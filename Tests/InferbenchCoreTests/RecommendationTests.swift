@@ -100,6 +100,9 @@ struct RecommendationTests {
         var l = s
         l.judge(q)
         #expect(l.exclusion?.reason == .sla && l.exclusion?.detail.contains("12.0 ms") == true)
+        // The Chinese report says it in Chinese, with the same figures.
+        #expect(l.exclusion?.text(ReportText(.zh)).contains("单个请求本身就要 12.0 ms") == true, "\(l.exclusion?.text(ReportText(.zh)) ?? "")")
+        #expect(l.exclusion?.text(ReportText(.en)) == l.exclusion?.detail)
         s.batches = [.init(batch: 1, latencyMS: 3, perS: 333), .init(batch: 32, latencyMS: 14, perS: 2_285)]
         var ok = s
         ok.judge(q)
@@ -121,5 +124,34 @@ struct RecommendationTests {
         let back = try RecommendRecord.load(folder: folder)
         #expect(back.question == record.question && back.configs == record.configs && back.answer == record.answer)
         #expect(RecommendSearch.overlaps(back.configs[0].measurements[0], try #require(back.answer).best))
+    }
+
+    /// A search saved in the store is found by id, prefix or `latest`, listed newest first, and
+    /// its folder comes back, holding the stored record, when it was deleted.
+    @Test func aStoredSearchIsFoundByIDAndItsFolderRestored() throws {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "recommend-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let storePath = dir.appending(path: "store.sqlite").path
+        let store = try ResultsStore(path: storePath)
+        var older = Self.record([Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_400, p99: 11)])
+        older.id = "20261207-100000-aaaa"
+        older.startedAt = Date(timeIntervalSince1970: 1_800_000_000)
+        older.answer = Recommendation.make(older)
+        var newer = Self.record([])
+        newer.id = "20261207-110000-bbbb"
+        newer.startedAt = older.startedAt.addingTimeInterval(3600)
+        try store.save(older, folder: dir.appending(path: "a"))
+        try store.save(newer, folder: dir.appending(path: "b"))
+        try store.save(newer, folder: dir.appending(path: "b"))  // saved again after a stage: one row
+        let listed = try store.recommendSearches()
+        #expect(listed.map(\.id) == [newer.id, older.id])
+        #expect(listed[1].answer == "default fp16, max batch 32, delay 2 ms, 1 worker" && listed[0].answer == nil, "\(listed)")
+
+        let (found, folder) = try ResultsStore.resolveSearch("20261207-10", storePath: storePath, flag: "--resume")
+        #expect(found.id == older.id && folder.path == dir.appending(path: "a").path)
+        #expect(try RecommendRecord.load(folder: folder).id == older.id, "the deleted folder is back with the record")
+        #expect(try ResultsStore.resolveSearch("latest", storePath: storePath, flag: "--resume").0.id == newer.id)
+        #expect(throws: InferbenchError.self) { try ResultsStore.resolveSearch("20261207", storePath: storePath, flag: "--resume") }
+        #expect(throws: InferbenchError.self) { try ResultsStore.resolveSearch("nosuch", storePath: storePath, flag: "--check") }
     }
 }

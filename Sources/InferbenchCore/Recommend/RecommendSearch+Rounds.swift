@@ -43,7 +43,8 @@ extension RecommendSearch {
                     let i = record.index(of: config)!
                     let qps = record.configs[i].latest?.lowerQPS ?? 0
                     record.configs[i].exclusion = Exclusion(
-                        .capacity, "round \(round): \(Format.qps(qps)) req/s within the SLA, below the \(Format.qps(last)) of the half kept", round: round)
+                        .capacity, "round \(round): \(Format.qps(qps)) req/s within the SLA, below the \(Format.qps(last)) of the half kept",
+                        zh: "第 \(round) 轮:SLA 内 \(Format.qps(qps)) 请求/秒,低于保留的一半的 \(Format.qps(last))", round: round)
                 }
             }
             current = Array(passing.prefix(keep))
@@ -59,8 +60,10 @@ extension RecommendSearch {
             if m.status == .failed {
                 record.configs[i].exclusion = Exclusion(.failed, m.message ?? "the load test failed (exit code \(m.exitCode))", round: round)
             } else if m.lowerQPS == nil, m.status == .complete {
+                let bound = Format.trimmed(record.question.slaP99MS)
                 record.configs[i].exclusion = Exclusion(
-                    .sla, "no rate the search tried kept P99 ≤ \(Format.trimmed(record.question.slaP99MS)) ms (round \(round))", round: round)
+                    .sla, "no rate the search tried kept P99 ≤ \(bound) ms (round \(round))", zh: "搜索试过的速率都没有保持 P99 ≤ \(bound) ms(第 \(round) 轮)",
+                    round: round)
             }
         }
     }
@@ -74,7 +77,8 @@ extension RecommendSearch {
         // Measured in an earlier round: still ranked on that round's figures.
         guard record.configs[i].measurements.allSatisfy({ $0.status == .failed }) else { return }
         record.configs[i].exclusion = Exclusion(
-            .budget, "not measured: about \(Format.seconds(predicted)) more would pass the --budget of \(Format.seconds(budget))", round: round)
+            .budget, "not measured: about \(Format.seconds(predicted)) more would pass the --budget of \(Format.seconds(budget))",
+            zh: "未测量:再用约 \(Format.seconds(predicted)) 就会超过 --budget \(Format.seconds(budget))", round: round)
     }
 
     /// Seconds the measurement of `config` in `round` is likely to take: the mean of that round's

@@ -126,7 +126,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
             ?? Exclusion(
                 .capacity,
                 "\(Format.qps(m?.lowerQPS ?? 0)) req/s per GPU within the SLA, below the \(Format.qps(best.lowerQPS)) of the recommendation",
-                round: m?.round ?? 0)
+                zh: "每块 GPU 在 SLA 内 \(Format.qps(m?.lowerQPS ?? 0)) 请求/秒,低于推荐配置的 \(Format.qps(best.lowerQPS))", round: m?.round ?? 0)
         return RunnerUp(config: record.config, lowerQPS: m?.lowerQPS, upperQPS: m?.upperQPS, p99MS: m?.p99MS, exclusion: exclusion)
     }
 

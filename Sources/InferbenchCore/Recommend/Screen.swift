@@ -23,14 +23,20 @@ public enum ExclusionReason: String, Codable, Sendable, CaseIterable {
 public struct Exclusion: Codable, Sendable, Equatable {
     public var reason: ExclusionReason
     public var detail: String
+    /// The detail in Chinese, for the Chinese report (nil: a program's own message, as it came).
+    public var detailZH: String?
     /// The round it was dropped in (0: the screen).
     public var round: Int
 
-    public init(_ reason: ExclusionReason, _ detail: String, round: Int = 0) {
+    public init(_ reason: ExclusionReason, _ detail: String, zh: String? = nil, round: Int = 0) {
         self.reason = reason
         self.detail = detail
+        self.detailZH = zh
         self.round = round
     }
+
+    /// The detail in the report's language.
+    func text(_ t: ReportText) -> String { t.pick(detail, detailZH ?? detail) }
 }
 
 /// A variant's figures from the screen's `inferbench run`: latency per batch size, the
@@ -100,19 +106,25 @@ public struct VariantScreen: Codable, Sendable, Equatable {
     mutating func judge(_ question: RecommendQuestion) {
         guard exclusion == nil else { return }
         if let a = accuracy, !a.withinTolerance {
+            let (error, cosine, precision) = (Self.error(a.maxRelErr), String(format: "%.4f", a.cosine), variant.precision.rawValue)
             exclusion = Exclusion(
-                .accuracy,
-                "max relative error \(Self.error(a.maxRelErr)), cosine \(String(format: "%.4f", a.cosine)): outside \(variant.precision.rawValue)'s tolerance"
-            )
+                .accuracy, "max relative error \(error), cosine \(cosine): outside \(precision)'s tolerance",
+                zh: "最大相对误差 \(error),余弦相似度 \(cosine):超出 \(precision) 的容差")
         } else if let limit = question.maxMemoryMB, let mb = memoryMB, mb > limit {
-            exclusion = Exclusion(.memory, "\(Format.count(mb)) MB per worker, over --max-memory-mb \(Format.count(limit))")
-        } else if let limit = question.maxColdStartS, let s = coldStartS, s > limit {
-            exclusion = Exclusion(.coldStart, "\(Format.seconds(s)) to ready, over --max-cold-start \(Format.seconds(limit))")
-        } else if let single = singleLatencyMS, single > question.slaP99MS {
             exclusion = Exclusion(
-                .sla, "one request alone takes \(Format.ms(single)) ms (median), over the P99 bound of \(Format.trimmed(question.slaP99MS)) ms")
+                .memory, "\(Format.count(mb)) MB per worker, over --max-memory-mb \(Format.count(limit))",
+                zh: "每个 worker \(Format.count(mb)) MB,超过 --max-memory-mb \(Format.count(limit))")
+        } else if let limit = question.maxColdStartS, let s = coldStartS, s > limit {
+            exclusion = Exclusion(
+                .coldStart, "\(Format.seconds(s)) to ready, over --max-cold-start \(Format.seconds(limit))",
+                zh: "\(Format.seconds(s)) 后就绪,超过 --max-cold-start \(Format.seconds(limit))")
+        } else if let single = singleLatencyMS, single > question.slaP99MS {
+            let bound = Format.trimmed(question.slaP99MS)
+            exclusion = Exclusion(
+                .sla, "one request alone takes \(Format.ms(single)) ms (median), over the P99 bound of \(bound) ms",
+                zh: "单个请求本身就要 \(Format.ms(single)) ms(中位数),超过 P99 上限 \(bound) ms")
         } else if batches.isEmpty {
-            exclusion = Exclusion(.failed, "the screen measured no batch of it")
+            exclusion = Exclusion(.failed, "the screen measured no batch of it", zh: "筛选没有测到它的任何批")
         }
     }
 
@@ -124,13 +136,16 @@ extension ServingConfig {
     /// alone breaks the bound, or workers whose memory together exceeds the limit.
     func exclusion(_ screen: VariantScreen, _ question: RecommendQuestion) -> Exclusion? {
         if let full = screen.figure(batch: maxBatch), full.latencyMS > question.slaP99MS {
+            let bound = Format.trimmed(question.slaP99MS)
             return Exclusion(
-                .sla,
-                "a full batch of \(maxBatch) takes \(Format.ms(full.latencyMS)) ms (median), over the P99 bound of \(Format.trimmed(question.slaP99MS)) ms")
+                .sla, "a full batch of \(maxBatch) takes \(Format.ms(full.latencyMS)) ms (median), over the P99 bound of \(bound) ms",
+                zh: "满批 \(maxBatch) 要 \(Format.ms(full.latencyMS)) ms(中位数),超过 P99 上限 \(bound) ms")
         }
         if let limit = question.maxMemoryMB, let mb = screen.memoryMB, mb * Double(workers) > limit {
+            let sum = "\(workers) × \(Format.count(mb)) MB = \(Format.count(mb * Double(workers))) MB"
             return Exclusion(
-                .memory, "\(workers) workers × \(Format.count(mb)) MB = \(Format.count(mb * Double(workers))) MB, over --max-memory-mb \(Format.count(limit))")
+                .memory, "\(workers) workers: \(sum), over --max-memory-mb \(Format.count(limit))",
+                zh: "\(workers) 个 worker:\(sum),超过 --max-memory-mb \(Format.count(limit))")
         }
         return nil
     }

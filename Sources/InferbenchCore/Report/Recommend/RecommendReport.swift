@@ -97,7 +97,7 @@ public enum RecommendReport {
                 t.pick("raise --max-memory-mb, or search smaller --max-batch / fewer --workers", "提高 --max-memory-mb,或搜索更小的 --max-batch、更少的 --workers"))
         }
         if counts[.coldStart] != nil { fixes.append(t.pick("raise --max-cold-start", "提高 --max-cold-start")) }
-        let budgeted = record.configs.compactMap { $0.exclusion?.reason == .budget ? $0.exclusion?.detail : nil }
+        let budgeted = record.configs.compactMap { $0.exclusion?.reason == .budget ? $0.exclusion?.text(t) : nil }
         if let detail = budgeted.first {
             fixes.append(t.pick("a larger --budget (\(detail))", "更大的 --budget(\(detail))"))
         }
@@ -115,11 +115,11 @@ public enum RecommendReport {
     static func runnersUp(_ record: RecommendRecord, _ t: ReportText) -> ReportTable {
         let rows =
             record.answer?.runnersUp.map { r in
-                [configText(r.config, t), bracket(r.lowerQPS, r.upperQPS), Format.ms(r.p99MS), reasonText(r.exclusion.reason, t), r.exclusion.detail]
+                [configText(r.config, t), bracket(r.lowerQPS, r.upperQPS), Format.ms(r.p99MS), reasonText(r.exclusion.reason, t), r.exclusion.text(t)]
             }
             ?? record.configs.compactMap { c in
                 c.exclusion.map {
-                    [configText(c.config, t), bracket(c.latest?.lowerQPS, c.latest?.upperQPS), Format.ms(c.latest?.p99MS), reasonText($0.reason, t), $0.detail]
+                    [configText(c.config, t), bracket(c.latest?.lowerQPS, c.latest?.upperQPS), Format.ms(c.latest?.p99MS), reasonText($0.reason, t), $0.text(t)]
                 }
             }
         return ReportTable(
