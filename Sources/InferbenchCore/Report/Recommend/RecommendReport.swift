@@ -119,7 +119,10 @@ public enum RecommendReport {
             }
             ?? record.configs.compactMap { c in
                 c.exclusion.map {
-                    [configText(c.config, t), bracket(c.latest?.lowerQPS, c.latest?.upperQPS), Format.ms(c.latest?.p99MS), reasonText($0.reason, t), $0.text(t)]
+                    [
+                        configText(c.config, t), bracket(c.latest?.lowerQPS, c.latest?.upperQPS), Format.ms(c.latest?.p99MS), reasonText($0.reason, t),
+                        $0.text(t),
+                    ]
                 }
             }
         return ReportTable(
