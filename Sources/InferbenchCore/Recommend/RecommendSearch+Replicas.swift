@@ -34,45 +34,51 @@ extension RecommendSearch {
         }
         let started = Date()
         let folder = "replica" + (source == .searchCache ? "" : "-\(source.rawValue)")
-        var model = q.modelArguments
-        var variant = ["--compile", config.variant.compile.rawValue, "--precision", config.variant.precision.rawValue]
-        var environment: [String: String] = [:]
         let cache = settings.folder.appending(path: folder + ".cache")
         defer { try? FileManager.default.removeItem(at: cache) }
-        switch source {
-        case .searchCache: break
-        case .emptyCache:
-            // Inductor keeps its FX graph and AOTAutograd caches under its cache folder, Triton
-            // its kernels under its own: both new and empty, then removed (they can be large).
-            try? FileManager.default.removeItem(at: cache)
-            environment = ["TORCHINDUCTOR_CACHE_DIR": cache.appending(path: "inductor").path, "TRITON_CACHE_DIR": cache.appending(path: "triton").path]
-        case .aotiPackage:
-            switch await buildPackage(record, config) {
-            case .failure(let problem):
-                return ReplicaStart(config: config, source: source, folder: "package-build", wallS: Date().timeIntervalSince(started), problem: problem.message)
-            case .success(let package):
-                model = ["--model", "\(package):inputs=\(package).inputs.pt", "--device", q.device.description, "--seed", String(q.seed)]
-                variant = []  // a package runs as packaged: its own graph and dtypes
-            }
+        let inputs: StageInputs
+        switch await stageInputs(record, config, source, cache: cache) {
+        case .failure(let problem):
+            return ReplicaStart(config: config, source: source, folder: "package-build", wallS: Date().timeIntervalSince(started), problem: problem.message)
+        case .success(let made): inputs = made
         }
         guard stopped == nil else { return nil }
         let args =
-            ["run"] + model + variant + [
+            ["run"] + inputs.model + [
                 "--batch", String(config.maxBatch), "--processes", "1", "--max-time", "1", "--no-verify", "--no-throughput", "--out", path(folder),
             ] + settings.passThrough
         settings.progress("replica start (\(source.rawValue)): \(config) (log: \(path(folder + ".log")))")
         let (code, problem) = await stage.run(
-            executable: settings.executable, arguments: args, environment: environment, log: settings.folder.appending(path: folder + ".log"))
+            executable: settings.executable, arguments: args, environment: inputs.environment, log: settings.folder.appending(path: folder + ".log"))
         guard stopped == nil else { return nil }
         var start = ReplicaStart(config: config, source: source, folder: folder, wallS: Date().timeIntervalSince(started))
         switch firstCell(folder, code: code, problem: problem) {
-        case .success(let cell):
-            let c = cell.coldStart
-            start.coldStartS = c.map { $0.loadS + $0.compileS + $0.firstCallMS / 1000 }
-            start.compileCache = c?.compileCache
+        case .success(let cell): (start.coldStartS, start.compileCache) = (cell.coldStart?.toReadyS, cell.coldStart?.compileCache)
         case .failure(let problem): start.problem = problem.message
         }
         return start
+    }
+
+    /// The model and variant flags of a replica from `source`, and the environment it runs in.
+    typealias StageInputs = (model: [String], environment: [String: String])
+
+    func stageInputs(_ record: RecommendRecord, _ config: ServingConfig, _ source: ReplicaStart.Source, cache: URL) async -> Result<StageInputs, StageProblem> {
+        let q = record.question
+        let variant = ["--compile", config.variant.compile.rawValue, "--precision", config.variant.precision.rawValue]
+        switch source {
+        case .searchCache: return .success((q.modelArguments + variant, [:]))
+        case .emptyCache:
+            // Inductor keeps its FX graph and AOTAutograd caches under its cache folder, Triton
+            // its kernels under its own: both new and empty, then removed (they can be large).
+            try? FileManager.default.removeItem(at: cache)
+            let environment = ["TORCHINDUCTOR_CACHE_DIR": cache.appending(path: "inductor").path, "TRITON_CACHE_DIR": cache.appending(path: "triton").path]
+            return .success((q.modelArguments + variant, environment))
+        case .aotiPackage:
+            // A package runs as packaged: its own graph and dtypes, no variant flags.
+            return await buildPackage(record, config).map { package in
+                (["--model", "\(package):inputs=\(package).inputs.pt", "--device", q.device.description, "--seed", String(q.seed)], [:])
+            }
+        }
     }
 
     /// `inferbench run --compile aot-inductor --keep-packages` of the answer: the package's path.

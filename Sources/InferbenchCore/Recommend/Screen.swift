@@ -91,7 +91,7 @@ public struct VariantScreen: Codable, Sendable, Equatable {
             }
             if let mb = cell.memoryMB.flatMap(Self.memory) { screen.memoryMB = max(screen.memoryMB ?? 0, mb) }
             if let cold = cell.coldStart, cell.coldStart?.batchReuse == nil || screen.coldStartS == nil {
-                screen.coldStartS = cold.loadS + cold.compileS + cold.firstCallMS / 1000
+                screen.coldStartS = cold.toReadyS
                 screen.compileCache = cold.compileCache
             }
         }

@@ -128,6 +128,8 @@ public struct ColdStart: Codable, Sendable, Equatable {
     public var loadS: Double
     public var compileS: Double
     public var firstCallMS: Double
+    /// Load, compile and first call: what a new replica waits before it serves, seconds.
+    public var toReadyS: Double { loadS + compileS + firstCallMS / 1000 }
     public var breakevenIterations: Double?
     /// 95% interval of the break-even, from the speedup's interval.
     public var breakevenCI95: Interval?
