@@ -19,4 +19,6 @@ start=$(date +%s)
     EXTRA="--channels-last --processes 1 --duration ${DURATION:-4s} ${EXTRA:-}" LIMIT=${LIMIT:-170} \
     benchmarks/batching-efficiency.sh resnet50
   echo "exit $? after $(( $(date +%s) - start )) s"; } > "$OUT/batching-efficiency-resnet50.txt" 2>&1
+# The device returns at most 8 files: the kept folder as one archive.
+(cd "$OUT" && tar czf efficiency.tgz efficiency && rm -rf efficiency)
 tail -n 20 "$OUT"/*.txt

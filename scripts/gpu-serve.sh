@@ -15,4 +15,6 @@ start=$(date +%s)
   KEEP=$OUT/serve-overhead FLAGS="--compile default --precision fp16 --channels-last" BATCHING="--max-batch 32" SLA=15 \
     DURATION=${DURATION:-4s} FIXED=${FIXED:-10s} ENCODING=${ENCODING:-binary} benchmarks/serve-overhead.sh resnet50
   echo "exit $? after $(( $(date +%s) - start )) s"; } > "$OUT/serve-overhead-resnet50.txt" 2>&1
+# The device returns at most 8 files: the kept folder as one archive.
+(cd "$OUT" && tar czf serve-overhead.tgz serve-overhead && rm -rf serve-overhead)
 tail -n 30 "$OUT"/*.txt

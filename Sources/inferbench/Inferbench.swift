@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import InferbenchCore
 
-@main
 struct Inferbench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inferbench",

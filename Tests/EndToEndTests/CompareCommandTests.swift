@@ -17,6 +17,17 @@ import Testing
         #expect(r.stderr.isEmpty)
     }
 
+    @Test func twoLoadTestsCompareCapacityAndSayThatMetricIsForRuns() throws {
+        let a = try ResultsFiles.writeLoad(into: dir.appending(path: "load-a"), lowerQPS: 300, upperQPS: 400)
+        let b = try ResultsFiles.writeLoad(into: dir.appending(path: "load-b"), lowerQPS: 150, upperQPS: 200)
+        let r = try CLI.run(["compare", a.path, b.path, "--metric", "p99"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("capacity") && r.stdout.contains("LOWER"), "stdout: \(r.stdout)")
+        #expect(r.stderr.contains("note: --metric p99 is for benchmark runs"))
+        let gate = try CLI.run(["compare", a.path, b.path, "--fail-on-regression", "10"])
+        #expect(gate.status == 3 && gate.stderr.contains("regression: capacity fell") && !gate.stderr.contains("--metric"))
+    }
+
     @Test func regressionBeyondTheThresholdExits3NamingTheWorst() throws {
         let a = try ResultsFiles.write(into: dir.appending(path: "a"))
         let b = try ResultsFiles.write(into: dir.appending(path: "b"), slower: 1.2, defaultSlower: 1.1)

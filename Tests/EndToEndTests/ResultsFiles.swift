@@ -31,4 +31,20 @@ enum ResultsFiles {
         try RunResults(run: info, environments: [env], cells: cells, comparisons: Derived.comparisons(cells)).write(to: url)
         return url
     }
+
+    /// A `load --find-max-qps` of mlp default at max batch 8 with the given capacity bracket.
+    static func writeLoad(into directory: URL, lowerQPS: Double, upperQPS: Double) throws -> URL {
+        let url = try write(into: directory)
+        var results = try RunResults.load(path: directory.path).0
+        results.run.command = "inferbench load --model mlp --find-max-qps --sla-p99 15"
+        results.cells = []
+        results.comparisons = []
+        var info = LoadInfo(
+            model: "mlp", variant: Variant(compile: .default, precision: .fp32, batchSize: 8), workers: 1, maxBatch: 8, maxDelayMS: 2,
+            maxQueue: 10_000, windowS: 1, slaP99MS: 15, batchBuckets: [1, 8])
+        info.capacity = Capacity(lowerQPS: lowerQPS, upperQPS: upperQPS)
+        results.load = info
+        try results.write(to: url)
+        return url
+    }
 }

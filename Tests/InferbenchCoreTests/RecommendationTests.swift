@@ -52,6 +52,32 @@ struct RecommendationTests {
         #expect(answer.runnersUp[0].config == Self.config(.eager, 32))
     }
 
+    @Test func aSearchStoppedBeforeAnyPassIsNotACapacityOfZero() throws {
+        var stopped = Self.measured(Self.config(.eager, 32), round: 1, lower: nil, upper: 2_809, p99: nil)
+        stopped.measurements[0].status = .incomplete
+        stopped.measurements[0].wallS = 423
+        let answer = try #require(
+            Recommendation.make(Self.record([Self.measured(Self.config(.default, 32), round: 1, lower: 6_000, upper: 7_000, p99: 12), stopped])))
+        let runnerUp = try #require(answer.runnersUp.first)
+        #expect(runnerUp.exclusion.reason == .budget && runnerUp.exclusion.detail.hasPrefix("its SLA search was stopped after 423 s before a rate passed"))
+    }
+
+    @Test func aStageIsInterruptedWhenTheSearchReachesItsBudget() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "budget-\(UUID().uuidString)")
+        let search = RecommendSearch(settings: .init(executable: "/bin/sleep", passThrough: [], folder: folder, progress: { _ in }))
+        let started = Date()
+        // 1.5 s left of the budget; the stage alone would take 30 s.
+        let ((code, _), cut) = await search.withinBudget(10, SpentClock(before: 8.5)) {
+            await search.stage.run(executable: "/bin/sleep", arguments: ["30"], log: folder.appending(path: "sleep.log"))
+        }
+        #expect(cut && code == 128 + SIGINT)
+        #expect(Date().timeIntervalSince(started) < 15)
+        let ((fast, _), notCut) = await search.withinBudget(60, SpentClock(before: 0)) {
+            await search.stage.run(executable: "/bin/sleep", arguments: ["0"], log: folder.appending(path: "sleep.log"))
+        }
+        #expect(!notCut && fast == 0 && search.stopped == nil)
+    }
+
     @Test func overlappingBracketsOfTheFinalRoundAreATie() throws {
         let record = Self.record([
             Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_600, p99: 11),

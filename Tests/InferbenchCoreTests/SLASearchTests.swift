@@ -221,6 +221,23 @@ import Testing
 
     // MARK: The search and its interval
 
+    @Test func aRateThatFailsUnloadedEndsTheDescent() async throws {
+        // Every request takes 20 ms against a 15 ms SLA, whatever the rate: halving from 1000
+        // req/s, 7.8 req/s has 0.16 requests in flight (< 0.2), so no lower rate is tried
+        // (without the rule the search would go on to its 10 steps, each twice as long).
+        let run = await Self.search(start: 1000) { qps, _ in Self.step(qps, latencies: Array(repeating: 20, count: 1000)) }
+        #expect(run.tried == [1000, 500, 250, 125, 62.5, 31.25, 15.625, 7.8125])
+        #expect(run.outcome.capacity.lowerQPS == nil && run.outcome.capacity.upperQPS == 7.8125)
+        let last = try #require(run.outcome.steps.last)
+        #expect(SLASearch.failedUnloaded(last) && !SLASearch.failedUnloaded(run.outcome.steps[6]))
+        let text = ReportText(.en).loadCapacity(run.outcome.capacity, sla: 15, steps: run.outcome.steps)
+        #expect(text.hasPrefix("No rate can meet P99 ≤ 15 ms: at 7.81 requests/s, with 0.16 requests in the server"), "\(text)")
+        #expect(ReportText(.zh).loadCapacity(run.outcome.capacity, sla: 15, steps: run.outcome.steps).hasPrefix("任何速率都无法满足"))
+        // A passing step is never "failed unloaded", and a fast system still finds its capacity.
+        #expect(!SLASearch.failedUnloaded(Self.step(1, latencies: Array(repeating: 5, count: 1000))))
+        #expect(await Self.search(start: 1000, capacity: 10).outcome.capacity.lowerQPS != nil)
+    }
+
     @Test func doublesFromBelowThenBisectsToAnInterval() async {
         let run = await Self.search(start: 300, capacity: 1000)
         #expect(run.tried == [300, 600, 1200, 900, 1050, 975, 1012.5])
@@ -273,7 +290,9 @@ import Testing
     }
 
     @Test func givesUpBelowHalfARequestPerSecondWhenNothingPasses() async {
-        let run = await Self.search(start: 100, capacity: 0)
+        // A second a request: loaded at every rate tried (0.78 in flight at the last), so only
+        // the floor ends the descent.
+        let run = await Self.search(start: 100) { qps, _ in Self.step(qps, latencies: Array(repeating: 1000, count: 1000)) }
         #expect(run.tried == [100, 50, 25, 12.5, 6.25, 3.125, 1.5625, 0.78125])
         #expect(run.outcome.best == nil)
         #expect(run.outcome.capacity.kind == .below && run.outcome.capacity.upperQPS == 0.78125)

@@ -31,6 +31,18 @@ public struct SLASearch: Sendable, Equatable {
 
     public init(slaP99MS: Double) { self.slaP99MS = slaP99MS }
 
+    /// Fewer requests than this in the server on average (Little's law: achieved rate × mean
+    /// latency) make a step unloaded: its latency is the serving path's own, not queueing.
+    public static let unloadedInFlight = 0.2
+
+    /// Whether `step` failed while unloaded. A lower rate cannot bring its P99 down by much, and
+    /// each halving doubles the step's length (the rule's 459 requests): the search stops there
+    /// rather than spend minutes on ever-slower steps that must fail too.
+    public static func failedUnloaded(_ step: LoadTestResult) -> Bool {
+        guard step.slaMet == false, let mean = step.latencyMS?.mean, step.achievedQPS > 0 else { return false }
+        return step.achievedQPS * mean / 1000 < unloadedInFlight
+    }
+
     /// How long a step at `qps` runs: `minQueries` requests within [`minDuration`,
     /// `maxDuration`], but long enough for the rule's minimum whatever the cap.
     public func duration(for qps: Double) -> Double {
@@ -193,6 +205,7 @@ public struct SLASearch: Sendable, Equatable {
             }
             if Task.isCancelled { break }
             if passed { low = max(low ?? 0, rate) } else { high = min(high ?? .infinity, rate) }
+            if low == nil, let last = steps.last, Self.failedUnloaded(last) { break }
             switch (low, high) {
             case (let l?, let h?):
                 if (h - l) / l <= tolerance { return Outcome(steps: steps, capacity: Capacity(lowerQPS: l, upperQPS: h, rule: rule)) }

@@ -31,13 +31,21 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
     public var powerW: Double?
     public var errors: Int
     public var message: String?
+    /// Where no rate passed because the search stopped at one that failed unloaded
+    /// (``SLASearch/failedUnloaded(_:)``): that rate and its P99, the serving path's own.
+    public var unloadedQPS: Double?
+    public var unloadedP99MS: Double?
 
     /// The figures of a finished `load --find-max-qps`.
     mutating func read(_ results: RunResults) {
         lowerQPS = results.load?.capacity?.lowerQPS
         upperQPS = results.load?.capacity?.upperQPS
         errors = results.loadTests.reduce(0) { $0 + $1.errors }
-        guard let lower = lowerQPS else { return }
+        guard let lower = lowerQPS else {
+            let idle = results.loadTests.last { $0.targetQPS == upperQPS && SLASearch.failedUnloaded($0) }
+            (unloadedQPS, unloadedP99MS) = (idle?.targetQPS, idle?.latencyMS?.p99)
+            return
+        }
         let passing = results.loadTests.filter { $0.targetQPS == lower && $0.slaMet == true }
         p50MS = passing.compactMap(\.latencyMS?.p50).max()
         p99MS = passing.compactMap(\.latencyMS?.p99).max()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 extension RecommendSearch {
     /// The rounds: the first measures every configuration that passed the screen (the most
@@ -26,9 +27,15 @@ extension RecommendSearch {
                     continue
                 }
                 settings.progress("round \(round)\(final ? " (final)" : ""), \(k + 1) of \(current.count): \(config)")
-                let m = await measure(config, record.question, round: round, final: final)
+                let (m, cut) = await withinBudget(record.question.budgetS, clock) { await measure(config, record.question, round: round, final: final) }
                 record.configs[i].measurements.append(m)
                 try save(&record, clock)
+                if cut && m.status == .incomplete {
+                    settings.progress(
+                        "  stopped at the --budget of \(Format.seconds(record.question.budgetS)): what it measured is kept (--resume with a larger --budget measures it again)"
+                    )
+                    continue
+                }
                 settings.progress("  \(Self.summary(m)); \(Self.remaining(record, current[(k + 1)...], round: round, final: final, search: self))")
             }
             judge(&record, current, round: round)
@@ -52,6 +59,22 @@ extension RecommendSearch {
         }
     }
 
+    /// Runs one stage, interrupting its child once the search's time reaches `budget` (a
+    /// measurement can run far past its prediction: slow steps at low rates, a slow process), so
+    /// that the search ends within its budget with what the stage finished. Returns whether it
+    /// was cut.
+    func withinBudget<T: Sendable>(_ budget: Double, _ clock: SpentClock, _ body: () async -> T) async -> (T, cut: Bool) {
+        let cut = Mutex(false)
+        let watchdog = Task { [stage] in
+            try await Task.sleep(for: .seconds(max(0, budget - clock.spent)))
+            cut.withLock { $0 = true }
+            stage.interruptCurrent()
+        }
+        let value = await body()
+        watchdog.cancel()
+        return (value, cut.withLock { $0 })
+    }
+
     /// After a round: a configuration whose search failed, or passed no rate, is out.
     func judge(_ record: inout RecommendRecord, _ current: [ServingConfig], round: Int) {
         for config in current {
@@ -59,6 +82,11 @@ extension RecommendSearch {
             guard let m = record.configs[i].measurements.last(where: { $0.round == round }) else { continue }
             if m.status == .failed {
                 record.configs[i].exclusion = Exclusion(.failed, m.message ?? "the load test failed (exit code \(m.exitCode))", round: round)
+            } else if m.lowerQPS == nil, m.status == .complete, let rate = m.unloadedQPS, let p99 = m.unloadedP99MS {
+                let bound = Format.trimmed(record.question.slaP99MS)
+                record.configs[i].exclusion = Exclusion(
+                    .sla, "P99 \(Format.ms(p99)) ms > \(bound) ms even unloaded (\(Format.qps(rate)) req/s): the serving path's own latency (round \(round))",
+                    zh: "即使几乎空载(\(Format.qps(rate)) 请求/秒)P99 也为 \(Format.ms(p99)) 毫秒 > \(bound) 毫秒:这是服务路径本身的延迟(第 \(round) 轮)", round: round)
             } else if m.lowerQPS == nil, m.status == .complete {
                 let bound = Format.trimmed(record.question.slaP99MS)
                 record.configs[i].exclusion = Exclusion(

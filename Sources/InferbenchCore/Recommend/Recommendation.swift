@@ -122,12 +122,21 @@ public struct Recommendation: Codable, Sendable, Equatable {
     static func runnerUp(_ record: ConfigRecord, best: Choice) -> RunnerUp {
         let m = record.latest
         let exclusion =
-            record.exclusion
+            record.exclusion ?? stopped(m)
             ?? Exclusion(
                 .capacity,
                 "\(Format.qps(m?.lowerQPS ?? 0)) req/s per GPU within the SLA, below the \(Format.qps(best.lowerQPS)) of the recommendation",
                 zh: "每块 GPU 在 SLA 内 \(Format.qps(m?.lowerQPS ?? 0)) 请求/秒,低于推荐配置的 \(Format.qps(best.lowerQPS))", round: m?.round ?? 0)
         return RunnerUp(config: record.config, lowerQPS: m?.lowerQPS, upperQPS: m?.upperQPS, p99MS: m?.p99MS, exclusion: exclusion)
+    }
+
+    /// A search stopped (by the budget, Ctrl-C or SIGTERM) before any rate passed: not measured,
+    /// rather than a capacity of zero.
+    static func stopped(_ m: CapacityMeasurement?) -> Exclusion? {
+        guard let m, m.status == .incomplete, m.lowerQPS == nil else { return nil }
+        return Exclusion(
+            .budget, "its SLA search was stopped after \(Format.seconds(m.wallS)) before a rate passed; --resume continues it",
+            zh: "其 SLA 搜索在 \(Format.seconds(m.wallS)) 后被停止,尚无速率通过;--resume 可继续", round: m.round)
     }
 
     /// Every configuration measured with a passing rate: its capacity's lower bound and the P99

@@ -57,6 +57,12 @@ final class StageProcess: Sendable {
         }
     }
 
+    /// Interrupts the running child alone (SIGINT: it stops as after a Ctrl-C, keeping what it
+    /// finished); later stages still run. For a stage that reaches the search's budget.
+    func interruptCurrent() {
+        if let current = pid.withLock({ $0 }) { kill(current, SIGINT) }
+    }
+
     /// Passes a stop to the running child (SIGINT, or SIGTERM for a terminate).
     func stop(_ reason: StopReason) {
         let current = pid.withLock { p in

@@ -180,6 +180,9 @@ extension ReportText {
                 "容量至少 \(lo) 请求/秒(P99 ≤ \(bound) 毫秒,保守判定,\(conf)% 置信度):所尝试的速率均通过\(tried);搜索在找到上限之前已停止。")
         case .below:
             let hi = Format.qps(c.upperQPS ?? 0)
+            if let idle = steps.last(where: { $0.targetQPS == c.upperQPS && SLASearch.failedUnloaded($0) }) {
+                return loadFailsUnloaded(idle, sla: bound, tried: tried)
+            }
             return pick(
                 "Even the lowest rate tried, \(hi) requests/s, failed P99 ≤ \(bound) ms (conservative, \(conf)% confidence)\(tried): the capacity is below it. Lower the rate, raise --max-batch or add workers.",
                 "即使所尝试的最低速率 \(hi) 请求/秒 也未满足 P99 ≤ \(bound) 毫秒(保守判定,\(conf)% 置信度)\(tried):容量低于该速率。请降低速率、增大 --max-batch 或增加 worker。"
@@ -187,6 +190,16 @@ extension ReportText {
         case .unknown:
             return loadNoPass(sla: sla, steps: steps.count)
         }
+    }
+    /// The search stopped at a rate that failed with almost nothing in flight.
+    func loadFailsUnloaded(_ step: LoadTestResult, sla bound: String, tried: String) -> String {
+        let rate = Format.qps(step.targetQPS ?? step.achievedQPS)
+        let inFlight = Format.trimmed((step.achievedQPS * (step.latencyMS?.mean ?? 0) / 1000 * 100).rounded() / 100)
+        let (p50, p99) = (Format.ms(step.latencyMS?.p50 ?? 0), Format.ms(step.latencyMS?.p99 ?? 0))
+        return pick(
+            "No rate can meet P99 ≤ \(bound) ms: at \(rate) requests/s, with \(inFlight) requests in the server on average (rate × mean latency), P99 was \(p99) ms (P50 \(p50) ms)\(tried). That is the serving path's own latency, not queueing, so the search stopped instead of trying lower rates: a faster variant, a shorter --max-delay or a looser SLA would.",
+            "任何速率都无法满足 P99 ≤ \(bound) 毫秒:在 \(rate) 请求/秒 时,服务中平均只有 \(inFlight) 个请求(速率 × 平均延迟),P99 仍为 \(p99) 毫秒(P50 \(p50) 毫秒)\(tried)。这是服务路径本身的延迟,而非排队,因此搜索不再尝试更低的速率:需要更快的变体、更短的 --max-delay 或更宽松的 SLA。"
+        )
     }
     func loadBest(_ qps: Double, sla: Double, steps: Int) -> String {
         pick(
