@@ -55,12 +55,15 @@ struct Report: AsyncParsableCommand {
     }
 
     /// A `recommend` search folder (or its recommend.json): its report.md and report.html again,
-    /// in `--lang`; nil for anything else.
+    /// in `--lang`, the answer decided again from the measurements; nil for anything else.
     func recommendReports(language: ReportLanguage) throws(InferbenchError) -> [URL]? {
         var folder = URL(fileURLWithPath: results)
         if folder.lastPathComponent == RecommendRecord.fileName { folder = folder.deletingLastPathComponent() }
         guard FileManager.default.fileExists(atPath: folder.appending(path: RecommendRecord.fileName).path) else { return nil }
-        let record = try RecommendRecord.load(folder: folder)
+        var record = try RecommendRecord.load(folder: folder)
+        // The answer from the measurements by today's rules, as a resumed search would decide it.
+        record.rereadMeasurements(folder: folder)
+        record.answer = Recommendation.make(record)
         if summary { Console.out(RecommendReport.terminal(record, width: Console.width)) }
         if format.trimmingCharacters(in: .whitespaces) == "none" { return [] }
         return try RecommendReport.write(record, language: language, to: out.map { URL(fileURLWithPath: $0) } ?? folder)

@@ -78,6 +78,22 @@ struct RecommendationTests {
         #expect(!notCut && fast == 0 && search.stopped == nil)
     }
 
+    @Test func aCapacityOnAThinMarginIsCalledFragile() throws {
+        // As on the H100: P99 10.4 ms at the lightest passing load, 69% of a 15 ms SLA.
+        var thin = Self.measured(Self.config(.default, 32), round: 1, lower: 6_034, upper: 7_687, p99: 12)
+        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (10.42, 6_034)
+        var record = Self.record([thin])
+        record.answer = Recommendation.make(record)
+        let lines = RecommendReport.answer(record, ReportText(.en))
+        #expect(lines.contains { $0.hasPrefix("fragile: P99 was 10.4 ms even at 6,034 req/s, the lowest of any passing step (69% of the SLA)") }, "\(lines)")
+        #expect(RecommendReport.answer(record, ReportText(.zh)).contains { $0.hasPrefix("脆弱") })
+        // With room under the SLA (P99 6 ms at the lightest load): no such line.
+        thin.measurements[0].lowestP99MS = 6
+        record = Self.record([thin])
+        record.answer = Recommendation.make(record)
+        #expect(!RecommendReport.answer(record, ReportText(.en)).contains { $0.contains("fragile") })
+    }
+
     @Test func overlappingBracketsOfTheFinalRoundAreATie() throws {
         let record = Self.record([
             Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_600, p99: 11),

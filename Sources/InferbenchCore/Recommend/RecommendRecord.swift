@@ -35,6 +35,10 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
     /// (``SLASearch/failedUnloaded(_:)``): that rate and its P99, the serving path's own.
     public var unloadedQPS: Double?
     public var unloadedP99MS: Double?
+    /// The lowest P99 of any passing step and its rate: how close to the SLA the serving path's
+    /// latency stays even at the lightest load that passed.
+    public var lowestP99MS: Double?
+    public var lowestP99QPS: Double?
 
     /// The figures of a finished `load --find-max-qps`.
     mutating func read(_ results: RunResults) {
@@ -46,6 +50,8 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
             (unloadedQPS, unloadedP99MS) = (idle?.targetQPS, idle?.latencyMS?.p99)
             return
         }
+        let lowest = results.loadTests.filter { $0.slaMet == true && $0.latencyMS != nil }.min { $0.latencyMS!.p99 < $1.latencyMS!.p99 }
+        (lowestP99MS, lowestP99QPS) = (lowest?.latencyMS?.p99, lowest?.targetQPS)
         let passing = results.loadTests.filter { $0.targetQPS == lower && $0.slaMet == true }
         p50MS = passing.compactMap(\.latencyMS?.p50).max()
         p99MS = passing.compactMap(\.latencyMS?.p99).max()
@@ -197,6 +203,18 @@ public struct RecommendRecord: Codable, Sendable {
     }
 
     func index(of config: ServingConfig) -> Int? { configs.firstIndex { $0.config == config } }
+
+    /// The finished measurements' figures read again from their results.json under `folder`, so
+    /// that a record written by an older inferbench gains what this one reads (a report re-renders
+    /// from them). A measurement whose results are gone keeps its stored figures.
+    public mutating func rereadMeasurements(folder: URL) {
+        for i in configs.indices {
+            for j in configs[i].measurements.indices where configs[i].measurements[j].status == .complete {
+                guard let (results, _) = try? RunResults.load(path: folder.appending(path: configs[i].measurements[j].folder).path) else { continue }
+                configs[i].measurements[j].read(results)
+            }
+        }
+    }
     func entry(_ config: ServingConfig) -> ConfigRecord { configs[index(of: config)!] }
 
     /// results.json's dates and non-finite numbers; keys are the Swift names (camelCase):

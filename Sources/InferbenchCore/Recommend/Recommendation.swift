@@ -13,7 +13,18 @@ public struct Recommendation: Codable, Sendable, Equatable {
         public var processes: String
         /// The folder of the `load` whose bracket this is, relative to the search folder.
         public var folder: String
+        /// The lowest P99 of any passing step of that search, and its rate.
+        public var lowestP99MS: Double?
+        public var lowestP99QPS: Double?
+
+        /// Whether the capacity hangs on a thin margin: P99 stayed at two thirds of the SLA or
+        /// more at every passing rate, so latency hardly grows with load and a serving path 1.5×
+        /// slower (as processes on a cloud VM can be) would fail the SLA at any rate.
+        public func fragile(slaP99MS: Double) -> Bool { (lowestP99MS ?? 0) >= slaP99MS * Recommendation.fragileFraction }
     }
+
+    /// ``Choice/fragile(slaP99MS:)``: the fraction of the SLA that P99 reaches at the lightest load.
+    public static let fragileFraction = 2.0 / 3.0
 
     /// GPUs for `--peak-qps`, each planned at its capacity's lower bound less the headroom.
     public struct Fleet: Codable, Sendable, Equatable {
@@ -73,7 +84,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
         guard let top = ranked.first, let m = top.latest, let lower = m.lowerQPS else { return nil }
         let best = Choice(
             config: top.config, lowerQPS: lower, upperQPS: m.upperQPS, p50MS: m.p50MS, p99MS: m.p99MS, round: m.round, processes: m.processes,
-            folder: m.folder)
+            folder: m.folder, lowestP99MS: m.lowestP99MS, lowestP99QPS: m.lowestP99QPS)
         let screen = record.screen?.variants.first { $0.variant == top.config.variant }
         var answer = Recommendation(
             best: best, fleet: fleet(question, perGPU: lower), joulesPerRequest: m.joulesPerRequest, powerW: m.powerW, coldStartS: screen?.coldStartS,

@@ -27,12 +27,25 @@ public enum RecommendReport {
                         "tied with \(configText(tied, t)): their brackets overlap, so these measurements do not order the two",
                         "与 \(configText(tied, t)) 不分高下:两者区间重叠,这些测量无法排出先后")))
         }
+        if best.fragile(slaP99MS: q.slaP99MS), let lowest = best.lowestP99MS { lines.append(fragileLine(lowest, at: best.lowestP99QPS, sla: q.slaP99MS, t)) }
         if let f = a.fleet { lines.append(fleetLine(f, t)) }
         if a.fleet == nil, let cost = a.costPerMillionAtCapacityUSD {
             lines.append(t.punctuated(t.pick("cost \(dollars(cost)) per million requests at capacity", "满载时每百万请求成本 \(dollars(cost))")))
         }
         lines.append(energyLine(a, t))
         return lines
+    }
+
+    /// A capacity that a slightly slower serving path would lose whole (see
+    /// ``Recommendation/Choice/fragile(slaP99MS:)``).
+    static func fragileLine(_ lowest: Double, at qps: Double?, sla: Double, _ t: ReportText) -> String {
+        let share = Int((100 * lowest / sla).rounded())
+        let rate = qps.map { Format.qps($0) } ?? "-"
+        return t.punctuated(
+            t.pick(
+                "fragile: P99 was \(Format.ms(lowest)) ms even at \(rate) req/s, the lowest of any passing step (\(share)% of the SLA); latency hardly grows with load here, so a serving path 1.5× slower, as a cloud VM's processes can be, fails P99 ≤ \(Format.trimmed(sla)) ms at every rate: --check it where it will run, or plan from a looser SLA",
+                "脆弱:即使在 \(rate) 请求/秒 时 P99 也有 \(Format.ms(lowest)) ms,是所有通过步骤中最低的(SLA 的 \(share)%);此处延迟几乎不随负载增长,服务路径只要慢 1.5 倍(云主机上的进程可能如此),任何速率都会超出 P99 ≤ \(Format.trimmed(sla)) ms:请在实际部署的机器上 --check,或按更宽松的 SLA 规划"
+            ))
     }
 
     static func fleetLine(_ f: Recommendation.Fleet, _ t: ReportText) -> String {
