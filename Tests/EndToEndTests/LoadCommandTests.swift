@@ -208,6 +208,26 @@ import Testing
         #expect((s["errors"] as? Int ?? 0) >= 1)
     }
 
+    @Test func findMaxQPSStopsAtARateThatFailsUnloadedAndSaysWhy() throws {
+        // Every batch takes 20 ms against a 15 ms SLA: each rate fails, and once fewer than 0.2
+        // requests are in the server on average the search stops (about 6 req/s here, after 6
+        // steps and under a minute) instead of halving on to steps of minutes each.
+        let out = CLI.temporaryDirectory()
+        let r = try CLI.run(
+            [
+                "load", "--model", "synthetic:median_ms=20", "--find-max-qps", "--sla-p99", "15", "--duration", "2s", "--no-telemetry", "--out",
+                out.path,
+            ], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let results = try CLI.results(in: out)
+        let tests = try #require(results["load_tests"] as? [[String: Any]])
+        #expect(tests.count <= 8 && tests.allSatisfy { $0["sla_met"] as? Bool == false })
+        let last = try #require(tests.last)
+        let rate = try #require(last["achieved_qps"] as? Double), mean = try #require((last["latency_ms"] as? [String: Any])?["mean"] as? Double)
+        #expect(rate * mean / 1000 < 0.2)
+        #expect(r.stdout.contains("No rate can meet P99 ≤ 15 ms") && r.stdout.contains("requests in the server on"), "\(r.stdout)")
+    }
+
     @Test func findMaxQPSOnTwoFreshStartsAnswersTheirUnion() throws {
         // `--processes 2`: the workers are started twice; the second start checks the first's
         // bracket (two steps when it agrees) and the capacity spans both starts' brackets. A
