@@ -139,6 +139,22 @@ import Testing
         #expect(zh.contains("批处理效率\u{FF08}容量 ÷ 离线\u{FF09}60%\u{FF08}58–83%\u{FF09}"))
     }
 
+    @Test func aTargetsStepsShowTheServersOwnTiming() {
+        var r = results
+        r.load!.target = TargetInfo(
+            url: "http://127.0.0.1:8000", encoding: .binary, server: "inferbench", serverVersion: nil, inputs: [], outputs: [], connections: 64, timeoutS: 30)
+        for i in r.loadTests.indices {
+            var b = LoadTestResult.Breakdown(queue: nil, transport: nil, compute: nil)
+            (b.server, b.serverQueue, b.serverCompute) = (8.04, 1.8, 2.7)
+            r.loadTests[i].breakdownMS = b
+        }
+        let text = LoadReport.render(r.loadTests, load: r.load, layout: TerminalLayout(width: 200, wide: true))
+        #expect(text.contains("srv queue") && text.contains("srv compute") && text.contains("8.04") && !text.contains(" ipc "), "\(text)")
+        #expect(text.contains("the server's own means per request in ms"))
+        let md = MarkdownReport.render(r)
+        #expect(md.contains("server / its queue / its compute ms") && md.contains("| 8.04 / 1.80 / 2.70 |"), "\(md)")
+    }
+
     @Test func aCutShortStepIsSaidToBe() {
         var cut = results
         cut.run.status = .incomplete

@@ -33,9 +33,11 @@ public enum LoadReport {
         if steps.isEmpty, let offline { return note(t.loadOffline(offline, reached: nil)) }
         let rule = steps.contains { $0.sla != nil }
         let copies = steps.contains { $0.breakdownMS?.h2d != nil }
-        let (table, dropped) = fitted(steps, columns: columns(rule: rule, copies: copies, t), width: layout.flatMap { $0.wide ? nil : $0.width })
+        let server = load?.target != nil
+        let (table, dropped) = fitted(
+            steps, columns: columns(rule: rule, copies: copies, server: server, t), width: layout.flatMap { $0.wide ? nil : $0.width })
         var out = table
-        out += "\n" + note(t.loadTerminalNote)
+        out += "\n" + note(server ? t.loadTerminalNoteServer : t.loadTerminalNote)
         if !dropped.isEmpty { out += note(t.loadLeftOut(dropped, width: wrapWidth)) }
         if steps.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) { out += note(t.loadFewForP99) }
         if rule { out += note(t.loadTerminalRule) }
@@ -76,8 +78,9 @@ public enum LoadReport {
         var text: (LoadTestResult) -> String
     }
 
-    /// `copies`: the inputs came from the host, so h2d and d2h stand beside compute.
-    static func columns(rule: Bool, copies: Bool = false, _ t: ReportText) -> [Column] {
+    /// `copies`: the inputs came from the host, so h2d and d2h stand beside compute. `server`: a
+    /// target's steps, timed by the server's own statistics instead of inferbench's batcher.
+    static func columns(rule: Bool, copies: Bool = false, server: Bool = false, _ t: ReportText) -> [Column] {
         var columns = [
             Column(header: t.scenarioColumn) { s in
                 t.scenario(s.scenario) + (s.sla?.repeatOf.map { " (\(t.repeatOf($0)))" } ?? "")
@@ -94,10 +97,19 @@ public enum LoadReport {
             Column(header: t.p90Column, rank: 5) { Format.ms($0.latencyMS?.p90) },
             Column(header: t.p99Column) { Format.p99($0.latencyMS) },
             Column(header: t.maxColumn, rank: 4) { Format.ms($0.latencyMS?.max) },
-            Column(header: t.queueColumn, rank: 9) { Format.ms($0.breakdownMS?.queue) },
-            Column(header: "ipc", rank: 6) { Format.ms($0.breakdownMS?.transport) },
-            Column(header: t.computeColumn, rank: 7) { Format.ms($0.breakdownMS?.compute) },
         ]
+        columns +=
+            server
+            ? [
+                Column(header: t.serverColumn, rank: 9) { Format.ms($0.breakdownMS?.server) },
+                Column(header: t.serverQueueColumn, rank: 6) { Format.ms($0.breakdownMS?.serverQueue) },
+                Column(header: t.serverComputeColumn, rank: 7) { Format.ms($0.breakdownMS?.serverCompute) },
+            ]
+            : [
+                Column(header: t.queueColumn, rank: 9) { Format.ms($0.breakdownMS?.queue) },
+                Column(header: "ipc", rank: 6) { Format.ms($0.breakdownMS?.transport) },
+                Column(header: t.computeColumn, rank: 7) { Format.ms($0.breakdownMS?.compute) },
+            ]
         if copies {
             columns += [
                 Column(header: "h2d", rank: 6) { Format.ms($0.breakdownMS?.h2d) },

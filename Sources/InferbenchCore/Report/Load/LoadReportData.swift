@@ -8,8 +8,10 @@ enum LoadReportData {
 
     /// Queue / ipc / compute, with the copies to and from the device around compute when the
     /// inputs came from the host.
-    static func breakdown(_ b: LoadTestResult.Breakdown, copies: Bool) -> String {
-        let parts = copies ? [b.queue, b.transport, b.h2d, b.compute, b.d2h] : [b.queue, b.transport, b.compute]
+    static func breakdown(_ b: LoadTestResult.Breakdown, copies: Bool, server: Bool = false) -> String {
+        let parts =
+            server
+            ? [b.server, b.serverQueue, b.serverCompute] : copies ? [b.queue, b.transport, b.h2d, b.compute, b.d2h] : [b.queue, b.transport, b.compute]
         return parts.map { Format.ms($0) }.joined(separator: " / ")
     }
 
@@ -18,9 +20,12 @@ enum LoadReportData {
     static func steps(_ results: RunResults, _ t: ReportText) -> ReportTable {
         let rule = results.loadTests.contains { $0.sla != nil }
         let copies = results.loadTests.contains { $0.breakdownMS?.h2d != nil }
+        // A target's steps carry the server's own timing, not inferbench's batcher's.
+        let server = results.load?.target != nil
         var headers = [
             t.stepColumn, t.scenarioColumn, t.targetColumn, t.achievedColumn, t.sentColumn, t.okColumn, t.droppedColumn, t.errorsColumn,
-            t.p50Column, t.p99Column, t.maxColumn, copies ? t.breakdownColumnWithCopies : t.breakdownColumn, t.batchColumn, t.paddingColumn,
+            t.p50Column, t.p99Column, t.maxColumn, server ? t.breakdownColumnServer : copies ? t.breakdownColumnWithCopies : t.breakdownColumn,
+            t.batchColumn, t.paddingColumn,
         ]
         if rule { headers += [t.p99BoundColumn, t.overSLAColumn, t.goodputColumn] }
         headers.append(t.slaColumn)
@@ -35,7 +40,7 @@ enum LoadReportData {
             var row = [
                 String(i + 1), scenario, Format.rate(s.targetQPS), Format.rate(s.achievedQPS), String(s.sent), String(s.completed),
                 String(s.dropped), String(s.errors), Format.ms(l?.p50), Format.p99(l), Format.ms(l?.max),
-                b.map { breakdown($0, copies: copies) } ?? "-",
+                b.map { breakdown($0, copies: copies, server: server) } ?? "-",
                 meanBatch(s), padding(s),
             ]
             if rule {

@@ -93,6 +93,12 @@ extension ReportText {
     var breakdownColumn: String { pick("queue / ipc / compute ms", "排队 / ipc / 计算 毫秒") }
     /// With `--payload host`: the copies to and from the device beside compute.
     var breakdownColumnWithCopies: String { pick("queue / ipc / h2d / compute / d2h ms", "排队 / ipc / h2d / 计算 / d2h 毫秒") }
+    /// A target's own timing (`load --target`): the server's time per request, and of it the
+    /// time queued and computing, where its statistics give them.
+    var breakdownColumnServer: String { pick("server / its queue / its compute ms", "服务端 / 其排队 / 其计算 毫秒") }
+    var serverColumn: String { pick("server", "服务端") }
+    var serverQueueColumn: String { pick("srv queue", "服务端排队") }
+    var serverComputeColumn: String { pick("srv compute", "服务端计算") }
     /// Where the inputs came from (`--payload`); nil for results from before it (inputs on the device, unsaid).
     func loadPayloadLine(_ info: LoadInfo) -> String? {
         switch info.payload {
@@ -122,6 +128,13 @@ extension ReportText {
         pick(
             "Latency counts from each request's scheduled time (open loop) or send time (closed loop); queue, ipc and compute are means in ms.",
             "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;排队、ipc 与计算为平均值,单位毫秒。")
+    }
+    /// The same for a target, whose breakdown is the server's own statistics.
+    var loadTerminalNoteServer: String {
+        pick(
+            "Latency counts from each request's scheduled time (open loop) or send time (closed loop); server, srv queue and srv compute are the server's own means per request in ms, from its statistics (the rest of the latency is the network and the client).",
+            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;服务端、服务端排队与服务端计算为服务端自身统计的每请求平均值,单位毫秒(其余延迟来自网络与客户端)。"
+        )
     }
     /// The columns the terminal left out to fit its width.
     func loadLeftOut(_ headers: [String], width: Int) -> String {
