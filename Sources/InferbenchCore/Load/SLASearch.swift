@@ -43,6 +43,12 @@ public struct SLASearch: Sendable, Equatable {
         return step.achievedQPS * mean / 1000 < unloadedInFlight
     }
 
+    /// The step that ended a search whose every rate failed because it failed unloaded (its
+    /// rate is the capacity's upper bound `upper`); nil when the search ended otherwise.
+    public static func unloadedFailure(_ steps: [LoadTestResult], upper: Double?) -> LoadTestResult? {
+        steps.last { $0.targetQPS == upper && failedUnloaded($0) }
+    }
+
     /// How long a step at `qps` runs: `minQueries` requests within [`minDuration`,
     /// `maxDuration`], but long enough for the rule's minimum whatever the cap.
     public func duration(for qps: Double) -> Double {

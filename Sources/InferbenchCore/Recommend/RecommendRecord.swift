@@ -46,12 +46,14 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
         upperQPS = results.load?.capacity?.upperQPS
         errors = results.loadTests.reduce(0) { $0 + $1.errors }
         guard let lower = lowerQPS else {
-            let idle = results.loadTests.last { $0.targetQPS == upperQPS && SLASearch.failedUnloaded($0) }
+            let idle = SLASearch.unloadedFailure(results.loadTests, upper: upperQPS)
             (unloadedQPS, unloadedP99MS) = (idle?.targetQPS, idle?.latencyMS?.p99)
             return
         }
-        let lowest = results.loadTests.filter { $0.slaMet == true && $0.latencyMS != nil }.min { $0.latencyMS!.p99 < $1.latencyMS!.p99 }
-        (lowestP99MS, lowestP99QPS) = (lowest?.latencyMS?.p99, lowest?.targetQPS)
+        let lowest = results.loadTests.filter { $0.slaMet == true }.compactMap { s in s.latencyMS.map { (qps: s.targetQPS, p99: $0.p99) } }.min {
+            $0.p99 < $1.p99
+        }
+        (lowestP99MS, lowestP99QPS) = (lowest?.p99, lowest?.qps)
         let passing = results.loadTests.filter { $0.targetQPS == lower && $0.slaMet == true }
         p50MS = passing.compactMap(\.latencyMS?.p50).max()
         p99MS = passing.compactMap(\.latencyMS?.p99).max()
@@ -204,6 +206,8 @@ public struct RecommendRecord: Codable, Sendable {
 
     func index(of config: ServingConfig) -> Int? { configs.firstIndex { $0.config == config } }
 
+    func entry(_ config: ServingConfig) -> ConfigRecord { configs[index(of: config)!] }
+
     /// The finished measurements' figures read again from their results.json under `folder`, so
     /// that a record written by an older inferbench gains what this one reads (a report re-renders
     /// from them). A measurement whose results are gone keeps its stored figures.
@@ -215,7 +219,6 @@ public struct RecommendRecord: Codable, Sendable {
             }
         }
     }
-    func entry(_ config: ServingConfig) -> ConfigRecord { configs[index(of: config)!] }
 
     /// results.json's dates and non-finite numbers; keys are the Swift names (camelCase):
     /// Foundation's snake_case conversion does not round-trip names such as `slaP99MS`.

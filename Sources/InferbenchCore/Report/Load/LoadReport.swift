@@ -37,7 +37,7 @@ public enum LoadReport {
         let (table, dropped) = fitted(
             steps, columns: columns(rule: rule, copies: copies, server: server, t), width: layout.flatMap { $0.wide ? nil : $0.width })
         var out = table
-        out += "\n" + note(server ? t.loadTerminalNoteServer : t.loadTerminalNote)
+        out += "\n" + note(t.loadTerminalNote(server: server))
         if !dropped.isEmpty { out += note(t.loadLeftOut(dropped, width: wrapWidth)) }
         if steps.contains(where: { $0.latencyMS.map { !$0.supports(percentile: 99) } ?? false }) { out += note(t.loadFewForP99) }
         if rule { out += note(t.loadTerminalRule) }

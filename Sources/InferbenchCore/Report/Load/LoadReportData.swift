@@ -7,11 +7,15 @@ enum LoadReportData {
     }
 
     /// Queue / ipc / compute, with the copies to and from the device around compute when the
-    /// inputs came from the host.
+    /// inputs came from the host; for a target (`server`), the server's time / its queue / its
+    /// compute.
     static func breakdown(_ b: LoadTestResult.Breakdown, copies: Bool, server: Bool = false) -> String {
-        let parts =
-            server
-            ? [b.server, b.serverQueue, b.serverCompute] : copies ? [b.queue, b.transport, b.h2d, b.compute, b.d2h] : [b.queue, b.transport, b.compute]
+        let parts: [Double?]
+        if server {
+            parts = [b.server, b.serverQueue, b.serverCompute]
+        } else {
+            parts = copies ? [b.queue, b.transport, b.h2d, b.compute, b.d2h] : [b.queue, b.transport, b.compute]
+        }
         return parts.map { Format.ms($0) }.joined(separator: " / ")
     }
 

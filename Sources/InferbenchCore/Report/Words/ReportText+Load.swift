@@ -124,17 +124,19 @@ extension ReportText {
     var computeColumn: String { pick("compute", "计算") }
     var rangeColumn: String { pick("min–max", "最小–最大") }
     var warningLabel: String { pick("warning", "警告") }
-    var loadTerminalNote: String {
-        pick(
-            "Latency counts from each request's scheduled time (open loop) or send time (closed loop); queue, ipc and compute are means in ms.",
-            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;排队、ipc 与计算为平均值,单位毫秒。")
-    }
-    /// The same for a target, whose breakdown is the server's own statistics.
-    var loadTerminalNoteServer: String {
-        pick(
-            "Latency counts from each request's scheduled time (open loop) or send time (closed loop); server, srv queue and srv compute are the server's own means per request in ms, from its statistics (the rest of the latency is the network and the client).",
-            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;服务端、服务端排队与服务端计算为服务端自身统计的每请求平均值,单位毫秒(其余延迟来自网络与客户端)。"
-        )
+    /// Where latency counts from, and whose breakdown the table shows: inferbench's batcher's,
+    /// or for a target (`server`) the server's own statistics.
+    func loadTerminalNote(server: Bool = false) -> String {
+        let origin = pick(
+            "Latency counts from each request's scheduled time (open loop) or send time (closed loop); ",
+            "延迟从每个请求的计划发送时间(开环)或实际发送时间(闭环)算起;")
+        let parts =
+            server
+            ? pick(
+                "server, srv queue and srv compute are the server's own means per request in ms, from its statistics (the rest of the latency is the network and the client).",
+                "服务端、服务端排队与服务端计算为服务端自身统计的每请求平均值,单位毫秒(其余延迟来自网络与客户端)。")
+            : pick("queue, ipc and compute are means in ms.", "排队、ipc 与计算为平均值,单位毫秒。")
+        return origin + parts
     }
     /// The columns the terminal left out to fit its width.
     func loadLeftOut(_ headers: [String], width: Int) -> String {
@@ -193,7 +195,7 @@ extension ReportText {
                 "容量至少 \(lo) 请求/秒(P99 ≤ \(bound) 毫秒,保守判定,\(conf)% 置信度):所尝试的速率均通过\(tried);搜索在找到上限之前已停止。")
         case .below:
             let hi = Format.qps(c.upperQPS ?? 0)
-            if let idle = steps.last(where: { $0.targetQPS == c.upperQPS && SLASearch.failedUnloaded($0) }) {
+            if let idle = SLASearch.unloadedFailure(steps, upper: c.upperQPS) {
                 return loadFailsUnloaded(idle, sla: bound, tried: tried)
             }
             return pick(
