@@ -94,6 +94,48 @@ struct RecommendationTests {
         #expect(!RecommendReport.answer(record, ReportText(.en)).contains { $0.contains("fragile") })
     }
 
+    @Test func aConfigurationWithAMarginRanksAboveAFragileOneThatServedMore() throws {
+        // The fragile one served more and reached a later round; the one with a margin (P99 5 ms
+        // at its lightest passing load) is the answer, and the fragile one says why it lost.
+        var thin = Self.measured(Self.config(.default, 32), round: 2, lower: 6_034, upper: 7_687, p99: 12)
+        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (10.42, 6_034)
+        var margin = Self.measured(Self.config(.default, 8), round: 1, lower: 4_100, upper: 4_600, p99: 9)
+        (margin.measurements[0].lowestP99MS, margin.measurements[0].lowestP99QPS) = (5, 1_000)
+        var record = Self.record([thin, margin])
+        let answer = try #require(Recommendation.make(record))
+        #expect(answer.best.config == Self.config(.default, 8) && answer.tiedWith == nil)
+        // 50,000 / (4,100 × 0.7) = 17.4 → 18 GPUs.
+        #expect(answer.fleet?.gpus == 18)
+        let lost = try #require(answer.runnersUp.first)
+        #expect(lost.config == Self.config(.default, 32) && lost.exclusion.reason == .fragile)
+        #expect(lost.exclusion.detail.hasPrefix("6,034 req/s per GPU within the SLA, but fragile: P99 was 10.4 ms even at 6,034 req/s (69% of the SLA)"))
+        record.answer = answer
+        #expect(!RecommendReport.answer(record, ReportText(.en)).contains { $0.hasPrefix("fragile") })
+        // When every one is fragile, the most capacity wins and the answer says it is fragile.
+        margin.measurements[0].lowestP99MS = 11
+        record = Self.record([thin, margin])
+        let allThin = try #require(Recommendation.make(record))
+        #expect(allThin.best.config == Self.config(.default, 32) && allThin.runnersUp.first?.exclusion.reason == .capacity)
+    }
+
+    @Test func theHalfKeptAfterARoundPutsThoseWithAMarginFirst() {
+        // Four passed round 1: the fragile one served most, yet the two kept are the two with a
+        // margin; the fragile one is out as fragile, the slowest on capacity.
+        var fragile = Self.measured(Self.config(.default, 32), round: 1, lower: 9_000, upper: 9_600, p99: 13)
+        fragile.measurements[0].lowestP99MS = 12
+        let configs = [fragile] + [(CompileMode.eager, 32, 7_000.0), (.default, 8, 6_000), (.eager, 8, 2_000)].map { c, b, qps in
+            var r = Self.measured(Self.config(c, b), round: 1, lower: qps, upper: qps * 1.1, p99: 8)
+            r.measurements[0].lowestP99MS = 4
+            return r
+        }
+        var record = Self.record(configs)
+        let kept = RecommendSearch.keepHalf(&record, configs.map(\.config), round: 1)
+        #expect(kept == [Self.config(.eager, 32), Self.config(.default, 8)])
+        #expect(record.entry(Self.config(.default, 32)).exclusion?.reason == .fragile)
+        let slowest = record.entry(Self.config(.eager, 8)).exclusion
+        #expect(slowest?.reason == .capacity && slowest?.detail == "round 1: 2,000 req/s within the SLA, below the 6,000 of the half kept")
+    }
+
     @Test func overlappingBracketsOfTheFinalRoundAreATie() throws {
         let record = Self.record([
             Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_600, p99: 11),

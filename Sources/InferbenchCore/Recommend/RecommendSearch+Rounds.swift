@@ -41,22 +41,36 @@ extension RecommendSearch {
             judge(&record, current, round: round)
             try save(&record, clock)
             if final { return }
-            let measured = record
-            func lower(_ c: ServingConfig) -> Double? { measured.entry(c).latest?.lowerQPS }
-            let passing = current.filter { measured.entry($0).exclusion == nil }.sorted { (lower($0) ?? 0) > (lower($1) ?? 0) }
-            let keep = (passing.count + 1) / 2
-            if keep < passing.count, let last = lower(passing[keep - 1]) {
-                for config in passing[keep...] {
-                    let i = record.index(of: config)!
-                    let qps = record.configs[i].latest?.lowerQPS ?? 0
-                    record.configs[i].exclusion = Exclusion(
-                        .capacity, "round \(round): \(Format.qps(qps)) req/s within the SLA, below the \(Format.qps(last)) of the half kept",
-                        zh: "第 \(round) 轮:SLA 内 \(Format.qps(qps)) 请求/秒,低于保留的一半的 \(Format.qps(last))", round: round)
-                }
-            }
-            current = Array(passing.prefix(keep))
+            current = Self.keepHalf(&record, current, round: round)
             round += 1
         }
+    }
+
+    /// After a round that was not the last: the better half of those still passing go on, and the
+    /// rest are out with the figure that decided it. Those with a margin to the SLA come first (a
+    /// fragile capacity is one a second run may not confirm), each group by capacity.
+    static func keepHalf(_ record: inout RecommendRecord, _ current: [ServingConfig], round: Int) -> [ServingConfig] {
+        let measured = record
+        let sla = record.question.slaP99MS
+        func lower(_ c: ServingConfig) -> Double? { measured.entry(c).latest?.lowerQPS }
+        func fragile(_ c: ServingConfig) -> Bool { measured.entry(c).latest?.fragile(slaP99MS: sla) ?? false }
+        let passing = current.filter { measured.entry($0).exclusion == nil }.sorted {
+            fragile($0) != fragile($1) ? !fragile($0) : (lower($0) ?? 0) > (lower($1) ?? 0)
+        }
+        let keep = (passing.count + 1) / 2
+        guard keep < passing.count, let last = lower(passing[keep - 1]) else { return Array(passing.prefix(keep)) }
+        for config in passing[keep...] {
+            let i = record.index(of: config)!
+            let qps = lower(config) ?? 0
+            if qps > last, let m = measured.entry(config).latest, let why = Recommendation.fragileExclusion(m, sla: sla) {
+                record.configs[i].exclusion = why
+                continue
+            }
+            record.configs[i].exclusion = Exclusion(
+                .capacity, "round \(round): \(Format.qps(qps)) req/s within the SLA, below the \(Format.qps(last)) of the half kept",
+                zh: "第 \(round) 轮:SLA 内 \(Format.qps(qps)) 请求/秒,低于保留的一半的 \(Format.qps(last))", round: round)
+        }
+        return Array(passing.prefix(keep))
     }
 
     /// Runs one stage, interrupting its child once the search's time reaches `budget` (a

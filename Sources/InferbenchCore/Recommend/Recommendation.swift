@@ -17,9 +17,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
         public var lowestP99MS: Double?
         public var lowestP99QPS: Double?
 
-        /// Whether the capacity hangs on a thin margin: P99 stayed at two thirds of the SLA or
-        /// more at every passing rate, so latency hardly grows with load and a serving path 1.5×
-        /// slower (as processes on a cloud VM can be) would fail the SLA at any rate.
+        /// ``CapacityMeasurement/fragile(slaP99MS:)`` of the measurement it was chosen on.
         public func fragile(slaP99MS: Double) -> Bool { (lowestP99MS ?? 0) >= slaP99MS * Recommendation.fragileFraction }
     }
 
@@ -80,6 +78,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
     /// The answer the record's measurements give; nil when no configuration passed the SLA.
     public static func make(_ record: RecommendRecord) -> Recommendation? {
         let question = record.question
+        let ranksAbove = ranking(sla: question.slaP99MS)
         let ranked = record.configs.filter { $0.exclusion == nil && $0.latest?.lowerQPS != nil }.sorted(by: ranksAbove)
         guard let top = ranked.first, let m = top.latest, let lower = m.lowerQPS else { return nil }
         let best = Choice(
@@ -97,7 +96,9 @@ public struct Recommendation: Codable, Sendable, Equatable {
         if let package = record.packageReplica, package.config == top.config {
             (answer.packageStartS, answer.packageProblem) = (package.coldStartS, package.problem)
         }
-        answer.runnersUp = record.configs.filter { $0.config != top.config }.sorted(by: ranksAbove).map { runnerUp($0, best: best) }
+        answer.runnersUp = record.configs.filter { $0.config != top.config }.sorted(by: ranksAbove).map {
+            runnerUp($0, best: best, sla: question.slaP99MS)
+        }
         if let second = ranked.dropFirst().first, let upper = second.latest?.upperQPS ?? second.latest?.lowerQPS, upper >= lower,
             second.roundReached == top.roundReached
         {
@@ -106,14 +107,20 @@ public struct Recommendation: Codable, Sendable, Equatable {
         return answer
     }
 
-    /// Later rounds first (they survived more halvings), then the higher lower bound, then the
-    /// lower P99 at it.
-    static func ranksAbove(_ a: ConfigRecord, _ b: ConfigRecord) -> Bool {
-        if (a.exclusion == nil) != (b.exclusion == nil) { return a.exclusion == nil }
-        if a.roundReached != b.roundReached { return a.roundReached > b.roundReached }
-        let (la, lb) = (a.latest?.lowerQPS ?? -1, b.latest?.lowerQPS ?? -1)
-        if la != lb { return la > lb }
-        return (a.latest?.p99MS ?? .infinity) < (b.latest?.p99MS ?? .infinity)
+    /// The order of the answer: configurations still in the running first; then those whose
+    /// capacity is not fragile (a recommendation should be one a second run confirms: a fragile
+    /// one's can fall tenfold on a slower day); then later rounds (they survived more halvings),
+    /// the higher lower bound, and the lower P99 at it.
+    static func ranking(sla: Double) -> (ConfigRecord, ConfigRecord) -> Bool {
+        { a, b in
+            if (a.exclusion == nil) != (b.exclusion == nil) { return a.exclusion == nil }
+            let (fa, fb) = (a.latest?.fragile(slaP99MS: sla) ?? false, b.latest?.fragile(slaP99MS: sla) ?? false)
+            if fa != fb { return !fa }
+            if a.roundReached != b.roundReached { return a.roundReached > b.roundReached }
+            let (la, lb) = (a.latest?.lowerQPS ?? -1, b.latest?.lowerQPS ?? -1)
+            if la != lb { return la > lb }
+            return (a.latest?.p99MS ?? .infinity) < (b.latest?.p99MS ?? .infinity)
+        }
     }
 
     static func fleet(_ q: RecommendQuestion, perGPU lower: Double) -> Fleet? {
@@ -130,15 +137,34 @@ public struct Recommendation: Codable, Sendable, Equatable {
         return fleet
     }
 
-    static func runnerUp(_ record: ConfigRecord, best: Choice) -> RunnerUp {
+    static func runnerUp(_ record: ConfigRecord, best: Choice, sla: Double) -> RunnerUp {
         let m = record.latest
         let exclusion =
-            record.exclusion ?? stopped(m)
+            record.exclusion ?? stopped(m) ?? fragile(m, best: best, sla: sla)
             ?? Exclusion(
                 .capacity,
                 "\(Format.qps(m?.lowerQPS ?? 0)) req/s per GPU within the SLA, below the \(Format.qps(best.lowerQPS)) of the recommendation",
                 zh: "每块 GPU 在 SLA 内 \(Format.qps(m?.lowerQPS ?? 0)) 请求/秒,低于推荐配置的 \(Format.qps(best.lowerQPS))", round: m?.round ?? 0)
         return RunnerUp(config: record.config, lowerQPS: m?.lowerQPS, upperQPS: m?.upperQPS, p99MS: m?.p99MS, exclusion: exclusion)
+    }
+
+    /// A runner-up that is fragile beside a recommendation that is not.
+    static func fragile(_ m: CapacityMeasurement?, best: Choice, sla: Double) -> Exclusion? {
+        guard let m, !best.fragile(slaP99MS: sla) else { return nil }
+        return fragileExclusion(m, sla: sla)
+    }
+
+    /// A configuration that served within the SLA only on a thin margin
+    /// (``CapacityMeasurement/fragile(slaP99MS:)``), put behind those with one; nil when it is not fragile.
+    static func fragileExclusion(_ m: CapacityMeasurement, sla: Double) -> Exclusion? {
+        guard let lower = m.lowerQPS, let lowest = m.lowestP99MS, m.fragile(slaP99MS: sla) else { return nil }
+        let share = Int((lowest / sla * 100).rounded())
+        let rate = Format.qps(m.lowestP99QPS ?? lower)
+        return Exclusion(
+            .fragile,
+            "\(Format.qps(lower)) req/s per GPU within the SLA, but fragile: P99 was \(Format.ms(lowest)) ms even at \(rate) req/s (\(share)% of the SLA), so a serving path 1.5× slower fails at every rate; those with a margin rank first",
+            zh: "每块 GPU 在 SLA 内 \(Format.qps(lower)) 请求/秒,但很脆弱:即使在 \(rate) 请求/秒 P99 也为 \(Format.ms(lowest)) 毫秒(SLA 的 \(share)%),服务路径慢 1.5 倍就在任何速率下都不满足;留有余量的配置排在前面",
+            round: m.round)
     }
 
     /// A search stopped (by the budget, Ctrl-C or SIGTERM) before any rate passed: not measured,

@@ -17,6 +17,9 @@ public enum ExclusionReason: String, Codable, Sendable, CaseIterable {
     case budget
     /// It served fewer requests per second per GPU within the SLA than the survivors.
     case capacity
+    /// It served more, but with P99 near the SLA even at the lightest passing load
+    /// (``CapacityMeasurement/fragile(slaP99MS:)``), beside a configuration with a margin.
+    case fragile
 }
 
 /// A configuration's or variant's exclusion, with the figure that decided it, in words.

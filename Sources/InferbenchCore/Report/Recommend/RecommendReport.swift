@@ -214,6 +214,7 @@ public enum RecommendReport {
         case .failed: return t.pick("failed", "失败")
         case .budget: return t.pick("budget", "预算")
         case .capacity: return t.pick("capacity", "容量")
+        case .fragile: return t.pick("fragile", "脆弱")
         }
     }
 
