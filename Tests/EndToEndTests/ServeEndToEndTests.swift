@@ -194,7 +194,11 @@ import Testing
                     "load", "--target", url, "--qps", "100", "--duration", "6s", "--request-timeout", "5", "--quiet", "--no-telemetry", "--out", out.path,
                 ], timeout: 120)
         }
-        try await Task.sleep(for: .seconds(3))
+        // SIGTERM once the load is under way: 150 requests answered (its first check and 1.5 s of
+        // the 6 s test), read off the server's own count, not after a fixed sleep (a busy
+        // machine can take longer than any sleep to start the load).
+        let underWay = Date().addingTimeInterval(90)
+        while Date() < underWay, try await Self.answered(server) < 150 { try await Task.sleep(for: .milliseconds(100)) }
         #expect(server.terminate() == 0, "\(server.stderr)")
         #expect(server.stderr.contains("stopping: requests in flight were answered"), "\(server.stderr)")
         let r = try await load.value
@@ -207,6 +211,13 @@ import Testing
         let kinds = try #require(step["error_kinds"] as? [String: Int])
         #expect(Set(kinds.keys).isSubset(of: ["connection", "overloaded"]), "\(kinds)")
         #expect(r.stderr.contains("by kind: connection"), "\(r.stderr)")
+    }
+
+    /// Requests `serve` has answered ok so far, from its /metrics.
+    static func answered(_ server: ServeProcess) async throws -> Int {
+        let metrics = String(decoding: try await HTTP.send("GET", "\(server.url)/metrics").body, as: UTF8.self)
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"inferbench_requests_total{model="synthetic",outcome="ok"}"#) }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
     }
 
     /// A target that cannot be reached, one that does not speak the protocol, a model it does

@@ -68,7 +68,7 @@ import Testing
     static func send(_ pool: OIPConnectionPool, _ path: String, port: Int, within seconds: Double = 60) async -> Result<String, OIPConnectionPool.Failure> {
         do throws(OIPConnectionPool.Failure) {
             let response = try await pool.execute(
-                head: head(path, port: port), body: ByteBuffer(string: "{}"), deadline: .now() + .milliseconds(Int64(seconds * 1000)))
+                .init(head: head(path, port: port), body: ByteBuffer(string: "{}")), deadline: .now() + .milliseconds(Int64(seconds * 1000)))
             return .success("\(response.status.code) \(String(buffer: response.body))")
         } catch { return .failure(error) }
     }
@@ -108,6 +108,32 @@ import Testing
         async let b = Self.send(pool, "/ok", port: server.port)
         let (first, second) = await (a, b)
         #expect((try? first.get()) == "200 ok" && (try? second.get()) == "200 ok")
+        await pool.shutdown()
+        await server.stop()
+    }
+
+    @Test func aRequestIsEncodedOnceAsHTTP11() {
+        var head = Self.head("/v2/models/m/infer", port: 8000)
+        head.headers.add(name: "Inference-Header-Content-Length", value: "7")
+        let request = OIPConnectionPool.Request(head: head, body: ByteBuffer(string: "{}"))
+        #expect(
+            String(buffer: request.wire)
+                == "POST /v2/models/m/infer HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Length: 2\r\nInference-Header-Content-Length: 7\r\n\r\n{}")
+    }
+
+    @Test func aShortDeadlineOnAConnectionThatHadALongOneStillHolds() async throws {
+        // One connection: the first request's 60 s deadline armed its timer; the next one's
+        // 0.3 s must not wait for it.
+        let server = try await Server()
+        let pool = OIPConnectionPool(host: "127.0.0.1", port: server.port, limit: 1)
+        #expect((try? await Self.send(pool, "/ok", port: server.port, within: 60).get()) == "200 ok")
+        let started = ContinuousClock.now
+        guard case .failure(.timeout) = await Self.send(pool, "/hang", port: server.port, within: 0.3) else {
+            Issue.record("a request without an answer should time out")
+            return
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect((try? await Self.send(pool, "/ok", port: server.port).get()) == "200 ok")
         await pool.shutdown()
         await server.stop()
     }

@@ -123,11 +123,13 @@ struct RecommendationTests {
         // margin; the fragile one is out as fragile, the slowest on capacity.
         var fragile = Self.measured(Self.config(.default, 32), round: 1, lower: 9_000, upper: 9_600, p99: 13)
         fragile.measurements[0].lowestP99MS = 12
-        let configs = [fragile] + [(CompileMode.eager, 32, 7_000.0), (.default, 8, 6_000), (.eager, 8, 2_000)].map { c, b, qps in
-            var r = Self.measured(Self.config(c, b), round: 1, lower: qps, upper: qps * 1.1, p99: 8)
-            r.measurements[0].lowestP99MS = 4
-            return r
-        }
+        let configs =
+            [fragile]
+            + [(CompileMode.eager, 32, 7_000.0), (.default, 8, 6_000), (.eager, 8, 2_000)].map { c, b, qps in
+                var r = Self.measured(Self.config(c, b), round: 1, lower: qps, upper: qps * 1.1, p99: 8)
+                r.measurements[0].lowestP99MS = 4
+                return r
+            }
         var record = Self.record(configs)
         let kept = RecommendSearch.keepHalf(&record, configs.map(\.config), round: 1)
         #expect(kept == [Self.config(.eager, 32), Self.config(.default, 8)])

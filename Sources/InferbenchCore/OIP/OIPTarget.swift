@@ -49,13 +49,15 @@ public final class OIPTarget: RequestSink {
     private struct Prepared {
         var body: ByteBuffer
         var headers: HTTPHeaders
-        var head: HTTPRequestHead
+        var wire: OIPConnectionPool.Request
     }
     private let state = Mutex(State())
+    /// Requests sent so far (which sample the next takes) and those not yet answered: counters
+    /// every request moves, kept apart from the lock.
+    private let sent = Atomic(0)
+    private let inFlight = Atomic(0)
 
     private struct State {
-        var next = 0
-        var pending = 0
         /// The first message of each kind of failure, for the report.
         var problems: [RequestFailure: String] = [:]
     }
@@ -84,7 +86,7 @@ public final class OIPTarget: RequestSink {
             var head = common
             head.headers.add(contentsOf: headers)
             head.headers.add(name: "Content-Length", value: String(body.readableBytes))
-            return Prepared(body: body, headers: headers, head: head)
+            return Prepared(body: body, headers: headers, wire: OIPConnectionPool.Request(head: head, body: body))
         }
     }
 
@@ -141,12 +143,9 @@ public final class OIPTarget: RequestSink {
     }
 
     public func submit(scheduled: Double, length: Int?) async -> RequestOutcome {
-        let index = state.withLock { s -> Int in
-            s.pending += 1
-            s.next = (s.next + 1) % requests.count
-            return s.next
-        }
-        defer { state.withLock { $0.pending -= 1 } }
+        let index = sent.add(1, ordering: .relaxed).newValue % requests.count
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
         var outcome = RequestOutcome(status: .ok, scheduled: scheduled, completed: 0, batchSize: 0, paddedBatchSize: 0)
         outcome.dispatched = Monotonic.now()
         let answer = await exchange(requests[index])
@@ -169,7 +168,7 @@ public final class OIPTarget: RequestSink {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout * 1e9))
         if let pool {
             do throws(OIPConnectionPool.Failure) {
-                let response = try await pool.execute(head: request.head, body: request.body, deadline: deadline)
+                let response = try await pool.execute(request.wire, deadline: deadline)
                 return .success((response.status, response.headers, response.body))
             } catch {
                 switch error {
@@ -222,7 +221,7 @@ public final class OIPTarget: RequestSink {
         return .connection
     }
 
-    public var pending: Int { state.withLock { $0.pending } }
+    public var pending: Int { inFlight.load(ordering: .relaxed) }
 
     /// The first message of each kind of failure seen, for the report.
     public var problems: [RequestFailure: String] { state.withLock { $0.problems } }

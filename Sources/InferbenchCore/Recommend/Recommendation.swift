@@ -163,7 +163,8 @@ public struct Recommendation: Codable, Sendable, Equatable {
         return Exclusion(
             .fragile,
             "\(Format.qps(lower)) req/s per GPU within the SLA, but fragile: P99 was \(Format.ms(lowest)) ms even at \(rate) req/s (\(share)% of the SLA), so a serving path 1.5× slower fails at every rate; those with a margin rank first",
-            zh: "每块 GPU 在 SLA 内 \(Format.qps(lower)) 请求/秒,但很脆弱:即使在 \(rate) 请求/秒 P99 也为 \(Format.ms(lowest)) 毫秒(SLA 的 \(share)%),服务路径慢 1.5 倍就在任何速率下都不满足;留有余量的配置排在前面",
+            zh:
+                "每块 GPU 在 SLA 内 \(Format.qps(lower)) 请求/秒,但很脆弱:即使在 \(rate) 请求/秒 P99 也为 \(Format.ms(lowest)) 毫秒(SLA 的 \(share)%),服务路径慢 1.5 倍就在任何速率下都不满足;留有余量的配置排在前面",
             round: m.round)
     }
 
