@@ -7,6 +7,8 @@
 #   make gpu-bundle (here); on the host from the repository root: OUT=dir scripts/gpu-recommend.sh
 #   RESUME=folder   continue a search (or check one) instead of starting one
 #   SEARCH_S=0      no search (with RESUME: only the check); CHECK_S=0: no check
+#   COMPILE, PRECISION, MAX_BATCH, MAX_DELAY (ms), STEP, BUDGET: the search space and its time,
+#   e.g. COMPILE=default MAX_BATCH=16,32 MAX_DELAY=0,2 for serving settings with a lower floor
 set -uo pipefail
 OUT=${OUT:-/tmp/inferbench-gpu}; mkdir -p "$OUT"
 WORK=${WORK:-/tmp/ib-recommend}; rm -rf "$WORK"; mkdir -p "$WORK"
@@ -25,7 +27,8 @@ elif [ -n "${RESUME:-}" ]; then
   echo "exit $? after $(( $(date +%s) - start )) s" >> "$OUT/recommend.txt"
 else
   timeout -s INT "${SEARCH_S:-330}" .gpu/inferbench recommend --model resnet50 --sla-p99 15 --peak-qps 50000 --gpu-price 3 \
-    --compile "${COMPILE:-eager,default}" --precision "${PRECISION:-fp16}" --max-batch "${MAX_BATCH:-32}" --channels-last \
+    --compile "${COMPILE:-eager,default}" --precision "${PRECISION:-fp16}" --max-batch "${MAX_BATCH:-32}" \
+    --max-delay "${MAX_DELAY:-2}" --channels-last \
     --step "${STEP:-2s}" --budget "${BUDGET:-300s}" --python python3 --out "$WORK/recommend" > "$OUT/recommend.txt" 2>&1
   echo "exit $? after $(( $(date +%s) - start )) s" >> "$OUT/recommend.txt"
 fi
