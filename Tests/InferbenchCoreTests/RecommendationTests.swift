@@ -138,6 +138,33 @@ struct RecommendationTests {
         #expect(slowest?.reason == .capacity && slowest?.detail == "round 1: 2,000 req/s within the SLA, below the 6,000 of the half kept")
     }
 
+    @Test func aCheckThatDisagreesSaysWhatMoved() throws {
+        // As on the H100: the search's 6,034–7,687 req/s against a check of 136.7–585.4.
+        var searched = Self.measured(Self.config(.default, 32), round: 1, lower: 6_034, upper: 7_687, p99: 12)
+        (searched.measurements[0].lowestP99MS, searched.measurements[0].offlinePerS) = (10.42, 11_606)
+        var record = Self.record([searched])
+        record.answer = Recommendation.make(record)
+        var m = Self.measured(Self.config(.default, 32), round: 0, lower: 136.7, upper: 585.4, p99: 14.8).measurements[0]
+        (m.offlinePerS, m.lowestP99MS, m.lowestP99QPS, m.folder) = (9_171, 12.04, 567.6, "check-1")
+        m.starts = [.init(lowerQPS: 567.6, upperQPS: 585.4), .init(lowerQPS: 534, upperQPS: 550.4), .init(lowerQPS: 136.7, upperQPS: 150.3)]
+        let line = RecommendReport.checkLine(CheckRecord(measurement: m, agrees: false), record, ReportText(.en))
+        #expect(
+            line.contains(
+                "does NOT agree (the brackets share no rate). Why: its 3 fresh starts found 567.6–585.4, 534.0–550.4, 136.7–150.3 req/s (4.15× apart)"),
+            "\(line)")
+        #expect(line.contains("offline throughput 9,171 samples/s against 11,606 in the search (0.79×): the workers themselves ran slower"), "\(line)")
+        #expect(line.contains("P99 at the lightest load 12.0 ms at 567.6 req/s against 10.4 ms in the search"), "\(line)")
+        #expect(line.contains("the recommendation was fragile (P99 10.4 ms at its lightest passing load, 69% of the SLA)"), "\(line)")
+        #expect(RecommendReport.checkLine(CheckRecord(measurement: m, agrees: false), record, ReportText(.zh)).contains("原因：其 3 次重新启动"))
+        // A check that agrees, or one whose figures moved little, gives no reasons.
+        #expect(!RecommendReport.checkLine(CheckRecord(measurement: m, agrees: true), record, ReportText(.en)).contains("Why"))
+        m.starts = nil
+        (m.offlinePerS, m.lowestP99MS) = (11_000, 6.5)
+        record.configs[0].measurements[0].lowestP99MS = 6
+        record.answer = Recommendation.make(record)
+        #expect(!RecommendReport.checkLine(CheckRecord(measurement: m, agrees: false), record, ReportText(.en)).contains("Why"))
+    }
+
     @Test func overlappingBracketsOfTheFinalRoundAreATie() throws {
         let record = Self.record([
             Self.measured(Self.config(.default, 32), round: 2, lower: 7_000, upper: 7_600, p99: 11),

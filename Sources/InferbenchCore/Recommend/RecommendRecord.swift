@@ -40,6 +40,16 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
     public var lowestP99MS: Double?
     public var lowestP99QPS: Double?
 
+    /// The same workers' offline throughput (samples/s) in that search, and each fresh start's
+    /// bracket where it started them more than once: what a check that disagrees is compared on.
+    public var offlinePerS: Double?
+    public var starts: [Bracket]?
+
+    public struct Bracket: Codable, Sendable, Equatable {
+        public var lowerQPS: Double?
+        public var upperQPS: Double?
+    }
+
     /// Whether this capacity hangs on a thin margin: P99 stayed at two thirds of the SLA or more
     /// at every passing rate, so latency hardly grows with load and a serving path 1.5× slower
     /// (as processes on a cloud VM can be) would fail the SLA at any rate. A second run of such a
@@ -51,6 +61,8 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
         lowerQPS = results.load?.capacity?.lowerQPS
         upperQPS = results.load?.capacity?.upperQPS
         errors = results.loadTests.reduce(0) { $0 + $1.errors }
+        offlinePerS = results.load?.offline?.perS
+        starts = results.load?.capacity?.replicates.map { $0.map { Bracket(lowerQPS: $0.lowerQPS, upperQPS: $0.upperQPS) } }
         guard let lower = lowerQPS else {
             let idle = SLASearch.unloadedFailure(results.loadTests, upper: upperQPS)
             (unloadedQPS, unloadedP99MS) = (idle?.targetQPS, idle?.latencyMS?.p99)
@@ -218,12 +230,14 @@ public struct RecommendRecord: Codable, Sendable {
     /// that a record written by an older inferbench gains what this one reads (a report re-renders
     /// from them). A measurement whose results are gone keeps its stored figures.
     public mutating func rereadMeasurements(folder: URL) {
-        for i in configs.indices {
-            for j in configs[i].measurements.indices where configs[i].measurements[j].status == .complete {
-                guard let (results, _) = try? RunResults.load(path: folder.appending(path: configs[i].measurements[j].folder).path) else { continue }
-                configs[i].measurements[j].read(results)
-            }
+        func reread(_ m: inout CapacityMeasurement) {
+            guard m.status == .complete, let (results, _) = try? RunResults.load(path: folder.appending(path: m.folder).path) else { return }
+            m.read(results)
         }
+        for i in configs.indices {
+            for j in configs[i].measurements.indices { reread(&configs[i].measurements[j]) }
+        }
+        for k in checks.indices { reread(&checks[k].measurement) }
     }
 
     /// results.json's dates and non-finite numbers; keys are the Swift names (camelCase):

@@ -29,10 +29,12 @@ extension RecommendReport {
         case .failed: verdict = t.pick("no verdict: the load test failed (\(m.message ?? ""))", "无结论:负载测试失败(\(m.message ?? ""))")
         }
         let so = m.status == .complete ? "" : t.pick(" so far", "(截至停止)")
+        let reasons = checkReasons(check, record, t)
+        let why = reasons.isEmpty ? "" : t.pick(". Why: ", "。原因:") + reasons.joined(separator: t.pick("; ", ";"))
         return t.punctuated(
             t.pick(
                 "Check (\(m.folder)): \(measured)\(so) by a plain load --find-max-qps --processes \(m.processes) against the recommended \(recommended): \(verdict)",
-                "复核(\(m.folder)):普通 load --find-max-qps --processes \(m.processes) 测得 \(measured)\(so),推荐值 \(recommended):\(verdict)"))
+                "复核(\(m.folder)):普通 load --find-max-qps --processes \(m.processes) 测得 \(measured)\(so),推荐值 \(recommended):\(verdict)") + why)
     }
 
     public static func markdown(_ record: RecommendRecord, language: ReportLanguage) -> String {
