@@ -53,7 +53,7 @@ actor SimulatedWorkerChannel: WorkerChannel {
         exited = true
         requests.finish()
         server.cancel()
-        await mailbox.finish()
+        mailbox.finish()
     }
 
     var processID: Int32? { nil }
@@ -82,7 +82,7 @@ actor SimulatedWorkerChannel: WorkerChannel {
                 let batch = args["batch_size"] as? Int ?? 0
                 Task.detached {
                     try? await Task.sleep(for: .microseconds(delay))
-                    await mailbox.push(#"{"id": \#(id), "ok": true, "result": {"device_ns": 7, "host_ns": \#(batch)}}"#)
+                    mailbox.push(#"{"id": \#(id), "ok": true, "result": {"device_ns": 7, "host_ns": \#(batch)}}"#)
                     outstanding.add(-1)
                 }
                 continue
@@ -97,12 +97,12 @@ actor SimulatedWorkerChannel: WorkerChannel {
             case "infer": result = #"{"device_ns": null, "host_ns": \#(args["batch_size"] as? Int ?? 0)}"#
             default: result = "{}"
             }
-            await mailbox.push(#"{"id": \#(id), "ok": true, "result": \#(result)}"#)
+            mailbox.push(#"{"id": \#(id), "ok": true, "result": \#(result)}"#)
             if op == "shutdown" { break }
         }
         // EOF or shutdown: every launched request is answered before the exit.
         await drained(below: 1)
-        await mailbox.finish()
+        mailbox.finish()
     }
 }
 

@@ -1,4 +1,7 @@
 import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
 
 /// Why a worker could not answer a request.
 ///
@@ -47,49 +50,93 @@ extension WorkerChannel {
 /// A channel has one reader at a time (``Worker`` sees to it); should two wait anyway, each
 /// still gets a line, the end of the stream or its own timeout: no waiter is ever dropped
 /// (a dropped continuation would leave its caller suspended forever).
-actor LineMailbox {
+///
+/// A lock, not an actor, and one timer for all waits: every batch of a load test waits here
+/// once, and an actor hop per line plus a task sleeping out each wait's timeout were a
+/// measurable part of the round trip to the worker. The timer is armed for the earliest
+/// waiter's deadline and, when it fires, for the next one; waits of the same timeout come in
+/// deadline order, so it is armed about once per timeout, not once per wait.
+final class LineMailbox: Sendable {
     enum Next: Sendable { case line(String), endOfStream, timedOut }
 
-    private var buffered: [String] = []
-    private var finished = false
-    private var waiters: [(token: Int, continuation: CheckedContinuation<Next, Never>)] = []
-    private var lastToken = 0
+    private struct Waiter {
+        var deadline: NIODeadline
+        var continuation: CheckedContinuation<Next, Never>
+    }
+
+    private struct State {
+        var buffered: [String] = []
+        var finished = false
+        var waiters: [Waiter] = []
+        /// When the armed timer fires; nil: none is armed.
+        var armed: NIODeadline?
+    }
+
+    private let state = Mutex(State())
+    private let timers: any EventLoop
+
+    init(timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) { self.timers = timers }
 
     func push(_ line: String) {
-        if waiters.isEmpty {
-            buffered.append(line)
-        } else {
-            waiters.removeFirst().continuation.resume(returning: .line(line))
+        let waiter = state.withLock { s -> Waiter? in
+            if s.waiters.isEmpty {
+                s.buffered.append(line)
+                return nil
+            }
+            return s.waiters.removeFirst()
         }
+        waiter?.continuation.resume(returning: .line(line))
     }
 
     func finish() {
-        finished = true
-        let ending = waiters
-        waiters.removeAll()
+        let ending = state.withLock { s -> [Waiter] in
+            s.finished = true
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
         for waiter in ending { waiter.continuation.resume(returning: .endOfStream) }
     }
 
     /// The next line, `.endOfStream` once the writer is gone, or `.timedOut`.
     func next(timeout: Duration) async -> Next {
-        if !buffered.isEmpty { return .line(buffered.removeFirst()) }
-        if finished { return .endOfStream }
-        lastToken += 1
-        let token = lastToken
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            await self?.expire(token: token)
-        }
-        defer { timer.cancel() }
+        let nanoseconds = Double(timeout.components.seconds) * 1e9 + Double(timeout.components.attoseconds) / 1e9
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(min(max(nanoseconds, 0), 1e17)))  // 1e17 ns: three years, "never"
         return await withCheckedContinuation { continuation in
-            waiters.append((token, continuation))
+            enum Start { case now(Next), arm(NIODeadline), wait }
+            let start = state.withLock { s -> Start in
+                if !s.buffered.isEmpty { return .now(.line(s.buffered.removeFirst())) }
+                if s.finished { return .now(.endOfStream) }
+                s.waiters.append(Waiter(deadline: deadline, continuation: continuation))
+                guard s.armed.map({ $0 > deadline }) ?? true else { return .wait }
+                s.armed = deadline
+                return .arm(deadline)
+            }
+            switch start {
+            case .now(let next): continuation.resume(returning: next)
+            case .arm(let when): arm(at: when)
+            case .wait: break
+            }
         }
     }
 
-    /// Ends the wait of `token` with `.timedOut`, if it still waits.
-    private func expire(token: Int) {
-        guard let i = waiters.firstIndex(where: { $0.token == token }) else { return }
-        waiters.remove(at: i).continuation.resume(returning: .timedOut)
+    private func arm(at when: NIODeadline) {
+        timers.scheduleTask(deadline: when) { [self] in expire() }
+    }
+
+    /// Ends the waits whose deadline has passed with `.timedOut`, and arms the timer for the
+    /// earliest one left.
+    private func expire() {
+        let now = NIODeadline.now()
+        let (due, next) = state.withLock { s -> ([Waiter], NIODeadline?) in
+            let due = s.waiters.filter { $0.deadline <= now }
+            s.waiters.removeAll { $0.deadline <= now }
+            let earliest = s.waiters.map(\.deadline).min()
+            // Another timer armed earlier than the one left stays in charge.
+            if let armed = s.armed, armed > now, earliest.map({ armed <= $0 }) ?? true { return (due, nil) }
+            s.armed = earliest
+            return (due, earliest)
+        }
+        for waiter in due { waiter.continuation.resume(returning: .timedOut) }
+        if let next { arm(at: next) }
     }
 }
