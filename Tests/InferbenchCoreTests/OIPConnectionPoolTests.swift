@@ -54,7 +54,7 @@ import Testing
                         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
                         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
                         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-                        if uri == "/close" { done.whenComplete { _ in context.close(promise: nil) } }
+                        if uri == "/close" { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
                     }
                 }
             }
