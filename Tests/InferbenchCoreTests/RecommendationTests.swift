@@ -79,16 +79,22 @@ struct RecommendationTests {
     }
 
     @Test func aCapacityOnAThinMarginIsCalledFragile() throws {
-        // As on the H100: P99 10.4 ms at the lightest passing load, 69% of a 15 ms SLA.
+        // P99 10.4 ms at a passing load under half the capacity: 69% of a 15 ms SLA.
         var thin = Self.measured(Self.config(.default, 32), round: 1, lower: 6_034, upper: 7_687, p99: 12)
-        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (10.42, 6_034)
+        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (10.42, 2_900)
         var record = Self.record([thin])
         record.answer = Recommendation.make(record)
         let lines = RecommendReport.answer(record, ReportText(.en))
-        #expect(lines.contains { $0.hasPrefix("fragile: P99 was 10.4 ms even at 6,034 req/s, the lowest of any passing step (69% of the SLA)") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("fragile: P99 was 10.4 ms even at 2,900 req/s, the lowest of any passing step (69% of the SLA)") }, "\(lines)")
         #expect(RecommendReport.answer(record, ReportText(.zh)).contains { $0.hasPrefix("脆弱") })
+        // The same P99 seen only at the capacity's own edge (as in the H100 search, whose one
+        // passing rate was its lower bound) says nothing of the margin: no such line.
+        thin.measurements[0].lowestP99QPS = 6_034
+        record = Self.record([thin])
+        record.answer = Recommendation.make(record)
+        #expect(!RecommendReport.answer(record, ReportText(.en)).contains { $0.contains("fragile") })
         // With room under the SLA (P99 6 ms at the lightest load): no such line.
-        thin.measurements[0].lowestP99MS = 6
+        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (6, 2_900)
         record = Self.record([thin])
         record.answer = Recommendation.make(record)
         #expect(!RecommendReport.answer(record, ReportText(.en)).contains { $0.contains("fragile") })
@@ -98,7 +104,7 @@ struct RecommendationTests {
         // The fragile one served more and reached a later round; the one with a margin (P99 5 ms
         // at its lightest passing load) is the answer, and the fragile one says why it lost.
         var thin = Self.measured(Self.config(.default, 32), round: 2, lower: 6_034, upper: 7_687, p99: 12)
-        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (10.42, 6_034)
+        (thin.measurements[0].lowestP99MS, thin.measurements[0].lowestP99QPS) = (10.42, 2_900)
         var margin = Self.measured(Self.config(.default, 8), round: 1, lower: 4_100, upper: 4_600, p99: 9)
         (margin.measurements[0].lowestP99MS, margin.measurements[0].lowestP99QPS) = (5, 1_000)
         var record = Self.record([thin, margin])
@@ -108,7 +114,7 @@ struct RecommendationTests {
         #expect(answer.fleet?.gpus == 18)
         let lost = try #require(answer.runnersUp.first)
         #expect(lost.config == Self.config(.default, 32) && lost.exclusion.reason == .fragile)
-        #expect(lost.exclusion.detail.hasPrefix("6,034 req/s per GPU within the SLA, but fragile: P99 was 10.4 ms even at 6,034 req/s (69% of the SLA)"))
+        #expect(lost.exclusion.detail.hasPrefix("6,034 req/s per GPU within the SLA, but fragile: P99 was 10.4 ms even at 2,900 req/s (69% of the SLA)"))
         record.answer = answer
         #expect(!RecommendReport.answer(record, ReportText(.en)).contains { $0.hasPrefix("fragile") })
         // When every one is fragile, the most capacity wins and the answer says it is fragile.
@@ -122,7 +128,7 @@ struct RecommendationTests {
         // Four passed round 1: the fragile one served most, yet the two kept are the two with a
         // margin; the fragile one is out as fragile, the slowest on capacity.
         var fragile = Self.measured(Self.config(.default, 32), round: 1, lower: 9_000, upper: 9_600, p99: 13)
-        fragile.measurements[0].lowestP99MS = 12
+        (fragile.measurements[0].lowestP99MS, fragile.measurements[0].lowestP99QPS) = (12, 3_000)
         let configs =
             [fragile]
             + [(CompileMode.eager, 32, 7_000.0), (.default, 8, 6_000), (.eager, 8, 2_000)].map { c, b, qps in
@@ -141,7 +147,7 @@ struct RecommendationTests {
     @Test func aCheckThatDisagreesSaysWhatMoved() throws {
         // As on the H100: the search's 6,034–7,687 req/s against a check of 136.7–585.4.
         var searched = Self.measured(Self.config(.default, 32), round: 1, lower: 6_034, upper: 7_687, p99: 12)
-        (searched.measurements[0].lowestP99MS, searched.measurements[0].offlinePerS) = (10.42, 11_606)
+        (searched.measurements[0].lowestP99MS, searched.measurements[0].lowestP99QPS, searched.measurements[0].offlinePerS) = (10.42, 2_900, 11_606)
         var record = Self.record([searched])
         record.answer = Recommendation.make(record)
         var m = Self.measured(Self.config(.default, 32), round: 0, lower: 136.7, upper: 585.4, p99: 14.8).measurements[0]

@@ -50,11 +50,10 @@ public struct CapacityMeasurement: Codable, Sendable, Equatable {
         public var upperQPS: Double?
     }
 
-    /// Whether this capacity hangs on a thin margin: P99 stayed at two thirds of the SLA or more
-    /// at every passing rate, so latency hardly grows with load and a serving path 1.5× slower
-    /// (as processes on a cloud VM can be) would fail the SLA at any rate. A second run of such a
-    /// configuration can find a tenth of this capacity (seen on an H100: 6,034 vs 585 req/s).
-    public func fragile(slaP99MS: Double) -> Bool { (lowestP99MS ?? 0) >= slaP99MS * Recommendation.fragileFraction }
+    /// Whether this capacity hangs on a thin margin (``Recommendation/fragile(lowestP99MS:at:lowerQPS:sla:)``).
+    public func fragile(slaP99MS: Double) -> Bool {
+        Recommendation.fragile(lowestP99MS: lowestP99MS, at: lowestP99QPS, lowerQPS: lowerQPS, sla: slaP99MS)
+    }
 
     /// The figures of a finished `load --find-max-qps`.
     mutating func read(_ results: RunResults) {

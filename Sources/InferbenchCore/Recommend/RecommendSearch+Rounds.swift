@@ -54,8 +54,10 @@ extension RecommendSearch {
         let sla = record.question.slaP99MS
         func lower(_ c: ServingConfig) -> Double? { measured.entry(c).latest?.lowerQPS }
         func fragile(_ c: ServingConfig) -> Bool { measured.entry(c).latest?.fragile(slaP99MS: sla) ?? false }
+        // Groups: a margin, fragile, no capacity yet (cut by the budget before a rate passed).
+        func group(_ c: ServingConfig) -> Int { lower(c) == nil ? 2 : fragile(c) ? 1 : 0 }
         let passing = current.filter { measured.entry($0).exclusion == nil }.sorted {
-            fragile($0) != fragile($1) ? !fragile($0) : (lower($0) ?? 0) > (lower($1) ?? 0)
+            group($0) != group($1) ? group($0) < group($1) : (lower($0) ?? 0) > (lower($1) ?? 0)
         }
         let keep = (passing.count + 1) / 2
         guard keep < passing.count, let last = lower(passing[keep - 1]) else { return Array(passing.prefix(keep)) }

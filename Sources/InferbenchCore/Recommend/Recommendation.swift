@@ -17,12 +17,27 @@ public struct Recommendation: Codable, Sendable, Equatable {
         public var lowestP99MS: Double?
         public var lowestP99QPS: Double?
 
-        /// ``CapacityMeasurement/fragile(slaP99MS:)`` of the measurement it was chosen on.
-        public func fragile(slaP99MS: Double) -> Bool { (lowestP99MS ?? 0) >= slaP99MS * Recommendation.fragileFraction }
+        /// ``Recommendation/fragile(lowestP99MS:at:lowerQPS:sla:)`` of the measurement it was chosen on.
+        public func fragile(slaP99MS: Double) -> Bool {
+            Recommendation.fragile(lowestP99MS: lowestP99MS, at: lowestP99QPS, lowerQPS: lowerQPS, sla: slaP99MS)
+        }
     }
 
-    /// ``Choice/fragile(slaP99MS:)``: the fraction of the SLA that P99 reaches at the lightest load.
+    /// The fraction of the SLA that P99 reaches at a light load for a capacity to be fragile.
     public static let fragileFraction = 2.0 / 3.0
+    /// A light load: at most this fraction of the capacity's lower bound.
+    public static let lightLoadFraction = 0.5
+
+    /// Whether a capacity hangs on a thin margin: P99 was two thirds of the SLA or more even at
+    /// the lightest passing step, and that step ran at half the capacity or less, so latency is
+    /// seen to hardly grow with load and a serving path 1.5× slower (as processes on a cloud VM
+    /// can be) would fail the SLA at any rate. Near the capacity P99 approaches the SLA by
+    /// definition: a search whose passing steps all ran there shows nothing of the margin
+    /// (on a CPU, a configuration with a 5 ms floor read 11.3 ms at 851 req/s under a 14 ms SLA).
+    public static func fragile(lowestP99MS: Double?, at qps: Double?, lowerQPS: Double?, sla: Double) -> Bool {
+        guard let p99 = lowestP99MS, let qps, let lower = lowerQPS else { return false }
+        return p99 >= sla * fragileFraction && qps <= lower * lightLoadFraction
+    }
 
     /// GPUs for `--peak-qps`, each planned at its capacity's lower bound less the headroom.
     public struct Fleet: Codable, Sendable, Equatable {
@@ -100,7 +115,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
             runnerUp($0, best: best, sla: question.slaP99MS)
         }
         if let second = ranked.dropFirst().first, let upper = second.latest?.upperQPS ?? second.latest?.lowerQPS, upper >= lower,
-            second.roundReached == top.roundReached
+            second.roundReached == top.roundReached, second.latest?.fragile(slaP99MS: question.slaP99MS) == m.fragile(slaP99MS: question.slaP99MS)
         {
             answer.tiedWith = second.config
         }
@@ -150,7 +165,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
 
     /// A runner-up that is fragile beside a recommendation that is not.
     static func fragile(_ m: CapacityMeasurement?, best: Choice, sla: Double) -> Exclusion? {
-        guard let m, !best.fragile(slaP99MS: sla) else { return nil }
+        guard let m, (m.lowerQPS ?? 0) > best.lowerQPS, !best.fragile(slaP99MS: sla) else { return nil }
         return fragileExclusion(m, sla: sla)
     }
 

@@ -51,9 +51,18 @@ public actor ProcessWorkerChannel: WorkerChannel {
         do {
             try FileManager.default.createDirectory(
                 at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-            logFD = try FileDescriptor.open(
-                FilePath(logURL.path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-            (toChild, fromChild) = (try FileDescriptor.pipe(), try FileDescriptor.pipe())
+            toChild = try FileDescriptor.pipe()
+            do { fromChild = try FileDescriptor.pipe() } catch {
+                for fd in [toChild.readEnd, toChild.writeEnd] { try? fd.close() }
+                throw error
+            }
+            do {
+                logFD = try FileDescriptor.open(
+                    FilePath(logURL.path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            } catch {
+                for fd in [toChild.readEnd, toChild.writeEnd, fromChild.readEnd, fromChild.writeEnd] { try? fd.close() }
+                throw error
+            }
         } catch {
             throw .couldNotStart("cannot open the worker log \(logURL.path) or its pipes: \(error)")
         }
@@ -91,6 +100,7 @@ public actor ProcessWorkerChannel: WorkerChannel {
                     // Until the worker's stdout ends (it exited, or closed it): the channel
                     // closes on that end of input, and the mailbox is told.
                     _ = try? await pipe.flatMap(\.closeFuture).get()
+                    mailbox.finish()  // also when the pipes never opened: no reader waits on
                 }
                 return Self.describe(result.terminationStatus)
             } catch {
@@ -194,15 +204,26 @@ public actor ProcessWorkerChannel: WorkerChannel {
         }
         if !finished {
             runTask.cancel()  // runs the teardown sequence: SIGTERM, then SIGKILL
-            if let pid = await processID { _ = Foundation.kill(pid, SIGKILL) }
+            await killGroup()
         }
         state = .exited(await runTask.value)
     }
 
     public func kill() async {
         closeStdin()
-        if let pid = await processID { _ = Foundation.kill(pid, SIGKILL) }
+        await killGroup()
         if let runTask { state = .exited(await runTask.value) }
+    }
+
+    /// SIGKILL to the worker and its process group (a child it forked without exec would hold
+    /// its stdout open), then this end of the pipes closed: the run's wait for the end of the
+    /// worker's stdout returns even if something still holds it.
+    private func killGroup() async {
+        if let pid = await processID {
+            _ = Foundation.kill(-pid, SIGKILL)
+            _ = Foundation.kill(pid, SIGKILL)
+        }
+        pipe.whenSuccess { $0.close(promise: nil) }
     }
 
     /// The last lines the worker wrote to stderr, for error messages.
