@@ -32,6 +32,7 @@ extension Load {
         if findMaxQps, let slaP99 {
             var search = SLASearch(slaP99MS: slaP99)
             if let duration { search.minDuration = try positiveDuration(duration, flag: "--duration") }
+            search.lightStep = lightStep
             return .findMaxQPS(search)
         }
         return .offlineOnly

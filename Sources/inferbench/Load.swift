@@ -32,6 +32,12 @@ struct Load: AsyncParsableCommand {
     @Flag(
         name: .long,
         help:
+            "With --find-max-qps: after the bracket, one more step at a quarter of its lower rate, for the latency at light load (whether the capacity keeps a margin to the SLA; recommend uses it)."
+    )
+    var lightStep = false
+    @Flag(
+        name: .long,
+        help:
             "Measure offline throughput: all samples available, back to back at --max-batch, 5 rounds with an interval; alone, or first, before the scenario given."
     )
     var offline = false
@@ -144,6 +150,7 @@ struct Load: AsyncParsableCommand {
             }
         }
         if findMaxQps && slaP99 == nil { throw ValidationError("--find-max-qps needs --sla-p99 MS") }
+        if lightStep && !findMaxQps { throw ValidationError("--light-step is a step of --find-max-qps: add --find-max-qps, or drop --light-step") }
         if slaP99 != nil && !findMaxQps { throw ValidationError("--sla-p99 is the bound of --find-max-qps: add --find-max-qps, or drop --sla-p99") }
         if let slaP99, !(slaP99 > 0 && slaP99.isFinite) { throw ValidationError("--sla-p99 \(slaP99): give milliseconds > 0") }
         if let qps, !(qps > 0) { throw ValidationError("--qps \(qps): give a rate > 0 requests per second") }

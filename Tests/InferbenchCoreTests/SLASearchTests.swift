@@ -255,6 +255,24 @@ import Testing
         #expect(run.outcome.capacity == Capacity(lowerQPS: 1000, upperQPS: 1031.25))
     }
 
+    @Test func aLightStepFollowsTheBracketAndDecidesNothing() async {
+        var search = SLASearch(slaP99MS: 15)
+        search.lightStep = true
+        // Up from 600: no pass at half of 975 or less, so one step at 975 / 4.
+        let up = await Self.search(search, start: 600, capacity: 1000)
+        #expect(up.tried == [600, 1200, 900, 1050, 975, 1012.5, 243.75])
+        #expect(up.outcome.capacity == Capacity(lowerQPS: 975, upperQPS: 1012.5))
+        #expect(up.outcome.steps.last?.slaMet == true)
+        // From 100: the pass at 100 (and 200) already shows light load, so no step is added.
+        let low = await Self.search(search, start: 100, capacity: 1000)
+        let plain = await Self.search(start: 100, capacity: 1000)
+        #expect(low.tried == plain.tried)
+        // Nothing passed: nothing to be light against.
+        let none = await Self.search(search, start: 100, capacity: 0.1)
+        let nonePlain = await Self.search(start: 100, capacity: 0.1)
+        #expect(none.tried == nonePlain.tried && none.outcome.capacity.lowerQPS == nil)
+    }
+
     @Test func theIntervalHoldsTheThresholdForAnyStart() async {
         for start in [37.0, 700, 999, 1001, 50_000] {
             let run = await Self.search(start: start, capacity: 1000)

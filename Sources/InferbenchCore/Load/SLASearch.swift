@@ -28,6 +28,13 @@ public struct SLASearch: Sendable, Equatable {
     /// A pass whose conservative P99 is at least (1 − this) × the SLA is close: run again.
     public var closeMargin = 0.10
     public var repeatsCloseSteps = true
+    /// After the bracket, one more step at ``lightLoadFraction`` of its lower rate (unless a
+    /// passing step already ran at half of it or less): the serving path's latency at light
+    /// load, which tells whether the capacity keeps a margin to the SLA. Near the capacity P99
+    /// approaches the SLA by definition, so the bracket's own steps cannot tell. It decides
+    /// nothing of the bracket.
+    public var lightStep = false
+    public static let lightLoadFraction = 0.25
 
     public init(slaP99MS: Double) { self.slaP99MS = slaP99MS }
 
@@ -214,7 +221,10 @@ public struct SLASearch: Sendable, Equatable {
             if low == nil, let last = steps.last, Self.failedUnloaded(last) { break }
             switch (low, high) {
             case (let l?, let h?):
-                if (h - l) / l <= tolerance { return Outcome(steps: steps, capacity: Capacity(lowerQPS: l, upperQPS: h, rule: rule)) }
+                if (h - l) / l <= tolerance {
+                    await lightLoad(below: l, &steps, step: step)
+                    return Outcome(steps: steps, capacity: Capacity(lowerQPS: l, upperQPS: h, rule: rule))
+                }
                 rate = (l + h) / 2
             case (let l?, nil): rate = l * factor
             case (nil, let h?): rate = h / factor
@@ -225,6 +235,16 @@ public struct SLASearch: Sendable, Equatable {
             // The generator cannot schedule more: a pass there leaves the capacity open above.
             rate = min(rate, ArrivalSchedule.maximumRate)
         }
+        if let low { await lightLoad(below: low, &steps, step: step) }
         return Outcome(steps: steps, capacity: Capacity(lowerQPS: low, upperQPS: high, rule: rule))
+    }
+
+    /// ``lightStep``: one step at a quarter of `lower`, judged like the others, unless a pass
+    /// at half of it or less already shows the latency there (or the search was stopped).
+    func lightLoad(below lower: Double, _ steps: inout [LoadTestResult], step: (Double, Int?) async -> LoadTestResult) async {
+        guard lightStep, !Task.isCancelled, !steps.contains(where: { $0.slaMet == true && ($0.targetQPS ?? .infinity) <= lower / 2 }) else { return }
+        var result = await step(lower * Self.lightLoadFraction, nil)
+        judge(&result, repeatOf: nil)
+        steps.append(result)
     }
 }

@@ -164,7 +164,8 @@ extension RecommendSearch {
         let processes = final ? "auto" : "1"
         let args =
             ["load"] + config.loadArguments(q) + [
-                "--find-max-qps", "--sla-p99", Format.trimmed(q.slaP99MS), "--processes", processes, "--duration", Format.trimmed(step), "--out", path(folder),
+                "--find-max-qps", "--sla-p99", Format.trimmed(q.slaP99MS), "--light-step", "--processes", processes, "--duration", Format.trimmed(step),
+                "--out", path(folder),
             ] + settings.passThrough
         return await capacity(args: args, folder: folder, round: round, processes: processes, step: step)
     }

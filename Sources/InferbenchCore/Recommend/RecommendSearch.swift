@@ -152,7 +152,8 @@ extension RecommendSearch {
         let folder = "check-\(record.checks.count + 1)"
         let args =
             ["load"] + best.config.loadArguments(record.question) + [
-                "--find-max-qps", "--sla-p99", Format.trimmed(record.question.slaP99MS), "--processes", "auto", "--duration", Format.trimmed(step),
+                "--find-max-qps", "--sla-p99", Format.trimmed(record.question.slaP99MS), "--light-step", "--processes", "auto", "--duration",
+                Format.trimmed(step),
                 "--out", path(folder),
             ] + settings.passThrough
         settings.progress("check: \(best.config) (inferbench load --find-max-qps; log: \(path(folder + ".log")))")
