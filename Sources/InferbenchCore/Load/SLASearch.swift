@@ -28,13 +28,16 @@ public struct SLASearch: Sendable, Equatable {
     /// A pass whose conservative P99 is at least (1 − this) × the SLA is close: run again.
     public var closeMargin = 0.10
     public var repeatsCloseSteps = true
-    /// After the bracket, one more step at ``lightLoadFraction`` of its lower rate (unless a
-    /// passing step already ran at half of it or less): the serving path's latency at light
+    /// After the bracket, one more step at ``lightStepFraction`` of its lower rate (unless a
+    /// passing step already ran at ``lightLoadBound`` of it or less): the serving path's latency at light
     /// load, which tells whether the capacity keeps a margin to the SLA. Near the capacity P99
     /// approaches the SLA by definition, so the bracket's own steps cannot tell. It decides
     /// nothing of the bracket.
     public var lightStep = false
-    public static let lightLoadFraction = 0.25
+    /// The light step's rate, as a fraction of the bracket's lower rate.
+    public static let lightStepFraction = 0.25
+    /// A rate at most this fraction of the capacity's lower bound is a light load.
+    public static let lightLoadBound = 0.5
 
     public init(slaP99MS: Double) { self.slaP99MS = slaP99MS }
 
@@ -242,8 +245,9 @@ public struct SLASearch: Sendable, Equatable {
     /// ``lightStep``: one step at a quarter of `lower`, judged like the others, unless a pass
     /// at half of it or less already shows the latency there (or the search was stopped).
     func lightLoad(below lower: Double, _ steps: inout [LoadTestResult], step: (Double, Int?) async -> LoadTestResult) async {
-        guard lightStep, !Task.isCancelled, !steps.contains(where: { $0.slaMet == true && ($0.targetQPS ?? .infinity) <= lower / 2 }) else { return }
-        var result = await step(lower * Self.lightLoadFraction, nil)
+        let light = lower * Self.lightLoadBound
+        guard lightStep, !Task.isCancelled, !steps.contains(where: { $0.slaMet == true && ($0.targetQPS ?? .infinity) <= light }) else { return }
+        var result = await step(lower * Self.lightStepFraction, nil)
         judge(&result, repeatOf: nil)
         steps.append(result)
     }

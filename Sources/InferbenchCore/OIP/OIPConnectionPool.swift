@@ -236,8 +236,10 @@ private final class ExchangeHandler: ChannelDuplexHandler {
         pending = exchange.promise
         deadline = exchange.deadline
         (head, body) = (nil, nil)
-        if let timer, timer.at > deadline { timer.task.cancel() }
-        if timer.map({ $0.at > deadline }) ?? true { arm(context, at: deadline) }
+        if timer.map({ $0.at > deadline }) ?? true {
+            timer?.task.cancel()
+            arm(context, at: deadline)
+        }
         context.write(wrapOutboundOut(.head(exchange.request.head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(exchange.request.wire))), promise: promise)
     }

@@ -25,8 +25,9 @@ public struct Recommendation: Codable, Sendable, Equatable {
 
     /// The fraction of the SLA that P99 reaches at a light load for a capacity to be fragile.
     public static let fragileFraction = 2.0 / 3.0
-    /// A light load: at most this fraction of the capacity's lower bound.
-    public static let lightLoadFraction = 0.5
+
+    /// `ms` as a whole percentage of the SLA, as the answer quotes a margin.
+    static func slaShare(_ ms: Double, sla: Double) -> Int { Int((ms / sla * 100).rounded()) }
 
     /// Whether a capacity hangs on a thin margin: P99 was two thirds of the SLA or more even at
     /// the lightest passing step, and that step ran at half the capacity or less, so latency is
@@ -36,7 +37,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
     /// (on a CPU, a configuration with a 5 ms floor read 11.3 ms at 851 req/s under a 14 ms SLA).
     public static func fragile(lowestP99MS: Double?, at qps: Double?, lowerQPS: Double?, sla: Double) -> Bool {
         guard let p99 = lowestP99MS, let qps, let lower = lowerQPS else { return false }
-        return p99 >= sla * fragileFraction && qps <= lower * lightLoadFraction
+        return p99 >= sla * fragileFraction && qps <= lower * SLASearch.lightLoadBound
     }
 
     /// GPUs for `--peak-qps`, each planned at its capacity's lower bound less the headroom.
@@ -173,7 +174,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
     /// (``CapacityMeasurement/fragile(slaP99MS:)``), put behind those with one; nil when it is not fragile.
     static func fragileExclusion(_ m: CapacityMeasurement, sla: Double) -> Exclusion? {
         guard let lower = m.lowerQPS, let lowest = m.lowestP99MS, m.fragile(slaP99MS: sla) else { return nil }
-        let share = Int((lowest / sla * 100).rounded())
+        let share = slaShare(lowest, sla: sla)
         let rate = Format.qps(m.lowestP99QPS ?? lower)
         return Exclusion(
             .fragile,

@@ -51,16 +51,17 @@ public actor ProcessWorkerChannel: WorkerChannel {
         do {
             try FileManager.default.createDirectory(
                 at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-            toChild = try FileDescriptor.pipe()
-            do { fromChild = try FileDescriptor.pipe() } catch {
-                for fd in [toChild.readEnd, toChild.writeEnd] { try? fd.close() }
-                throw error
-            }
+            // What opened before a failure is closed again.
+            var opened: [FileDescriptor] = []
             do {
+                toChild = try FileDescriptor.pipe()
+                opened += [toChild.readEnd, toChild.writeEnd]
+                fromChild = try FileDescriptor.pipe()
+                opened += [fromChild.readEnd, fromChild.writeEnd]
                 logFD = try FileDescriptor.open(
                     FilePath(logURL.path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead, .otherRead])
             } catch {
-                for fd in [toChild.readEnd, toChild.writeEnd, fromChild.readEnd, fromChild.writeEnd] { try? fd.close() }
+                for fd in opened { try? fd.close() }
                 throw error
             }
         } catch {

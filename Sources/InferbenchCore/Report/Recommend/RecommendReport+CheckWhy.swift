@@ -26,7 +26,7 @@ extension RecommendReport {
         }
         if let light = lightLoad(now, then: then, t) { reasons.append(light) }
         if best.fragile(slaP99MS: record.question.slaP99MS), let lowest = best.lowestP99MS {
-            let share = Int((lowest / record.question.slaP99MS * 100).rounded())
+            let share = Recommendation.slaShare(lowest, sla: record.question.slaP99MS)
             reasons.append(
                 t.pick(
                     "the recommendation was fragile (P99 \(Format.ms(lowest)) ms at its lightest passing load, \(share)% of the SLA), so a serving path a little slower fails at every rate",

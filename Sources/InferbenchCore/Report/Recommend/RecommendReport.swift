@@ -39,7 +39,7 @@ public enum RecommendReport {
     /// A capacity that a slightly slower serving path would lose whole (see
     /// ``Recommendation/Choice/fragile(slaP99MS:)``).
     static func fragileLine(_ lowest: Double, at qps: Double?, sla: Double, _ t: ReportText) -> String {
-        let share = Int((100 * lowest / sla).rounded())
+        let share = Recommendation.slaShare(lowest, sla: sla)
         let rate = qps.map { Format.qps($0) } ?? "-"
         return t.punctuated(
             t.pick(
